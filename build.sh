@@ -1,0 +1,544 @@
+#!/usr/bin/env bash
+# build.sh — install missing tools, build and test sealpass.
+#
+# Target machine: Debian 12, rustup stable, node/npm, python3, gcc. Only
+# crates.io, the npm registry, PyPI and Debian apt are reachable, so every
+# tool comes from one of those (never from rustup dist / GitHub / CDN
+# downloads by wasm-pack, puppeteer or playwright).
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: ./build.sh <command> [args]
+
+Commands:
+  setup   Install what is missing (idempotent; present tools are skipped):
+            rustup target wasm32-unknown-unknown; apt: chromium,
+            chromium-driver, firefox-esr; cargo: wasm-pack, geckodriver,
+            wasm-bindgen-cli (= version in Cargo.lock); npm: binaryen (wasm-opt).
+  build   setup, then release builds: `sealpass` (--features cli),
+          `sealpass-relay` (--no-default-features --features relay, separate
+          cargo invocation) and the seal-only wasm web package -> target/wasm/web.
+  test    setup, then fmt, clippy (-D warnings) per feature set, cargo test
+          per feature set, wasm tests (node, headless chrome, headless
+          firefox), then the interop / npm / e2e hooks when present.
+          Stops at the first failure; always ends with a summary table and
+          a final line `N passed, N failed`.
+  serve   build, then scripts/serve-demo.sh [args]   (when present)
+  pack    scripts/pack.sh [args]                     (when present)
+  bench   bench/run.sh [args]                        (when present)
+  help    Show this text (also -h, --help).
+
+Environment:
+  CI=true                 no colour in cargo output, CARGO_INCREMENTAL=0.
+  WASM_BINDGEN_VERSION=V  force the wasm-bindgen-cli version (default: from
+                          Cargo.lock, then Cargo.toml).
+EOF
+}
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+
+# ---------------------------------------------------------------- versions
+WASM_PACK_VERSION=0.15.1
+GECKODRIVER_VERSION=0.37.1
+BINARYEN_NPM_VERSION=132.0.0   # npm `binaryen`; Debian's binaryen 108 breaks on externref
+BINARYEN_MIN_MAJOR=132
+WASM_TARGET=wasm32-unknown-unknown
+APT_PACKAGES=(chromium chromium-driver firefox-esr)
+
+# ---------------------------------------------------------------- environment
+# /usr/local/bin first (npm binaryen's wasm-opt must win over any Debian one),
+# then ~/.cargo/bin (wasm-pack, wasm-bindgen, geckodriver).
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+path_prepend() {
+    local dir=$1 rest=":$PATH:"
+    rest=${rest//:$dir:/:}
+    rest=${rest#:}
+    PATH="$dir:${rest%:}"
+}
+path_prepend "$CARGO_BIN"
+path_prepend /usr/local/bin
+export PATH
+
+if [[ "${CI:-}" == "true" ]]; then
+    export CARGO_TERM_COLOR=never
+    export CARGO_INCREMENTAL=0
+fi
+# Browsers come from apt; never let npm packages download their own.
+export PUPPETEER_SKIP_DOWNLOAD=1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+export CHROMIUM_BIN="${CHROMIUM_BIN:-/usr/bin/chromium}"
+export FIREFOX_BIN="${FIREFOX_BIN:-/usr/bin/firefox-esr}"
+
+if [[ $(id -u) -eq 0 ]]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    SUDO=()
+fi
+
+# ---------------------------------------------------------------- helpers
+now_ms() { date +%s%3N; }
+
+fmt_ms() {
+    local ms=$1
+    if ((ms >= 60000)); then
+        printf '%dm%02ds' $((ms / 60000)) $(((ms / 1000) % 60))
+    else
+        printf '%d.%ds' $((ms / 1000)) $(((ms % 1000) / 100))
+    fi
+}
+
+note() { printf '     %s\n' "$*"; }
+die() {
+    printf 'build.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+# Step bookkeeping (used by every command; `test` prints it as a table).
+STEP_NAMES=()
+STEP_RESULTS=()
+STEP_TIMES=()
+LAST_RC=0
+
+record_step() { STEP_NAMES+=("$1"); STEP_RESULTS+=("$2"); STEP_TIMES+=("$3"); }
+
+# try_step NAME CMD [ARGS...]: banner, run CMD in a subshell with errexit
+# active (so any failing command inside a step function fails the step),
+# print elapsed time. Never exits; the status is left in LAST_RC.
+try_step() {
+    local name=$1 t0 rc dt
+    shift
+    printf '\n==== %s ====\n' "$name"
+    t0=$(now_ms)
+    set +e
+    (
+        set -e
+        "$@"
+    )
+    rc=$?
+    set -e
+    dt=$(fmt_ms $(($(now_ms) - t0)))
+    if ((rc == 0)); then
+        printf -- '---- %s: ok (%s)\n' "$name" "$dt"
+        record_step "$name" passed "$dt"
+    else
+        printf -- '---- %s: FAILED, exit %d (%s)\n' "$name" "$rc" "$dt"
+        record_step "$name" FAILED "$dt"
+    fi
+    LAST_RC=$rc
+}
+
+# must_step NAME CMD [ARGS...]: like try_step but exits the script on failure.
+must_step() {
+    try_step "$@"
+    if ((LAST_RC != 0)); then exit "$LAST_RC"; fi
+}
+
+skip_step() {
+    printf '\n==== %s ====\n' "$1"
+    note "skipped: $2"
+    record_step "$1" skipped "-"
+}
+
+# `--locked` only when Cargo.lock is committed (a freshly generated,
+# untracked lock file must be allowed to change).
+LOCKED=()
+compute_locked() {
+    if git -C "$ROOT" ls-files --error-unmatch Cargo.lock >/dev/null 2>&1; then
+        LOCKED=(--locked)
+    else
+        LOCKED=()
+    fi
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# First "X.Y.Z" (or "X.Y") found in a command's --version output; empty if none.
+tool_version() {
+    "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n1 || true
+}
+
+# One cargo install at a time (the machine is small and shared).
+cargo_install() {
+    note "cargo install $*"
+    cargo install "$@"
+}
+
+# ---------------------------------------------------------------- setup
+ensure_rust_components() {
+    local c
+    for c in fmt clippy; do
+        if ! cargo "$c" --version >/dev/null 2>&1; then
+            local comp=rustfmt
+            [[ $c == clippy ]] && comp=clippy
+            note "cargo $c missing: rustup component add $comp"
+            rustup component add "$comp"
+        fi
+    done
+    note "$(rustc --version); $(cargo fmt --version); $(cargo clippy --version)"
+}
+
+ensure_wasm_target() {
+    if rustup target list --installed | grep -qx "$WASM_TARGET"; then
+        note "present: rust target $WASM_TARGET"
+    else
+        rustup target add "$WASM_TARGET"
+    fi
+}
+
+ensure_apt_packages() {
+    local pkg missing=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+            note "present: apt $pkg"
+        else
+            missing+=("$pkg")
+        fi
+    done
+    ((${#missing[@]} == 0)) && return 0
+    have apt-get || die "apt-get not found; install ${missing[*]} by hand"
+    note "apt-get install ${missing[*]}"
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+ensure_wasm_pack() {
+    if [[ "$(tool_version wasm-pack --version)" == "$WASM_PACK_VERSION" ]]; then
+        note "present: wasm-pack $WASM_PACK_VERSION"
+    else
+        cargo_install --locked wasm-pack --version "$WASM_PACK_VERSION"
+    fi
+}
+
+ensure_geckodriver() {
+    if [[ "$(tool_version geckodriver --version)" == "$GECKODRIVER_VERSION" ]]; then
+        note "present: geckodriver $GECKODRIVER_VERSION"
+    else
+        cargo_install --locked geckodriver --version "$GECKODRIVER_VERSION"
+    fi
+}
+
+# "wasm-opt version 132 (version_132)" -> 132
+wasm_opt_major() {
+    wasm-opt --version 2>/dev/null | grep -oE 'version [0-9]+' | head -n1 | grep -oE '[0-9]+' || true
+}
+
+ensure_binaryen() {
+    local v
+    v=$(wasm_opt_major)
+    if [[ -n $v && ${v%%.*} -ge $BINARYEN_MIN_MAJOR ]]; then
+        note "present: wasm-opt $v ($(command -v wasm-opt))"
+        return 0
+    fi
+    [[ -n $v ]] && note "wasm-opt $v at $(command -v wasm-opt) is too old (need >= $BINARYEN_MIN_MAJOR)"
+    "${SUDO[@]}" npm install -g --prefix /usr/local --no-audit --no-fund \
+        "binaryen@$BINARYEN_NPM_VERSION"
+    hash -r
+    v=$(wasm_opt_major)
+    [[ -n $v && ${v%%.*} -ge $BINARYEN_MIN_MAJOR ]] ||
+        die "wasm-opt on PATH ($(command -v wasm-opt || echo none)) is '$v', expected >= $BINARYEN_MIN_MAJOR"
+}
+
+# wasm-bindgen version the crate resolves to: Cargo.lock, else Cargo.toml.
+wasm_bindgen_version() {
+    if [[ -n "${WASM_BINDGEN_VERSION:-}" ]]; then
+        echo "$WASM_BINDGEN_VERSION"
+        return 0
+    fi
+    [[ -f Cargo.toml ]] || return 0
+    if [[ ! -f Cargo.lock ]]; then
+        note "no Cargo.lock: cargo generate-lockfile" >&2
+        cargo generate-lockfile >&2 || note "cargo generate-lockfile failed (crate incomplete?)" >&2
+    fi
+    if [[ -f Cargo.lock ]]; then
+        local v
+        v=$(awk '
+            /^\[\[package\]\]/ { inpkg = 0 }
+            /^name = "wasm-bindgen"$/ { inpkg = 1; next }
+            inpkg && /^version = / { gsub(/"/, "", $3); print $3; exit }
+        ' Cargo.lock)
+        if [[ -n $v ]]; then
+            echo "$v"
+            return 0
+        fi
+    fi
+    # Fallback: an exact x.y.z requirement in Cargo.toml.
+    sed -nE 's/^[[:space:]]*wasm-bindgen[[:space:]]*=[[:space:]]*(\{[^}]*version[[:space:]]*=[[:space:]]*)?"[=^~]?([0-9]+\.[0-9]+\.[0-9]+)".*/\2/p' \
+        Cargo.toml | head -n1
+}
+
+ensure_wasm_bindgen_cli() {
+    local want have_v
+    want=$(wasm_bindgen_version)
+    if [[ -z $want ]]; then
+        note "SKIPPED wasm-bindgen-cli: no wasm-bindgen version in Cargo.lock/Cargo.toml yet;"
+        note "run ./build.sh setup again once the crate depends on wasm-bindgen."
+        return 0
+    fi
+    have_v=$(tool_version wasm-bindgen --version)
+    if [[ "$have_v" == "$want" ]]; then
+        note "present: wasm-bindgen-cli $want"
+    else
+        [[ -n $have_v ]] && note "wasm-bindgen-cli $have_v installed, crate needs $want"
+        # No --locked: its lock file pins a crate version the registry lacks.
+        cargo_install --force wasm-bindgen-cli --version "$want"
+    fi
+}
+
+verify_tools() {
+    local ok=1 line
+    check() {
+        local name=$1
+        shift
+        # First line carrying a version (Debian's chromium wrapper may print
+        # a harmless shell warning from /etc/chromium.d/dev-shm first).
+        if line=$("$@" 2>&1) && line=$(grep -m1 -E '[0-9]+\.[0-9]+|version [0-9]+' <<<"$line"); then
+            printf '     %-25s %s\n' "$name" "$line"
+        else
+            printf '     %-25s MISSING/BROKEN (%s)\n' "$name" "$*"
+            ok=0
+        fi
+    }
+    check wasm-pack wasm-pack --version
+    check geckodriver geckodriver --version
+    check chromium chromium --version
+    check chromedriver chromedriver --version
+    check firefox-esr firefox-esr --version
+    check wasm-opt wasm-opt --version
+    if [[ -n $(wasm_bindgen_version) ]]; then
+        check wasm-bindgen wasm-bindgen --version
+        check wasm-bindgen-test-runner wasm-bindgen-test-runner --version
+    else
+        printf '     %-25s %s\n' wasm-bindgen "skipped (no wasm-bindgen version known yet)"
+    fi
+    ((ok)) || die "some tools are missing or broken"
+}
+
+cmd_setup() {
+    must_step "setup: rustfmt/clippy" ensure_rust_components
+    must_step "setup: rust target $WASM_TARGET" ensure_wasm_target
+    must_step "setup: apt ${APT_PACKAGES[*]}" ensure_apt_packages
+    must_step "setup: wasm-pack $WASM_PACK_VERSION" ensure_wasm_pack
+    must_step "setup: geckodriver $GECKODRIVER_VERSION" ensure_geckodriver
+    must_step "setup: binaryen (wasm-opt)" ensure_binaryen
+    must_step "setup: wasm-bindgen-cli" ensure_wasm_bindgen_cli
+    must_step "setup: verify tools" verify_tools
+    note "PATH used: /usr/local/bin and $CARGO_BIN first. In your shell:"
+    note "  export PATH=\"/usr/local/bin:$CARGO_BIN:\$PATH\""
+}
+
+# ---------------------------------------------------------------- build
+cargo_build_release() {
+    compute_locked
+    cargo build "${LOCKED[@]}" --release "$@"
+}
+
+build_cli() { cargo_build_release --features cli --bin sealpass; }
+
+# Separate invocation: feature unification must never link `open` into the relay.
+build_relay() { cargo_build_release --no-default-features --features relay --bin sealpass-relay; }
+
+# wasm_pack_build TARGET OUT_DIR [cargo args...]
+wasm_pack_build() {
+    local target=$1 out=$2
+    shift 2
+    compute_locked
+    # Run from $ROOT and pass no crate path: with a path argument wasm-pack
+    # forwards the literal `--` to cargo.
+    (cd "$ROOT" && wasm-pack build --mode no-install --release --target "$target" \
+        --out-dir "$ROOT/$out" -- "${LOCKED[@]}" "$@")
+}
+
+# Seal-only (default features: no `open`) web package.
+build_wasm_web() { wasm_pack_build web target/wasm/web; }
+
+cmd_build() {
+    cmd_setup
+    must_step "build: sealpass (cli)" build_cli
+    must_step "build: sealpass-relay (relay)" build_relay
+    must_step "build: wasm web (seal-only) -> target/wasm/web" build_wasm_web
+}
+
+# ---------------------------------------------------------------- test
+cargo_fmt_check() { cargo fmt --all -- --check; }
+
+cargo_clippy() {
+    compute_locked
+    cargo clippy "${LOCKED[@]}" "$@" -- -D warnings
+}
+
+cargo_test() {
+    compute_locked
+    cargo test "${LOCKED[@]}" "$@"
+}
+
+# Sum the `test result:` lines of one runtime's log and fail when nothing
+# ran or something failed. (Without WASM_BINDGEN_USE_BROWSER the browser
+# tests are silently skipped and still exit 0.)
+check_wasm_counts() {
+    local runtime=$1 log=$2 counts n p f
+    counts=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+        /test result:/ {
+            n++
+            for (i = 2; i <= NF; i++) {
+                if ($i ~ /^passed;?$/) p += $(i - 1)
+                if ($i ~ /^failed;?$/) f += $(i - 1)
+            }
+        }
+        END { printf "%d %d %d\n", n, p, f }')
+    read -r n p f <<<"$counts"
+    note "$runtime: $n test binaries, $p passed, $f failed"
+    if ((n == 0)); then
+        echo "$runtime: no 'test result:' line in the output" >&2
+        return 1
+    fi
+    if ((f > 0)); then
+        echo "$runtime: $f test(s) failed" >&2
+        return 1
+    fi
+    if ((p == 0)); then
+        echo "$runtime: 0 tests passed (were the tests skipped?)" >&2
+        return 1
+    fi
+}
+
+# wasm_test RUNTIME: node | chrome | firefox (one runtime per wasm-pack run so
+# the pass counts can be attributed to it).
+WASM_TEST_FEATURES=open,test-vectors
+wasm_test() {
+    local runtime=$1 log
+    local -a flags envs
+    case $runtime in
+    node) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) ;;
+    chrome | firefox) flags=(--headless "--$runtime") envs=(WASM_BINDGEN_USE_BROWSER=1) ;;
+    *) die "unknown wasm runtime $runtime" ;;
+    esac
+    compute_locked
+    log=$(mktemp "${TMPDIR:-/tmp}/sealpass-wasm-$runtime.XXXXXX")
+    # No crate path argument (see wasm_pack_build); cwd is $ROOT.
+    env "${envs[@]}" wasm-pack test --mode no-install "${flags[@]}" \
+        -- "${LOCKED[@]}" --features "$WASM_TEST_FEATURES" 2>&1 | tee "$log"
+    check_wasm_counts "$runtime" "$log"
+    rm -f "$log"
+}
+
+run_hook() { bash "$ROOT/$1"; }
+
+# Ordered test plan: "name|function args..."
+TEST_PLAN=(
+    "setup|cmd_setup"
+    "fmt|cargo_fmt_check"
+    "clippy default|cargo_clippy --all-targets"
+    "clippy open|cargo_clippy --all-targets --features open"
+    "clippy cli|cargo_clippy --all-targets --features cli"
+    "clippy relay|cargo_clippy --all-targets --no-default-features --features relay"
+    "clippy wasm32|cargo_clippy --lib --target $WASM_TARGET"
+    "test default|cargo_test"
+    "test open|cargo_test --features open"
+    "test cli|cargo_test --features cli"
+    "test relay|cargo_test --no-default-features --features relay"
+    "wasm node|wasm_test node"
+    "wasm chrome|wasm_test chrome"
+    "wasm firefox|wasm_test firefox"
+    "hook interop|hook tests/interop/run.sh"
+    "hook npm|hook tests/npm/run.sh"
+    "hook e2e|hook tests/e2e/run.sh"
+)
+
+print_summary() {
+    local i name status passed=0 failed=0 skipped=0 notrun=0 done_n=${#STEP_NAMES[@]}
+    printf '\n==== summary ====\n'
+    printf '  %-16s %-8s %s\n' STEP RESULT TIME
+    for ((i = 0; i < done_n; i++)); do
+        printf '  %-16s %-8s %s\n' "${STEP_NAMES[i]}" "${STEP_RESULTS[i]}" "${STEP_TIMES[i]}"
+        case ${STEP_RESULTS[i]} in
+        passed) passed=$((passed + 1)) ;;
+        FAILED) failed=$((failed + 1)) ;;
+        skipped) skipped=$((skipped + 1)) ;;
+        esac
+    done
+    for ((i = done_n; i < ${#TEST_PLAN[@]}; i++)); do
+        name=${TEST_PLAN[i]%%|*}
+        printf '  %-16s %-8s %s\n' "$name" "not run" "-"
+        notrun=$((notrun + 1))
+    done
+    ((skipped + notrun > 0)) && printf '  (%d skipped, %d not run)\n' "$skipped" "$notrun"
+    printf '%d passed, %d failed\n' "$passed" "$failed"
+}
+
+cmd_test() {
+    trap print_summary EXIT
+    trap 'exit 130' INT TERM
+    local entry name cmd
+    local -a argv
+    for entry in "${TEST_PLAN[@]}"; do
+        name=${entry%%|*}
+        cmd=${entry#*|}
+        read -r -a argv <<<"$cmd"
+        if [[ ${argv[0]} == hook ]]; then
+            if [[ -f ${argv[1]} ]]; then
+                try_step "$name" run_hook "${argv[1]}"
+            else
+                skip_step "$name" "${argv[1]} does not exist yet"
+                continue
+            fi
+        else
+            try_step "$name" "${argv[@]}"
+        fi
+        ((LAST_RC == 0)) || exit 1
+    done
+}
+
+# ---------------------------------------------------------------- placeholders
+run_optional_script() {
+    local script=$1
+    shift
+    if [[ -f $ROOT/$script ]]; then
+        must_step "$script" bash "$ROOT/$script" "$@"
+    else
+        echo "build.sh: $script does not exist yet; nothing to run." >&2
+        return 1
+    fi
+}
+
+cmd_serve() {
+    if [[ ! -f $ROOT/scripts/serve-demo.sh ]]; then
+        echo "build.sh: scripts/serve-demo.sh does not exist yet; nothing to serve." >&2
+        exit 1
+    fi
+    cmd_build
+    run_optional_script scripts/serve-demo.sh "$@"
+}
+
+cmd_pack() { run_optional_script scripts/pack.sh "$@"; }
+cmd_bench() { run_optional_script bench/run.sh "$@"; }
+
+# ---------------------------------------------------------------- main
+main() {
+    local cmd=${1:-}
+    [[ $# -gt 0 ]] && shift
+    case $cmd in
+    setup) cmd_setup ;;
+    build) cmd_build ;;
+    test) cmd_test ;;
+    serve) cmd_serve "$@" ;;
+    pack) cmd_pack "$@" ;;
+    bench) cmd_bench "$@" ;;
+    help | -h | --help) usage ;;
+    "")
+        usage >&2
+        exit 2
+        ;;
+    *)
+        echo "build.sh: unknown command '$cmd'" >&2
+        usage >&2
+        exit 2
+        ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,258 @@
+//! Envelope v1: strict parsing with a fixed order of checks, and the one
+//! canonical serialization.
+//!
+//! Check order (normative, see docs/PROTOCOL.md §Envelope parsing):
+//! size → JSON object → `v` → key set → types → suite → ct length → base64 → lengths.
+
+use crate::b64;
+use crate::error::{Code, Error, Result};
+use crate::json::{self, Value};
+use crate::suite::{KEY_LEN, MAX_CIPHERTEXT_SIZE, MIN_CIPHERTEXT_SIZE, NONCE_LEN, SUITE};
+
+/// Envelope text larger than this is 8008 without being parsed.
+pub const MAX_ENVELOPE_JSON: usize = 64 * 1024;
+/// Longest `ct` string: B64U of [`MAX_CIPHERTEXT_SIZE`] bytes.
+pub const MAX_CT_B64_CHARS: usize = b64::encoded_len(MAX_CIPHERTEXT_SIZE);
+/// The only protocol version.
+pub const VERSION: u8 = 1;
+
+const KEYS: [&str; 5] = ["v", "suite", "epk", "nonce", "ct"];
+
+/// A well-formed envelope (not yet authenticated).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Ephemeral X25519 public key, used exactly as given.
+    pub epk: [u8; KEY_LEN],
+    /// XChaCha20 nonce.
+    pub nonce: [u8; NONCE_LEN],
+    /// Ciphertext || tag, 17..=16384 bytes.
+    pub ct: Vec<u8>,
+}
+
+impl core::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Envelope {{ v: 1, ct: {} bytes }}", self.ct.len())
+    }
+}
+
+impl Envelope {
+    /// Canonical JSON: `{"v":1,"suite":"…","epk":"…","nonce":"…","ct":"…"}`.
+    pub fn to_json(&self) -> String {
+        let mut s = String::with_capacity(120 + b64::encoded_len(self.ct.len()));
+        s.push_str("{\"v\":1,\"suite\":\"");
+        s.push_str(SUITE);
+        s.push_str("\",\"epk\":\"");
+        s.push_str(&b64::encode(&self.epk));
+        s.push_str("\",\"nonce\":\"");
+        s.push_str(&b64::encode(&self.nonce));
+        s.push_str("\",\"ct\":\"");
+        s.push_str(&b64::encode(&self.ct));
+        s.push_str("\"}");
+        s
+    }
+
+    /// Parse envelope JSON with the normative check order.
+    pub fn from_json(input: &[u8]) -> Result<Envelope> {
+        if input.len() > MAX_ENVELOPE_JSON {
+            return Err(Error::new(
+                Code::CiphertextTooLarge,
+                "envelope larger than 64 KiB",
+            ));
+        }
+        let members = match json::parse(input) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err(Error::new(
+                    Code::EnvelopeNotJson,
+                    "envelope is not a JSON object",
+                ))
+            }
+        };
+        // 1. Version first, whatever else is wrong, so future versions are
+        //    always reported as such.
+        for (k, v) in &members {
+            if k == "v" {
+                if let Value::Number(raw) = v {
+                    if raw != "1" {
+                        return Err(Error::new(
+                            Code::VersionUnsupported,
+                            "envelope version is not 1",
+                        ));
+                    }
+                }
+            }
+        }
+        // 2. Exact key set: duplicates, then unknown, then missing.
+        let mut slots: [Option<&Value>; 5] = [None; 5];
+        let mut unknown = false;
+        for (k, v) in &members {
+            match KEYS.iter().position(|known| known == k) {
+                Some(i) if slots[i].is_some() => {
+                    return Err(Error::new(
+                        Code::EnvelopeDuplicateKey,
+                        "envelope has a duplicate key",
+                    ))
+                }
+                Some(i) => slots[i] = Some(v),
+                None => unknown = true,
+            }
+        }
+        if unknown {
+            return Err(Error::new(
+                Code::EnvelopeUnknownKey,
+                "envelope has an unknown key",
+            ));
+        }
+        let [Some(v), Some(suite), Some(epk), Some(nonce), Some(ct)] = slots else {
+            return Err(Error::new(
+                Code::EnvelopeMissingKey,
+                "envelope is missing a key",
+            ));
+        };
+        // 3. Types. `v` can only be the number 1 here, or a non-number.
+        if !matches!(v, Value::Number(_)) {
+            return Err(Error::new(
+                Code::EnvelopeWrongType,
+                "v must be the number 1",
+            ));
+        }
+        let (Value::String(suite), Value::String(epk), Value::String(nonce), Value::String(ct)) =
+            (suite, epk, nonce, ct)
+        else {
+            return Err(Error::new(
+                Code::EnvelopeWrongType,
+                "suite, epk, nonce and ct must be strings",
+            ));
+        };
+        // 4. Suite.
+        if suite != SUITE {
+            return Err(Error::new(Code::SuiteUnsupported, "unsupported suite"));
+        }
+        // 5. Ciphertext size from the string length, before decoding.
+        if ct.chars().count() > MAX_CT_B64_CHARS {
+            return Err(Error::new(
+                Code::CiphertextTooLarge,
+                "ciphertext larger than 16 KiB",
+            ));
+        }
+        // 6. Base64 of all three, then 7. lengths.
+        let (epk, nonce, ct) = (b64::decode(epk)?, b64::decode(nonce)?, b64::decode(ct)?);
+        let epk: [u8; KEY_LEN] = epk
+            .try_into()
+            .map_err(|_| Error::new(Code::InvalidLength, "epk must be 32 bytes"))?;
+        let nonce: [u8; NONCE_LEN] = nonce
+            .try_into()
+            .map_err(|_| Error::new(Code::InvalidLength, "nonce must be 24 bytes"))?;
+        if ct.len() < MIN_CIPHERTEXT_SIZE {
+            return Err(Error::new(
+                Code::InvalidLength,
+                "ct must be at least 17 bytes",
+            ));
+        }
+        Ok(Envelope { epk, nonce, ct })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(epk: &str, nonce: &str, ct: &str) -> String {
+        format!(r#"{{"v":1,"suite":"{SUITE}","epk":"{epk}","nonce":"{nonce}","ct":"{ct}"}}"#)
+    }
+
+    fn good() -> (String, String, String) {
+        (
+            b64::encode(&[1u8; 32]),
+            b64::encode(&[2u8; 24]),
+            b64::encode(&[3u8; 40]),
+        )
+    }
+
+    fn code(s: &str) -> Code {
+        Envelope::from_json(s.as_bytes()).unwrap_err().code()
+    }
+
+    #[test]
+    fn round_trip() {
+        let (e, n, c) = good();
+        let parsed = Envelope::from_json(env(&e, &n, &c).as_bytes()).unwrap();
+        assert_eq!(parsed.to_json(), env(&e, &n, &c));
+        let spaced = format!(" {{ \"ct\" : \"{c}\", \"nonce\":\"{n}\",\n\"epk\":\"{e}\",\"suite\":\"{SUITE}\",\"v\":1 }} ");
+        assert_eq!(Envelope::from_json(spaced.as_bytes()).unwrap(), parsed);
+    }
+
+    #[test]
+    fn version_is_judged_first() {
+        assert_eq!(code(r#"{"v":2}"#), Code::VersionUnsupported);
+        assert_eq!(code(r#"{"v":1.0,"x":[]}"#), Code::VersionUnsupported);
+        assert_eq!(code(r#"{"v":-1,"v":1}"#), Code::VersionUnsupported);
+        assert_eq!(code(r#"{"suite":"nope","v":0}"#), Code::VersionUnsupported);
+        assert_eq!(code(r#"{"v":"1"}"#), Code::EnvelopeMissingKey);
+        let (e, n, c) = good();
+        let s = env(&e, &n, &c).replace("\"v\":1", "\"v\":\"1\"");
+        assert_eq!(code(&s), Code::EnvelopeWrongType);
+    }
+
+    #[test]
+    fn shape_faults() {
+        let (e, n, c) = good();
+        let base = env(&e, &n, &c);
+        assert_eq!(code(""), Code::EnvelopeNotJson);
+        assert_eq!(code("[]"), Code::EnvelopeNotJson);
+        assert_eq!(code("nope"), Code::EnvelopeNotJson);
+        assert_eq!(
+            code(&base.replace("}", ",\"x\":1}")),
+            Code::EnvelopeUnknownKey
+        );
+        assert_eq!(
+            code(&base.replace("}", &format!(",\"ct\":\"{c}\"}}"))),
+            Code::EnvelopeDuplicateKey
+        );
+        assert_eq!(
+            code(&base.replace(&format!(",\"ct\":\"{c}\""), "")),
+            Code::EnvelopeMissingKey
+        );
+        assert_eq!(
+            code(&base.replace("xchacha20poly1305", "aes256gcm")),
+            Code::SuiteUnsupported
+        );
+        assert_eq!(
+            code(&base.replace(&format!("\"{e}\""), "32")),
+            Code::EnvelopeWrongType
+        );
+        assert_eq!(
+            code(&env(&b64::encode(&[1u8; 31]), &n, &c)),
+            Code::InvalidLength
+        );
+        assert_eq!(
+            code(&env(&e, &b64::encode(&[1u8; 23]), &c)),
+            Code::InvalidLength
+        );
+        assert_eq!(
+            code(&env(&e, &n, &b64::encode(&[1u8; 16]))),
+            Code::InvalidLength
+        );
+        assert_eq!(code(&env(&e, &n, &format!("{c}="))), Code::InvalidBase64);
+    }
+
+    #[test]
+    fn size_caps() {
+        let (e, n, _) = good();
+        let max = b64::encode(&vec![0u8; MAX_CIPHERTEXT_SIZE]);
+        assert_eq!(max.len(), MAX_CT_B64_CHARS);
+        assert!(Envelope::from_json(env(&e, &n, &max).as_bytes()).is_ok());
+        let over = b64::encode(&vec![0u8; MAX_CIPHERTEXT_SIZE + 1]);
+        assert_eq!(code(&env(&e, &n, &over)), Code::CiphertextTooLarge);
+        // Too long even as garbage: judged from length before decoding.
+        assert_eq!(
+            code(&env(&e, &n, &"!".repeat(MAX_CT_B64_CHARS + 1))),
+            Code::CiphertextTooLarge
+        );
+        let big = vec![b' '; MAX_ENVELOPE_JSON + 1];
+        assert_eq!(
+            code(core::str::from_utf8(&big).unwrap()),
+            Code::CiphertextTooLarge
+        );
+    }
+}

@@ -1,0 +1,35 @@
+//! Human-comparable fingerprint of a public key.
+//!
+//! The only defence against a relay that swaps the node's key is a person
+//! comparing this string with what the node prints, so CLI, node and browser
+//! all call this one function.
+
+use sha2::{Digest, Sha256};
+
+/// First 16 bytes of SHA-256(pk) as lowercase hex, 8 groups of 4, joined by `-`.
+pub fn fingerprint(public_key: &[u8; 32]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(public_key);
+    let mut out = String::with_capacity(39);
+    for (i, b) in digest[..16].iter().enumerate() {
+        if i > 0 && i % 2 == 0 {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_and_value() {
+        let f = fingerprint(&[0u8; 32]);
+        // SHA-256 of 32 zero bytes = 66687aadf862bd776c8fc18b8e9f8e20...
+        assert_eq!(f, "6668-7aad-f862-bd77-6c8f-c18b-8e9f-8e20");
+        assert_eq!(f.len(), 39);
+    }
+}

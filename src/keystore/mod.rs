@@ -1,0 +1,1 @@
+//! Node keystore: KEK → DEK at-rest sealing in SQLite (feature `native`; stub).

@@ -1,0 +1,97 @@
+//! The cipher suite `x25519-hkdf-sha256-xchacha20poly1305`: the three
+//! primitive steps shared by seal and open, so both sides compute the key
+//! with literally the same code.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hkdf::Hkdf;
+use sha2::Sha256;
+use x25519_dalek::{PublicKey, StaticSecret};
+use zeroize::Zeroizing;
+
+use crate::error::{Code, Error, Result};
+
+/// Suite identifier carried in every envelope.
+pub const SUITE: &str = "x25519-hkdf-sha256-xchacha20poly1305";
+/// Poly1305 tag length.
+pub const TAG_LEN: usize = 16;
+/// XChaCha20 nonce length.
+pub const NONCE_LEN: usize = 24;
+/// X25519 key length.
+pub const KEY_LEN: usize = 32;
+/// Largest ciphertext (including tag) an envelope may carry.
+pub const MAX_CIPHERTEXT_SIZE: usize = 16 * 1024;
+/// Largest plaintext: the cap minus the tag.
+pub const MAX_PLAINTEXT_SIZE: usize = MAX_CIPHERTEXT_SIZE - TAG_LEN;
+/// Smallest ciphertext: one byte of plaintext plus the tag.
+pub const MIN_CIPHERTEXT_SIZE: usize = 1 + TAG_LEN;
+
+/// X25519 (RFC 7748). `None` when the result is all zero (low-order point),
+/// checked in constant time by x25519-dalek.
+pub fn dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u8; KEY_LEN]>> {
+    let sk = StaticSecret::from(*secret);
+    let ss = sk.diffie_hellman(&PublicKey::from(*public));
+    if !ss.was_contributory() {
+        return None;
+    }
+    Some(Zeroizing::new(ss.to_bytes()))
+}
+
+/// X25519 public key for a secret key.
+pub fn public_key(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    PublicKey::from(&StaticSecret::from(*secret)).to_bytes()
+}
+
+/// `HKDF-SHA256(salt = epk || npk, ikm = ss, info, L = 32)`.
+pub fn derive_key(
+    ss: &[u8; KEY_LEN],
+    epk: &[u8; KEY_LEN],
+    npk: &[u8; KEY_LEN],
+    info: &[u8],
+) -> Zeroizing<[u8; KEY_LEN]> {
+    let mut salt = [0u8; 2 * KEY_LEN];
+    salt[..KEY_LEN].copy_from_slice(epk);
+    salt[KEY_LEN..].copy_from_slice(npk);
+    let mut okm = Zeroizing::new([0u8; KEY_LEN]);
+    // 32 bytes is far below HKDF-SHA256's 8160-byte limit; cannot fail.
+    let _ = hkdf_sha256(&salt, ss, info, okm.as_mut());
+    okm
+}
+
+/// HKDF-SHA256 (RFC 5869) into `out`; more than 255 * 32 bytes is an error.
+/// An empty salt means 32 zero bytes, as the RFC says.
+pub fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
+    Hkdf::<Sha256>::new(Some(salt), ikm)
+        .expand(info, out)
+        .map_err(|_| Error::new(Code::InvalidLength, "HKDF output longer than 8160 bytes"))
+}
+
+/// XChaCha20-Poly1305 encrypt: returns ciphertext || tag.
+pub fn aead_seal(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    pt: &[u8],
+) -> Result<Vec<u8>> {
+    XChaCha20Poly1305::new(key.into())
+        .encrypt(XNonce::from_slice(nonce), Payload { msg: pt, aad })
+        .map_err(|_| Error::new(Code::CiphertextTooLarge, "plaintext too large for the AEAD"))
+}
+
+/// XChaCha20-Poly1305 decrypt (tag checked in constant time by the crate).
+pub fn aead_open(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    ct: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+        .map(Zeroizing::new)
+        .map_err(|_| Error::new(Code::DecryptFailed, "authentication failed"))
+}
+
+/// Fill `buf` from the platform CSPRNG (crypto.getRandomValues in browsers).
+pub fn random(buf: &mut [u8]) -> Result<()> {
+    getrandom::getrandom(buf).map_err(|_| Error::new(Code::RandomUnavailable, "system RNG failed"))
+}

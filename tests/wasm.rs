@@ -1,0 +1,169 @@
+//! The same vectors and boundary checks, run as WebAssembly in Node and in
+//! headless Chromium and Firefox (`wasm-pack test`, see build.sh).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use sealpass::wasm::{fingerprint, open_js, seal_js, validate_context};
+use sealpass::{Code, SecretKey};
+
+#[wasm_bindgen_test]
+fn envelope_vectors_positive() {
+    assert_eq!(common::envelope_vectors::positive(), 11);
+}
+
+#[wasm_bindgen_test]
+fn envelope_vectors_negative() {
+    assert!(common::envelope_vectors::negative() >= 20);
+}
+
+#[wasm_bindgen_test]
+fn wycheproof_x25519_in_wasm() {
+    assert_eq!(common::primitives::x25519(), (518 - 31, 31));
+    assert_eq!(common::primitives::x25519_rfc7748(), 3);
+}
+
+#[wasm_bindgen_test]
+fn wycheproof_xchacha_in_wasm() {
+    assert_eq!(common::primitives::xchacha(), (246, 69));
+    assert_eq!(common::primitives::xchacha_draft(), 1);
+}
+
+#[wasm_bindgen_test]
+fn wycheproof_hkdf_in_wasm() {
+    assert_eq!(common::primitives::hkdf(), (83, 3));
+    assert_eq!(common::primitives::hkdf_rfc5869(), 3);
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn ctx() -> JsValue {
+    obj(&[
+        ("node_id", "node-1".into()),
+        ("pending_id", "p-1".into()),
+        ("slug", "api".into()),
+        ("injection_method", "header".into()),
+        ("field_name", "Authorization".into()),
+        ("target_url", JsValue::NULL),
+    ])
+}
+
+fn code_of(err: JsValue) -> (u16, String) {
+    let code = Reflect::get(&err, &"code".into())
+        .unwrap()
+        .as_f64()
+        .expect("numeric code") as u16;
+    let name = Reflect::get(&err, &"name".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        err.is_instance_of::<js_sys::Error>(),
+        "thrown value is an Error"
+    );
+    (code, name)
+}
+
+#[wasm_bindgen_test]
+fn js_api_round_trip_string_and_bytes() {
+    let sk = SecretKey::from_bytes([5; 32]);
+    let pk = sk.public_key().to_b64u();
+    let env = seal_js(pk.clone().into(), "pässword 🔑".into(), ctx()).unwrap();
+    assert_eq!(Reflect::get(&env, &"v".into()).unwrap().as_f64(), Some(1.0));
+    let sk_b64 = sealpass::b64::encode(sk.as_bytes());
+    let pt = open_js(sk_b64.clone().into(), env.clone(), ctx()).unwrap();
+    assert_eq!(pt.to_vec(), "pässword 🔑".as_bytes());
+    // Uint8Array in, JSON-string envelope in.
+    let bytes = Uint8Array::from(&[0u8, 1, 2, 255][..]);
+    let pk_bytes = Uint8Array::from(&sk.public_key().as_bytes()[..]);
+    let env2 = seal_js(pk_bytes.into(), bytes.into(), ctx()).unwrap();
+    let text = js_sys::JSON::stringify(&env2).unwrap();
+    let pt2 = open_js(sk_b64.into(), text.into(), ctx()).unwrap();
+    assert_eq!(pt2.to_vec(), vec![0, 1, 2, 255]);
+    assert_eq!(
+        fingerprint(pk.into()).unwrap(),
+        sk.public_key().fingerprint()
+    );
+}
+
+#[wasm_bindgen_test]
+fn js_errors_carry_code_and_name() {
+    let pk = SecretKey::from_bytes([5; 32]).public_key().to_b64u();
+    let e = seal_js("short".into(), "x".into(), ctx()).unwrap_err();
+    assert_eq!(code_of(e), (8301, "InvalidPublicKey".into()));
+    let e = seal_js(pk.clone().into(), "".into(), ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, Code::PlaintextEmpty.number());
+    let e = seal_js(pk.clone().into(), "x".repeat(16369).into(), ctx()).unwrap_err();
+    assert_eq!(code_of(e), (8008, "CiphertextTooLarge".into()));
+    let e = seal_js(pk.clone().into(), JsValue::from(5), ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, Code::InvalidArgument.number());
+    let bad_ctx = obj(&[("node_id", "n".into())]);
+    assert_eq!(code_of(validate_context(bad_ctx).unwrap_err()).0, 8202);
+    let unknown = obj(&[
+        ("node_id", "n".into()),
+        ("pending_id", "p".into()),
+        ("slug", "s".into()),
+        ("injection_method", "env".into()),
+        ("version", "1".into()),
+    ]);
+    assert_eq!(code_of(validate_context(unknown).unwrap_err()).0, 8201);
+    let upper = obj(&[
+        ("node_id", "n".into()),
+        ("pending_id", "p".into()),
+        ("slug", "s".into()),
+        ("injection_method", "Header".into()),
+    ]);
+    assert_eq!(code_of(validate_context(upper).unwrap_err()).0, 8204);
+    let lone = js_sys::JSON::parse("\"a\\ud800\"").unwrap();
+    let e = seal_js(pk.clone().into(), lone, ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, Code::InvalidUtf8.number());
+    assert_eq!(
+        code_of(validate_context(JsValue::from_str("x")).unwrap_err()).0,
+        8201
+    );
+    assert_eq!(
+        code_of(validate_context(js_sys::Array::new().into()).unwrap_err()).0,
+        8201
+    );
+    let zero = sealpass::b64::encode(&[0u8; 32]);
+    assert_eq!(
+        code_of(seal_js(zero.into(), "x".into(), ctx()).unwrap_err()).0,
+        8302
+    );
+}
+
+#[wasm_bindgen_test]
+fn js_open_rejects_tampering_with_8006() {
+    let sk = SecretKey::from_bytes([6; 32]);
+    let env = seal_js(sk.public_key().to_b64u().into(), "secret".into(), ctx()).unwrap();
+    let ct = Reflect::get(&env, &"ct".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let first = if ct.starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{first}{}", &ct[1..]);
+    Reflect::set(&env, &"ct".into(), &tampered.into()).unwrap();
+    let e = open_js(sealpass::b64::encode(sk.as_bytes()).into(), env, ctx()).unwrap_err();
+    assert_eq!(code_of(e), (8006, "DecryptFailed".into()));
+    let v2 = js_sys::JSON::parse(r#"{"v":2}"#).unwrap();
+    let e = open_js(sealpass::b64::encode(sk.as_bytes()).into(), v2, ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, 8007);
+    let e = open_js(
+        sealpass::b64::encode(sk.as_bytes()).into(),
+        "x".repeat(70_000).into(),
+        ctx(),
+    )
+    .unwrap_err();
+    assert_eq!(code_of(e).0, 8008);
+    let _ = JsValue::UNDEFINED.dyn_into::<Object>();
+}
