@@ -428,17 +428,26 @@ wasm_test() {
 
 run_hook() { bash "$ROOT/$1"; }
 
+# Integration tests spawn the real binaries (relay and CLI), so build both
+# first, each in its own cargo invocation: the relay never links `open`.
+build_debug_bins() {
+    compute_locked
+    cargo build "${LOCKED[@]}" --features cli --bin sealpass
+    cargo build "${LOCKED[@]}" --no-default-features --features relay --bin sealpass-relay
+}
+
 # Ordered test plan: "name|function args..."
 TEST_PLAN=(
     "setup|cmd_setup"
     "fmt|cargo_fmt_check"
     "clippy default|cargo_clippy --all-targets"
-    "clippy open|cargo_clippy --all-targets --features open"
+    "clippy open|cargo_clippy --all-targets --features open,test-vectors"
     "clippy cli|cargo_clippy --all-targets --features cli"
     "clippy relay|cargo_clippy --all-targets --no-default-features --features relay"
     "clippy wasm32|cargo_clippy --lib --target $WASM_TARGET"
+    "build debug bins|build_debug_bins"
     "test default|cargo_test"
-    "test open|cargo_test --features open"
+    "test open|cargo_test --features open,test-vectors"
     "test cli|cargo_test --features cli"
     "test relay|cargo_test --no-default-features --features relay"
     "wasm node|wasm_test node"
@@ -450,7 +459,7 @@ TEST_PLAN=(
 )
 
 print_summary() {
-    local i name status passed=0 failed=0 skipped=0 notrun=0 done_n=${#STEP_NAMES[@]}
+    local i name passed=0 failed=0 skipped=0 notrun=0 done_n=${#STEP_NAMES[@]}
     printf '\n==== summary ====\n'
     printf '  %-16s %-8s %s\n' STEP RESULT TIME
     for ((i = 0; i < done_n; i++)); do
@@ -471,6 +480,8 @@ print_summary() {
 }
 
 cmd_test() {
+    # Hooks must fail, not skip, when the binaries they test are missing.
+    export SEALPASS_REQUIRE_BIN=1
     trap print_summary EXIT
     trap 'exit 130' INT TERM
     local entry name cmd

@@ -413,6 +413,9 @@ def run_all(R: Runner):
         "ct-too-large-extra-key": A["envelope"][:-1] + ',"x":1,"ct2":"' + "A" * 21847 + '"}',
         "huge-input-1MiB": '{"v":1,"suite":"%s","epk":"%s","nonce":"%s","ct":"%s"}' % (S, E, N, "A" * (1 << 20)),
         "deep-nesting": '{"v":1,"x":' + "[" * 100000 + "]" * 100000 + "}",
+        "deep-nesting-40KB": '{"v":1,"x":' + "[" * 20000 + "]" * 20000 + "}",
+        "deep-nesting-in-v-40KB": '{"v":' + "[" * 20000 + "]" * 20000 + "}",
+        "whitespace-padded-70KiB": A["envelope"] + " " * (70 * 1024),
         "nul-byte-after": A["envelope"] + "\x00",
         "invalid-utf8-in-extra": None,
     }
@@ -447,6 +450,8 @@ def run_all(R: Runner):
         "injection-method-digits": json.dumps(dict(base, injection_method="0")),
         "field-name-bool": json.dumps(dict(base, field_name=False)),
         "trailing-garbage": json.dumps(base) + "x",
+        "max-length-all-escaped": json.dumps(vectors["g-max-length-fields"]["context"], ensure_ascii=True),
+        "whitespace-padded-70KiB": json.dumps(base) + " " * (70 * 1024),
     }
     for nm, text in ctx_variants.items():
         cfv = R.ctx_file(text)
