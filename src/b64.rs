@@ -2,38 +2,67 @@
 //!
 //! Strict on purpose: `=`, `+`, `/`, whitespace and non-zero trailing bits are
 //! rejected, so every byte string has exactly one accepted encoding and two
-//! implementations can never disagree about what a field means.
-
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+//! implementations can never disagree about what a field means. Hand-written
+//! (a few dozen lines) because it sits in the browser bundle, where every
+//! kilobyte counts.
 
 use crate::error::{Code, Error, Result};
 
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /// Encode bytes as canonical base64url without padding.
 pub fn encode(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    let mut out = String::with_capacity(encoded_len(bytes.len()));
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Value of one base64url digit, or `None` for any other byte.
+fn digit(c: u8) -> Option<u32> {
+    let v = match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => return None,
+    };
+    Some(u32::from(v))
 }
 
 /// Decode canonical base64url without padding; anything else is 8107.
 pub fn decode(text: &str) -> Result<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(text.as_bytes()).map_err(|_| {
-        Error::new(
-            Code::InvalidBase64,
-            "not canonical base64url without padding",
-        )
-    })
+    let bad = || Error::new(Code::InvalidBase64, "not canonical base64url without padding");
+    let s = text.as_bytes();
+    if s.len() % 4 == 1 {
+        return Err(bad());
+    }
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= digit(c).ok_or_else(bad)? << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        let keep = chunk.len() - 1; // 2 chars → 1 byte, 3 → 2, 4 → 3
+        // Unused low bits of the last character must be zero (canonical form).
+        if keep < 3 && bytes[keep..].iter().any(|b| *b != 0) {
+            return Err(bad());
+        }
+        out.extend_from_slice(&bytes[..keep]);
+    }
+    Ok(out)
 }
 
 /// Decode into a fixed-size array; wrong length gives `len_err`.
 pub fn decode_array<const N: usize>(text: &str, len_err: Error) -> Result<[u8; N]> {
-    // Reject by length before decoding: N bytes encode to exactly this many chars.
-    if text.len() != encoded_len(N) {
-        // Still report bad base64 first when the text is not base64 at all.
-        decode(text)?;
-        return Err(len_err);
-    }
-    let v = decode(text)?;
-    v.try_into().map_err(|_| len_err)
+    decode(text)?.try_into().map_err(|_| len_err)
 }
 
 /// Number of characters base64url-no-pad uses for `n` bytes.
@@ -46,9 +75,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rfc4648_test_vectors() {
+        // RFC 4648 §10, without padding.
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(encode(plain.as_bytes()), enc);
+            assert_eq!(decode(enc).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(encode(&[0xfb, 0xff, 0xbf]), "-_-_");
+    }
+
+    #[test]
     fn round_trip_and_lengths() {
         for n in 0..70 {
-            let data: Vec<u8> = (0..n as u8).collect();
+            let data: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
             let e = encode(&data);
             assert_eq!(e.len(), encoded_len(n));
             assert_eq!(decode(&e).unwrap(), data);
@@ -59,16 +106,28 @@ mod tests {
     fn rejects_non_canonical_forms() {
         // "AQ" is canonical for [0x01]; "AR" has non-zero trailing bits.
         assert_eq!(decode("AQ").unwrap(), vec![1]);
+        assert_eq!(decode("AAE").unwrap(), vec![0, 1]);
         for bad in [
-            "AR", "AQ==", "AQ=", "A+", "A/", "A Q", "AQ\n", " AQ", "A", "AQ\t", "É",
+            "AR", "AAF", "AQ==", "AQ=", "A+", "A/", "A Q", "AQ\n", " AQ", "A", "AQ\t", "É", "AAAAA",
         ] {
-            assert_eq!(
-                decode(bad).unwrap_err().code(),
-                Code::InvalidBase64,
-                "{bad:?}"
-            );
+            assert_eq!(decode(bad).unwrap_err().code(), Code::InvalidBase64, "{bad:?}");
         }
-        // '-' and '_' are the url-safe digits and are accepted.
         assert_eq!(decode("-_8").unwrap(), vec![0xfb, 0xff]);
+    }
+
+    #[test]
+    fn exhaustive_single_and_double_bytes_are_unique() {
+        // Every 1- and 2-byte value has exactly one accepted encoding.
+        let mut accepted = 0;
+        for a in ALPHABET {
+            for b in ALPHABET {
+                let s = [*a, *b];
+                if let Ok(v) = decode(core::str::from_utf8(&s).unwrap()) {
+                    assert_eq!(encode(&v).as_bytes(), &s);
+                    accepted += 1;
+                }
+            }
+        }
+        assert_eq!(accepted, 256);
     }
 }

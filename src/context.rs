@@ -121,11 +121,11 @@ impl Context {
                 Some(Value::String(s)) => Ok(s),
                 None => Err(Error::with_detail(
                     Code::ContextMissingField,
-                    format!("{name} is required"),
+                    [name, " is required"].concat(),
                 )),
                 Some(_) => Err(Error::with_detail(
                     Code::ContextMalformed,
-                    format!("{name} must be a string"),
+                    [name, " must be a string"].concat(),
                 )),
             }
         };
@@ -135,7 +135,7 @@ impl Context {
                 None | Some(Value::Null) => Ok(None),
                 Some(_) => Err(Error::with_detail(
                     Code::ContextMalformed,
-                    format!("{name} must be a string or null"),
+                    [name, " must be a string or null"].concat(),
                 )),
             }
         };
@@ -215,7 +215,7 @@ fn required(name: &'static str, v: &str, max: usize) -> Result<()> {
     if v.is_empty() {
         return Err(Error::with_detail(
             Code::ContextMissingField,
-            format!("{name} must not be empty"),
+            [name, " must not be empty"].concat(),
         ));
     }
     limit(name, v, max)
@@ -225,10 +225,21 @@ fn limit(name: &'static str, v: &str, max: usize) -> Result<()> {
     if v.len() > max {
         return Err(Error::with_detail(
             Code::ContextFieldTooLong,
-            format!("{name} is longer than {max} bytes"),
+            [name, " is longer than ", limit_text(max), " bytes"].concat(),
         ));
     }
     Ok(())
+}
+
+/// The limits as text, without pulling `core::fmt` into the Wasm build.
+fn limit_text(max: usize) -> &'static str {
+    match max {
+        MAX_ID_LEN => "256",
+        MAX_METHOD_LEN => "64",
+        MAX_FIELD_NAME_LEN => "1024",
+        MAX_TARGET_URL_LEN => "2048",
+        _ => "its limit of",
+    }
 }
 
 /// `^[a-z0-9]+(-[a-z0-9]+)*$`

@@ -120,6 +120,8 @@ codes! {
     AlreadyConsumed = 8507,
     /// Stored blob has an unknown format version.
     FormatUnsupported = 8508,
+    /// A pending id already exists in the keystore with a different context.
+    PendingConflict = 8509,
 
     // --- relay API (8600–8699) ---
     /// Request body is not acceptable JSON for this endpoint.
@@ -144,6 +146,9 @@ codes! {
     Internal = 8610,
     /// Could not reach the relay.
     RelayUnreachable = 8611,
+    /// The relay's answer is malformed or contradicts what was asked
+    /// (wrong context, key or fingerprint: possible tampering).
+    RelayProtocol = 8612,
 
     // --- request signing (8700–8799) ---
     /// Signature headers missing or malformed.
@@ -168,8 +173,26 @@ codes! {
 
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.number(), self.name())
+        f.write_str(&decimal(self.number()))?;
+        f.write_str(" ")?;
+        f.write_str(self.name())
     }
+}
+
+/// `n` in decimal. Hand-rolled so that building an error message does not
+/// pull `core::fmt` into the browser bundle.
+fn decimal(mut n: u16) -> String {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[i..].iter().map(|d| char::from(*d)).collect()
 }
 
 /// A sealpass error: a stable [`Code`] plus a secret-free detail.
@@ -206,6 +229,20 @@ impl Error {
     pub fn detail(&self) -> &str {
         &self.detail
     }
+
+    /// `error 8006 DecryptFailed: detail` (the Display form), built without
+    /// `core::fmt`.
+    pub fn message(&self) -> String {
+        let mut s = String::from("error ");
+        s.push_str(&decimal(self.code.number()));
+        s.push(' ');
+        s.push_str(self.code.name());
+        if !self.detail.is_empty() {
+            s.push_str(": ");
+            s.push_str(&self.detail);
+        }
+        s
+    }
 }
 
 impl From<Code> for Error {
@@ -223,11 +260,7 @@ impl fmt::Debug for Error {
 /// `error 8006 DecryptFailed: detail` — the one format used by CLI, JS and relay.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.detail.is_empty() {
-            write!(f, "error {}", self.code)
-        } else {
-            write!(f, "error {}: {}", self.code, self.detail)
-        }
+        f.write_str(&self.message())
     }
 }
 

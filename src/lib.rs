@@ -32,6 +32,8 @@ pub mod keystore;
 #[cfg(feature = "relay")]
 pub mod relay;
 #[cfg(feature = "native")]
+pub mod release;
+#[cfg(feature = "native")]
 pub mod signing;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -37,9 +37,20 @@ pub fn dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u
     Some(Zeroizing::new(ss.to_bytes()))
 }
 
-/// X25519 public key for a secret key.
+/// X25519 public key for a secret key: `X25519(sk, 9)`.
+///
+/// Natively this uses x25519-dalek's precomputed Edwards tables (fast). In
+/// Wasm, where the tables are left out to keep the bundle small, the
+/// Montgomery ladder does the same job without linking the Edwards code.
 pub fn public_key(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
-    PublicKey::from(&StaticSecret::from(*secret)).to_bytes()
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        PublicKey::from(&StaticSecret::from(*secret)).to_bytes()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        x25519_dalek::x25519(*secret, x25519_dalek::X25519_BASEPOINT_BYTES)
+    }
 }
 
 /// `HKDF-SHA256(salt = epk || npk, ikm = ss, info, L = 32)`.

@@ -44,7 +44,7 @@ export interface Envelope {
 
 /// Convert an [`Error`] into a JS `Error` with `name` and numeric `code`.
 fn js_error(e: Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
+    let err = js_sys::Error::new(&e.message());
     err.set_name(e.code().name());
     let _ = Reflect::set(
         &err,

@@ -1,12 +1,300 @@
-//! The relay server (feature `relay`; stub).
+//! The relay server (feature `relay`, never with `open`): an axum app over
+//! SQLite that stores and forwards envelopes between the sealing side and
+//! HMAC-authenticated nodes. It validates envelope *shape* only; it has no
+//! code that could decrypt. docs/API.md is the contract.
+
+mod api_error;
+mod args;
+mod auth;
+mod body;
+mod db;
+mod routes;
+pub mod static_files;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post, put};
+use axum::Router;
+use clap::Parser;
+use zeroize::Zeroizing;
 
 use crate::error::{Code, Error, Result};
+use crate::keystore::{KekConfig, Keystore};
+use crate::signing::unix_now;
+
+pub use api_error::{status_for, ApiError};
+use args::{Args, Command, NodeCommand};
+pub use store::{Limits, Store};
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<Store>,
+    admin_token: Arc<Zeroizing<String>>,
+    www: Arc<PathBuf>,
+}
+
+/// Run a store call off the async threads.
+async fn blocking<T, F>(f: F) -> api_error::ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::new(Code::Internal, "worker task failed"))?
+        .map_err(ApiError::from)
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    use routes::{admin, node, sealing};
+    Router::new()
+        .route("/api/v1/admin/nodes", post(admin::add_node))
+        .route(
+            "/api/v1/admin/nodes/:node_id/rotate-secret",
+            post(admin::rotate_secret),
+        )
+        .route("/api/v1/admin/pending", post(admin::create_pending))
+        .route("/api/v1/admin/pending/:pending_id", get(admin::get_pending))
+        .route("/api/v1/pending/:pending_id", get(sealing::get_pending))
+        .route(
+            "/api/v1/pending/:pending_id/envelopes",
+            post(sealing::post_envelopes),
+        )
+        .route("/api/v1/pending/:pending_id/status", get(sealing::status))
+        .route("/api/v1/node/heartbeat", post(node::heartbeat))
+        .route("/api/v1/node/pending", get(node::pending))
+        .route(
+            "/api/v1/node/pending/:pending_id/pubkey",
+            put(node::put_pubkey),
+        )
+        .route("/api/v1/node/envelopes", get(node::envelopes))
+        .route("/api/v1/node/pending/:pending_id/ack", post(node::ack))
+        .route("/accept", get(static_files::accept_page))
+        .route("/static/*path", get(static_files::static_file))
+        .route("/releases.json", get(static_files::releases))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard_signing_headers,
+        ))
+        .layer(axum::middleware::map_response(api_headers))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "no such route")
+}
+
+/// API responses are never cached or sniffed (static files set their own).
+async fn api_headers(mut resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    let h = resp.headers_mut();
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    h.entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    resp
+}
+
+fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|d| d.join("sealpass-relay"))
+        .unwrap_or_else(|| PathBuf::from("sealpass-relay-data"))
+}
+
+fn open_store(a: &Args) -> Result<Arc<Store>> {
+    let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
+    let kek = KekConfig::from_env(a.dev_insecure_kek)?;
+    let keystore = Keystore::open(&data_dir, &kek)?;
+    let mut limits = Limits::default();
+    if let Some(v) = a.test_min_expiry_secs {
+        limits.min_expiry_secs = v.max(1);
+    }
+    if let Some(v) = a.test_offline_after_secs {
+        limits.offline_after_secs = v.max(0);
+    }
+    Store::open(&data_dir, keystore, limits)
+}
+
+/// Admin token: `--admin-token-file`, else `SEALPASS_ADMIN_TOKEN`, else
+/// `<data-dir>/admin.token` (created 0600 with 32 random bytes).
+fn admin_token(a: &Args, data_dir: &Path) -> Result<Zeroizing<String>> {
+    let from_file = |p: &Path| -> Result<Zeroizing<String>> {
+        let raw = Zeroizing::new(std::fs::read(p).map_err(|e| {
+            Error::with_detail(
+                Code::Io,
+                format!("cannot read {}: {}", p.display(), e.kind()),
+            )
+        })?);
+        let text = std::str::from_utf8(&raw)
+            .map_err(|_| Error::new(Code::Usage, "admin token file is not UTF-8"))?;
+        Ok(Zeroizing::new(text.trim().to_owned()))
+    };
+    let token = if let Some(p) = &a.admin_token_file {
+        from_file(p)?
+    } else if let Ok(t) = std::env::var("SEALPASS_ADMIN_TOKEN") {
+        Zeroizing::new(t.trim().to_owned())
+    } else {
+        let p = data_dir.join("admin.token");
+        if !p.exists() {
+            let mut b = Zeroizing::new([0u8; 32]);
+            crate::suite::random(&mut b[..])?;
+            let t = Zeroizing::new(crate::b64::encode(&b[..]));
+            write_private(&p, t.as_bytes())?;
+            eprintln!("sealpass-relay: created admin token in {}", p.display());
+        }
+        from_file(&p)?
+    };
+    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::new(
+            Code::Usage,
+            "admin token must be at least 16 printable ASCII characters",
+        ));
+    }
+    Ok(token)
+}
+
+fn write_private(p: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(p).map_err(|e| {
+        Error::with_detail(
+            Code::Io,
+            format!("cannot create {}: {}", p.display(), e.kind()),
+        )
+    })?;
+    f.write_all(bytes)
+        .map_err(|_| Error::new(Code::Io, "cannot write the admin token"))
+}
+
+fn print_secret(s: store::IssuedSecret) -> Result<()> {
+    let out = serde_json::json!({
+        "node_id": s.node_id,
+        "key_version": s.key_version,
+        "secret": Zeroizing::new(crate::b64::encode(&s.secret)).as_str(),
+    });
+    println!("{out}");
+    Ok(())
+}
+
+fn run(a: Args) -> Result<()> {
+    match &a.command {
+        Some(Command::Node(NodeCommand::Add { node_id })) => {
+            let store = open_store(&a)?;
+            print_secret(store.add_node(node_id, unix_now())?)
+        }
+        Some(Command::Node(NodeCommand::RotateSecret { node_id })) => {
+            let store = open_store(&a)?;
+            print_secret(store.rotate_secret(node_id, unix_now())?)
+        }
+        None => serve(a),
+    }
+}
+
+fn serve(a: Args) -> Result<()> {
+    let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
+    let store = open_store(&a)?;
+    let token = admin_token(&a, &data_dir)?;
+    let state = AppState {
+        store: store.clone(),
+        admin_token: Arc::new(token),
+        www: Arc::new(a.www.clone()),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|_| Error::new(Code::Internal, "cannot start the async runtime"))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .map_err(|e| {
+                Error::with_detail(
+                    Code::Io,
+                    format!("cannot listen on {}: {}", a.listen, e.kind()),
+                )
+            })?;
+        let addr: SocketAddr = listener
+            .local_addr()
+            .map_err(|_| Error::new(Code::Io, "no local address"))?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{addr}");
+            let _ = out.flush();
+        }
+        tokio::spawn(sweep_loop(store, a.sweep_interval_secs.max(1)));
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|_| Error::new(Code::Io, "server error"))
+    })?;
+    eprintln!("sealpass-relay: stopped");
+    Ok(())
+}
+
+async fn sweep_loop(store: Arc<Store>, every: u64) {
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        if let Err(e) = blocking(move || s.sweep(unix_now())).await {
+            eprintln!("sealpass-relay: sweep failed: {}", e.error);
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
 
 /// Run the relay with command-line arguments.
-pub fn main() -> std::process::ExitCode {
-    let e: Result<()> = Err(Error::new(Code::Usage, "not implemented yet"));
-    if let Err(e) = e {
-        eprintln!("{e}");
+pub fn main() -> ExitCode {
+    let a = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(a) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
     }
-    std::process::ExitCode::FAILURE
 }

@@ -2,6 +2,7 @@
 //! functions run in both, so the pinned vectors are checked in every runtime).
 #![allow(dead_code)]
 
+#[cfg(all(feature = "open", feature = "test-vectors"))]
 pub mod envelope_vectors;
 pub mod primitives;
 

@@ -1,0 +1,87 @@
+// Throughput and cold start in headless Chromium and Firefox (puppeteer-core,
+// system browsers). Throughput: one fresh page per peer running core.mjs.
+// Cold start: per sample a fresh browser context and page that imports the
+// peer's seal-only bundle, initialises it and seals once; an empty page is the
+// baseline.
+import puppeteer from 'puppeteer-core';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH, PEER_IDS, SIZES, CTX, NSK, NPK, writeResult, median } from './lib.mjs';
+import { serve } from './server.mjs';
+
+const cfg = JSON.parse(process.env.BENCH_CFG || '{"samples":5,"sampleMs":300,"warmupMs":200}');
+const coldRuns = Number(process.env.BENCH_COLD_RUNS || 7);
+const only = (process.env.BENCH_BROWSERS || 'chromium,firefox').split(',');
+const WWW = join(BENCH, '.build', 'www');
+mkdirSync(WWW, { recursive: true });
+writeFileSync(join(WWW, 'blank.html'), '<!doctype html><meta charset="utf-8"><title>bench</title>\n');
+const wasmUrl = { tp: '/.build/web-open/sealpass_bg.wasm', seal: '/.build/web/sealpass_bg.wasm' };
+
+// The cold-start page: everything counted from navigation start (performance.now()).
+function coldPage(id) {
+  const body = id === 'empty' ? 'window.__cold = { t: performance.now() };' :
+    `import { init, seal } from '/.build/www/seal-${id}.js';
+const t0 = performance.now();
+await init(${JSON.stringify(wasmUrl.seal)});
+const t1 = performance.now();
+const env = await seal(Uint8Array.from(${JSON.stringify([...NPK])}), new TextEncoder().encode('sk_live_0123456789abcdef'), ${JSON.stringify(CTX)});
+const t2 = performance.now();
+window.__cold = { t: t2, importDone: t0, init: t1 - t0, seal: t2 - t1, ok: typeof env.ct === 'string' };`;
+  return `<!doctype html><meta charset="utf-8"><title>cold ${id}</title><script type="module">\n${body}\n</script>\n`;
+}
+for (const id of ['empty', ...PEER_IDS]) writeFileSync(join(WWW, `cold-${id}.html`), coldPage(id));
+
+const LAUNCH = {
+  chromium: { browser: 'chrome', executablePath: '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run'] },
+  firefox: { browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true },
+};
+
+const { server, origin } = await serve(BENCH);
+const out = { cfg, coldRuns, browsers: {} };
+try {
+  for (const name of only) {
+    const browser = await puppeteer.launch({ ...LAUNCH[name], protocolTimeout: 600000 });
+    const r = (out.browsers[name] = { version: await browser.version(), peers: {}, cold: {} });
+    console.log(`${name}: ${r.version}`);
+    try {
+      for (const id of PEER_IDS) {
+        const page = await browser.newPage();
+        try {
+          await page.goto(`${origin}/.build/www/blank.html`);
+          const res = await page.evaluate(async (url, c) => (await import(url)).run(c),
+            `/.build/www/tp-${id}.js`, { ...cfg, sizes: SIZES, ctx: CTX, npk: [...NPK], nsk: [...NSK], wasmUrl: wasmUrl.tp });
+          r.peers[id] = { results: res };
+          const r1k = res.filter((x) => x.size === 1024).map((x) => `${x.op} ${Math.round(median(x.samples))}`);
+          console.log(`${name} ${id}: 1 KiB ${r1k.join(', ')} ops/s`);
+        } catch (e) {
+          r.peers[id] = { error: String(e.message || e).slice(0, 300) };
+          console.log(`${name} ${id}: ERROR ${r.peers[id].error}`);
+        } finally { await page.close(); }
+      }
+      // Cold start, interleaved across peers so that drifting load hits all alike.
+      const samples = {};
+      for (let k = 0; k < coldRuns; k++) {
+        for (const id of ['empty', ...PEER_IDS]) {
+          const ctx = await browser.createBrowserContext();
+          try {
+            const w0 = performance.now();
+            const page = await ctx.newPage();
+            await page.goto(`${origin}/.build/www/cold-${id}.html`);
+            const c = await page.waitForFunction(() => window.__cold, { timeout: 60000 }).then((h) => h.jsonValue());
+            const wall = performance.now() - w0;
+            (samples[id] ??= []).push({ ...c, wall });
+          } catch (e) {
+            (samples[id] ??= []).push({ error: String(e.message || e).slice(0, 200) });
+          } finally { await ctx.close(); }
+        }
+      }
+      r.cold = samples;
+      for (const id of Object.keys(samples)) {
+        const ok = samples[id].filter((s) => !s.error);
+        console.log(`${name} cold ${id}: in-page ${median(ok.map((s) => s.t)).toFixed(1)} ms, wall ${median(ok.map((s) => s.wall)).toFixed(1)} ms (${ok.length}/${samples[id].length} ok)`);
+      }
+    } finally { await browser.close(); }
+  }
+} finally { server.close(); }
+writeResult('browser.json', out);

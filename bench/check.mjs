@@ -1,0 +1,57 @@
+// Correctness gate, run before any timing: every same-construction peer must
+// reproduce the pinned vectors byte for byte (fixed esk/nonce), open them, and
+// interoperate with sealpass both ways at every benchmark size; the reference
+// points must round-trip. Exits non-zero on any failure.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, PEER_IDS, SIZES, CTX, NSK, NPK, hex, eq, loadNodePeer, plaintext, writeResult } from './lib.mjs';
+
+const vec = JSON.parse(readFileSync(join(ROOT, 'tests/vectors/envelope_v1.json'), 'utf8'));
+const peers = {};
+for (const id of PEER_IDS) peers[id] = await loadNodePeer(id);
+const sp = peers.sealpass;
+const report = { vectors: vec.vectors.length, peers: {} };
+let failures = 0;
+function ok(id, what, cond, detail = '') {
+  const r = (report.peers[id] ??= { passed: 0, failed: [] });
+  if (cond) r.passed++; else { r.failed.push(what + (detail ? `: ${detail}` : '')); failures++; console.error(`FAIL ${id}: ${what} ${detail}`); }
+}
+async function attempt(fn) { try { return [await fn(), null]; } catch (e) { return [null, e]; } }
+
+// sealpass itself opens every pinned vector.
+for (const v of vec.vectors) {
+  const [pt, e] = await attempt(() => sp.open(hex(v.nsk), v.envelope, v.context));
+  ok('sealpass', `open vector ${v.name}`, !e && eq(pt, hex(v.plaintext)), e?.message);
+}
+for (const id of PEER_IDS.filter((i) => peers[i].meta.kind === 'same')) {
+  const p = peers[id];
+  for (const v of vec.vectors) {
+    const [env, e] = await attempt(() => p.sealWith(hex(v.esk), hex(v.nonce), hex(v.npk), hex(v.plaintext), v.context));
+    ok(id, `vector ${v.name} byte-for-byte`, !e && JSON.stringify(env) === v.envelope, e?.message);
+    const [pt, e2] = await attempt(() => p.open(hex(v.nsk), v.envelope, v.context));
+    ok(id, `opens vector ${v.name}`, !e2 && eq(pt, hex(v.plaintext)), e2?.message);
+  }
+  for (const n of SIZES) {
+    const pt = plaintext(n);
+    const [env, e] = await attempt(() => p.seal(NPK, pt, CTX));
+    const [back, e2] = await attempt(() => sp.open(NSK, env, CTX));
+    ok(id, `sealpass opens ${id} seal at ${n} B`, !e && !e2 && eq(back, pt), (e || e2)?.message);
+    const [env2, e3] = await attempt(() => sp.seal(NPK, pt, CTX));
+    const [back2, e4] = await attempt(() => p.open(NSK, env2, CTX));
+    ok(id, `${id} opens sealpass seal at ${n} B`, !e3 && !e4 && eq(back2, pt), (e3 || e4)?.message);
+    // A changed context must not open (the AAD really is bound).
+    const [, e5] = await attempt(() => sp.open(NSK, env, { ...CTX, slug: 'other' }));
+    ok(id, `wrong context rejected at ${n} B`, e5 && e5.code === 8006, e5 ? String(e5.code) : 'opened');
+  }
+}
+for (const id of PEER_IDS.filter((i) => peers[i].meta.kind !== 'same')) {
+  for (const n of SIZES) {
+    const pt = plaintext(n);
+    const [back, e] = await attempt(async () => peers[id].open(NSK, await peers[id].seal(NPK, pt, CTX), CTX, NPK));
+    ok(id, `round trip at ${n} B`, !e && eq(back, pt), e?.message);
+  }
+}
+report.ok = failures === 0;
+writeResult('check.json', report);
+for (const [id, r] of Object.entries(report.peers)) console.log(`check ${id}: ${r.passed} passed, ${r.failed.length} failed`);
+process.exit(failures ? 1 : 0);

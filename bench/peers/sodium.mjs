@@ -1,0 +1,46 @@
+// sealpass envelope v1 with libsodium-wrappers-sumo (libsodium compiled to wasm by
+// emscripten): crypto_scalarmult(_base), HKDF-SHA256 built from
+// crypto_auth_hmacsha256_* (RFC 5869, one output block), and
+// crypto_aead_xchacha20poly1305_ietf.
+import sodium from 'libsodium-wrappers-sumo';
+import { canonCtx, isZero, envelope, parseEnvelope } from './common.mjs';
+
+export const meta = { id: 'sodium', label: 'libsodium-wrappers-sumo', kind: 'same' };
+let S;
+export async function init() { await sodium.ready; S = sodium; }
+
+const ONE = new Uint8Array([1]);
+function hkdf32(salt1, salt2, ikm, info) {
+  let st = S.crypto_auth_hmacsha256_init(concat2(salt1, salt2));
+  S.crypto_auth_hmacsha256_update(st, ikm);
+  const prk = S.crypto_auth_hmacsha256_final(st);
+  st = S.crypto_auth_hmacsha256_init(prk);
+  S.crypto_auth_hmacsha256_update(st, info);
+  S.crypto_auth_hmacsha256_update(st, ONE);
+  return S.crypto_auth_hmacsha256_final(st);
+}
+function concat2(a, b) { const o = new Uint8Array(64); o.set(a); o.set(b, 32); return o; }
+
+export function sealWith(esk, nonce, npk, pt, ctx) {
+  const { info, aad } = canonCtx(ctx);
+  const epk = S.crypto_scalarmult_base(esk);
+  const ss = S.crypto_scalarmult(esk, npk); // libsodium refuses an all-zero result
+  if (isZero(ss)) throw new Error('LowOrderPublicKey');
+  const key = hkdf32(epk, npk, ss, info);
+  const ct = S.crypto_aead_xchacha20poly1305_ietf_encrypt(pt, aad, null, nonce, key);
+  return envelope(epk, nonce, ct);
+}
+
+export function seal(npk, pt, ctx) {
+  return sealWith(S.randombytes_buf(32), S.randombytes_buf(24), npk, pt, ctx);
+}
+
+export function open(nsk, env, ctx) {
+  const { epk, nonce, ct } = parseEnvelope(env);
+  const { info, aad } = canonCtx(ctx);
+  const npk = S.crypto_scalarmult_base(nsk);
+  const ss = S.crypto_scalarmult(nsk, epk);
+  if (isZero(ss)) throw new Error('DecryptFailed');
+  const key = hkdf32(epk, npk, ss, info);
+  return S.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, nonce, key);
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# sealpass benchmarks: ./build.sh bench [--quick] [--no-variants] [--no-native] [--no-browsers]
+# Builds sealpass for Node and the browser into bench/.build/, checks every peer
+# against the pinned vectors and against sealpass (before any timing), measures
+# throughput, cold start and size, runs the native criterion ceiling, and
+# regenerates bench/RESULTS.md from the figures of this run.
+set -euo pipefail
+export PATH=/usr/local/bin:$HOME/.cargo/bin:$PATH
+export PUPPETEER_SKIP_DOWNLOAD=1
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH/.." && pwd)"
+BUILD="$BENCH/.build"
+RES="$BUILD/results"
+
+QUICK=0 VARIANTS=1 NATIVE=1 BROWSERS=1
+for a in "$@"; do
+  case $a in
+  --quick) QUICK=1 ;;
+  --no-variants) VARIANTS=0 ;;
+  --no-native) NATIVE=0 ;;
+  --no-browsers) BROWSERS=0 ;;
+  *) echo "bench/run.sh: unknown option $a" >&2; exit 2 ;;
+  esac
+done
+if [[ $QUICK == 1 ]]; then
+  export BENCH_CFG='{"samples":3,"sampleMs":200,"warmupMs":100}' BENCH_COLD_RUNS=3
+  CRIT_ARGS=(--warm-up-time 1 --measurement-time 2 --sample-size 10)
+else
+  export BENCH_CFG='{"samples":7,"sampleMs":500,"warmupMs":300}' BENCH_COLD_RUNS=9
+  CRIT_ARGS=(--warm-up-time 2 --measurement-time 5)
+fi
+step() { printf '\n== bench: %s\n' "$*"; }
+mkdir -p "$BUILD" "$RES"
+rm -f "$RES"/*.json "$RES"/*.txt
+
+step "machine load before: $(uptime)"
+uptime > "$RES/load-before.txt"
+date -u '+%Y-%m-%d %H:%M:%S UTC' > "$RES/started.txt"
+
+step "npm dependencies (bench/package-lock.json)"
+if [[ ! -d $BENCH/node_modules || $BENCH/package-lock.json -nt $BENCH/node_modules/.package-lock.json ]]; then
+  (cd "$BENCH" && npm ci --no-audit --no-fund)
+fi
+
+# sealpass's own wasm, built like the release (same [profile.release] and the
+# same wasm-opt flags from [package.metadata.wasm-pack]) into a bench-only
+# target dir, so the shared target/ is never rebuilt with other flags.
+# RUSTFLAGS for wasm32 are set here only (none by default: the measured
+# alternative curve25519_dalek_bits="64" is slower on wasm32, see RESULTS.md).
+wasm_build() { # out-dir target [cargo args...]
+  local out=$1 target=$2; shift 2
+  CARGO_TARGET_DIR="$BUILD/target" RUSTFLAGS="${SEALPASS_WASM_RUSTFLAGS:-}" \
+    wasm-pack --log-level warn build --release --target "$target" --out-dir "$out" --no-pack --no-typescript "$ROOT" "$@"
+}
+step "wasm builds (nodejs+open, web seal-only, web+open)"
+wasm_build "$BUILD/node-open" nodejs --features open
+echo '{"type":"commonjs"}' > "$BUILD/node-open/package.json"
+wasm_build "$BUILD/web" web
+wasm_build "$BUILD/web-open" web --features open
+
+step "correctness gate: pinned vectors and cross-opening (before timing)"
+(cd "$BENCH" && node check.mjs)
+
+step "browser bundles (esbuild --minify)"
+(cd "$BENCH" && node bundles.mjs)
+
+step "sizes"
+(cd "$BENCH" && node sizes.mjs)
+
+if [[ $NATIVE == 1 ]]; then
+  step "native ceiling (criterion)"
+  rm -rf "$BUILD/target-native/criterion"
+  (cd "$ROOT" && CARGO_TARGET_DIR="$BUILD/target-native" cargo bench --features open --bench envelope -- "${CRIT_ARGS[@]}") \
+    > "$RES/criterion.txt" 2>&1 || { tail -20 "$RES/criterion.txt"; echo "criterion failed" >&2; }
+  grep -E '^(seal|open)/|time:' "$RES/criterion.txt" | head -20 || true
+fi
+
+step "throughput in Node"
+(cd "$BENCH" && node node-bench.mjs)
+
+step "cold start in Node"
+(cd "$BENCH" && node cold-node.mjs)
+
+if [[ $BROWSERS == 1 ]]; then
+  step "throughput and cold start in headless Chromium and Firefox"
+  (cd "$BENCH" && node browser-bench.mjs)
+fi
+
+if [[ $VARIANTS == 1 ]]; then
+  step "profile: build variants (backend word size, opt-level) in Node"
+  bash "$BENCH/variants.sh" || echo "variants step failed (non-fatal)" >&2
+fi
+
+if [[ -x $BENCH/load/run.sh || -f $BENCH/load/run.sh ]]; then
+  step "relay load test (bench/load/run.sh)"
+  bash "$BENCH/load/run.sh" > "$RES/load.txt" 2>&1 || echo "relay load test failed (non-fatal)" >&2
+  tail -30 "$RES/load.txt"
+fi
+
+uptime > "$RES/load-after.txt"
+step "machine load after: $(cat "$RES/load-after.txt")"
+step "writing bench/RESULTS.md"
+(cd "$BENCH" && node report.mjs)

@@ -1,0 +1,188 @@
+// Assemble the npm package directory from the wasm-pack outputs and this
+// template. Called by scripts/pack.sh; not shipped in the package.
+//
+//   node pkg-template/build/assemble.mjs ROOT WASM_DIR OUT_DIR VERSION
+//
+// WASM_DIR holds wasm-pack outputs web/ (seal-only, --target web),
+// node/ (seal-only, --target nodejs) and node-open/ (--features open,
+// --target nodejs). Types come from two sources of truth: the error table
+// from src/error.rs, Context/Envelope and the function signatures from the
+// wasm-bindgen .d.ts (i.e. from src/wasm.rs).
+import fs from "node:fs";
+import path from "node:path";
+
+const [root, wasmDir, outDir, version] = process.argv.slice(2);
+if (!root || !wasmDir || !outDir || !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version ?? "")) {
+  console.error("usage: assemble.mjs ROOT WASM_DIR OUT_DIR X.Y.Z");
+  process.exit(2);
+}
+const tpl = path.join(root, "pkg-template");
+const read = (p) => fs.readFileSync(p, "utf8");
+const die = (msg) => {
+  console.error(`assemble: ${msg}`);
+  process.exit(1);
+};
+
+// ---- Cargo.toml [package] metadata
+function cargoPackage() {
+  const text = read(path.join(root, "Cargo.toml"));
+  const m = text.match(/^\[package\]\n([\s\S]*?)(?=^\[)/m);
+  if (!m) die("no [package] section in Cargo.toml");
+  const get = (k) => m[1].match(new RegExp(`^${k}\\s*=\\s*"([^"]*)"`, "m"))?.[1];
+  const kw = m[1].match(/^keywords\s*=\s*\[([^\]]*)\]/m)?.[1] ?? "";
+  return {
+    version: get("version"),
+    description: get("description"),
+    repository: get("repository"),
+    license: get("license"),
+    keywords: [...kw.matchAll(/"([^"]*)"/g)].map((x) => x[1]),
+  };
+}
+
+// ---- src/error.rs: the codes! { ... } table
+function errorCodes() {
+  const text = read(path.join(root, "src/error.rs"));
+  const start = text.indexOf("\ncodes! {");
+  if (start < 0) die("codes! { not found in src/error.rs");
+  const body = text.slice(start + 9, text.indexOf("\n}", start));
+  const out = [];
+  let doc = [];
+  for (const raw of body.split("\n")) {
+    const line = raw.trim();
+    if (line.startsWith("///")) doc.push(line.slice(3).trim());
+    else if (/^[A-Z][A-Za-z0-9]*\s*=\s*\d+,$/.test(line)) {
+      const [, name, code] = line.match(/^([A-Za-z0-9]+)\s*=\s*(\d+),$/);
+      out.push({ name, code: Number(code), doc: doc.join(" ") });
+      doc = [];
+    } else if (line === "" || line.startsWith("//")) doc = [];
+    else die(`unexpected line in codes!: ${line}`);
+  }
+  if (out.length < 20 || !out.some((c) => c.name === "DecryptFailed" && c.code === 8006))
+    die(`parsed only ${out.length} error codes from src/error.rs`);
+  return out;
+}
+
+// ---- wasm-bindgen .d.ts: doc-commented interfaces and functions
+function parseDts(file) {
+  const lines = read(file).split("\n");
+  const interfaces = new Map();
+  const functions = new Map();
+  let doc = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith("/**")) {
+      doc = [line];
+      while (!lines[i].includes("*/")) doc.push(lines[++i]);
+      continue;
+    }
+    let m;
+    if ((m = line.match(/^export interface (\w+) \{/))) {
+      const block = [...doc, line];
+      while (lines[i] !== "}") block.push(lines[++i]);
+      interfaces.set(m[1], block.join("\n").replace(/\n {4}/g, "\n  "));
+    } else if ((m = line.match(/^export function (\w+)\(/))) {
+      functions.set(m[1], [...doc, line.replace(/^export function/, "export declare function")].join("\n"));
+    }
+    if (line.trim() !== "") doc = [];
+  }
+  return { interfaces, functions };
+}
+
+const SEAL_API = ["seal", "fingerprint", "validateContext"];
+const OPEN_API = ["open", "generateKeyPair"];
+
+function pick(dts, names, label) {
+  return names
+    .map((n) => dts.functions.get(n) ?? die(`${label}: wasm-bindgen .d.ts lacks ${n}()`))
+    .join("\n\n");
+}
+
+// ---- build
+const pkgMeta = cargoPackage();
+if (pkgMeta.version !== version) die(`version ${version} != Cargo.toml ${pkgMeta.version}`);
+const codes = errorCodes();
+const dts = {
+  web: parseDts(path.join(wasmDir, "web/sealpass.d.ts")),
+  node: parseDts(path.join(wasmDir, "node/sealpass.d.ts")),
+  open: parseDts(path.join(wasmDir, "node-open/sealpass.d.ts")),
+};
+for (const n of OPEN_API) {
+  if (dts.web.functions.has(n) || dts.node.functions.has(n))
+    die(`seal-only build exports ${n}(): built with the open feature?`);
+  if (!dts.open.functions.has(n)) die(`node-open build lacks ${n}(): built without the open feature?`);
+}
+const dataTypes = ["Context", "Envelope"]
+  .map((n) => dts.web.interfaces.get(n) ?? die(`web .d.ts lacks interface ${n}`))
+  .join("\n\n");
+const errorLines = codes
+  .map((c) => `  /** ${c.doc.replace(/\*\//g, "* /")} */\n  ${c.name}: ${c.code};`)
+  .join("\n");
+const shared = read(path.join(tpl, "types/shared.d.ts"))
+  .replace("/*@@ERROR_CODES@@*/", () => errorLines)
+  .replace("/*@@DATA_TYPES@@*/", () => dataTypes)
+  .trimEnd();
+const header = "// Generated by scripts/pack.sh — do not edit; see pkg-template/ in the sealpass repository.\n";
+
+fs.rmSync(outDir, { recursive: true, force: true });
+for (const d of ["web", "node", "node-open"]) fs.mkdirSync(path.join(outDir, d), { recursive: true });
+
+const write = (rel, text) => fs.writeFileSync(path.join(outDir, rel), text);
+const copy = (from, rel) => fs.copyFileSync(from, path.join(outDir, rel));
+const glue = (file) => read(file).replace(/^\/\* @ts-self-types="[^"]*" \*\/\n/, "");
+
+// JS glue and wasm
+write("web/sealpass.js", glue(path.join(wasmDir, "web/sealpass.js")));
+copy(path.join(wasmDir, "web/sealpass_bg.wasm"), "web/sealpass_bg.wasm");
+for (const [src, dst] of [["node", "node"], ["node-open", "node-open"]]) {
+  write(`${dst}/sealpass.cjs`, glue(path.join(wasmDir, src, "sealpass.js")));
+  copy(path.join(wasmDir, src, "sealpass_bg.wasm"), `${dst}/sealpass_bg.wasm`);
+}
+if (/\bopen\b|generateKeyPair/.test(read(path.join(outDir, "web/sealpass.js")).replace(/\/\/.*|\/\*[\s\S]*?\*\//g, "").replace(/'[^']*'|"[^"]*"/g, "")))
+  die("web glue mentions open/generateKeyPair");
+
+// hand-written entries
+copy(path.join(tpl, "index.js"), "index.js");
+for (const f of ["index.cjs", "index.mjs", "errors.cjs"]) copy(path.join(tpl, "node", f), `node/${f}`);
+for (const f of ["index.cjs", "index.mjs"]) copy(path.join(tpl, "node-open", f), `node-open/${f}`);
+
+// types
+const fill = (template, functions, title) =>
+  header +
+  read(path.join(tpl, "types", template))
+    .replace("/*@@TITLE@@*/", () => title)
+    .replace("/*@@SHARED@@*/", () => shared)
+    .replace("/*@@FUNCTIONS@@*/", () => functions)
+    .trimEnd() +
+  "\n";
+write("index.d.ts", fill("web.d.ts", pick(dts.web, SEAL_API, "web"), ""));
+const nodeFns = pick(dts.node, SEAL_API, "node");
+const openFns = pick(dts.open, [...OPEN_API, ...SEAL_API], "node-open");
+const nodeTitle = "sealpass — Node.js entry (seal-only).";
+const openTitle = "sealpass/node-open — Node.js only: seal and open.";
+write("node/index.d.cts", fill("node.d.ts", nodeFns, nodeTitle));
+write("node/index.d.mts", fill("node.d.ts", nodeFns, nodeTitle) + "export default init;\n");
+write("node-open/index.d.cts", fill("node.d.ts", openFns, openTitle));
+write("node-open/index.d.mts", fill("node.d.ts", openFns, openTitle) + "export default init;\n");
+
+// README with the error table
+const table = [
+  "| code | name | meaning |",
+  "|---|---|---|",
+  ...codes.map((c) => `| ${c.code} | ${c.name} | ${c.doc.replace(/\|/g, "\\|")} |`),
+].join("\n");
+const readme = read(path.join(tpl, "README.md"));
+if (!readme.includes("<!-- @@ERROR_CODES@@ -->")) die("README template lacks the error table marker");
+write("README.md", readme.replace("<!-- @@ERROR_CODES@@ -->", () => table).replaceAll("@@VERSION@@", () => version));
+
+// package.json
+const pj = JSON.parse(read(path.join(tpl, "package.json")));
+pj.version = version;
+pj.description = pkgMeta.description ?? pj.description;
+pj.keywords = pkgMeta.keywords;
+if (pkgMeta.license && pkgMeta.license !== pj.license) die(`license ${pj.license} != Cargo.toml ${pkgMeta.license}`);
+if (pkgMeta.repository) pj.repository = { type: "git", url: pkgMeta.repository };
+else delete pj.repository;
+write("package.json", JSON.stringify(pj, null, 2) + "\n");
+
+for (const f of pj.files) if (!fs.existsSync(path.join(outDir, f))) die(`files entry ${f} missing`);
+console.log(`assembled ${outDir} (sealpass ${version}, ${codes.length} error codes)`);

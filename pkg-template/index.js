@@ -1,0 +1,86 @@
+// sealpass — browser / bundler entry (seal-only WebAssembly build).
+// Call `await init()` once, then seal(), fingerprint() and validateContext()
+// are synchronous. There is deliberately no open() here.
+import initWasm, {
+  initSync as initWasmSync,
+  seal as wasmSeal,
+  fingerprint as wasmFingerprint,
+  validateContext as wasmValidateContext,
+} from "./web/sealpass.js";
+
+let ready = false;
+let pending;
+
+/** Plain objects are wasm-bindgen's `{ module_or_path }` / `{ module }` form. */
+const isOptions = (v) => v != null && Object.getPrototypeOf(v) === Object.prototype;
+
+/**
+ * Load the WebAssembly module. Without an argument the .wasm is fetched from
+ * next to web/sealpass.js; pass a URL (CDN path, bundler asset URL), a
+ * Response, bytes or a WebAssembly.Module to load it from elsewhere.
+ * Safe to call more than once; concurrent calls share one load.
+ */
+export default function init(wasm) {
+  if (ready) return Promise.resolve();
+  if (pending === undefined) {
+    const arg = wasm === undefined || isOptions(wasm) ? wasm : { module_or_path: wasm };
+    pending = initWasm(arg).then(
+      () => {
+        ready = true;
+      },
+      (e) => {
+        pending = undefined;
+        throw e;
+      },
+    );
+  }
+  return pending;
+}
+export { init };
+
+/** Synchronous variant for workers that already hold the bytes or a Module. */
+export function initSync(wasm) {
+  if (ready) return;
+  initWasmSync(isOptions(wasm) ? wasm : { module: wasm });
+  ready = true;
+}
+
+function check() {
+  if (!ready) {
+    const e = new Error(
+      "sealpass is not initialised: call `await init()` before seal(), fingerprint() or validateContext()",
+    );
+    e.name = "NotInitialized";
+    throw e;
+  }
+}
+
+export function seal(publicKey, plaintext, context) {
+  check();
+  return wasmSeal(publicKey, plaintext, context);
+}
+
+export function fingerprint(publicKey) {
+  check();
+  return wasmFingerprint(publicKey);
+}
+
+export function validateContext(context) {
+  check();
+  wasmValidateContext(context);
+}
+
+/** True for errors thrown by sealpass (numeric `code` 8000..8999, stable `name`). */
+export function isSealpassError(e) {
+  return e instanceof Error && typeof e.code === "number" && e.code >= 8000 && e.code < 9000;
+}
+
+/** Not constructible; use `err instanceof SealpassError` to recognise sealpass errors. */
+export class SealpassError extends Error {
+  constructor() {
+    throw new TypeError("SealpassError is not constructible");
+  }
+  static [Symbol.hasInstance](e) {
+    return isSealpassError(e);
+  }
+}

@@ -1,0 +1,5 @@
+// sealpass — Node.js ESM entry (wraps the CommonJS build so both share one instance).
+import m from "./index.cjs";
+
+export const { seal, fingerprint, validateContext, init, initSync, isSealpassError, SealpassError } = m;
+export default init;

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# build-www.sh — build the served accept page into target/www-dist.
+#
+#   index.html        served at /accept (integrity= on the script and the CSS)
+#   app.js            /static/app.js: www/app.js + the wasm-bindgen web glue,
+#                     ONE minified ES module
+#   app.css           /static/app.css
+#   sealpass_bg.wasm  /static/sealpass_bg.wasm: the seal-only Wasm (no `open`)
+#   releases.json     /releases.json: signed manifest, SHA-384 of every file above
+#
+# (The relay's --www DIR serves /accept -> DIR/index.html, /static/X -> DIR/X.)
+#
+# The Wasm's SRI hash is compiled into app.js and checked by
+# fetch(url, {integrity}) before instantiation; app.js's and app.css's hashes
+# go into index.html. The manifest is signed with $SEALPASS_RELEASE_KEY, or
+# with a development key made on first use (target/www-release.key).
+#
+# Env: SEALPASS_BIN (sealpass CLI; default target/release then target/debug),
+#      SEALPASS_RELEASE_KEY, SEALPASS_RELEASE_VERSION (default: Cargo.toml version),
+#      WWW_DIST (output dir, default target/www-dist).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="/usr/local/bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+DIST="${WWW_DIST:-$ROOT/target/www-dist}"
+WB="$ROOT/target/www-build"
+PKG="$WB/pkg"
+WASM_URL=/static/sealpass_bg.wasm
+
+say() { printf 'build-www: %s\n' "$*"; }
+die() {
+    printf 'build-www: error: %s\n' "$*" >&2
+    exit 1
+}
+
+sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
+
+LOCKED=()
+git ls-files --error-unmatch Cargo.lock >/dev/null 2>&1 && LOCKED=(--locked)
+
+# 1. Seal-only Wasm, optimised for size (opt-level z) in its own target dir
+#    so the regular release build is untouched.
+say "wasm (seal-only, opt-level z) -> $PKG"
+# Remapped source paths: shorter panic locations, and the Wasm (hence its
+# SRI hash) does not depend on where the checkout or cargo home live.
+REMAP="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src=/c --remap-path-prefix=$ROOT=/s"
+RUSTFLAGS="$REMAP" CARGO_TARGET_DIR="$WB" CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
+    wasm-pack --log-level warn build --mode no-install --release --target web \
+    --out-dir "$PKG" -- "${LOCKED[@]}" >&2
+[[ -f $PKG/sealpass.js && -f $PKG/sealpass_bg.wasm ]] || die "wasm-pack produced no package"
+if grep -q 'export function open' "$PKG/sealpass.js"; then
+    die "the page's Wasm exports open(): it must be built without the open feature"
+fi
+
+# 2. esbuild (pinned in www/package.json).
+ESBUILD="$ROOT/www/node_modules/.bin/esbuild"
+if [[ ! -x $ESBUILD ]]; then
+    say "npm ci (esbuild) in www/"
+    (cd www && npm ci --no-audit --no-fund >&2)
+fi
+
+# 3. Stage and bundle into a fresh directory, then swap it in whole, so a
+#    running relay never serves a half-written page.
+STAGE="$WB/src"
+NEW="$DIST.new"
+rm -rf "$STAGE" "$NEW"
+mkdir -p "$STAGE" "$NEW"
+cp www/app.js "$STAGE/app.js"
+cp "$PKG/sealpass.js" "$STAGE/sealpass.js"
+cp "$PKG/sealpass_bg.wasm" "$NEW/sealpass_bg.wasm"
+WASM_SRI=$(sri "$NEW/sealpass_bg.wasm")
+
+"$ESBUILD" "$STAGE/app.js" --bundle --format=esm --minify --target=es2020 \
+    --legal-comments=none --log-level=warning \
+    "--define:WASM_SRI=\"$WASM_SRI\"" "--define:WASM_URL=\"$WASM_URL\"" \
+    --outfile="$NEW/app.js"
+"$ESBUILD" www/app.css --minify --log-level=warning --outfile="$NEW/app.css"
+
+# No inner script may ever appear in the bundle's HTML-facing parts.
+grep -q 'innerHTML\|outerHTML\|insertAdjacentHTML\|document.write' "$NEW/app.js" &&
+    die "bundle uses an HTML sink (Trusted Types would block it)"
+
+JS_SRI=$(sri "$NEW/app.js")
+CSS_SRI=$(sri "$NEW/app.css")
+sed -e "s|%JS_SRI%|$JS_SRI|" -e "s|%CSS_SRI%|$CSS_SRI|" www/index.html >"$NEW/index.html"
+grep -q '%[A-Z_]*SRI%' "$NEW/index.html" && die "unreplaced SRI placeholder in index.html"
+
+# 4. Signed release manifest.
+BIN="${SEALPASS_BIN:-}"
+if [[ -z $BIN ]]; then
+    for b in target/release/sealpass target/debug/sealpass; do
+        [[ -x $b ]] && BIN=$b && break
+    done
+fi
+[[ -n $BIN ]] || die "no sealpass binary (build it: cargo build --release --features cli)"
+KEY="${SEALPASS_RELEASE_KEY:-$ROOT/target/www-release.key}"
+if [[ ! -f $KEY ]]; then
+    [[ -n ${SEALPASS_RELEASE_KEY:-} ]] && die "release key $KEY not found"
+    say "no release key: making a DEVELOPMENT release key $KEY"
+    "$BIN" release keygen --out "$KEY" >/dev/null
+fi
+PUB=$("$BIN" release pubkey --key "$KEY")
+VERSION="${SEALPASS_RELEASE_VERSION:-$(sed -nE 's/^version = "([^"]+)"/\1/p' Cargo.toml | head -n1)}"
+"$BIN" release sign --key "$KEY" --dir "$NEW" --version "$VERSION" --out "$NEW/releases.json"
+printf '%s\n' "$PUB" >"$ROOT/target/www-release.pub"
+
+rm -rf "$DIST.old"
+[[ -d $DIST ]] && mv "$DIST" "$DIST.old"
+mv "$NEW" "$DIST"
+rm -rf "$DIST.old"
+
+# 5. Sizes (the budget is asserted by tests/e2e/budget.sh).
+total=0
+for f in index.html app.js app.css sealpass_bg.wasm; do
+    raw=$(stat -c %s "$DIST/$f")
+    gz=$(gzip -9c "$DIST/$f" | wc -c)
+    total=$((total + gz))
+    printf 'build-www:   %-24s %7d B  %6d B gzip\n' "$f" "$raw" "$gz"
+done
+say "page total: $total B gzip ($(awk -v t="$total" 'BEGIN{printf "%.1f", t/1024}') KiB)"
+say "release $VERSION signed; release public key: $PUB"
+say "check a served page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --base-url http://127.0.0.1:8080"
+say "done: $DIST"

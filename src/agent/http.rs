@@ -1,0 +1,235 @@
+//! A small blocking HTTP client for the relay.
+//!
+//! Everything the relay sends is untrusted: every response body is read with
+//! a hard byte limit, relay error bodies are reduced to a known code plus a
+//! short, printable message, and nothing here ever panics on what comes back.
+//! Redirects are refused, so a signed request or a bearer token is never
+//! replayed to another origin.
+
+use std::io::Read;
+use std::time::Duration;
+
+use crate::error::{Code, Error, Result};
+
+/// Limit for small JSON answers (heartbeat, acks, creation, status).
+pub const SMALL_LIMIT: usize = 64 * 1024;
+/// Limit for answers that carry contexts or envelopes.
+pub const LARGE_LIMIT: usize = 4 * 1024 * 1024;
+/// Longest relay error message we echo (it is untrusted text).
+const MAX_MESSAGE_CHARS: usize = 200;
+
+/// A successful (2xx) answer.
+pub struct Reply {
+    /// Body, at most the limit the caller asked for.
+    pub body: Vec<u8>,
+}
+
+/// A relay base URL plus a configured HTTP agent.
+pub struct Relay {
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Relay {
+    /// Accept `http://host[:port]` (an optional trailing `/`, no path, query
+    /// or fragment): request paths are signed exactly as sent, so the base must
+    /// not add a prefix the relay would not see. `https://` is refused because
+    /// the client is built without TLS; failing early beats a confusing
+    /// transport error later.
+    pub fn new(url: &str) -> Result<Relay> {
+        let base = url.strip_suffix('/').unwrap_or(url);
+        if base.starts_with("https://") {
+            return Err(Error::new(
+                Code::Usage,
+                "this build's HTTP client has no TLS: use http:// (loopback, a trusted network or a tunnel)",
+            ));
+        }
+        let rest = base
+            .strip_prefix("http://")
+            .ok_or(Error::new(Code::Usage, "--relay must start with http://"))?;
+        if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+            return Err(Error::new(
+                Code::Usage,
+                "--relay must be http://host[:port] without a path",
+            ));
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .redirects(0)
+            .user_agent(concat!("sealpass/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(Relay {
+            base: base.to_owned(),
+            agent,
+        })
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Send one request. `body` is sent as JSON when present. Non-2xx answers
+    /// become the relay's error code (when it is one we know).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Reply> {
+        let url = format!("{}{}", self.base, path);
+        let mut req = self.agent.request(method, &url);
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let res = match body {
+            Some(b) => req.set("Content-Type", "application/json").send_bytes(b),
+            None => req.call(),
+        };
+        match res {
+            Ok(resp) => {
+                let body = read_bounded(resp, limit)?;
+                Ok(Reply { body })
+            }
+            Err(ureq::Error::Status(status, resp)) => {
+                let body = read_bounded(resp, SMALL_LIMIT).unwrap_or_default();
+                Err(relay_error(status, &body))
+            }
+            Err(ureq::Error::Transport(t)) => Err(Error::with_detail(
+                Code::RelayUnreachable,
+                format!("cannot reach the relay at {}: {}", self.base, t.kind()),
+            )),
+        }
+    }
+}
+
+/// Read at most `limit` bytes; more is an error, never a truncated success.
+fn read_bounded(resp: ureq::Response, limit: usize) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    resp.into_reader()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|_| Error::new(Code::RelayUnreachable, "relay connection broke mid-answer"))?;
+    if buf.len() > limit {
+        return Err(Error::with_detail(
+            Code::RelayProtocol,
+            format!("relay answer larger than {limit} bytes"),
+        ));
+    }
+    Ok(buf)
+}
+
+/// Map `{"code","name","message"}` to our error; unknown shapes keep the status.
+fn relay_error(status: u16, body: &[u8]) -> Error {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        code: u16,
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_slice::<Body>(body) {
+        Ok(b) => {
+            let code = Code::from_number(b.code).unwrap_or(Code::RelayProtocol);
+            Error::with_detail(
+                code,
+                format!("relay answered HTTP {status}: {}", printable(&b.message)),
+            )
+        }
+        Err(_) => Error::with_detail(
+            if status >= 500 {
+                Code::Internal
+            } else {
+                Code::RelayProtocol
+            },
+            format!("relay answered HTTP {status} without an error body"),
+        ),
+    }
+}
+
+/// Relay text may hold anything: keep it short and free of control characters.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .take(MAX_MESSAGE_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Parse a JSON answer into `T`; any mismatch is the relay's fault.
+pub fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(body).map_err(|_| {
+        Error::with_detail(
+            Code::RelayProtocol,
+            format!("relay sent a malformed {what} answer"),
+        )
+    })
+}
+
+/// Ids the relay hands us go into URL paths and logs: allow only a safe,
+/// short alphabet (`[A-Za-z0-9._-]`, 1..=64) so nothing can smuggle a path.
+pub fn check_id(id: &str, what: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && id != "."
+        && id != "..";
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::with_detail(
+            Code::RelayProtocol,
+            format!("{what} is not 1..=64 chars of [A-Za-z0-9._-]"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert_eq!(
+            Relay::new("http://127.0.0.1:8080/").unwrap().base(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in [
+            "127.0.0.1:8080",
+            "http://",
+            "http://h/x",
+            "http://h?a",
+            "ftp://h",
+            "https://h",
+            "http://u@h",
+        ] {
+            assert!(Relay::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn relay_errors_are_mapped_and_sanitized() {
+        let e = relay_error(
+            409,
+            br#"{"code":8009,"name":"PubkeyAwaiting","message":"wait\nplease"}"#,
+        );
+        assert_eq!(e.code(), Code::PubkeyAwaiting);
+        assert!(e.detail().contains("wait?please"));
+        assert_eq!(relay_error(502, b"<html>").code(), Code::Internal);
+        assert_eq!(
+            relay_error(400, br#"{"code":1,"message":""}"#).code(),
+            Code::RelayProtocol
+        );
+    }
+
+    #[test]
+    fn ids() {
+        assert!(check_id("AbC-_.9", "id").is_ok());
+        for bad in ["", "..", "a/b", "a b", "é", &"a".repeat(65)] {
+            assert!(check_id(bad, "id").is_err(), "{bad}");
+        }
+    }
+}

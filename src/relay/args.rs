@@ -1,0 +1,64 @@
+//! Command-line arguments of `sealpass-relay`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// The sealpass relay: stores and forwards sealed envelopes; it cannot
+/// decrypt them (built without the `open` feature).
+#[derive(Parser, Debug)]
+#[command(name = "sealpass-relay", version, about, long_about = None)]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free port; the bound address is
+    /// printed as the first stdout line `listening on http://ADDR`).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Relay data directory (database, sealed node secrets, admin token).
+    #[arg(long, env = "SEALPASS_RELAY_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Directory of the accept page (`/accept` → index.html, `/static/*`).
+    #[arg(long, default_value = "www")]
+    pub www: PathBuf,
+    /// File holding the admin bearer token (default: `SEALPASS_ADMIN_TOKEN`,
+    /// else `<data-dir>/admin.token`, created on first start).
+    #[arg(long, value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Use the well-known development KEK for the keystore (NOT for production).
+    #[arg(long, global = true)]
+    pub dev_insecure_kek: bool,
+    /// Seconds between expiry sweeps.
+    #[arg(long, default_value_t = 10, hide = true)]
+    pub sweep_interval_secs: u64,
+    /// Test hook: smallest allowed expires_in_secs (default 60).
+    #[arg(long, hide = true)]
+    pub test_min_expiry_secs: Option<i64>,
+    /// Test hook: seconds without a signed request before a node is offline (default 30).
+    #[arg(long, hide = true)]
+    pub test_offline_after_secs: Option<i64>,
+    /// Operator commands (instead of serving).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage registered nodes.
+    #[command(subcommand)]
+    Node(NodeCommand),
+}
+
+/// `sealpass-relay node …`
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// Register a node; prints its HMAC secret once (JSON, like the admin API).
+    Add {
+        /// Node id: 1..=64 chars of [A-Za-z0-9._-].
+        node_id: String,
+    },
+    /// Issue a new secret version; the previous one stays valid for 24 h.
+    RotateSecret {
+        /// Node id.
+        node_id: String,
+    },
+}

@@ -1,0 +1,281 @@
+// End-to-end tests of the accept page in one real browser (system Chromium or
+// Firefox via puppeteer-core) against a real relay and node agent started by
+// run.sh. Usage: node e2e.mjs chrome|firefox   (environment from run.sh)
+// Prints one line per check and ends with `N passed, N failed`.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import puppeteer from 'puppeteer-core';
+
+const BROWSER = process.argv[2];
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error('missing env ' + k);
+  return v;
+};
+const RELAY = env('E2E_RELAY');            // main relay (real www-dist)
+const TAMPER = env('E2E_TAMPER_RELAY');    // relay serving E2E_TAMPER_WWW
+const TAMPER_WWW = env('E2E_TAMPER_WWW');
+const DIST = env('E2E_DIST');
+const TOKEN = readFileSync(env('E2E_ADMIN_TOKEN_FILE'), 'utf8').trim();
+const SEALPASS = env('E2E_SEALPASS');
+const NODE_DIR = env('E2E_NODE_DIR');
+const NODE_LOG = env('E2E_NODE_LOG');
+const SHOTS = process.env.E2E_SCREENSHOTS || '';
+const SECRETS_FILE = env('E2E_SECRETS_FILE');
+const NODE_ID = 'web-1';
+const IDLE_NODE = 'idle-1';  // registered, no agent: its key never comes
+
+let passed = 0, failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) { passed++; console.log(`ok   [${BROWSER}] ${name}`); }
+  else { failed++; console.log(`FAIL [${BROWSER}] ${name}${detail ? ': ' + detail : ''}`); }
+}
+// Any exception is one more failure, and the summary line is still printed.
+for (const ev of ['uncaughtException', 'unhandledRejection']) {
+  process.on(ev, (e) => {
+    failed++;
+    console.log(`FAIL [${BROWSER}] aborted: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e}`);
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exit(1);
+  });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function admin(path, body) {
+  const r = await fetch(RELAY + '/api/v1/admin' + path, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + TOKEN, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const j = await r.json();
+  if (r.status !== 201) throw new Error(`admin ${path}: HTTP ${r.status} ${JSON.stringify(j)}`);
+  return j;
+}
+const newPending = (slug, nodes = [NODE_ID], extra = {}) =>
+  admin('/pending', { node_ids: nodes, slug, injection_method: 'env', field_name: 'E2E_TOKEN', ...extra });
+
+// The fingerprint the node agent printed on its console for this pending id.
+async function nodeFingerprint(id, timeoutMs = 20000) {
+  const re = new RegExp('pending ' + id + ': one-time key fingerprint ([0-9a-f-]+)');
+  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(200)) {
+    const m = readFileSync(NODE_LOG, 'utf8').match(re);
+    if (m) return m[1];
+  }
+  return null;
+}
+
+const launchOpts = BROWSER === 'firefox'
+  ? { browser: 'firefox', executablePath: process.env.FIREFOX_BIN || '/usr/bin/firefox-esr', headless: true }
+  : {
+      browser: 'chrome', executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--no-first-run'],
+    };
+
+const browser = await puppeteer.launch(launchOpts);
+const apiBodies = [];   // every relay API response body and request body seen
+const consoleLines = [];
+
+// Runs before any page script (outside the page's CSP): records CSP
+// violations and failed <script>/<link> loads (the SRI failure signal).
+function probe() {
+  window.__csp = [];
+  window.__loadErrors = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__csp.push({ directive: e.effectiveDirective || e.violatedDirective, blocked: e.blockedURI, sample: e.sample || '' });
+  });
+  window.addEventListener('error', (e) => {
+    const t = e.target;
+    if (t && (t.tagName === 'SCRIPT' || t.tagName === 'LINK')) window.__loadErrors.push(t.src || t.href);
+  }, true);
+}
+
+async function open(url) {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 720, height: 640 });
+  await page.evaluateOnNewDocument(probe);
+  page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text() + ' @' + ((m.location() && m.location().url) || '')));
+  page.on('pageerror', (e) => consoleLines.push('pageerror: ' + e.message));
+  page.statuses = {};
+  page.on('response', async (r) => {
+    const u = new URL(r.url());
+    page.statuses[u.pathname] = r.status();
+    if (u.pathname.startsWith('/api/')) {
+      try { apiBodies.push(await r.text()); } catch { /* body gone (navigation) */ }
+      let post;
+      try { post = r.request().postData(); } catch { /* not exposed over WebDriver BiDi */ }
+      if (post) apiBodies.push(post);
+    }
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return page;
+}
+
+const text = (page, sel) => page.$eval(sel, (e) => e.textContent).catch(() => '');
+const visible = (page, sel) => page.$eval(sel, (e) => !e.hidden && getComputedStyle(e).visibility !== 'hidden' && e.offsetParent !== null).catch(() => false);
+
+async function waitTitle(page, want, timeoutMs = 30000) {
+  const t0 = Date.now();
+  let last = '';
+  while (Date.now() - t0 < timeoutMs) {
+    last = await text(page, '#status-title');
+    if (last === want && await visible(page, '#status')) return true;
+    await sleep(150);
+  }
+  console.log(`     (waited for "${want}", last status "${last}" / "${await text(page, '#status-text')}")`);
+  return false;
+}
+
+async function shot(page, name) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+}
+
+function nodeSecret(slug) {
+  return execFileSync(SEALPASS, ['node', 'secret', 'get', '--data-dir', NODE_DIR, '--dev-insecure-kek', slug],
+    { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+}
+
+const tag = BROWSER + '-' + randomBytes(3).toString('hex');
+const secret = 'e2e-secret-' + randomBytes(12).toString('hex');
+writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
+
+// 1. The whole flow, keyboard only, until the node holds the secret.
+{
+  const slug = 'e2e-' + tag;
+  const p = await newPending(slug);
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  const nodeFp = await nodeFingerprint(p.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  const shown = await text(page, '.fp');
+  check('fingerprint shown equals the one the node printed', nodeFp && shown === nodeFp, `page "${shown}" node "${nodeFp}"`);
+  const pub = await (await fetch(RELAY + '/api/v1/pending/' + p.pending_id)).json();
+  const cliFp = execFileSync(SEALPASS, ['fingerprint', pub.targets[0].public_key]).toString().trim();
+  check('fingerprint shown equals `sealpass fingerprint` of the key', shown === cliFp, cliFp);
+  check('secret field is a password field with a label', await page.$eval('#secret', (e) => e.type === 'password' && e.labels.length === 1));
+  check('boot/integrity warning is gone once the script runs', !(await page.$('#boot')));
+  await shot(page, 'ready');
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+  check('secret field has focus on load', focused === 'secret', focused);
+  await page.keyboard.type(secret);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press(' ');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  check('shows "Delivered" when the node consumed it', await waitTitle(page, 'Delivered'));
+  check('secret field is cleared after sending', (await page.$eval('#secret', (e) => e.value)) === '');
+  await shot(page, 'delivered');
+  let got = '';
+  try { got = nodeSecret(slug); } catch (e) { got = 'error: ' + e.message.split('\n')[0]; }
+  check('node holds the exact secret (sealpass node secret get)', got === secret, got === secret ? '' : 'mismatch');
+  const log = readFileSync(NODE_LOG, 'utf8');
+  check('node console reports the delivery (slug, where stored)', log.includes(`delivered slug=${slug} pending=${p.pending_id} stored in`));
+  check('node console never shows the secret', !log.includes(secret));
+  check('no console errors on the happy path', !consoleLines.some((l) => /^(error|pageerror)/.test(l) && !/favicon/.test(l)),
+    consoleLines.filter((l) => /^(error|pageerror)/.test(l)).join(' | '));
+  // 2. The same link again: already used.
+  await page.reload({ waitUntil: 'load' });
+  check('a used link says "Already used" with code 8604', await waitTitle(page, 'Already used') && (await text(page, '#status-code')).includes('8604'));
+  await shot(page, 'already-used');
+  await page.close();
+}
+
+// 3. Oversize: refused in the browser before anything is posted (8008).
+{
+  const p = await newPending('e2e-big-' + tag);
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  await page.$eval('#secret', (e) => { e.value = 'x'.repeat(17000); });
+  await page.click('#confirm');
+  await page.click('#send');
+  check('oversize secret says "Too large" with code 8008', await waitTitle(page, 'Too large') && (await text(page, '#status-code')).includes('8008'));
+  await shot(page, 'too-large');
+  const st = await (await fetch(RELAY + '/api/v1/pending/' + p.pending_id + '/status')).json();
+  check('oversize: nothing was posted', st.state === 'pubkey_posted', st.state);
+  await page.close();
+}
+
+// 4. Key awaiting: a node with no agent never posts its key (409/8009, polling).
+{
+  const p = await newPending('e2e-wait-' + tag, [IDLE_NODE]);
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  check('waiting for the node key (8009) is shown', await waitTitle(page, 'Waiting for the node key', 10000) && (await text(page, '#status-code')).includes('8009'));
+  check('no secret field while the key is missing', !(await visible(page, '#form')));
+  await shot(page, 'waiting-for-key');
+  await page.close();
+}
+
+// 5. Expired (410/8603).
+{
+  const p = await newPending('e2e-exp-' + tag, [NODE_ID], { expires_in_secs: Number(process.env.E2E_MIN_EXPIRY || 2) });
+  await sleep((Number(process.env.E2E_MIN_EXPIRY || 2) + 1.5) * 1000);
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  check('an expired link says "Expired" with code 8603', await waitTitle(page, 'Expired') && (await text(page, '#status-code')).includes('8603'));
+  await shot(page, 'expired');
+  await page.close();
+}
+
+// 6. CSP: an injected inline script is blocked (and reported).
+const fakeId = 'AAAAAAAAAAAAAAAAAAAAAA';
+function tamperReset() {
+  for (const f of ['index.html', 'app.js', 'app.css', 'sealpass_bg.wasm']) copyFileSync(join(DIST, f), join(TAMPER_WWW, f));
+}
+{
+  tamperReset();
+  const html = readFileSync(join(DIST, 'index.html'), 'utf8')
+    .replace('<head>', '<head><script>window.__pwned = 1; document.title = "PWNED";</script>');
+  writeFileSync(join(TAMPER_WWW, 'index.html'), html);
+  const page = await open(TAMPER + '/accept#' + fakeId);
+  await sleep(1500);
+  const pwned = await page.evaluate(() => window.__pwned === 1 || document.title === 'PWNED');
+  const csp = await page.evaluate(() => window.__csp);
+  check('injected inline script did not run', !pwned);
+  check('CSP reported the inline script (script-src)', csp.some((v) => /^script-src/.test(v.directive) && v.blocked === 'inline'), JSON.stringify(csp));
+  check('page itself still ran under CSP', !(await page.$('#boot')));
+  await page.close();
+}
+
+// 7. SRI: one changed byte in the JS: the module is refused and the page says so.
+{
+  tamperReset();
+  const js = readFileSync(join(DIST, 'app.js'));
+  js[js.length - 2] = js[js.length - 2] === 0x20 ? 0x0a : 0x20;   // whitespace-only change: still valid JS
+  writeFileSync(join(TAMPER_WWW, 'app.js'), js);
+  const page = await open(TAMPER + '/accept#' + fakeId);
+  await sleep(3500);
+  const errs = await page.evaluate(() => window.__loadErrors);
+  check('tampered JS: served with 200 but the module load failed (SRI)', page.statuses['/static/app.js'] === 200 && errs.some((u) => u.endsWith('/static/app.js')), JSON.stringify({ st: page.statuses['/static/app.js'], errs }));
+  check('tampered JS: the app never started', await page.$eval('#app', (e) => e.hidden));
+  check('tampered JS: the page visibly says it did not start', await visible(page, '#boot') && (await text(page, '#boot h2')) === 'This page did not start');
+  if (BROWSER === 'chrome') {
+    check('tampered JS: Chromium logs the integrity failure', consoleLines.some((l) => /integrity/i.test(l) && /app\.js/.test(l)), consoleLines.slice(-5).join(' | '));
+  }
+  await shot(page, 'integrity-js-blocked');
+  await page.close();
+}
+
+// 8. SRI: one changed byte in the Wasm: fetch(url, {integrity}) refuses it.
+{
+  tamperReset();
+  const w = readFileSync(join(DIST, 'sealpass_bg.wasm'));
+  w[w.length - 1] ^= 1;
+  writeFileSync(join(TAMPER_WWW, 'sealpass_bg.wasm'), w);
+  const page = await open(TAMPER + '/accept#' + fakeId);
+  const shown = await waitTitle(page, 'Integrity check failed', 10000);
+  check('tampered Wasm: the page says "Integrity check failed"', shown);
+  check('tampered Wasm: it was served (200) and refused, not missing', page.statuses['/static/sealpass_bg.wasm'] === 200);
+  check('tampered Wasm: no secret field offered', !(await visible(page, '#form')));
+  check('tampered Wasm: the page never asked the relay for the key', !Object.keys(page.statuses).some((k) => k.startsWith('/api/')));
+  await shot(page, 'integrity-wasm-blocked');
+  await page.close();
+  tamperReset();
+}
+
+await browser.close();
+// The secret must not be in anything the relay answered or was sent in clear.
+check('secret never appears in relay API traffic', apiBodies.length > 0 && !apiBodies.some((b) => b.includes(secret)), `${apiBodies.length} bodies`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

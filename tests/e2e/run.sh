@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# tests/e2e/run.sh — the accept page end to end (called by ./build.sh test).
+#
+# Builds the served page (scripts/build-www.sh), checks the 30 KB gzip
+# budget and the signed release manifest over HTTP, then starts a real relay
+# (+ a second relay serving a tampered copy of the page) and a real node
+# agent, and drives system Chromium and Firefox through tests/e2e/e2e.mjs.
+# Finally searches the relay's database files and every log for the secrets.
+# Ends with `N passed, N failed`; exit status non-zero on any failure.
+#
+# Env: E2E_BROWSERS="chrome firefox", E2E_BIN_DIR (default target/debug if
+# both binaries are there, else target/release), E2E_KEEP=1 keeps the temp dir.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+export PATH="/usr/local/bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+export PUPPETEER_SKIP_DOWNLOAD=1
+BUDGET=30720   # bytes, gzip -9: HTML + JS + CSS + Wasm
+
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "ok   $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
+finish() {
+    echo "$PASSED passed, $FAILED failed"
+    ((FAILED == 0)) || exit 1
+    exit 0
+}
+
+BIN_DIR="${E2E_BIN_DIR:-}"
+if [[ -z $BIN_DIR ]]; then
+    for d in target/debug target/release; do
+        if [[ -x $d/sealpass && -x $d/sealpass-relay ]]; then
+            BIN_DIR=$d
+            break
+        fi
+    done
+fi
+if [[ -z $BIN_DIR || ! -x $BIN_DIR/sealpass || ! -x $BIN_DIR/sealpass-relay ]]; then
+    fail "binaries: sealpass and sealpass-relay not built (cargo build --features cli; cargo build --no-default-features --features relay)"
+    finish
+fi
+SEALPASS="$ROOT/$BIN_DIR/sealpass"
+RELAY_BIN="$ROOT/$BIN_DIR/sealpass-relay"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-e2e.XXXXXX")
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    if [[ -n ${E2E_KEEP:-} ]]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- page build
+DIST="$ROOT/target/www-dist"
+if SEALPASS_BIN="$SEALPASS" bash scripts/build-www.sh >"$TMP/build-www.log" 2>&1; then
+    pass "build: scripts/build-www.sh -> target/www-dist"
+else
+    cat "$TMP/build-www.log"
+    fail "build: scripts/build-www.sh"
+    finish
+fi
+grep -E '^build-www:   ' "$TMP/build-www.log"
+
+# ---------------------------------------------------------------- budget
+total=0
+for f in index.html app.js app.css sealpass_bg.wasm; do
+    total=$((total + $(gzip -9c "$DIST/$f" | wc -c)))
+done
+figure="$total B gzip ($(awk -v t="$total" 'BEGIN{printf "%.1f", t/1024}') KiB) of $BUDGET B"
+if ((total <= BUDGET)); then pass "budget: page transfer $figure"; else fail "budget: page transfer $figure"; fi
+
+# No inline script or style in the page source.
+if grep -qiE '<script>|<script [^>]*>[^<]|<style|style=|\son[a-z]+=' "$DIST/index.html"; then
+    fail "page: index.html has inline script/style/handlers"
+else
+    pass "page: no inline script, style or event handlers in index.html"
+fi
+if grep -q 'integrity="sha384-' "$DIST/index.html" && [[ $(grep -c 'integrity="sha384-' "$DIST/index.html") -eq 2 ]]; then
+    pass "page: script and stylesheet carry sha384 integrity"
+else
+    fail "page: missing integrity attributes"
+fi
+
+# ---------------------------------------------------------------- relays + node
+start_relay() { # NAME WWW_DIR -> sets URL_<NAME>
+    local name=$1 www=$2 url
+    "$RELAY_BIN" --data-dir "$TMP/$name" --dev-insecure-kek --listen 127.0.0.1:0 --www "$www" \
+        --test-min-expiry-secs 1 >"$TMP/$name.out" 2>"$TMP/$name.err" &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        url=$(sed -nE '1s/^listening on (http:[^ ]+).*/\1/p' "$TMP/$name.out")
+        [[ -n $url ]] && break
+        sleep 0.1
+    done
+    [[ -n $url ]] || { cat "$TMP/$name.err"; return 1; }
+    printf -v "URL_$name" '%s' "$url"
+}
+
+mkdir -p "$TMP/relay" "$TMP/tamper-www"
+cp "$DIST"/* "$TMP/tamper-www/"
+if "$RELAY_BIN" --data-dir "$TMP/relay" --dev-insecure-kek node add web-1 >"$TMP/web-1.json" 2>>"$TMP/relay.err" &&
+    "$RELAY_BIN" --data-dir "$TMP/relay" --dev-insecure-kek node add idle-1 >/dev/null 2>>"$TMP/relay.err" &&
+    start_relay relay "$DIST" && start_relay tamper "$TMP/tamper-www"; then
+    pass "relay: started ($URL_relay; tampered copy at $URL_tamper)"
+else
+    fail "relay: could not start"
+    finish
+fi
+
+# Release manifest, checked over HTTP against the served page.
+PUB=$(cat target/www-release.pub)
+if "$SEALPASS" release verify --manifest "$DIST/releases.json" --pubkey "$PUB" --base-url "$URL_relay" >"$TMP/verify.out" 2>&1; then
+    pass "release verify: served page matches the signed manifest ($(head -n1 "$TMP/verify.out"))"
+else
+    fail "release verify: $(cat "$TMP/verify.out")"
+fi
+if "$SEALPASS" release verify --manifest "$URL_relay/releases.json" --pubkey "$PUB" --base-url "$URL_relay" >/dev/null 2>&1; then
+    pass "release verify: manifest fetched by URL verifies"
+else
+    fail "release verify: manifest by URL"
+fi
+printf ' ' >>"$TMP/tamper-www/app.css"
+out=$("$SEALPASS" release verify --manifest "$DIST/releases.json" --pubkey "$PUB" --base-url "$URL_tamper" 2>&1)
+if [[ $out == "error 8802 "* ]]; then pass "release verify: one changed byte on the server -> 8802"; else fail "release verify tampered: $out"; fi
+cp "$DIST/app.css" "$TMP/tamper-www/app.css"
+
+NODE_DIR="$TMP/node"
+"$SEALPASS" node run --relay "$URL_relay" --node-id web-1 --data-dir "$NODE_DIR" --dev-insecure-kek \
+    --register-secret-file "$TMP/web-1.json" --poll-interval 0.3 >"$TMP/node.out" 2>"$TMP/node.err" &
+PIDS+=($!)
+for _ in $(seq 100); do
+    grep -q 'agent started' "$TMP/node.out" && break
+    sleep 0.1
+done
+if grep -q 'agent started' "$TMP/node.out"; then pass "node agent: started"; else
+    cat "$TMP/node.err"
+    fail "node agent: did not start"
+    finish
+fi
+
+# ---------------------------------------------------------------- browsers
+if [[ ! -d tests/e2e/node_modules/puppeteer-core ]]; then
+    (cd tests/e2e && npm ci --no-audit --no-fund >"$TMP/npm.log" 2>&1) || {
+        cat "$TMP/npm.log"
+        fail "npm ci (puppeteer-core)"
+        finish
+    }
+fi
+SECRETS="$TMP/secrets.txt"
+: >"$SECRETS"
+for b in ${E2E_BROWSERS:-chrome firefox}; do
+    shots=""
+    [[ $b == chrome ]] && shots="$ROOT/docs/screenshots"
+    E2E_RELAY=$URL_relay E2E_TAMPER_RELAY=$URL_tamper E2E_TAMPER_WWW="$TMP/tamper-www" E2E_DIST="$DIST" \
+        E2E_ADMIN_TOKEN_FILE="$TMP/relay/admin.token" E2E_SEALPASS="$SEALPASS" E2E_NODE_DIR="$NODE_DIR" \
+        E2E_NODE_LOG="$TMP/node.out" E2E_SCREENSHOTS="$shots" E2E_SECRETS_FILE="$SECRETS" E2E_MIN_EXPIRY=2 \
+        timeout 300 node tests/e2e/e2e.mjs "$b" 2>&1 | tee "$TMP/e2e-$b.log"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/e2e-$b.log" | tail -n1)
+    if [[ -n $line ]]; then
+        PASSED=$((PASSED + ${line%% *}))
+        f=${line#*, }
+        FAILED=$((FAILED + ${f%% *}))
+    else
+        fail "$b: e2e.mjs did not finish"
+    fi
+done
+
+# ---------------------------------------------------------------- leak search
+# The relay's database (and WAL), every log and the node's console must not
+# contain any secret typed in the browsers.
+leaks=0
+n=0
+while IFS= read -r s; do
+    [[ -z $s ]] && continue
+    n=$((n + 1))
+    if grep -rlaF -- "$s" "$TMP/relay" "$TMP/tamper" "$TMP"/*.out "$TMP"/*.err 2>/dev/null; then
+        leaks=$((leaks + 1))
+    fi
+done <"$SECRETS"
+if ((n > 0 && leaks == 0)); then
+    pass "leak search: $n secret(s) absent from relay DB files ($(find "$TMP/relay" -type f | wc -l) files) and all relay/node logs"
+else
+    fail "leak search: $leaks of $n secrets found (or none recorded)"
+fi
+finish

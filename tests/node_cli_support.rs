@@ -1,0 +1,108 @@
+#![cfg(feature = "cli")]
+#![allow(dead_code)]
+//! Helpers for the `sealpass node` / `sealpass keystore` subprocess tests
+//! (included by the node_cli_* tests with `#[path]`; no tests of its own).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The `sealpass` binary (cargo's path for it, else target/debug/sealpass).
+pub fn bin() -> PathBuf {
+    let p = option_env!("CARGO_BIN_EXE_sealpass")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+            target.join("debug").join("sealpass")
+        });
+    assert!(
+        p.is_file(),
+        "sealpass binary not found at {}: run `cargo build --features cli --bin sealpass` first",
+        p.display()
+    );
+    p
+}
+
+/// One finished command.
+pub struct Out {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(self) -> Out {
+        assert_eq!(self.code, 0, "command failed: {}", self.stderr);
+        self
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    /// Value of a `key: value` line on stdout.
+    pub fn field(&self, key: &str) -> String {
+        let prefix = format!("{key}: ");
+        self.text()
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {key} in {}", self.text()))
+    }
+}
+
+/// Run `sealpass args...` with only the given SEALPASS_* variables set
+/// (none are inherited), `stdin` as input.
+pub fn run(data_dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &[u8]) -> Out {
+    let mut cmd = Command::new(bin());
+    for (k, _) in std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v))) {
+        if k.starts_with("SEALPASS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("SEALPASS_DATA_DIR", data_dir)
+        .envs(env.iter().copied())
+        .args(args);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn sealpass");
+    let mut sin = child.stdin.take().expect("stdin");
+    // A command may exit before reading everything (size limits): ignore EPIPE.
+    let _ = sin.write_all(stdin);
+    drop(sin);
+    let o = child.wait_with_output().expect("wait");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: o.stdout,
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// A fresh random KEK, as the operator would put in SEALPASS_KEK.
+pub fn random_kek() -> (String, [u8; 32]) {
+    let mut k = [0u8; 32];
+    sealpass::suite::random(&mut k).unwrap();
+    (sealpass::b64::encode(&k), k)
+}
+
+/// Random lower-case hex.
+pub fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    sealpass::suite::random(&mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Write a context JSON file and return its path.
+pub fn write_ctx(dir: &Path, pending_id: &str, slug: &str) -> PathBuf {
+    let p = dir.join(format!("ctx-{pending_id}.json"));
+    let json = format!(
+        r#"{{"node_id":"node-1","pending_id":"{pending_id}","slug":"{slug}","injection_method":"env","field_name":"API_TOKEN"}}"#
+    );
+    std::fs::write(&p, json).unwrap();
+    p
+}
+
+/// Does `needle` occur in `hay`?
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}

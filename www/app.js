@@ -1,0 +1,265 @@
+// sealpass accept page: fetch the node's one-time key(s) from the relay,
+// show the fingerprint to compare out of band, seal the secret in this
+// browser with the Rust/Wasm seal(), post only the envelope(s).
+// DOM is built with textContent only (Trusted Types are enforced).
+import init, { seal, fingerprint } from './sealpass.js';
+
+/* global WASM_SRI, WASM_URL */
+const API = '/api/v1/pending/';
+const $ = (id) => document.getElementById(id);
+const ui = {
+  targets: $('targets'), list: $('target-list'), form: $('form'), secret: $('secret'),
+  confirm: $('confirm'), send: $('send'), status: $('status'),
+  title: $('status-title'), text: $('status-text'), code: $('status-code'),
+};
+
+// Plain words for every code the relay or seal() may give us.
+const WORDS = {
+  8006: ['Decrypt failed', 'The node could not decrypt what was sent. Check the fingerprint again, then send once more.'],
+  8008: ['Too large', 'The secret is too large: at most 16,368 bytes.'],
+  8009: ['Waiting for the node key', 'The node has not published its one-time key yet. This page checks again by itself.'],
+  8011: ['Node queue full', 'The node has too many undelivered secrets. Try again later.'],
+  8304: ['Empty', 'Type the secret first.'],
+  8602: ['Unknown link', 'The relay does not know this link. Check that you copied all of it.'],
+  8603: ['Expired', 'This request has expired. Ask for a new link.'],
+  8604: ['Already used', 'A secret was already sent for this request; each link works once.'],
+  8605: ['Rate limited', 'Too many failed attempts. Wait a few minutes, then try again.'],
+  8607: ['Too large', 'The request is too large for the relay.'],
+  8612: ['Key check failed', 'The relay sent a key that does not match what it claims. Do not send; tell the administrator.'],
+};
+const ACCEPTS = new Set(['pubkey_posted', 'decrypt_failed']);
+
+let pendingId = '';
+let targets = [];
+
+function show(kind, title, text, code) {
+  ui.status.className = 'box ' + kind;
+  ui.title.textContent = title;
+  ui.text.textContent = text;
+  ui.code.textContent = code ? 'Code ' + code : '';
+  ui.status.hidden = false;
+}
+
+function showCode(code, name, fallback) {
+  const w = WORDS[code] || ['Error', fallback || 'Something went wrong.'];
+  show(code === 8009 ? 'warn' : 'error', w[0], w[1], code ? code + (name ? ' ' + name : '') : '');
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class ApiError extends Error {
+  constructor(status, code, name) {
+    super('HTTP ' + status);
+    this.status = status;
+    this.code = code;
+    this.codeName = name;
+  }
+}
+
+async function api(path, body) {
+  const init = { cache: 'no-store', credentials: 'omit', headers: {} };
+  if (body) {
+    init.method = 'POST';
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(API + pendingId + path, init);
+  let j = null;
+  try { j = await r.json(); } catch { /* non-JSON answer */ }
+  if (!r.ok) {
+    const e = new ApiError(r.status, j && Number.isInteger(j.code) ? j.code : 0, j && typeof j.name === 'string' ? j.name : '');
+    e.retryAfter = Number(r.headers.get('Retry-After')) || 0;
+    throw e;
+  }
+  return j;
+}
+
+function renderTargets(pending) {
+  ui.list.replaceChildren();
+  for (const t of pending.targets) {
+    const li = document.createElement('li');
+    const node = document.createElement('span');
+    node.className = 'node';
+    node.textContent = 'Node ' + t.node_id;
+    const fp = document.createElement('code');
+    fp.className = 'fp';
+    fp.textContent = t.fp;
+    fp.dataset.node = t.node_id;
+    const meta = document.createElement('p');
+    meta.className = 'meta';
+    const c = t.context;
+    meta.textContent = 'Stores it as “' + c.slug + '” (' + c.injection_method +
+      (c.field_name ? ' ' + c.field_name : '') + ')' + (c.target_url ? ' for ' + c.target_url : '');
+    li.append(node, fp, meta);
+    ui.list.append(li);
+  }
+  const exp = new Date(pending.expires_at * 1000);
+  const p = document.createElement('p');
+  p.className = 'meta';
+  p.textContent = 'Link expires ' + exp.toLocaleString();
+  ui.list.append(p);
+  ui.targets.hidden = false;
+}
+
+// Check what the relay says against itself before anything is shown: the
+// fingerprint is recomputed here, and each context must name this pending id
+// and its own node.
+function checkPending(p) {
+  if (!p || !Array.isArray(p.targets) || p.targets.length === 0) throw new ApiError(200, 8612, 'RelayProtocol');
+  for (const t of p.targets) {
+    const c = t.context;
+    t.fp = fingerprint(t.public_key);
+    if (t.fp !== t.fingerprint || !c || c.pending_id !== pendingId || c.node_id !== t.node_id) {
+      throw new ApiError(200, 8612, 'RelayProtocol');
+    }
+  }
+  return p;
+}
+
+// GET the pending credential, polling with backoff (1 s doubling to 30 s)
+// while the node has not posted its key.
+async function load() {
+  for (let wait = 1000; ; wait = Math.min(wait * 2, 30000)) {
+    try {
+      return checkPending(await api(''));
+    } catch (e) {
+      if (e.code !== 8009) throw e;
+      showCode(8009, 'PubkeyAwaiting');
+      ui.text.textContent += ' Next check in ' + Math.round(wait / 1000) + ' s.';
+      await sleep(wait);
+    }
+  }
+}
+
+function ready(p) {
+  targets = p.targets;
+  renderTargets(p);
+  const open = targets.filter((t) => ACCEPTS.has(t.state));
+  // Someone already sent a secret for this link (delivered or in flight).
+  if (open.length === 0) return showCode(8604, 'AlreadyUsed');
+  ui.status.hidden = true;
+  ui.form.hidden = false;
+  ui.send.disabled = false;
+  ui.secret.focus();
+}
+
+async function submit(ev) {
+  ev.preventDefault();
+  if (!ui.confirm.checked) {
+    show('warn', 'Compare the fingerprint first', 'Tick the box once the node operator has read out the same fingerprint.');
+    ui.confirm.focus();
+    return;
+  }
+  const bytes = new TextEncoder().encode(ui.secret.value);
+  ui.send.disabled = true;
+  let envelopes;
+  try {
+    envelopes = targets.filter((t) => ACCEPTS.has(t.state)).map((t) => ({
+      node_id: t.node_id,
+      envelope: seal(t.public_key, bytes, t.context),
+    }));
+  } catch (e) {
+    bytes.fill(0);
+    showCode(e.code, e.name, 'Sealing failed.');
+    ui.send.disabled = false;
+    return;
+  }
+  bytes.fill(0);
+  ui.secret.value = '';
+  ui.confirm.checked = false;
+  ui.form.hidden = true;
+  show('', 'Sending…', 'Posting the sealed envelope to the relay.');
+  try {
+    await api('/envelopes', { envelopes });
+  } catch (e) {
+    return failed(e);
+  }
+  await follow();
+}
+
+// After posting: poll the status until the node opens it (or it expires).
+async function follow() {
+  for (let wait = 1000; ; wait = Math.min(wait * 1.5, 5000)) {
+    let s;
+    try {
+      s = await api('/status');
+    } catch (e) {
+      return failed(e);
+    }
+    if (after(s)) return;
+    await sleep(wait);
+  }
+}
+
+// Show a pending's aggregate state; true when nothing more will happen.
+function after(s) {
+  const slug = targets.length ? targets[0].context.slug : '';
+  switch (s.state) {
+    case 'consumed':
+      show('ok', 'Delivered', 'The node opened the secret and stored it as “' + slug + '”. You can close this page.');
+      return true;
+    case 'ciphertext_received':
+      show('', 'Sent', 'Sealed in this browser and handed to the relay; waiting for the node to open it.');
+      return false;
+    case 'ciphertext_queued':
+      show('warn', 'Sent, node offline', 'The relay holds the sealed envelope until the node reconnects. This page keeps checking.');
+      return false;
+    case 'decrypt_failed':
+    case 'partial_decrypted':
+      for (const t of s.targets) {
+        const mine = targets.find((x) => x.node_id === t.node_id);
+        if (mine) mine.state = t.state;
+      }
+      showCode(8006, 'DecryptFailed');
+      ui.form.hidden = false;
+      ui.send.disabled = false;
+      return true;
+    case 'expired':
+      showCode(8603, 'Expired');
+      return true;
+    default:
+      showCode(8604, 'AlreadyUsed');
+      return true;
+  }
+}
+
+function failed(e) {
+  if (e instanceof ApiError) {
+    showCode(e.code, e.codeName, 'The relay answered HTTP ' + e.status + '.');
+    if (e.retryAfter && e.code === 8605) ui.text.textContent += ' Try again in ' + Math.ceil(e.retryAfter / 60) + ' min.';
+  } else if (e && Number.isInteger(e.code)) {
+    showCode(e.code, e.name);
+  } else {
+    show('error', 'Relay unreachable', 'Could not reach the relay. Check your connection and reload.');
+  }
+}
+
+async function main() {
+  $('boot').remove();
+  $('app').hidden = false;
+  ui.form.addEventListener('submit', submit);
+  pendingId = location.hash.slice(1);
+  if (!/^[A-Za-z0-9_-]{22}$/.test(pendingId)) {
+    show('error', 'No request in this link', 'The link should end with # and a 22-character id. Check that you copied all of it.');
+    return;
+  }
+  show('', 'Loading…', 'Checking the page code and asking the relay for the node key.');
+  // The Wasm is pinned like the script: fetch() refuses bytes whose SHA-384
+  // differs from WASM_SRI, and only verified bytes are instantiated.
+  try {
+    const r = await fetch(WASM_URL, { integrity: WASM_SRI });
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    await init({ module_or_path: await r.arrayBuffer() });
+  } catch (e) {
+    show('error', 'Integrity check failed', 'The page’s WebAssembly did not match its pinned SHA-384 hash (or could not be loaded), so this page will not run. Do not enter a secret here; tell the relay administrator.');
+    console.error('sealpass: wasm integrity check failed:', String(e));
+    return;
+  }
+  try {
+    ready(await load());
+  } catch (e) {
+    failed(e);
+  }
+}
+
+main();
