@@ -342,25 +342,15 @@ build_cli() { cargo_build_release --features cli --bin sealpass; }
 # Separate invocation: feature unification must never link `open` into the relay.
 build_relay() { cargo_build_release --no-default-features --features relay --bin sealpass-relay; }
 
-# wasm_pack_build TARGET OUT_DIR [cargo args...]
-wasm_pack_build() {
-    local target=$1 out=$2
-    shift 2
-    compute_locked
-    # Run from $ROOT and pass no crate path: with a path argument wasm-pack
-    # forwards the literal `--` to cargo.
-    (cd "$ROOT" && wasm-pack build --mode no-install --release --target "$target" \
-        --out-dir "$ROOT/$out" -- "${LOCKED[@]}" "$@")
-}
-
-# Seal-only (default features: no `open`) web package.
-build_wasm_web() { wasm_pack_build web target/wasm/web; }
+# The accept page: seal-only Wasm (no `open`) with the shared browser
+# settings, bundled, SRI-pinned and signed into target/www-dist.
+build_www() { SEALPASS_BIN="$ROOT/target/release/sealpass" bash "$ROOT/scripts/build-www.sh"; }
 
 cmd_build() {
     cmd_setup
     must_step "build: sealpass (cli)" build_cli
     must_step "build: sealpass-relay (relay)" build_relay
-    must_step "build: wasm web (seal-only) -> target/wasm/web" build_wasm_web
+    must_step "build: accept page -> target/www-dist" build_www
 }
 
 # ---------------------------------------------------------------- test
@@ -419,7 +409,8 @@ wasm_test() {
     esac
     compute_locked
     log=$(mktemp "${TMPDIR:-/tmp}/sealpass-wasm-$runtime.XXXXXX")
-    # No crate path argument (see wasm_pack_build); cwd is $ROOT.
+    # Run from $ROOT with no crate path argument: with one, wasm-pack
+    # forwards a literal `--` to cargo.
     env "${envs[@]}" wasm-pack test --mode no-install "${flags[@]}" \
         -- "${LOCKED[@]}" --features "$WASM_TEST_FEATURES" 2>&1 | tee "$log"
     check_wasm_counts "$runtime" "$log"

@@ -4,7 +4,7 @@
 // points must round-trip. Exits non-zero on any failure.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, PEER_IDS, SIZES, CTX, NSK, NPK, hex, eq, loadNodePeer, plaintext, writeResult } from './lib.mjs';
+import { ROOT, NODE_IDS as PEER_IDS, SIZES, CTX, NSK, NPK, hex, eq, loadNodePeer, plaintext, writeResult } from './lib.mjs';
 
 const vec = JSON.parse(readFileSync(join(ROOT, 'tests/vectors/envelope_v1.json'), 'utf8'));
 const peers = {};

@@ -4,7 +4,7 @@
 // `empty` is a process that does nothing, the baseline.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PEER_IDS, CTX, NPK, writeResult, median } from './lib.mjs';
+import { NODE_IDS as PEER_IDS, CTX, NPK, writeResult, median } from './lib.mjs';
 
 const [,, mode, id] = process.argv;
 if (mode === 'child') {

@@ -7,6 +7,8 @@ export const BENCH = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(BENCH, '..');
 export const OUT = join(BENCH, '.build', 'results');
 export const PEER_IDS = ['sealpass', 'sodium', 'noble', 'webcrypto', 'hpke', 'boxseal'];
+// Node-only what-if row (no browser build): the construction on node:crypto.
+export const NODE_IDS = [...PEER_IDS, 'nodecrypto'];
 export const SIZES = [64, 1024, 16368];
 export const SIZE_LABEL = { 64: '64 B', 1024: '1 KiB', 16368: '16 KiB*' };
 // The PROTOCOL.md §12 worked-example context.

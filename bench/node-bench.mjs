@@ -2,7 +2,7 @@
 // do not interfere), same loop as the browser pages (core.mjs).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PEER_IDS, SIZES, CTX, NSK, NPK, loadNodePeer, writeResult } from './lib.mjs';
+import { NODE_IDS as PEER_IDS, SIZES, CTX, NSK, NPK, loadNodePeer, writeResult } from './lib.mjs';
 import { runThroughput } from './core.mjs';
 
 const [,, mode, peerId] = process.argv;

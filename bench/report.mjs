@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
 import os from 'node:os';
-import { BENCH, ROOT, OUT, PEER_IDS, SIZES, readResult, median } from './lib.mjs';
+import { BENCH, ROOT, OUT, PEER_IDS, NODE_IDS, SIZES, readResult, median } from './lib.mjs';
 
 const R = (f) => readResult(f);
 const txt = (f) => { try { return readFileSync(join(OUT, f), 'utf8').trim(); } catch { return null; } };
@@ -15,6 +15,8 @@ const kb = (b) => (b == null ? 'n/a' : `${fmt(b / 1000, 1)} KB`);
 const LABEL = {
   sealpass: '**sealpass** (Rust → wasm)', sodium: 'libsodium-wrappers-sumo', noble: '@noble curves+hashes+ciphers',
   webcrypto: 'WebCrypto X25519+HKDF+AES-GCM (ref.)', hpke: 'hpke-js X25519/HKDF/ChaCha20-Poly1305 (ref.)', boxseal: 'libsodium crypto_box_seal (ref.)',
+  nodecrypto: 'node:crypto, sealpass v1 (what-if: native X25519, Node only)',
+  'sealpass-preload': 'sealpass, page preloads the .wasm (`<link rel=preload as=fetch>`)',
 };
 const SAME = ['sealpass', 'sodium', 'noble'];
 const sizeName = (n) => (n === 16368 ? '16 KiB' : n === 1024 ? '1 KiB' : `${n} B`);
@@ -84,7 +86,7 @@ if (sizes) {
 const coldMed = (samples) => { const ok = (samples || []).filter((s) => !s.error); return ok.length ? { t: median(ok.map((s) => s.t)), wall: median(ok.map((s) => s.wall)), n: ok.length, of: samples.length, ok } : null; };
 if (br?.browsers?.chromium?.cold) {
   const c = br.browsers.chromium.cold; const me = coldMed(c.sealpass), nb = coldMed(c.noble);
-  if (me && nb) goals.push({ goal: 'cold start (navigation → first seal) in Chromium no slower than @noble', measured: `sealpass ${fmt(me.t, 1)} ms vs @noble ${fmt(nb.t, 1)} ms (median of ${me.n})`, met: me.t <= nb.t });
+  if (me && nb) goals.push({ goal: 'cold start (navigation → first seal) in Chromium no slower than @noble', measured: `sealpass ${fmt(me.t, 1)} ms vs @noble ${fmt(nb.t, 1)} ms (median of ${me.n}; empty page ${fmt(coldMed(c.empty)?.t, 1)} ms` + (coldMed(c['sealpass-preload']) ? `; sealpass with the page preloading its .wasm ${fmt(coldMed(c['sealpass-preload']).t, 1)} ms)` : ')'), met: me.t <= nb.t });
 }
 p('## Goals (issue #8)', '', '| goal | measured in this run | met? |', '|---|---|---|');
 for (const g of goals) p(`| ${g.goal} | ${g.measured} | ${g.met ? '**yes**' : '**no**'} |`);
@@ -106,8 +108,9 @@ p('## Throughput (ops/s, higher is better)', '',
 for (const e of envs) {
   for (const op of ['seal', 'open']) {
     p(`### ${op} — ${e.name}`, '', `| peer | ${SIZES.map(sizeName).join(' | ')} |`, `|---|${SIZES.map(() => '---:').join('|')}|`);
-    const best = Object.fromEntries(SIZES.map((n) => [n, Math.max(...PEER_IDS.map((id) => tp(e, id, n, op)?.med || 0))]));
-    for (const id of PEER_IDS) {
+    const ids = NODE_IDS.filter((i) => e.peers?.[i]);
+    const best = Object.fromEntries(SIZES.map((n) => [n, Math.max(...ids.map((id) => tp(e, id, n, op)?.med || 0))]));
+    for (const id of ids) {
       if (e.peers?.[id]?.error) { p(`| ${LABEL[id]} | error: ${e.peers[id].error.slice(0, 80)} ||| `); continue; }
       const cells = SIZES.map((n) => { const s = tp(e, id, n, op); return s ? `${fmt(s.med)} ±${fmt(s.spread * 50, 0)}% (${fmt(s.med / best[n], 2)}×)` : 'n/a'; });
       p(`| ${LABEL[id]} | ${cells.join(' | ')} |`);
@@ -132,7 +135,7 @@ if (nodeCold) {
     '`t` = performance.now() after the first seal (ms since the process time origin, so Node\'s own start-up is in it; compare with the empty process); import / init / seal break the peer\'s part down.', '',
     '| peer | t (ms) | − empty | import | init | first seal | ratio to fastest |', '|---|---:|---:|---:|---:|---:|---:|');
   const em = coldMed(nodeCold.samples.empty);
-  const rows = PEER_IDS.map((id) => [id, coldMed(nodeCold.samples[id])]).filter(([, c]) => c);
+  const rows = NODE_IDS.map((id) => [id, coldMed(nodeCold.samples[id])]).filter(([, c]) => c);
   const bestT = Math.min(...rows.map(([, c]) => c.t));
   p(`| (empty process) | ${fmt(em?.t, 1)} | – | – | – | – | – |`);
   for (const [id, c] of rows) {
@@ -147,7 +150,7 @@ for (const [b, d] of Object.entries(br?.browsers || {})) {
     'in-page = performance.now() when the first seal returned (from navigation start: page load, bundle and wasm fetch, compile, init, seal), seal-only bundles served from 127.0.0.1; wall = from creating the context to that moment, as seen by the driver.', '',
     '| peer | in-page (ms) | − empty page | init | first seal | wall (ms) | ratio to fastest (in-page) |', '|---|---:|---:|---:|---:|---:|---:|');
   const em = coldMed(d.cold.empty);
-  const rows = PEER_IDS.map((id) => [id, coldMed(d.cold[id])]).filter(([, c]) => c);
+  const rows = [...PEER_IDS, 'sealpass-preload'].map((id) => [id, coldMed(d.cold[id])]).filter(([, c]) => c);
   const bestT = Math.min(...rows.map(([, c]) => c.t));
   p(`| (empty page) | ${fmt(em?.t, 1)} | – | – | – | ${fmt(em?.wall, 1)} | – |`);
   for (const [id, c] of rows) {
@@ -186,7 +189,7 @@ if (anatomy) {
 if (variants) {
   p('### Build variants (seal-only web build; seal 1 KiB measured in Node, rounds interleaved)', '', '| variant | wasm raw | wasm gzip | wasm brotli | seal 1 KiB ops/s (median) | vs shipped settings |', '|---|---:|---:|---:|---:|---:|');
   const base = variants['o3-Oz'] ? median(variants['o3-Oz'].seal1k) : null;
-  const DESC = { 'o3-noopt': 'opt-level 3, 32-bit backend, no wasm-opt', 'o3-Oz': 'opt-level 3, 32-bit backend, wasm-opt -Oz (shipped)', 'o3-O3': 'opt-level 3, 32-bit backend, wasm-opt -O3', 'o3-bits64-Oz': 'opt-level 3, curve25519_dalek_bits="64", wasm-opt -Oz', 'os-Oz': 'opt-level "s", wasm-opt -Oz', 'oz-Oz': 'opt-level "z", wasm-opt -Oz' };
+  const DESC = { 'o3-noopt': 'opt-level 3, 32-bit backend, no wasm-opt', 'mixed-Oz': 'opt-level 3, but sha2 + dlmalloc at "z" and sealpass at "s" (per-package), wasm-opt -Oz', 'o3-Oz': 'opt-level 3, 32-bit backend, wasm-opt -Oz (shipped)', 'o3-O3': 'opt-level 3, 32-bit backend, wasm-opt -O3', 'o3-bits64-Oz': 'opt-level 3, curve25519_dalek_bits="64", wasm-opt -Oz', 'os-Oz': 'opt-level "s", wasm-opt -Oz', 'oz-Oz': 'opt-level "z", wasm-opt -Oz' };
   for (const [k, v] of Object.entries(variants)) {
     const m = median(v.seal1k);
     p(`| ${DESC[k] || k} | ${fmt(v.size.raw)} | ${fmt(v.size.gzip)} | ${fmt(v.size.brotli)} | ${fmt(m)} | ${base ? fmt(m / base, 2) + '×' : ''} |`);
@@ -194,13 +197,18 @@ if (variants) {
   p('');
 }
 const tw = txt('twiggy.txt');
+if (!tw && variants) p('(twiggy is not installed on this machine, so there is no size profile table: `cargo install twiggy`.)', '');
 if (tw) p('### Largest items in the seal-only wasm (twiggy top, names kept)', '', '```', ...tw.split('\n').slice(0, 22), '```', '');
 const an = readAnalysis();
 p(...an, '');
 
 // ---------------------------------------------------------------- relay load
 const load = txt('load.txt');
-if (load) p('## Relay load test (bench/load, owned by the relay engineer)', '', '```', ...load.split('\n').slice(-40), '```', '');
+if (load) {
+  const lines = load.split('\n');
+  const figs = lines.map((l) => (l.match(/\bload: .*/) || [])[0]).filter(Boolean);
+  p('## Relay load test (bench/load/run.sh, owned by the relay engineer)', '', 'Its own figures, as printed by it in this run:', '', '```', ...(figs.length ? [...new Set(figs)] : lines.slice(-30)), '```', '');
+}
 
 // ---------------------------------------------------------------- machine, versions, method
 p('## Machine', '');
@@ -233,30 +241,46 @@ function readAnalysis() {
   const out = [];
   const n = envBy('node'), c = envBy('chromium');
   const a = anatomy?.us || {};
-  const spSeal = n && tp(n, 'sealpass', 64, 'seal');
-  out.push('### Speed');
-  out.push('',
-    `Every sealpass seal and open does two X25519 scalar multiplications (seal: epk = X25519(esk, 9) and ss; open: npk = X25519(nsk, 9) and ss), and at 1 KiB they are nearly all of the time: ` +
-    (spSeal ? `sealpass seals 64 B at ${fmt(spSeal.med)} ops/s in Node against ${fmt(tp(n, 'sealpass', 1024, 'seal')?.med)} at 1 KiB. ` : '') +
-    (a['sodium crypto_scalarmult (variable base)'] ? `In this run one libsodium variable-base X25519 costs ${fmt(a['sodium crypto_scalarmult (variable base)'], 1)} µs and its fixed-base one (precomputed table) ${fmt(a['sodium crypto_scalarmult_base (fixed base, table)'], 1)} µs, while a whole sealpass seal of 1 B costs ${fmt(a['sealpass seal 1 B (2 × X25519 in wasm + HKDF + AEAD)'], 1)} µs. ` : '') +
-    'sealpass\'s wasm build computes both multiplications with curve25519-dalek\'s portable 32-bit field arithmetic (10 × 25.5-bit limbs) and without a precomputed base-point table (x25519-dalek\'s `precomputed-tables` is native-only in Cargo.toml, because the table is ~30 KB of incompressible data). ' +
-    'The 64-bit backend is slower on wasm32 (no 64×64→128 multiply instruction; see the variants table), and wasm-opt levels and opt-level s/z move the figure by a few percent at most. So build settings cannot reach 1.5× libsodium: that needs less scalar-multiplication work per call, not a different compiler setting.',
+  const proto = R('proto.json');
+  const pm = (k) => (proto?.ops?.[k] ? median(proto.ops[k]) : null);
+  const sod = n && tp(n, 'sodium', 1024, 'seal');
+  const me = n && tp(n, 'sealpass', 1024, 'seal');
+  const nc = n && tp(n, 'nodecrypto', 1024, 'seal');
+  const lad = a['sodium crypto_scalarmult (variable base)'], fb = a['sodium crypto_scalarmult_base (fixed base, table)'], s1 = a['sealpass seal 1 B (2 × X25519 in wasm + HKDF + AEAD)'];
+  out.push('### Speed', '',
+    'Every sealpass seal and open does two X25519 scalar multiplications (seal: epk = X25519(esk, 9) and ss; open: npk = X25519(nsk, 9) and ss), and at 64 B and 1 KiB they are nearly all of the time (compare the 64 B and 1 KiB columns; only at 16 KiB does the AEAD show).' +
+    (lad && fb && s1 ? ` In this run (anatomy table, Node) one libsodium variable-base X25519 costs ${fmt(lad, 1)} µs and its fixed-base X25519 (precomputed table) ${fmt(fb, 1)} µs, while a whole sealpass seal of 1 B costs ${fmt(s1, 1)} µs, about ${fmt(s1 / 2, 1)} µs per multiplication with curve25519-dalek's portable 32-bit field arithmetic in wasm.` : '') +
+    (sod && me && me.med < 1.5 * sod.med ? ` To seal 1 KiB 1.5× as fast as libsodium (${fmt(sod.med)} ops/s here), a sealpass seal would have to take at most ${fmt(1e6 / (1.5 * sod.med), 0)} µs; it takes ${fmt(1e6 / me.med, 0)} µs.` : ''),
     '',
-    'Changes in src/ that would (for the lead; not made here, bench/ does not edit src/):',
-    '1. **Fixed-base multiplication for epk and npk.** Build an `EdwardsBasepointTable` once per instance at first use (one `EdwardsBasepointTable::create(&ED25519_BASEPOINT_POINT)`, ≈ the cost of one multiplication, no static table in the .wasm) and compute `X25519(k, 9)` as `(&table * &clamp(k)).to_montgomery()`; this needs curve25519-dalek as a direct dependency with `precomputed-tables` and must not call x25519-dalek\'s `PublicKey::from` (which would pull the 30 KB static table into the wasm). It turns one of the two ladders into ~64 mixed additions: roughly the cost structure libsodium already has.',
-    '2. **Open without recomputing npk.** `open` derives npk = X25519(nsk, 9) on every call only to build the HKDF salt; letting the JS API take the key pair (or caching the last nsk→npk in the instance) removes one of the two multiplications from open.',
-    '3. **Platform X25519 where it is native.** In Node, `node:crypto` does X25519 synchronously in native code (see the anatomy table); in browsers WebCrypto X25519 is native but asynchronous. An async `sealAsync` that takes X25519 from WebCrypto and keeps HKDF + XChaCha20-Poly1305 + canon in wasm is the only way to reach WebCrypto\'s figure in Chromium: the WebCrypto reference row is native code for every step.',
-    '4. Smaller per-call costs (µs, matter at 64 B): `seal_js` walks the context with `Object.entries` + `Reflect` and builds the result with five `Reflect::set` calls; the plaintext `Uint8Array` is copied into a `Zeroizing<Vec<u8>>` (`to_vec`) and the ciphertext into a fresh `Vec`. Taking the context as a plain struct via one `JSON.stringify` string (parsed by the crate\'s own context JSON parser) and encrypting in place (`encrypt_in_place_detached` on a buffer with room for the tag) would remove the boundary crossings and one copy.');
+    'What the build settings give (variants table): the 64-bit field backend is about half as fast on wasm32 (no 64×64→128-bit multiply in wasm, so each u128 product is emulated), opt-level "s"/"z" cost a quarter to a third of the speed for 2–3 KB gzip, and wasm-opt -O3 vs -Oz is within noise. `[profile.release]` (opt-level 3, fat LTO, codegen-units 1, panic abort) is already the fastest of these and is left as it is.', '');
+  if (proto) {
+    const S0 = pm('sealpass seal (as built)'), S1 = pm('prototype seal, X25519(esk, 9) with run-time table'), S2 = pm('prototype seal, both X25519 by ladder (isolates the table)');
+    const O0 = pm('sealpass open (as built)'), O1 = pm('prototype open, npk given (one X25519)');
+    out.push('#### Prototype of the src/ changes (bench/proto, Node, 1 KiB, rounds interleaved)', '',
+      `bench/proto is a 100-line crate with the same seal/open core exported over plain byte arrays (info/AAD and the envelope built in JS, like the JS peers). It reproduces all ${proto.vectorsChecked} pinned vectors byte for byte and interoperates with sealpass before it is timed.`, '',
+      '| variant | ops/s (median) | vs sealpass as built |', '|---|---:|---:|');
+    for (const k of Object.keys(proto.ops)) { const m = median(proto.ops[k]); const base = k.includes('open') ? O0 : S0; p0(out, `| ${k} | ${fmt(m)} | ${fmt(m / base, 2)}× |`); }
+    out.push('',
+      `- Plain byte arrays instead of objects and JS strings across the boundary: ${fmt(S2 / S0, 2)}× on seal (prototype with two ladders vs sealpass).`,
+      `- A fixed-base table built at run time for X25519(k, 9) (\`EdwardsBasepointTable::create\` once, then \`mul_base_clamped(..).to_montgomery()\`): ${fmt(S1 / S2, 2)}× on seal — on wasm32's 32-bit backend the Edwards table path saves much less than libsodium's table does.`,
+      `- Open given npk (one X25519 instead of two): ${fmt(O1 / O0, 2)}× on open.`, '');
+  }
+  out.push('Changes in src/ this points to (for the lead; bench/ does not edit src/):',
+    '1. **Open without recomputing npk** (largest measured gain): `open` derives npk = X25519(nsk, 9) on every call only for the HKDF salt. Let the JS `open` take the key pair `{secretKey, publicKey}` (check npk against nsk once per key, or cache the last nsk→npk pair in the instance).',
+    '2. **Byte arrays across the boundary**: `seal_js` walks the context with `Object.entries` + `Reflect` (one boundary crossing per field), checks each string with `is_valid_utf16`, copies the plaintext into a `Zeroizing<Vec<u8>>`, and builds the result with five `Reflect::set`. Taking the context as one JSON string (`JSON.stringify` in a 3-line JS wrapper, parsed by `Context::from_json`, which already enforces the same rules) and returning one `Uint8Array` epk‖nonce‖ct that a JS wrapper turns into the envelope object removes most crossings; `encrypt_in_place_detached` into a buffer with room for the tag removes one copy.',
+    '3. **Platform X25519 in browsers**: what remains is the cost of the multiplication itself in wasm. WebCrypto X25519 is native but asynchronous; an async `sealAsync` taking X25519 and HKDF from WebCrypto and keeping XChaCha20-Poly1305 + canon in wasm is the only route to WebCrypto\'s figure in Chromium, whose reference row is native code for every step.' +
+      (nc && me ? ` In Node the same idea is measured by the node:crypto what-if row (the exact construction on OpenSSL, vectors checked): ${fmt(nc.med)} ops/s vs sealpass\'s ${fmt(me.med)} for seal at 1 KiB (${fmt(nc.med / me.med, 2)}×)` + (nc.med < me.med ? ': per-call KeyObject creation and EVP overhead outweigh the native arithmetic, so in Node the wasm path stays.' : ', so a platform path would pay in Node too.') : ''),
+    '4. A fixed-base table is worth little on wasm32 (prototype) and the static one costs ~30 KB: keep x25519-dalek\'s `precomputed-tables` native-only as it is.');
   if (sizes) {
     const sp = sizes.peers.sealpass;
     out.push('', '### Size', '',
-      `The seal-only wasm is ${fmt(sp.wasm.gzip)} B gzip and its glue ${fmt(sp.js.gzip)} B, against a 12,000 B budget for both. The twiggy table shows where it goes: ` +
-      'wasm-bindgen\'s generated `seal` shim (all of seal_inner inlined), the allocator (dlmalloc), SHA-256, two base64 implementations (the `base64` crate for encoding and `sealpass::b64` for strict decoding), `core::fmt` machinery pulled in by `Error::to_string`/`Debug`, error-name tables, and the context validation. The opt-level/wasm-opt variants above show that compiler settings alone move it by a few KB, not to 12 KB.',
-      '', 'Changes that would (for the lead):',
-      '1. Drop `core::fmt` from the wasm path: build the JS error message from `&\'static str` pieces instead of `e.to_string()`/`format!`, no `Debug` derives reachable from wasm exports, and `panic = "abort"` with `-Zbuild-std`-free `panic_immediate_abort`-style handling is not available on stable, so avoid every panicking index/unwrap on the seal path.',
-      '2. One base64url implementation (the crate\'s own `b64.rs` for both directions; drop the `base64` crate dependency).',
-      '3. A tiny bump allocator for wasm (seal allocates a handful of short-lived buffers) instead of dlmalloc.',
-      '4. Keep the glue small: fewer exported functions in the seal-only build (`fingerprint`, `validateContext` could move behind a feature) and plain-string arguments instead of `Object.entries`/`Reflect` calls, each of which adds an import to the glue.');
+      `The seal-only wasm is ${fmt(sp.wasm.gzip)} B gzip and its glue ${fmt(sp.js.gzip)} B, against a 12,000 B budget for both. The twiggy table shows where it goes: the generated \`seal\` shim (seal_inner with context handling inlined), SHA-256's unrolled compression function, the inlined X25519 ladder, dlmalloc, \`context_from_js\`, ChaCha20, the error-name table and \`js_error\`, and what remains of \`core::fmt\`. The smallest build measured here (variants table) is still ${fmt(Math.min(...Object.values(variants || {}).map((v) => v.size.gzip)))} B gzip for the wasm alone, so build settings cannot reach the budget: it needs less code, not a different compiler setting.`,
+      '', 'Changes that would help (for the lead):',
+      '1. Per-crate opt-level for code off the hot path (`[profile.release.package.sha2]`, `dlmalloc`, `sealpass` at "s"/"z", curve25519-dalek kept at 3) — see the variants table for what it gives in this run.',
+      '2. A small bump/arena allocator for wasm instead of dlmalloc (seal makes a handful of short-lived allocations).',
+      '3. Fewer exports and boundary helpers in the seal-only build: `fingerprint`/`validateContext` behind a feature, the context as one JSON string (each `Reflect`/`Object.entries` call is also an import in the glue), and no `core::fmt` reachable from the wasm exports.',
+      '4. If the budget stays at 12 KB, the honest alternative is the WebCrypto route of point 3 above: X25519 and HKDF from the platform, only XChaCha20-Poly1305 + canon in wasm.');
   }
   return out;
 }
+function p0(arr, line) { arr.push(line); }

@@ -26,7 +26,7 @@ if [[ $QUICK == 1 ]]; then
   export BENCH_CFG='{"samples":3,"sampleMs":200,"warmupMs":100}' BENCH_COLD_RUNS=3
   CRIT_ARGS=(--warm-up-time 1 --measurement-time 2 --sample-size 10)
 else
-  export BENCH_CFG='{"samples":7,"sampleMs":500,"warmupMs":300}' BENCH_COLD_RUNS=9
+  export BENCH_CFG='{"samples":7,"sampleMs":400,"warmupMs":300}' BENCH_COLD_RUNS=9
   CRIT_ARGS=(--warm-up-time 2 --measurement-time 5)
 fi
 step() { printf '\n== bench: %s\n' "$*"; }
@@ -47,16 +47,33 @@ fi
 # target dir, so the shared target/ is never rebuilt with other flags.
 # RUSTFLAGS for wasm32 are set here only (none by default: the measured
 # alternative curve25519_dalek_bits="64" is slower on wasm32, see RESULTS.md).
+# The cargo arguments are those scripts/pack.sh (the npm engineer's) uses for the
+# same output, so the figures are those of what ships: e.g. `wasm_pack web web
+# --features wasm-min` there means `--features wasm-min` here.
+PACK="$ROOT/scripts/pack.sh"
+pack_args() { # pack.sh out-dir name -> its extra cargo args (empty if none)
+  [[ -f $PACK ]] && sed -nE "s/^[[:space:]]*wasm_pack [a-z]+ $1( (.*))?\$/\2/p" "$PACK" | head -1 || true
+}
+PROFILE_ARGS=(--release)
+if [[ -f $PACK ]] && grep -qE -- '--profile[ =]wasm-release' "$PACK"; then PROFILE_ARGS=(--profile wasm-release); fi
+read -r -a WEB_ARGS <<< "$(pack_args web)"
+read -r -a NODE_OPEN_ARGS <<< "$(pack_args node-open)"
+[[ ${#NODE_OPEN_ARGS[@]} -gt 0 ]] || NODE_OPEN_ARGS=(--features open)
+export SEALPASS_WEB_ARGS="${WEB_ARGS[*]:-}"
+: > "$RES/builds.txt"
 wasm_build() { # out-dir target [cargo args...]
   local out=$1 target=$2; shift 2
+  echo "wasm-pack build ${PROFILE_ARGS[*]} --target $target --out-dir bench/.build/$(basename "$out") $*" >> "$RES/builds.txt"
   CARGO_TARGET_DIR="$BUILD/target" RUSTFLAGS="${SEALPASS_WASM_RUSTFLAGS:-}" \
-    wasm-pack --log-level warn build --release --target "$target" --out-dir "$out" --no-pack --no-typescript "$ROOT" "$@"
+    wasm-pack --log-level warn build "${PROFILE_ARGS[@]}" --target "$target" --out-dir "$out" --no-pack --no-typescript "$ROOT" "$@" \
+    > "$RES/wasm-build-$(basename "$out").txt" 2>&1 || { tail -30 "$RES/wasm-build-$(basename "$out").txt"; exit 1; }
 }
 step "wasm builds (nodejs+open, web seal-only, web+open)"
-wasm_build "$BUILD/node-open" nodejs --features open
+wasm_build "$BUILD/node-open" nodejs "${NODE_OPEN_ARGS[@]}"
 echo '{"type":"commonjs"}' > "$BUILD/node-open/package.json"
-wasm_build "$BUILD/web" web
-wasm_build "$BUILD/web-open" web --features open
+wasm_build "$BUILD/web" web ${WEB_ARGS[@]+"${WEB_ARGS[@]}"}
+wasm_build "$BUILD/web-open" web ${WEB_ARGS[@]+"${WEB_ARGS[@]}"} --features open
+cat "$RES/builds.txt"
 
 step "correctness gate: pinned vectors and cross-opening (before timing)"
 (cd "$BENCH" && node check.mjs)
@@ -83,18 +100,31 @@ step "cold start in Node"
 
 if [[ $BROWSERS == 1 ]]; then
   step "throughput and cold start in headless Chromium and Firefox"
-  (cd "$BENCH" && node browser-bench.mjs)
+  (cd "$BENCH" && node browser-bench.mjs) || echo "browser step failed (non-fatal; RESULTS.md will say which figures are missing)" >&2
 fi
 
+step "anatomy: what one seal costs, primitive by primitive (Node)"
+(cd "$BENCH" && node anatomy.mjs)
+
 if [[ $VARIANTS == 1 ]]; then
+  step "prototype of the proposed src/ changes (bench/proto; vectors checked first)"
+  if (cd "$BENCH/proto" && CARGO_TARGET_DIR="$BUILD/target-proto" \
+      wasm-pack --log-level warn build --release --target nodejs --out-dir "$BUILD/proto" --no-pack --no-typescript . \
+      > "$RES/proto-build.txt" 2>&1); then
+    (cd "$BENCH" && node proto.mjs) || echo "prototype check/timing failed (non-fatal)" >&2
+  else
+    tail -20 "$RES/proto-build.txt"; echo "prototype build failed (non-fatal)" >&2
+  fi
+
   step "profile: build variants (backend word size, opt-level) in Node"
-  bash "$BENCH/variants.sh" || echo "variants step failed (non-fatal)" >&2
+  bash "$BENCH/variants.sh" > "$RES/variants-build.txt" 2>&1 || echo "variants step failed (non-fatal)" >&2
+  grep '^variant ' "$RES/variants-build.txt" || tail -20 "$RES/variants-build.txt"
 fi
 
 if [[ -x $BENCH/load/run.sh || -f $BENCH/load/run.sh ]]; then
   step "relay load test (bench/load/run.sh)"
   bash "$BENCH/load/run.sh" > "$RES/load.txt" 2>&1 || echo "relay load test failed (non-fatal)" >&2
-  tail -30 "$RES/load.txt"
+  grep -oE "load: .*" "$RES/load.txt" | sort -u || tail -30 "$RES/load.txt"
 fi
 
 uptime > "$RES/load-after.txt"

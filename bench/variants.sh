@@ -8,11 +8,13 @@ BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$BENCH/.." && pwd)"
 V="$BENCH/.build/variants"
 mkdir -p "$V"
+# Same cargo arguments as the shipped seal-only web build (set by run.sh from scripts/pack.sh).
+read -r -a WEB_ARGS <<< "${SEALPASS_WEB_ARGS:-}"
 FEAT=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
 build() { # name opt-level rustflags
   local name=$1 opt=$2 flags=$3
   CARGO_TARGET_DIR="$BENCH/.build/target-var-$name" RUSTFLAGS="$flags" CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt \
-    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/$name-noopt" --no-pack --no-typescript "$ROOT"
+    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/$name-noopt" --no-pack --no-typescript "$ROOT" ${WEB_ARGS[@]+"${WEB_ARGS[@]}"}
 }
 post() { # src dst wasm-opt-level
   mkdir -p "$V/$2"; cp "$V/$1/sealpass.js" "$V/$2/"
@@ -27,13 +29,18 @@ build os s ''
 post os-noopt os-Oz -Oz
 build oz z ''
 post oz-noopt oz-Oz -Oz
+# Per-package opt-level: size where speed does not matter, dalek stays at 3.
+CARGO_PROFILE_RELEASE_PACKAGE_SHA2_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PACKAGE_DLMALLOC_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PACKAGE_SEALPASS_OPT_LEVEL=s \
+  build mixed 3 ''
+post mixed-noopt mixed-Oz -Oz
 # Name-keeping copy of the shipped seal-only build, for twiggy.
 CARGO_TARGET_DIR="$BENCH/.build/target-var-o3" CARGO_PROFILE_RELEASE_STRIP=false \
-  wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/o3-names" --no-pack --no-typescript "$ROOT"
+  wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/o3-names" --no-pack --no-typescript "$ROOT" ${WEB_ARGS[@]+"${WEB_ARGS[@]}"}
 wasm-opt -Oz --debuginfo "${FEAT[@]}" "$V/o3-names/sealpass_bg.wasm" -o "$V/o3-names/named.wasm"
 if command -v twiggy >/dev/null; then
   twiggy top -n 25 "$V/o3-names/named.wasm" > "$BENCH/.build/results/twiggy.txt" || true
 else
+  echo "twiggy not installed (cargo install twiggy): no size profile table" >&2
   wasm-opt --func-metrics "${FEAT[@]}" "$V/o3-names/named.wasm" -o /dev/null > "$BENCH/.build/results/func-metrics.txt" 2>&1 || true
 fi
-cd "$BENCH" && node variants.mjs o3-noopt o3-Oz o3-O3 o3-bits64-Oz os-Oz oz-Oz
+cd "$BENCH" && node variants.mjs o3-noopt o3-Oz o3-O3 o3-bits64-Oz os-Oz oz-Oz mixed-Oz

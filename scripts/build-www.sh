@@ -40,15 +40,17 @@ sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64
 LOCKED=()
 git ls-files --error-unmatch Cargo.lock >/dev/null 2>&1 && LOCKED=(--locked)
 
-# 1. Seal-only Wasm, optimised for size (opt-level z) in its own target dir
-#    so the regular release build is untouched.
-say "wasm (seal-only, opt-level z) -> $PKG"
-# Remapped source paths: shorter panic locations, and the Wasm (hence its
-# SRI hash) does not depend on where the checkout or cargo home live.
-REMAP="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src=/c --remap-path-prefix=$ROOT=/s"
-RUSTFLAGS="$REMAP" CARGO_TARGET_DIR="$WB" CARGO_PROFILE_RELEASE_OPT_LEVEL=z \
-    wasm-pack --log-level warn build --mode no-install --release --target web \
-    --out-dir "$PKG" -- "${LOCKED[@]}" >&2
+# 1. Seal-only Wasm with the shared browser settings (scripts/wasm-env.sh:
+#    no_std runtime, opt-level s, remapped paths) in its own target dir so the
+#    regular release build is untouched.
+# shellcheck source=scripts/wasm-env.sh
+. "$ROOT/scripts/wasm-env.sh"
+say "wasm (seal-only, browser settings) -> $PKG"
+(
+    sealpass_wasm_env "$ROOT" size
+    CARGO_TARGET_DIR="$WB" wasm-pack --log-level warn build --mode no-install --release --target web \
+        --out-dir "$PKG" -- "${LOCKED[@]}" --features "$SEALPASS_WASM_FEATURES" >&2
+)
 [[ -f $PKG/sealpass.js && -f $PKG/sealpass_bg.wasm ]] || die "wasm-pack produced no package"
 if grep -q 'export function open' "$PKG/sealpass.js"; then
     die "the page's Wasm exports open(): it must be built without the open feature"

@@ -47,6 +47,9 @@ if git -C "$ROOT" ls-files --error-unmatch Cargo.lock >/dev/null 2>&1; then
     LOCKED=(--locked)
 fi
 
+# shellcheck source=scripts/wasm-env.sh
+. "$ROOT/scripts/wasm-env.sh"
+
 # wasm_pack TARGET OUT [cargo args...]. Run from $ROOT without a crate path
 # (with a path argument wasm-pack forwards a literal `--` to cargo).
 wasm_pack() {
@@ -58,9 +61,9 @@ wasm_pack() {
 }
 
 if ((SKIP_WASM == 0)); then
-    wasm_pack web web
-    wasm_pack nodejs node
-    wasm_pack nodejs node-open --features open
+    (sealpass_wasm_env "$ROOT" size && wasm_pack web web --features "$SEALPASS_WASM_FEATURES")
+    (sealpass_wasm_env "$ROOT" speed && wasm_pack nodejs node --features "$SEALPASS_WASM_FEATURES")
+    (sealpass_wasm_env "$ROOT" speed && wasm_pack nodejs node-open --features "open,$SEALPASS_WASM_FEATURES")
 fi
 
 node "$ROOT/pkg-template/build/assemble.mjs" "$ROOT" "$WASM_DIR" "$PKG_DIR" "$VERSION"

@@ -6,6 +6,9 @@
 //! (a few dozen lines) because it sits in the browser bundle, where every
 //! kilobyte counts.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::error::{Code, Error, Result};
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -4,6 +4,8 @@
 //! different field lists can produce the same byte string, and each string
 //! starts with a fixed label so KDF input and AAD can never be confused.
 
+use alloc::vec::Vec;
+
 use crate::context::Context;
 
 /// Domain label for the HKDF info.

@@ -4,6 +4,9 @@
 //! so a relay that rewrites where a secret goes makes decryption fail. Fields
 //! are opaque UTF-8: no trimming, case folding or Unicode normalization, ever.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 use crate::error::{Code, Error, Result};
 use crate::json::{self, JsonError, Value};
 

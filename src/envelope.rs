@@ -4,6 +4,9 @@
 //! Check order (normative, see docs/PROTOCOL.md §Envelope parsing):
 //! size → JSON object → `v` → key set → types → suite → ct length → base64 → lengths.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::b64;
 use crate::error::{Code, Error, Result};
 use crate::json::{self, Value};

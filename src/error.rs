@@ -7,7 +7,8 @@
 //! bytes, key material or plaintext.
 
 use core::fmt;
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::string::String;
 
 macro_rules! codes {
     ($( $(#[$doc:meta])* $name:ident = $code:literal, )*) => {
@@ -264,7 +265,7 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 /// Result alias used throughout the crate.
 pub type Result<T> = core::result::Result<T, Error>;

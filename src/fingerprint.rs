@@ -4,6 +4,8 @@
 //! comparing this string with what the node prints, so CLI, node and browser
 //! all call this one function.
 
+use alloc::string::String;
+
 use sha2::{Digest, Sha256};
 
 /// First 16 bytes of SHA-256(pk) as lowercase hex, 8 groups of 4, joined by `-`.

@@ -5,6 +5,10 @@
 //! duplicates visible, the raw text of numbers (`1` vs `1.0`), lone-surrogate
 //! rejection, and a hard nesting limit. Every fault is a value, never a panic.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// Nesting deeper than this is rejected (stack safety on hostile input).
 pub const MAX_DEPTH: usize = 32;
 

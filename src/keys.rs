@@ -1,5 +1,7 @@
 //! Key types and their text forms (B64U of 32 bytes).
 
+use alloc::string::String;
+
 use core::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -9,6 +9,11 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Shipped browser builds (`--features wasm-min`) are no_std: no formatting
+// or unwinding machinery in the bundle. Everything below uses `alloc` paths.
+#![cfg_attr(all(feature = "wasm-min", target_arch = "wasm32", not(test)), no_std)]
+
+extern crate alloc;
 
 pub mod b64;
 pub mod canon;
@@ -37,6 +42,8 @@ pub mod release;
 pub mod signing;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+#[cfg(all(feature = "wasm-min", target_arch = "wasm32", not(test)))]
+mod wasm_min;
 
 #[cfg(all(feature = "relay", feature = "open"))]
 compile_error!("the relay must never be linked with the `open` feature: build it in its own cargo invocation");

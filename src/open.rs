@@ -3,6 +3,8 @@
 //! The AAD is rebuilt from the node's own copy of the context, never from
 //! anything the relay sent alongside the envelope.
 
+use alloc::vec::Vec;
+
 use zeroize::Zeroizing;
 
 use crate::canon;

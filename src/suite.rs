@@ -2,6 +2,8 @@
 //! primitive steps shared by seal and open, so both sides compute the key
 //! with literally the same code.
 
+use alloc::vec::Vec;
+
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
@@ -102,7 +104,16 @@ pub fn aead_open(
         .map_err(|_| Error::new(Code::DecryptFailed, "authentication failed"))
 }
 
-/// Fill `buf` from the platform CSPRNG (crypto.getRandomValues in browsers).
+/// Fill `buf` from the platform CSPRNG: the OS natively,
+/// `crypto.getRandomValues` in browsers and Node (>= 19 has `globalThis.crypto`).
 pub fn random(buf: &mut [u8]) -> Result<()> {
-    getrandom::getrandom(buf).map_err(|_| Error::new(Code::RandomUnavailable, "system RNG failed"))
+    #[cfg(not(target_arch = "wasm32"))]
+    let ok = getrandom::getrandom(buf).is_ok();
+    #[cfg(target_arch = "wasm32")]
+    let ok = crate::wasm::fill_random(buf);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(Code::RandomUnavailable, "system RNG failed"))
+    }
 }

@@ -2,6 +2,9 @@
 //! becomes a JS `Error` whose `name` is the stable error name and whose
 //! `code` is the numeric code — like `DOMException`. Nothing here panics.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use zeroize::Zeroizing;
@@ -41,6 +44,20 @@ export interface Envelope {
   ct: string;
 }
 "#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Web Crypto's CSPRNG, present in every browser and in Node >= 19. Bound
+    /// directly (rather than through `getrandom`) to keep the bundle small.
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
+    fn get_random_values(buf: &mut [u8]) -> core::result::Result<JsValue, JsValue>;
+}
+
+/// Fill `buf` with CSPRNG bytes, in chunks of at most 65536 bytes (the Web
+/// Crypto limit per call; sealpass asks for 24 or 32).
+pub(crate) fn fill_random(buf: &mut [u8]) -> bool {
+    buf.chunks_mut(65536).all(|c| get_random_values(c).is_ok())
+}
 
 /// Convert an [`Error`] into a JS `Error` with `name` and numeric `code`.
 fn js_error(e: Error) -> JsValue {

@@ -80,7 +80,7 @@ fn fan_out_three_nodes_one_tampered_then_retry_subset() {
     // Retry through the CLI: only n3 gets a new envelope (the relay would
     // refuse a second one for the consumed nodes).
     let token = relay.token_file(tmp.path());
-    let mut cmd = inject_cmd(&relay, &token, &ids, "shared-key");
+    let mut cmd = inject_cmd(&relay, Some(&token), &ids, "shared-key");
     cmd.env("SP_SECRET", &secret).args([
         "--secret-env",
         "SP_SECRET",

@@ -26,7 +26,7 @@ fn background_inject(
     secret: &str,
 ) -> Proc {
     let token = relay.token_file(tmp);
-    let mut cmd = inject_cmd(relay, &token, &[node], slug);
+    let mut cmd = inject_cmd(relay, Some(&token), &[node], slug);
     cmd.env("SP_SECRET", secret).args([
         "--secret-env",
         "SP_SECRET",

@@ -19,7 +19,7 @@ fn inject_interactive_confirm_then_secret_get_and_no_leak() {
     let secret = format!("tok-{}-END", rand_hex(16));
     let token = relay.token_file(tmp.path());
 
-    let mut cmd = inject_cmd(&relay, &token, &["web-1"], "api-token");
+    let mut cmd = inject_cmd(&relay, Some(&token), &["web-1"], "api-token");
     cmd.env("SP_SECRET", &secret)
         .args(["--secret-env", "SP_SECRET"]);
     let mut inject = spawn_with_stdin(cmd);
@@ -85,7 +85,7 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
     relay.wait_keys(&pending_id);
 
     let wrong = "0000-0000-0000-0000-0000-0000-0000-0000";
-    let mut cmd = inject_cmd(&relay, &token, &["db.2"], "db-pass");
+    let mut cmd = inject_cmd(&relay, Some(&token), &["db.2"], "db-pass");
     cmd.env("SP_SECRET", &secret).args([
         "--secret-env",
         "SP_SECRET",
@@ -105,7 +105,7 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
     );
 
     // --yes without an expectation for every node is refused.
-    let mut cmd = inject_cmd(&relay, &token, &["db.2"], "db-pass");
+    let mut cmd = inject_cmd(&relay, Some(&token), &["db.2"], "db-pass");
     cmd.env("SP_SECRET", &secret).args([
         "--secret-env",
         "SP_SECRET",
@@ -115,7 +115,7 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
     ]);
     assert!(!cmd.output().unwrap().status.success());
 
-    let mut cmd = inject_cmd(&relay, &token, &["db.2"], "db-pass");
+    let mut cmd = inject_cmd(&relay, Some(&token), &["db.2"], "db-pass");
     cmd.env("SP_SECRET", &secret).args([
         "--secret-env",
         "SP_SECRET",
@@ -138,7 +138,7 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
 
     // The agent re-acks idempotently and keeps serving: a second run of
     // inject on the consumed pending posts nothing and reports consumed.
-    let mut cmd = inject_cmd(&relay, &token, &["db.2"], "db-pass");
+    let mut cmd = inject_cmd(&relay, Some(&token), &["db.2"], "db-pass");
     cmd.env("SP_SECRET", "other").args([
         "--secret-env",
         "SP_SECRET",
@@ -151,4 +151,43 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
     let out = cmd.output().unwrap();
     assert!(out.status.success());
     assert_eq!(node.secret_get("db-pass").stdout, secret.as_bytes());
+}
+
+#[test]
+fn browser_mode_prints_the_accept_url_and_waits_for_the_result() {
+    let tmp = tempdir();
+    let relay = Relay::start(&tmp.path().join("relay"));
+    let mut node = Node::new(&relay, tmp.path(), "web-2");
+    node.start(&relay.url);
+    // Admin token from the environment this time; no secret given at all.
+    let mut cmd = inject_cmd(&relay, None, &["web-2"], "browser-key");
+    cmd.arg("--browser");
+    let mut inject = spawn(cmd);
+    let line = inject.out.wait_for("/accept#", T);
+    let pending_id = line.rsplit('#').next().unwrap().to_string();
+    assert_eq!(line, format!("open {}/accept#{pending_id}", relay.url));
+
+    // What the page does: read the key and context, seal, post.
+    let view = relay.wait_keys(&pending_id);
+    let t = &view["targets"][0];
+    let pk = sealpass::PublicKey::from_b64u(t["public_key"].as_str().unwrap()).unwrap();
+    assert_eq!(pk.fingerprint(), node.fingerprint(&pending_id));
+    let ctx = sealpass::Context::from_json(t["context"].to_string().as_bytes()).unwrap();
+    let secret = format!("from-the-browser-{}", rand_hex(6));
+    let env = sealpass::seal(&pk, secret.as_bytes(), &ctx).unwrap();
+    let body = format!(
+        r#"{{"envelopes":[{{"node_id":"web-2","envelope":{}}}]}}"#,
+        env.to_json()
+    );
+    let (st, v) = relay.http(
+        "POST",
+        &format!("/api/v1/pending/{pending_id}/envelopes"),
+        false,
+        Some(&body),
+    );
+    assert_eq!(st, 202, "{v}");
+    let st = inject.wait_exit(T);
+    assert!(st.success(), "{}", inject.out.all());
+    assert!(inject.out.all().contains("node web-2: consumed"));
+    assert_eq!(node.secret_get("browser-key").stdout, secret.as_bytes());
 }

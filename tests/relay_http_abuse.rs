@@ -254,6 +254,19 @@ fn admin_and_node_bodies_are_checked() {
         .req("GET", "/api/v1/pending/..%2f..%2fetc", &[], b"")
         .expect(404, 8602);
     relay.req("GET", "/nope", &[], b"").expect(404, 8602);
+    // Framework-level faults still come back as our JSON errors.
+    relay
+        .req("DELETE", "/api/v1/admin/nodes", &[], b"")
+        .expect(405, 8601);
+    relay
+        .req("GET", "/api/v1/pending/%ff%fe/status", &[], b"")
+        .expect_any_4xx();
+    assert!(
+        relay
+            .req("GET", "/api/v1/pending/%ff%fe/status", &[], b"")
+            .code()
+            > 8600
+    );
     // Error bodies never echo input.
     let r = relay.admin(
         "POST",

@@ -57,13 +57,13 @@ class ApiError extends Error {
 }
 
 async function api(path, body) {
-  const init = { cache: 'no-store', credentials: 'omit', headers: {} };
+  const opts = { cache: 'no-store', credentials: 'omit', headers: {} };
   if (body) {
-    init.method = 'POST';
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    opts.method = 'POST';
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
   }
-  const r = await fetch(API + pendingId + path, init);
+  const r = await fetch(API + pendingId + path, opts);
   let j = null;
   try { j = await r.json(); } catch { /* non-JSON answer */ }
   if (!r.ok) {
@@ -137,7 +137,9 @@ function ready(p) {
   const open = targets.filter((t) => ACCEPTS.has(t.state));
   // Someone already sent a secret for this link (delivered or in flight).
   if (open.length === 0) return showCode(8604, 'AlreadyUsed');
-  ui.status.hidden = true;
+  // A retry after the node could not open an earlier envelope.
+  if (open.some((t) => t.state === 'decrypt_failed')) showCode(8006, 'DecryptFailed');
+  else ui.status.hidden = true;
   ui.form.hidden = false;
   ui.send.disabled = false;
   ui.secret.focus();

@@ -31,26 +31,22 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Accept `http://host[:port]` (an optional trailing `/`, no path, query
-    /// or fragment): request paths are signed exactly as sent, so the base must
-    /// not add a prefix the relay would not see. `https://` is refused because
-    /// the client is built without TLS; failing early beats a confusing
-    /// transport error later.
+    /// Accept `https://host[:port]` or `http://host[:port]` (an optional
+    /// trailing `/`, no path, query or fragment): request paths are signed
+    /// exactly as sent, so the base must not add a prefix the relay would not
+    /// see. Use `http://` only on loopback or a network you trust: the
+    /// envelope is safe without TLS, but the fingerprint the sender checks
+    /// travels in the clear.
     pub fn new(url: &str) -> Result<Relay> {
         let base = url.strip_suffix('/').unwrap_or(url);
-        if base.starts_with("https://") {
-            return Err(Error::new(
-                Code::Usage,
-                "this build's HTTP client has no TLS: use http:// (loopback, a trusted network or a tunnel)",
-            ));
-        }
         let rest = base
-            .strip_prefix("http://")
-            .ok_or(Error::new(Code::Usage, "--relay must start with http://"))?;
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .ok_or(Error::new(Code::Usage, "--relay must start with https:// or http://"))?;
         if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
             return Err(Error::new(
                 Code::Usage,
-                "--relay must be http://host[:port] without a path",
+                "--relay must be https://host[:port] or http://host[:port] without a path",
             ));
         }
         let agent = ureq::AgentBuilder::new()

@@ -94,6 +94,12 @@ pub fn run(a: InjectArgs) -> Result<()> {
     let relay = Relay::new(&a.relay)?;
     check_request(&a)?;
     let expect = expectations(&a)?;
+    // A missing or unusable env var fails before anything is created; a
+    // typed secret is asked for only after the fingerprints were confirmed.
+    let mut secret = match a.secret_env {
+        Some(_) => Some(read_secret(&a)?),
+        None => None,
+    };
     let deadline = Instant::now() + Duration::from_secs(a.timeout);
     let pending_id = match &a.pending {
         Some(p) => {
@@ -126,7 +132,10 @@ pub fn run(a: InjectArgs) -> Result<()> {
         );
     } else {
         confirm(&todo, &expect, a.yes)?;
-        let secret = read_secret(&a)?;
+        let secret = match secret.take() {
+            Some(s) => s,
+            None => read_secret(&a)?,
+        };
         post_envelopes(&relay, &pending_id, &todo, &secret)?;
     }
     waiting::wait_result(&relay, &pending_id, deadline)

@@ -84,7 +84,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::guard_signing_headers,
         ))
-        .layer(axum::middleware::map_response(api_headers))
+        .layer(axum::middleware::map_response(finish_response))
         .with_state(state)
 }
 
@@ -92,9 +92,34 @@ async fn not_found() -> ApiError {
     ApiError::new(Code::NotFound, "no such route")
 }
 
-/// API responses are never cached or sniffed (static files set their own).
-async fn api_headers(mut resp: axum::response::Response) -> axum::response::Response {
-    use axum::http::{header, HeaderValue};
+/// Every response leaves here: API responses are never cached or sniffed
+/// (static files set their own headers), and any 4xx produced by the
+/// framework itself (405, undecodable path, ...) is turned into our JSON
+/// error shape so clients only ever parse one kind of error.
+async fn finish_response(resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let mut resp = if status.is_client_error() && !is_json {
+        let (code, detail) = match status {
+            StatusCode::NOT_FOUND => (Code::NotFound, "no such route"),
+            StatusCode::PAYLOAD_TOO_LARGE => (Code::PayloadTooLarge, "request body too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                (Code::UnsupportedMediaType, "unsupported Content-Type")
+            }
+            StatusCode::METHOD_NOT_ALLOWED => (Code::BadRequest, "method not allowed"),
+            _ => (Code::BadRequest, "malformed request"),
+        };
+        let mut r = ApiError::new(code, detail).into_response();
+        *r.status_mut() = status;
+        r
+    } else {
+        resp
+    };
     let h = resp.headers_mut();
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));

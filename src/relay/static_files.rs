@@ -27,9 +27,10 @@ pub fn security_headers(h: &mut HeaderMap, is_page: bool) {
         header::CONTENT_SECURITY_POLICY,
         "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
          style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; \
-         frame-ancestors 'none'; require-trusted-types-for 'script'",
+         frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'",
     );
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(
         h,

@@ -34,7 +34,18 @@ pub fn binary(name: &str, build: &str) -> PathBuf {
     p
 }
 
+/// The relay under test; `SEALPASS_TEST_RELAY_BIN` overrides (the load test
+/// runs a release relay from a quick-to-build debug test).
 pub fn relay_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("SEALPASS_TEST_RELAY_BIN") {
+        let p = PathBuf::from(p);
+        assert!(
+            p.is_file(),
+            "SEALPASS_TEST_RELAY_BIN={} is not a file",
+            p.display()
+        );
+        return p;
+    }
     let release = if cfg!(debug_assertions) {
         ""
     } else {

@@ -4,7 +4,8 @@
 // Prints one line per check and ends with `N passed, N failed`.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 
@@ -131,12 +132,31 @@ async function waitTitle(page, want, timeoutMs = 30000) {
 async function shot(page, name) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: true });
+  // Just the page's content column: small PNGs for the README.
+  const main = await page.$('main');
+  await main.screenshot({ path: join(SHOTS, name + '.png') });
 }
 
 function nodeSecret(slug) {
   return execFileSync(SEALPASS, ['node', 'secret', 'get', '--data-dir', NODE_DIR, '--dev-insecure-kek', slug],
     { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+}
+
+// 0. Strict headers on the page and its assets.
+{
+  const need = ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'", "style-src 'self'",
+    "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "require-trusted-types-for 'script'"];
+  for (const [path, cache] of [['/accept', 'no-store'], ['/static/app.js', null], ['/static/sealpass_bg.wasm', null]]) {
+    const r = await fetch(RELAY + path);
+    const h = (k) => r.headers.get(k) || '';
+    const csp = h('content-security-policy');
+    const missing = need.filter((d) => !csp.includes(d));
+    check(`headers ${path}: strict CSP, nosniff, no-referrer, COOP, CORP${cache ? ', ' + cache : ''}`,
+      r.status === 200 && missing.length === 0 && h('x-content-type-options') === 'nosniff' &&
+      h('referrer-policy') === 'no-referrer' && h('cross-origin-opener-policy') === 'same-origin' &&
+      h('cross-origin-resource-policy') === 'same-origin' && (!cache || h('cache-control').includes(cache)),
+      JSON.stringify({ status: r.status, missing, cache: h('cache-control') }));
+  }
 }
 
 const tag = BROWSER + '-' + randomBytes(3).toString('hex');
@@ -215,6 +235,61 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   const page = await open(RELAY + '/accept#' + p.pending_id);
   check('an expired link says "Expired" with code 8603', await waitTitle(page, 'Expired') && (await text(page, '#status-code')).includes('8603'));
   await shot(page, 'expired');
+  await page.close();
+}
+
+// 5b. Decrypt failed, then a retry from the page succeeds: an envelope sealed
+// (with the CLI) to a key that is not the node's is posted first.
+{
+  const slug = 'e2e-retry-' + tag;
+  const p = await newPending(slug);
+  await nodeFingerprint(p.pending_id);
+  const pend = await (await fetch(RELAY + '/api/v1/pending/' + p.pending_id)).json();
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
+  const ctxFile = join(dir, 'ctx.json');
+  writeFileSync(ctxFile, JSON.stringify(pend.targets[0].context));
+  const wrongPub = execFileSync(SEALPASS, ['keygen', '--out', join(dir, 'wrong.key')]).toString().trim();
+  const env = JSON.parse(execFileSync(SEALPASS, ['seal', '--to', wrongPub, '--context', ctxFile], { input: 'decoy' }).toString());
+  const r = await fetch(RELAY + '/api/v1/pending/' + p.pending_id + '/envelopes', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ envelopes: [{ node_id: NODE_ID, envelope: env }] }),
+  });
+  let state = '';
+  for (let i = 0; i < 100 && state !== 'decrypt_failed'; i++) {
+    await sleep(200);
+    state = (await (await fetch(RELAY + '/api/v1/pending/' + p.pending_id + '/status')).json()).state;
+  }
+  check('wrong-key envelope: node reports decrypt_failed', r.status === 202 && state === 'decrypt_failed', `${r.status} ${state}`);
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  check('page says "Decrypt failed" (8006) and offers a retry', await waitTitle(page, 'Decrypt failed') && (await text(page, '#status-code')).includes('8006') && await visible(page, '#form'));
+  await shot(page, 'decrypt-failed');
+  await page.type('#secret', secret);
+  await page.click('#confirm');
+  await page.click('#send');
+  check('retry after decrypt_failed is delivered', await waitTitle(page, 'Delivered'));
+  let got = '';
+  try { got = nodeSecret(slug); } catch { got = ''; }
+  check('node holds the retried secret', got === secret);
+  await page.close();
+}
+
+// 5c. Rate limit: after 3 failed posts the pending id is locked (429/8605).
+{
+  const p = await newPending('e2e-rl-' + tag);
+  await nodeFingerprint(p.pending_id);
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  for (let i = 0; i < 3; i++) {
+    await fetch(RELAY + '/api/v1/pending/' + p.pending_id + '/envelopes', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"envelopes":[{"node_id":"web-1","envelope":{}}]}',
+    });
+  }
+  await page.type('#secret', secret);
+  await page.click('#confirm');
+  await page.click('#send');
+  check('after 3 failed posts the page says "Rate limited" (8605)', await waitTitle(page, 'Rate limited') && (await text(page, '#status-code')).includes('8605'));
+  await shot(page, 'rate-limited');
   await page.close();
 }
 

@@ -539,11 +539,12 @@ impl Node {
     }
 }
 
-/// Command for `sealpass inject` against `relay` with the secret in $SP_SECRET.
-pub fn inject_cmd(relay: &Relay, token_file: &Path, nodes: &[&str], slug: &str) -> Command {
+/// Command for `sealpass inject` against `relay` (method env, field
+/// API_TOKEN). The admin token comes from `token_file`, or from
+/// SEALPASS_ADMIN_TOKEN when `None`.
+pub fn inject_cmd(relay: &Relay, token_file: Option<&Path>, nodes: &[&str], slug: &str) -> Command {
     let mut cmd = Command::new(bin("sealpass"));
-    cmd.args(["inject", "--relay", &relay.url, "--admin-token-file"])
-        .arg(token_file)
+    cmd.args(["inject", "--relay", &relay.url])
         .args([
             "--slug",
             slug,
@@ -552,8 +553,17 @@ pub fn inject_cmd(relay: &Relay, token_file: &Path, nodes: &[&str], slug: &str) 
             "--field-name",
             "API_TOKEN",
         ])
-        .args(["--timeout", "120"])
-        .env_remove("SEALPASS_ADMIN_TOKEN");
+        .args(["--timeout", "120"]);
+    match token_file {
+        Some(f) => {
+            cmd.arg("--admin-token-file")
+                .arg(f)
+                .env_remove("SEALPASS_ADMIN_TOKEN");
+        }
+        None => {
+            cmd.env("SEALPASS_ADMIN_TOKEN", &relay.token);
+        }
+    }
     for n in nodes {
         cmd.args(["--node", n]);
     }

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# serve-demo.sh — the local demo behind `./build.sh serve` (which builds first).
+#
+# Starts the relay on 127.0.0.1:8080 with its SQLite store in a fresh temp
+# directory, registers a demo node, starts its node agent, creates a demo
+# pending credential and prints the accept URL plus the fingerprint to
+# compare. Open the URL, type a secret: the node console reports the
+# delivery (slug and where it is stored, never the secret). Ctrl-C stops
+# everything and deletes the temp directory.
+#
+# DEVELOPMENT ONLY: both stores use --dev-insecure-kek, a fixed, publicly
+# known key-encryption key.
+#
+# Env: SEALPASS_DEMO_PORT (default 8080), SEALPASS_DEMO_BIN_DIR (default
+# target/release), SEALPASS_DEMO_KEEP=1 (keep the data directory on exit).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="/usr/local/bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+PORT="${SEALPASS_DEMO_PORT:-8080}"
+BIN_DIR="${SEALPASS_DEMO_BIN_DIR:-$ROOT/target/release}"
+RELAY_BIN="$BIN_DIR/sealpass-relay"
+SEALPASS="$BIN_DIR/sealpass"
+NODE_ID=demo-node
+SLUG=demo-token
+BASE="http://127.0.0.1:$PORT"
+
+die() {
+    printf 'serve-demo: error: %s\n' "$*" >&2
+    exit 1
+}
+[[ -x $RELAY_BIN && -x $SEALPASS ]] || die "build first: ./build.sh build (needs $RELAY_BIN and $SEALPASS)"
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    die "something already listens on 127.0.0.1:$PORT (set SEALPASS_DEMO_PORT)"
+fi
+
+# The served page (bundle + seal-only Wasm + SRI + signed releases.json).
+SEALPASS_BIN="$SEALPASS" bash scripts/build-www.sh
+DIST="$ROOT/target/www-dist"
+
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-demo.XXXXXX")
+PIDS=()
+stop() {
+    local rc=$? p
+    trap - INT TERM EXIT
+    echo
+    echo "serve-demo: stopping relay and node agent..."
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [[ -n ${SEALPASS_DEMO_KEEP:-} ]]; then
+        echo "serve-demo: data kept in $DATA"
+    else
+        rm -rf "$DATA"
+        echo "serve-demo: removed $DATA (demo stores, dev KEK)"
+    fi
+    echo "serve-demo: stopped."
+    exit "$rc"
+}
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+cat <<'EOF'
+
+  !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+  !!  DEMO MODE: relay and node keystores use --dev-insecure-kek, a FIXED,  !!
+  !!  PUBLICLY KNOWN key-encryption key. Anything stored here is readable  !!
+  !!  by anyone with the files. Never use this for real secrets.           !!
+  !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+
+EOF
+
+# Relay: register the demo node (prints its HMAC secret once, as JSON),
+# then serve. Its output goes to the console with a [relay] prefix.
+"$RELAY_BIN" --data-dir "$DATA/relay" --dev-insecure-kek node add "$NODE_ID" \
+    >"$DATA/$NODE_ID.json" 2>/dev/null || die "could not register $NODE_ID"
+"$RELAY_BIN" --data-dir "$DATA/relay" --dev-insecure-kek --listen "127.0.0.1:$PORT" --www "$DIST" \
+    > >(tee -a "$DATA/relay.log" | sed -u 's/^/[relay] /') 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do
+    grep -q '^listening on ' "$DATA/relay.log" 2>/dev/null && break
+    kill -0 "${PIDS[0]}" 2>/dev/null || die "the relay exited (see above)"
+    sleep 0.1
+done
+grep -q '^listening on ' "$DATA/relay.log" || die "the relay did not start"
+TOKEN=$(cat "$DATA/relay/admin.token")
+
+# Node agent: seals its HMAC secret into its own keystore, then polls.
+"$SEALPASS" node run --relay "$BASE" --node-id "$NODE_ID" --data-dir "$DATA/node" \
+    --dev-insecure-kek --register-secret-file "$DATA/$NODE_ID.json" --poll-interval 1 \
+    > >(tee -a "$DATA/node.log" | sed -u 's/^/[node]  /') 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do
+    grep -q 'agent started' "$DATA/node.log" 2>/dev/null && break
+    sleep 0.1
+done
+rm -f "$DATA/$NODE_ID.json"
+
+# Demo pending credential via the admin API.
+BODY="{\"node_ids\":[\"$NODE_ID\"],\"slug\":\"$SLUG\",\"injection_method\":\"env\",\"field_name\":\"DEMO_TOKEN\"}"
+if command -v curl >/dev/null 2>&1; then
+    RESP=$(curl -fsS -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        --data "$BODY" "$BASE/api/v1/admin/pending") || die "could not create the pending credential"
+else
+    RESP=$(TOKEN="$TOKEN" BODY="$BODY" BASE="$BASE" node -e '
+        fetch(process.env.BASE + "/api/v1/admin/pending", {method: "POST",
+          headers: {Authorization: "Bearer " + process.env.TOKEN, "Content-Type": "application/json"},
+          body: process.env.BODY}).then(async r => { const t = await r.text();
+          if (r.status !== 201) { console.error(t); process.exit(1); } console.log(t); })') ||
+        die "could not create the pending credential"
+fi
+PENDING=$(sed -nE 's/.*"pending_id":"([A-Za-z0-9_-]{22})".*/\1/p' <<<"$RESP")
+[[ -n $PENDING ]] || die "unexpected answer: $RESP"
+
+FP=""
+for _ in $(seq 150); do
+    FP=$(sed -nE "s/^pending $PENDING: one-time key fingerprint ([0-9a-f-]+).*/\1/p" "$DATA/node.log" | head -n1)
+    [[ -n $FP ]] && break
+    sleep 0.2
+done
+
+cat <<EOF
+
+  ==========================================================================
+   Open:        $BASE/accept#$PENDING
+   Fingerprint: ${FP:-"(node has not posted its key yet; watch the [node] lines)"}
+                The page must show exactly this fingerprint for node
+                $NODE_ID. If it differs, do not send.
+   Then type any test secret and press "Seal and send". The [node] line
+   "delivered slug=$SLUG ..." confirms it; read it back with:
+     $SEALPASS node secret get --data-dir $DATA/node --dev-insecure-kek $SLUG
+   Check the served page against its signed manifest:
+     $SEALPASS release verify --manifest $DIST/releases.json \\
+       --pubkey $(cat "$ROOT/target/www-release.pub") --base-url $BASE
+   Data: $DATA (deleted on exit).   Ctrl-C stops everything.
+  ==========================================================================
+
+EOF
+
+# Run until Ctrl-C, or until the relay or the agent dies.
+while kill -0 "${PIDS[0]}" 2>/dev/null && kill -0 "${PIDS[1]}" 2>/dev/null; do
+    sleep 1
+done
+echo "serve-demo: the relay or the node agent exited" >&2
+exit 1
