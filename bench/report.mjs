@@ -189,7 +189,7 @@ if (anatomy) {
 if (variants) {
   p('### Build variants (seal-only web build; seal 1 KiB measured in Node, rounds interleaved)', '', '| variant | wasm raw | wasm gzip | wasm brotli | seal 1 KiB ops/s (median) | vs shipped settings |', '|---|---:|---:|---:|---:|---:|');
   const base = variants['o3-Oz'] ? median(variants['o3-Oz'].seal1k) : null;
-  const DESC = { 'o3-noopt': 'opt-level 3, 32-bit backend, no wasm-opt', 'mixed-Oz': 'opt-level 3, but sha2 + dlmalloc at "z" and sealpass at "s" (per-package), wasm-opt -Oz', 'o3-Oz': 'opt-level 3, 32-bit backend, wasm-opt -Oz (shipped)', 'o3-O3': 'opt-level 3, 32-bit backend, wasm-opt -O3', 'o3-bits64-Oz': 'opt-level 3, curve25519_dalek_bits="64", wasm-opt -Oz', 'os-Oz': 'opt-level "s", wasm-opt -Oz', 'oz-Oz': 'opt-level "z", wasm-opt -Oz' };
+  const DESC = { 'o3-noopt': 'opt-level 3, 32-bit backend, no wasm-opt', 'mixed-Oz': 'opt-level 3, but sha2 at "z" and sealpass at "s" (per-package), wasm-opt -Oz', 'min-Oz': 'opt-level 3 with the crate\'s `wasm-min` feature (no_std, small allocator), wasm-opt -Oz', 'o3-Oz': 'opt-level 3, 32-bit backend, wasm-opt -Oz (shipped)', 'o3-O3': 'opt-level 3, 32-bit backend, wasm-opt -O3', 'o3-bits64-Oz': 'opt-level 3, curve25519_dalek_bits="64", wasm-opt -Oz', 'os-Oz': 'opt-level "s", wasm-opt -Oz', 'oz-Oz': 'opt-level "z", wasm-opt -Oz' };
   for (const [k, v] of Object.entries(variants)) {
     const m = median(v.seal1k);
     p(`| ${DESC[k] || k} | ${fmt(v.size.raw)} | ${fmt(v.size.gzip)} | ${fmt(v.size.brotli)} | ${fmt(m)} | ${base ? fmt(m / base, 2) + '×' : ''} |`);
@@ -273,13 +273,16 @@ function readAnalysis() {
     '4. A fixed-base table is worth little on wasm32 (prototype) and the static one costs ~30 KB: keep x25519-dalek\'s `precomputed-tables` native-only as it is.');
   if (sizes) {
     const sp = sizes.peers.sealpass;
+    const vmin = variants ? Math.min(...Object.values(variants).map((v) => v.size.gzip)) : null;
+    const vm = variants?.['min-Oz'], vx = variants?.['mixed-Oz'], v0 = variants?.['o3-Oz'];
     out.push('', '### Size', '',
-      `The seal-only wasm is ${fmt(sp.wasm.gzip)} B gzip and its glue ${fmt(sp.js.gzip)} B, against a 12,000 B budget for both. The twiggy table shows where it goes: the generated \`seal\` shim (seal_inner with context handling inlined), SHA-256's unrolled compression function, the inlined X25519 ladder, dlmalloc, \`context_from_js\`, ChaCha20, the error-name table and \`js_error\`, and what remains of \`core::fmt\`. The smallest build measured here (variants table) is still ${fmt(Math.min(...Object.values(variants || {}).map((v) => v.size.gzip)))} B gzip for the wasm alone, so build settings cannot reach the budget: it needs less code, not a different compiler setting.`,
-      '', 'Changes that would help (for the lead):',
-      '1. Per-crate opt-level for code off the hot path (`[profile.release.package.sha2]`, `dlmalloc`, `sealpass` at "s"/"z", curve25519-dalek kept at 3) — see the variants table for what it gives in this run.',
-      '2. A small bump/arena allocator for wasm instead of dlmalloc (seal makes a handful of short-lived allocations).',
-      '3. Fewer exports and boundary helpers in the seal-only build: `fingerprint`/`validateContext` behind a feature, the context as one JSON string (each `Reflect`/`Object.entries` call is also an import in the glue), and no `core::fmt` reachable from the wasm exports.',
-      '4. If the budget stays at 12 KB, the honest alternative is the WebCrypto route of point 3 above: X25519 and HKDF from the platform, only XChaCha20-Poly1305 + canon in wasm.');
+      `The shipped seal-only wasm is ${fmt(sp.wasm.gzip)} B gzip and its glue ${fmt(sp.js.gzip)} B, against a 12,000 B budget for both; the twiggy table shows where the bytes go (the generated \`seal\` shim with seal_inner and the context handling inlined, SHA-256's unrolled compression, the inlined X25519 ladder, the allocator, ChaCha20, the error tables).` +
+      (vmin && vmin + sp.js.gzip > 12000 ? ` The smallest build measured here (variants table) is ${fmt(vmin)} B gzip for the wasm alone, so no build setting reaches the budget: it needs less code.` : ''),
+      '', 'What would help (for the lead):');
+    if (vm && v0) out.push(`- The crate's \`wasm-min\` feature (not yet used by scripts/pack.sh when this ran): ${fmt(vm.size.gzip)} B gzip vs ${fmt(v0.size.gzip)} B, seal at ${fmt(median(vm.seal1k) / median(v0.seal1k), 2)}× the speed. Ship it for the browser build.`);
+    if (vx && v0) out.push(`- Per-package opt-level (sha2 at "z", sealpass at "s", curve25519-dalek left at 3): ${fmt(vx.size.gzip)} B gzip vs ${fmt(v0.size.gzip)} B, seal at ${fmt(median(vx.seal1k) / median(v0.seal1k), 2)}×.`);
+    out.push('- Fewer exports and boundary helpers in the seal-only build: `fingerprint`/`validateContext` behind a feature, and the context passed as one JSON string (each `Reflect`/`Object.entries` call is an import in the glue and code in the `seal` shim).',
+      '- If the budget stays at 12 KB, the route that fits is the WebCrypto one of the speed section: X25519 and HKDF from the platform, only XChaCha20-Poly1305 + canon in wasm (hpke-js and the WebCrypto reference show how small the JS side of that is).');
   }
   return out;
 }

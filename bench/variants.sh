@@ -11,10 +11,11 @@ mkdir -p "$V"
 # Same cargo arguments as the shipped seal-only web build (set by run.sh from scripts/pack.sh).
 read -r -a WEB_ARGS <<< "${SEALPASS_WEB_ARGS:-}"
 FEAT=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue)
-build() { # name opt-level rustflags
+build() { # name opt-level rustflags [extra cargo args]
   local name=$1 opt=$2 flags=$3
+  shift 3
   CARGO_TARGET_DIR="$BENCH/.build/target-var-$name" RUSTFLAGS="$flags" CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt \
-    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/$name-noopt" --no-pack --no-typescript "$ROOT" ${WEB_ARGS[@]+"${WEB_ARGS[@]}"}
+    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/$name-noopt" --no-pack --no-typescript "$ROOT" ${WEB_ARGS[@]+"${WEB_ARGS[@]}"} "$@"
 }
 post() { # src dst wasm-opt-level
   mkdir -p "$V/$2"; cp "$V/$1/sealpass.js" "$V/$2/"
@@ -30,9 +31,17 @@ post os-noopt os-Oz -Oz
 build oz z ''
 post oz-noopt oz-Oz -Oz
 # Per-package opt-level: size where speed does not matter, dalek stays at 3.
-CARGO_PROFILE_RELEASE_PACKAGE_SHA2_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PACKAGE_DLMALLOC_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PACKAGE_SEALPASS_OPT_LEVEL=s \
+CARGO_PROFILE_RELEASE_PACKAGE_SHA2_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PACKAGE_SEALPASS_OPT_LEVEL=s \
   build mixed 3 ''
 post mixed-noopt mixed-Oz -Oz
+# The crate's `wasm-min` feature (no_std, small allocator, trap on panic), when
+# it exists and the shipped build does not use it yet.
+EXTRA=()
+if grep -q '^wasm-min *=' "$ROOT/Cargo.toml" && [[ " ${WEB_ARGS[*]:-} " != *wasm-min* ]]; then
+  build min 3 '' --features wasm-min
+  post min-noopt min-Oz -Oz
+  EXTRA=(min-Oz)
+fi
 # Name-keeping copy of the shipped seal-only build, for twiggy.
 CARGO_TARGET_DIR="$BENCH/.build/target-var-o3" CARGO_PROFILE_RELEASE_STRIP=false \
   wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/o3-names" --no-pack --no-typescript "$ROOT" ${WEB_ARGS[@]+"${WEB_ARGS[@]}"}
@@ -43,4 +52,4 @@ else
   echo "twiggy not installed (cargo install twiggy): no size profile table" >&2
   wasm-opt --func-metrics "${FEAT[@]}" "$V/o3-names/named.wasm" -o /dev/null > "$BENCH/.build/results/func-metrics.txt" 2>&1 || true
 fi
-cd "$BENCH" && node variants.mjs o3-noopt o3-Oz o3-O3 o3-bits64-Oz os-Oz oz-Oz mixed-Oz
+cd "$BENCH" && node variants.mjs o3-noopt o3-Oz o3-O3 o3-bits64-Oz os-Oz oz-Oz mixed-Oz ${EXTRA[@]+"${EXTRA[@]}"}

@@ -17,7 +17,11 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(encoded_len(bytes.len()));
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -41,7 +45,12 @@ fn digit(c: u8) -> Option<u32> {
 
 /// Decode canonical base64url without padding; anything else is 8107.
 pub fn decode(text: &str) -> Result<Vec<u8>> {
-    let bad = || Error::new(Code::InvalidBase64, "not canonical base64url without padding");
+    let bad = || {
+        Error::new(
+            Code::InvalidBase64,
+            "not canonical base64url without padding",
+        )
+    };
     let s = text.as_bytes();
     if s.len() % 4 == 1 {
         return Err(bad());
@@ -54,7 +63,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>> {
         }
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
         let keep = chunk.len() - 1; // 2 chars → 1 byte, 3 → 2, 4 → 3
-        // Unused low bits of the last character must be zero (canonical form).
+                                    // Unused low bits of the last character must be zero (canonical form).
         if keep < 3 && bytes[keep..].iter().any(|b| *b != 0) {
             return Err(bad());
         }
@@ -113,7 +122,11 @@ mod tests {
         for bad in [
             "AR", "AAF", "AQ==", "AQ=", "A+", "A/", "A Q", "AQ\n", " AQ", "A", "AQ\t", "É", "AAAAA",
         ] {
-            assert_eq!(decode(bad).unwrap_err().code(), Code::InvalidBase64, "{bad:?}");
+            assert_eq!(
+                decode(bad).unwrap_err().code(),
+                Code::InvalidBase64,
+                "{bad:?}"
+            );
         }
         assert_eq!(decode("-_8").unwrap(), vec![0xfb, 0xff]);
     }

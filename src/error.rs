@@ -6,9 +6,9 @@
 //! an [`Error`] are static strings chosen by us: they never contain input
 //! bytes, key material or plaintext.
 
-use core::fmt;
 use alloc::borrow::Cow;
 use alloc::string::String;
+use core::fmt;
 
 macro_rules! codes {
     ($( $(#[$doc:meta])* $name:ident = $code:literal, )*) => {

@@ -46,7 +46,9 @@ pub mod wasm;
 mod wasm_min;
 
 #[cfg(all(feature = "relay", feature = "open"))]
-compile_error!("the relay must never be linked with the `open` feature: build it in its own cargo invocation");
+compile_error!(
+    "the relay must never be linked with the `open` feature: build it in its own cargo invocation"
+);
 
 pub use context::Context;
 pub use envelope::Envelope;

@@ -329,4 +329,22 @@ fn ops_cli_node_add_matches_admin_api() {
     relay
         .admin("POST", "/api/v1/admin/nodes", r#"{"node_id":"opsnode"}"#)
         .expect(409, 8604);
+    // State files are private.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["relay.db", "relay.db-wal", "keystore.db", "admin.token"] {
+            let p = relay.data_dir.join(f);
+            if p.exists() {
+                let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{f} has mode {mode:o}");
+            }
+        }
+        let mode = std::fs::metadata(&relay.data_dir)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode & 0o077, 0, "data dir is {mode:o}");
+    }
 }

@@ -42,7 +42,10 @@ impl Relay {
         let rest = base
             .strip_prefix("https://")
             .or_else(|| base.strip_prefix("http://"))
-            .ok_or(Error::new(Code::Usage, "--relay must start with https:// or http://"))?;
+            .ok_or(Error::new(
+                Code::Usage,
+                "--relay must start with https:// or http://",
+            ))?;
         if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
             return Err(Error::new(
                 Code::Usage,

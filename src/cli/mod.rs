@@ -77,10 +77,17 @@ pub fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             let msg = e.to_string();
-            let first: Vec<&str> = msg.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let first: Vec<&str> = msg
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
             let first = first.join(" ");
             let first = first.trim_start_matches("error: ");
-            eprintln!("{}", Error::with_detail(Code::Usage, format!("{first} (see 'sealpass --help')")));
+            eprintln!(
+                "{}",
+                Error::with_detail(Code::Usage, format!("{first} (see 'sealpass --help')"))
+            );
             return ExitCode::from(2);
         }
     };
@@ -122,4 +129,3 @@ pub fn write_stdout(bytes: &[u8]) -> Result<()> {
         .and_then(|_| out.flush())
         .map_err(|_| Error::new(Code::Io, "could not write to stdout"))
 }
-

@@ -154,8 +154,10 @@ fi
 SECRETS="$TMP/secrets.txt"
 : >"$SECRETS"
 for b in ${E2E_BROWSERS:-chrome firefox}; do
-    shots=""
-    [[ $b == chrome ]] && shots="$ROOT/docs/screenshots"
+    # Screenshots of every state go to a temp dir (a test must not edit the
+    # checkout); SEALPASS_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots/.
+    shots="$TMP/screenshots-$b"
+    [[ $b == chrome && ${SEALPASS_UPDATE_SCREENSHOTS:-0} == 1 ]] && shots="$ROOT/docs/screenshots"
     E2E_RELAY=$URL_relay E2E_TAMPER_RELAY=$URL_tamper E2E_TAMPER_WWW="$TMP/tamper-www" E2E_DIST="$DIST" \
         E2E_ADMIN_TOKEN_FILE="$TMP/relay/admin.token" E2E_SEALPASS="$SEALPASS" E2E_NODE_DIR="$NODE_DIR" \
         E2E_NODE_LOG="$TMP/node.out" E2E_SCREENSHOTS="$shots" E2E_SECRETS_FILE="$SECRETS" E2E_MIN_EXPIRY=2 \
