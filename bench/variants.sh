@@ -26,6 +26,8 @@ post o3-noopt o3-Oz -Oz
 post o3-noopt o3-O3 -O3
 build o3-bits64 3 '--cfg curve25519_dalek_bits="64"'
 post o3-bits64-noopt o3-bits64-Oz -Oz
+build o3-fiat 3 '--cfg curve25519_dalek_backend="fiat"'
+post o3-fiat-noopt o3-fiat-Oz -Oz
 build os s ''
 post os-noopt os-Oz -Oz
 build oz z ''
@@ -52,4 +54,4 @@ else
   echo "twiggy not installed (cargo install twiggy): no size profile table" >&2
   wasm-opt --func-metrics "${FEAT[@]}" "$V/o3-names/named.wasm" -o /dev/null > "$BENCH/.build/results/func-metrics.txt" 2>&1 || true
 fi
-cd "$BENCH" && node variants.mjs o3-noopt o3-Oz o3-O3 o3-bits64-Oz os-Oz oz-Oz mixed-Oz ${EXTRA[@]+"${EXTRA[@]}"}
+cd "$BENCH" && node variants.mjs o3-noopt o3-Oz o3-O3 o3-bits64-Oz o3-fiat-Oz os-Oz oz-Oz mixed-Oz ${EXTRA[@]+"${EXTRA[@]}"}

@@ -72,9 +72,16 @@ pub fn decode(text: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Decode into a fixed-size array; wrong length gives `len_err`.
+/// Decode into a fixed-size array; wrong length gives `len_err`. The
+/// temporary buffer is wiped, since this is how secret keys are read.
 pub fn decode_array<const N: usize>(text: &str, len_err: Error) -> Result<[u8; N]> {
-    decode(text)?.try_into().map_err(|_| len_err)
+    let v = zeroize::Zeroizing::new(decode(text)?);
+    if v.len() != N {
+        return Err(len_err);
+    }
+    let mut out = [0u8; N];
+    out.copy_from_slice(&v);
+    Ok(out)
 }
 
 /// Number of characters base64url-no-pad uses for `n` bytes.

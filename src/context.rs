@@ -118,6 +118,25 @@ impl Context {
                 ));
             }
         }
+        // Types of every present key first (8201), then missing fields (8202).
+        for (i, v) in slots.iter().enumerate() {
+            let ok = match v {
+                None | Some(Value::String(_)) => true,
+                Some(Value::Null) => i >= 4,
+                Some(_) => false,
+            };
+            if !ok {
+                let what = if i < 4 {
+                    " must be a string"
+                } else {
+                    " must be a string or null"
+                };
+                return Err(Error::with_detail(
+                    Code::ContextMalformed,
+                    [KEYS[i], what].concat(),
+                ));
+            }
+        }
         let [a, b, c, d, e, f] = slots;
         let req = |name: &'static str, v: Option<Value>| -> Result<String> {
             match v {
@@ -315,6 +334,25 @@ mod tests {
                 "{extra}"
             );
         }
+        // Wrong types are reported before missing fields (§3.1 order).
+        assert_eq!(
+            Context::from_json(br#"{"pending_id":1}"#)
+                .unwrap_err()
+                .code(),
+            Code::ContextMalformed
+        );
+        assert_eq!(
+            Context::from_json(br#"{"field_name":5}"#)
+                .unwrap_err()
+                .code(),
+            Code::ContextMalformed
+        );
+        assert_eq!(
+            Context::from_json(br#"{"node_id":null}"#)
+                .unwrap_err()
+                .code(),
+            Code::ContextMalformed
+        );
         let missing = r#"{"node_id":"n","pending_id":"p","injection_method":"header"}"#;
         assert_eq!(
             Context::from_json(missing.as_bytes()).unwrap_err().code(),

@@ -86,6 +86,15 @@ impl Envelope {
             }
         }
         // 2. Exact key set: duplicates, then unknown, then missing.
+        // Any name appearing twice, known or not, is a duplicate (8104).
+        for (i, (k, _)) in members.iter().enumerate() {
+            if members[..i].iter().any(|(earlier, _)| earlier == k) {
+                return Err(Error::new(
+                    Code::EnvelopeDuplicateKey,
+                    "envelope has a duplicate key",
+                ));
+            }
+        }
         let mut slots: [Option<&Value>; 5] = [None; 5];
         let mut unknown = false;
         for (k, v) in &members {
@@ -204,6 +213,11 @@ mod tests {
         assert_eq!(code(""), Code::EnvelopeNotJson);
         assert_eq!(code("[]"), Code::EnvelopeNotJson);
         assert_eq!(code("nope"), Code::EnvelopeNotJson);
+        // A repeated unknown key is a duplicate first (§8.2 step 4).
+        assert_eq!(
+            code(&base.replace("}", ",\"x\":1,\"x\":2}")),
+            Code::EnvelopeDuplicateKey
+        );
         assert_eq!(
             code(&base.replace("}", ",\"x\":1}")),
             Code::EnvelopeUnknownKey

@@ -155,13 +155,9 @@ fn context_from_js(v: &JsValue) -> Result<Context> {
             "context has an unknown key",
         ))?;
         let value = pair.get(1);
-        if value.is_undefined() || value.is_null() {
-            if idx < 4 {
-                return Err(invalid(
-                    Code::ContextMissingField,
-                    "required context field is missing",
-                ));
-            }
+        // `undefined` is absent; `null` is absent only for optional fields
+        // (as in context JSON, where required values must be strings).
+        if value.is_undefined() || (value.is_null() && idx >= 4) {
             continue;
         }
         match js_string(&value) {
@@ -273,7 +269,7 @@ fn open_inner(secret_key: &JsValue, envelope: &JsValue, context: &JsValue) -> Re
                 "secret key must be base64url of 32 bytes",
             ));
         }
-        SecretKey::from_key_file(String::from(s).as_bytes())?
+        SecretKey::from_key_file(Zeroizing::new(String::from(s)).as_bytes())?
     } else if let Some(a) = secret_key.dyn_ref::<Uint8Array>() {
         let v = Zeroizing::new(a.to_vec());
         let arr: [u8; KEY_LEN] = v
@@ -323,11 +319,8 @@ fn open_inner(secret_key: &JsValue, envelope: &JsValue, context: &JsValue) -> Re
 pub fn generate_key_pair() -> core::result::Result<JsValue, JsValue> {
     let sk = crate::keys::SecretKey::generate().map_err(js_error)?;
     let obj = Object::new();
-    set(
-        &obj,
-        "secretKey",
-        &JsValue::from_str(&crate::b64::encode(sk.as_bytes())),
-    );
+    let sk_text = Zeroizing::new(crate::b64::encode(sk.as_bytes()));
+    set(&obj, "secretKey", &JsValue::from_str(&sk_text));
     set(
         &obj,
         "publicKey",

@@ -109,6 +109,17 @@ fn js_errors_carry_code_and_name() {
     assert_eq!(code_of(e).0, Code::InvalidArgument.number());
     let bad_ctx = obj(&[("node_id", "n".into())]);
     assert_eq!(code_of(validate_context(bad_ctx).unwrap_err()).0, 8202);
+    // null on a required field is a type error (8201), as in context JSON;
+    // undefined is absent (8202).
+    let null_req = obj(&[("node_id", JsValue::NULL)]);
+    assert_eq!(code_of(validate_context(null_req).unwrap_err()).0, 8201);
+    let undef_req = obj(&[
+        ("node_id", JsValue::UNDEFINED),
+        ("pending_id", "p".into()),
+        ("slug", "s".into()),
+        ("injection_method", "env".into()),
+    ]);
+    assert_eq!(code_of(validate_context(undef_req).unwrap_err()).0, 8202);
     let unknown = obj(&[
         ("node_id", "n".into()),
         ("pending_id", "p".into()),

@@ -31,25 +31,41 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Accept `https://host[:port]` or `http://host[:port]` (an optional
-    /// trailing `/`, no path, query or fragment): request paths are signed
-    /// exactly as sent, so the base must not add a prefix the relay would not
-    /// see. Use `http://` only on loopback or a network you trust: the
-    /// envelope is safe without TLS, but the fingerprint the sender checks
-    /// travels in the clear.
+    /// Accept `https://host[:port]`, or `http://` to a loopback host (an
+    /// optional trailing `/`, no path, query or fragment): request paths are
+    /// signed exactly as sent, so the base must not add a prefix the relay
+    /// would not see. Plain HTTP to another host would expose the admin
+    /// token and let anyone on the path swap the node key, so it needs
+    /// `SEALPASS_INSECURE_HTTP=1` (e.g. behind an SSH tunnel endpoint).
     pub fn new(url: &str) -> Result<Relay> {
+        Self::with_insecure_http(
+            url,
+            std::env::var_os("SEALPASS_INSECURE_HTTP").is_some_and(|v| v == "1"),
+        )
+    }
+
+    fn with_insecure_http(url: &str, insecure_http: bool) -> Result<Relay> {
         let base = url.strip_suffix('/').unwrap_or(url);
-        let rest = base
-            .strip_prefix("https://")
-            .or_else(|| base.strip_prefix("http://"))
-            .ok_or(Error::new(
-                Code::Usage,
-                "--relay must start with https:// or http://",
-            ))?;
+        let (rest, tls) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
+            (Some(r), _) => (r, true),
+            (None, Some(r)) => (r, false),
+            _ => {
+                return Err(Error::new(
+                    Code::Usage,
+                    "--relay must start with https:// (or http:// for a loopback relay)",
+                ))
+            }
+        };
         if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
             return Err(Error::new(
                 Code::Usage,
-                "--relay must be https://host[:port] or http://host[:port] without a path",
+                "--relay must be https://host[:port] without a path",
+            ));
+        }
+        if !tls && !insecure_http && !is_loopback_authority(rest) {
+            return Err(Error::new(
+                Code::Usage,
+                "plain http:// is only allowed to a loopback relay; use https:// (or set SEALPASS_INSECURE_HTTP=1 for a trusted tunnel)",
             ));
         }
         let agent = ureq::AgentBuilder::new()
@@ -186,6 +202,20 @@ pub fn check_id(id: &str, what: &str) -> Result<()> {
     }
 }
 
+/// `localhost`, `127.x.y.z` or `[::1]`, with an optional port.
+fn is_loopback_authority(authority: &str) -> bool {
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    host == "localhost"
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,17 +226,30 @@ mod tests {
             Relay::new("http://127.0.0.1:8080/").unwrap().base(),
             "http://127.0.0.1:8080"
         );
+        for ok in [
+            "https://relay.example",
+            "https://relay.example:8443/",
+            "http://localhost:8080",
+            "http://127.0.0.2",
+            "http://[::1]:8080",
+        ] {
+            assert!(Relay::with_insecure_http(ok, false).is_ok(), "{ok}");
+        }
         for bad in [
             "127.0.0.1:8080",
             "http://",
             "http://h/x",
             "http://h?a",
             "ftp://h",
-            "https://h",
+            "https://h/x",
             "http://u@h",
+            "http://relay.example",
+            "http://10.0.0.1:8080",
+            "http://localhost.evil.example",
         ] {
-            assert!(Relay::new(bad).is_err(), "{bad}");
+            assert!(Relay::with_insecure_http(bad, false).is_err(), "{bad}");
         }
+        assert!(Relay::with_insecure_http("http://relay.example", true).is_ok());
     }
 
     #[test]

@@ -60,11 +60,7 @@ pub fn store_secret(store: &Keystore, node_id: &str, a: &RegisterArgs) -> Result
     };
     let too_large = Error::new(Code::Usage, "secret file larger than 4 KiB");
     let raw = if path.as_os_str() == "-" {
-        Zeroizing::new(read_limited(
-            std::io::stdin().lock(),
-            MAX_SECRET_FILE,
-            too_large,
-        )?)
+        read_limited(std::io::stdin().lock(), MAX_SECRET_FILE, too_large)?
     } else {
         read_file_limited(path, MAX_SECRET_FILE, too_large)?
     };

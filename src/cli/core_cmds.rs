@@ -100,13 +100,13 @@ pub fn fingerprint(a: FingerprintArgs) -> Result<()> {
 pub fn seal(a: SealArgs) -> Result<()> {
     let pk = PublicKey::from_b64u(&a.to)?;
     let ctx = load_context(&a.context)?;
-    let pt = zeroize::Zeroizing::new(read_stdin_limited(
+    let pt = read_stdin_limited(
         MAX_PLAINTEXT_SIZE,
         Error::new(
             Code::CiphertextTooLarge,
             "plaintext longer than 16368 bytes",
         ),
-    )?);
+    )?;
     let env = crate::seal(&pk, &pt, &ctx)?;
     let mut out = env.to_json();
     out.push('\n');

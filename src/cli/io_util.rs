@@ -10,13 +10,14 @@ use crate::error::{Code, Error, Result};
 
 /// Read everything from `r`, but stop with `too_large` as soon as more than
 /// `limit` bytes arrive: hostile input is never read in full.
-pub fn read_limited(r: impl Read, limit: usize, too_large: Error) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
+/// The buffer is allocated once (input is often a secret: no reallocation
+/// leaves stray copies) and wiped when dropped.
+pub fn read_limited(r: impl Read, limit: usize, too_large: Error) -> Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(limit + 1));
     r.take(limit as u64 + 1)
         .read_to_end(&mut buf)
         .map_err(|_| Error::new(Code::Io, "could not read input"))?;
     if buf.len() > limit {
-        buf.fill(0);
         return Err(too_large);
     }
     Ok(buf)
@@ -34,7 +35,7 @@ pub fn read_file_limited(
             format!("cannot open {}: {}", path.display(), e.kind()),
         )
     })?;
-    read_limited(f, limit, too_large).map(Zeroizing::new)
+    read_limited(f, limit, too_large)
 }
 
 /// Create `path` with mode 0600, refusing to overwrite, and write `contents`.

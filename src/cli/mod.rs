@@ -118,7 +118,7 @@ fn run(cmd: Command) -> Result<()> {
 }
 
 /// Read all of stdin, refusing (without reading it all) more than `limit` bytes.
-pub fn read_stdin_limited(limit: usize, too_large: Error) -> Result<Vec<u8>> {
+pub fn read_stdin_limited(limit: usize, too_large: Error) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     io_util::read_limited(io::stdin().lock(), limit, too_large)
 }
 

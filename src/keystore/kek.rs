@@ -5,8 +5,6 @@
 use core::fmt;
 use std::path::Path;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::aad;
@@ -238,16 +236,9 @@ pub(crate) fn parse_kek(text: &str, source: &str) -> Result<Zeroizing<[u8; KEY_L
             format!("{source} must be base64url (no padding) of 32 bytes"),
         )
     };
-    let mut buf = Zeroizing::new(Vec::with_capacity(64));
-    URL_SAFE_NO_PAD
-        .decode_vec(text.trim().as_bytes(), &mut buf)
-        .map_err(|_| bad())?;
-    if buf.len() != KEY_LEN {
-        return Err(bad());
-    }
-    let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    key.copy_from_slice(&buf);
-    Ok(key)
+    crate::b64::decode_array::<KEY_LEN>(text.trim(), bad())
+        .map(Zeroizing::new)
+        .map_err(|_| bad())
 }
 
 #[cfg(test)]
@@ -267,12 +258,12 @@ mod tests {
 
     #[test]
     fn parse_rejects_bad_text() {
-        let good = URL_SAFE_NO_PAD.encode([7u8; 32]);
+        let good = crate::b64::encode(&[7u8; 32]);
         assert_eq!(*parse_kek(&format!(" {good}\n"), "x").unwrap(), [7u8; 32]);
         for bad in [
             "",
             "abc",
-            &URL_SAFE_NO_PAD.encode([7u8; 31]),
+            &crate::b64::encode(&[7u8; 31]),
             &format!("{good}="),
         ] {
             assert_eq!(parse_kek(bad, "x").unwrap_err().code(), Code::KekInvalid);

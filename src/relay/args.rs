@@ -16,8 +16,10 @@ pub struct Args {
     /// Relay data directory (database, sealed node secrets, admin token).
     #[arg(long, env = "SEALPASS_RELAY_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-    /// Directory of the accept page (`/accept` → index.html, `/static/*`).
-    #[arg(long, default_value = "www")]
+    /// Directory of the built accept page (`/accept` → index.html,
+    /// `/static/*`), as written by scripts/build-www.sh. The page sources in
+    /// www/ are refused: their SRI hashes are placeholders.
+    #[arg(long, default_value = "target/www-dist")]
     pub www: PathBuf,
     /// File holding the admin bearer token (default: `SEALPASS_ADMIN_TOKEN`,
     /// else `<data-dir>/admin.token`, created on first start).

@@ -85,6 +85,13 @@ pub fn router(state: AppState) -> Router {
             auth::guard_signing_headers,
         ))
         .layer(axum::middleware::map_response(finish_response))
+        // Bound what a flood of clients can tie up: a whole request (headers,
+        // body, handler) gets 30 s, and at most 256 are served at once (the
+        // rest wait in the accept queue). Bodies are capped per route.
+        .layer(tower_http::timeout::TimeoutLayer::new(Duration::from_secs(
+            30,
+        )))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(256))
         .with_state(state)
 }
 
@@ -229,7 +236,25 @@ fn run(a: Args) -> Result<()> {
     }
 }
 
+/// Refuse to serve the page *sources* (www/): their SRI attributes are
+/// placeholders, which browsers treat as "no integrity" — the built page
+/// (scripts/build-www.sh → target/www-dist) is the only servable form.
+fn check_www(dir: &std::path::Path) -> Result<()> {
+    let page = std::fs::read(dir.join("index.html")).unwrap_or_default();
+    if page.windows(5).any(|w| w == b"_SRI%") {
+        return Err(Error::with_detail(
+            Code::Usage,
+            format!(
+                "{} holds the unbuilt accept page; run scripts/build-www.sh and pass --www target/www-dist",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn serve(a: Args) -> Result<()> {
+    check_www(&a.www)?;
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&a)?;
     let token = admin_token(&a, &data_dir)?;
@@ -321,5 +346,36 @@ pub fn main() -> ExitCode {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod www_tests {
+    use super::check_www;
+
+    #[test]
+    fn unbuilt_page_sources_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            check_www(dir.path()).is_ok(),
+            "no page at all: API-only relay"
+        );
+        let page = dir.path().join("index.html");
+        std::fs::write(
+            &page,
+            r#"<script src="/static/app.js" integrity="sha384-abc">"#,
+        )
+        .unwrap();
+        assert!(check_www(dir.path()).is_ok());
+        std::fs::write(
+            &page,
+            r#"<script src="/static/app.js" integrity="%JS_SRI%">"#,
+        )
+        .unwrap();
+        let e = check_www(dir.path()).unwrap_err();
+        assert_eq!(e.code(), crate::Code::Usage);
+        // The shipped sources are exactly such a page.
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/www");
+        assert!(check_www(std::path::Path::new(src)).is_err());
     }
 }
