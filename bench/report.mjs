@@ -19,6 +19,12 @@ const LABEL = {
   'sealpass-preload': 'sealpass, page preloads the .wasm (`<link rel=preload as=fetch>`)',
 };
 const SAME = ['sealpass', 'sodium', 'noble'];
+const VDESC = {
+  s: 'opt-level "s" (**shipped browser build**)', o3: 'opt-level 3 (the Node builds\' setting)', z: 'opt-level "z"',
+  'o3-bits64': 'opt-level 3, curve25519_dalek_bits="64"', 's-fiat': 'opt-level "s", curve25519_dalek_backend="fiat"',
+  'o3-fiat': 'opt-level 3, curve25519_dalek_backend="fiat"', 'o3-mixed': 'opt-level 3, but sha2 at "z" and sealpass at "s" (per package)',
+  's-nofeat': 'opt-level "s" without the `wasm-min` feature',
+};
 const sizeName = (n) => (n === 16368 ? '16 KiB' : n === 1024 ? '1 KiB' : `${n} B`);
 const stat = (xs) => { const m = median(xs); return { med: m, spread: (Math.max(...xs) - Math.min(...xs)) / m, n: xs.length }; };
 
@@ -132,15 +138,16 @@ if (crit) {
 p('## Cold start (ms, lower is better)', '');
 if (nodeCold) {
   p(`### Node — a fresh \`node\` process per sample, median of ${nodeCold.runs}`, '',
-    '`t` = performance.now() after the first seal (ms since the process time origin, so Node\'s own start-up is in it; compare with the empty process); import / init / seal break the peer\'s part down.', '',
-    '| peer | t (ms) | − empty | import | init | first seal | ratio to fastest |', '|---|---:|---:|---:|---:|---:|---:|');
+    'peer part = import + init + first seal, timed inside the process; process = performance.now() at the end (ms since the process time origin, Node\'s own start-up included; an empty process for comparison).', '',
+    '| peer | peer part (ms) | import | init | first seal | process (ms) | ratio to fastest (peer part) |', '|---|---:|---:|---:|---:|---:|---:|');
   const em = coldMed(nodeCold.samples.empty);
-  const rows = NODE_IDS.map((id) => [id, coldMed(nodeCold.samples[id])]).filter(([, c]) => c);
-  const bestT = Math.min(...rows.map(([, c]) => c.t));
-  p(`| (empty process) | ${fmt(em?.t, 1)} | – | – | – | – | – |`);
-  for (const [id, c] of rows) {
-    const m = (k) => fmt(median(c.ok.map((s) => s[k])), 1);
-    p(`| ${LABEL[id]} | ${fmt(c.t, 1)} | ${fmt(c.t - (em?.t || 0), 1)} | ${m('import')} | ${m('init')} | ${m('seal')} | ${fmt(c.t / bestT, 2)}× |`);
+  const rows = NODE_IDS.map((id) => [id, coldMed(nodeCold.samples[id])]).filter(([, c]) => c)
+    .map(([id, c]) => [id, c, median(c.ok.map((x) => x.import + x.init + x.seal))]);
+  const best = Math.min(...rows.map((r) => r[2]));
+  p(`| (empty process) | – | – | – | – | ${fmt(em?.t, 1)} | – |`);
+  for (const [id, c, part] of rows) {
+    const m = (k) => fmt(median(c.ok.map((x) => x[k])), 1);
+    p(`| ${LABEL[id]} | ${fmt(part, 1)} | ${m('import')} | ${m('init')} | ${m('seal')} | ${fmt(c.t, 1)} | ${fmt(part / best, 2)}× |`);
   }
   p('');
 }
@@ -163,7 +170,7 @@ for (const [b, d] of Object.entries(br?.browsers || {})) {
 // ---------------------------------------------------------------- size
 if (sizes) {
   p('## Size of a seal-only browser bundle (bytes, lower is better)', '',
-    'esbuild --bundle --minify, ESM, each peer importing only what seal needs (its bundle includes the same ~1 KB canon/base64url helper as every JS peer). sealpass = its wasm-bindgen glue bundled the same way plus `sealpass_bg.wasm` from the seal-only `--target web` release build (wasm-opt flags from Cargo.toml). gzip = `gzip -9 -n`, brotli = quality 11; sealpass\'s two files are compressed separately and added. libsodium embeds its wasm as base64 in the JS.', '',
+    'esbuild --bundle --minify, ESM, each peer importing only what seal needs (its bundle includes the same ~1 KB canon/base64url helper as every JS peer). sealpass = its wasm-bindgen glue bundled the same way plus `sealpass_bg.wasm` from the seal-only `--target web` build made as the shipped one (see Method). gzip = `gzip -9 -n`, brotli = quality 11; sealpass\'s two files are compressed separately and added. libsodium embeds its wasm as base64 in the JS.', '',
     '| peer | raw | gzip -9 | brotli | ratio to smallest (gzip) |', '|---|---:|---:|---:|---:|');
   const rows = PEER_IDS.map((id) => [id, sizes.peers[id]]).filter(([, s]) => s);
   const small = Math.min(...rows.map(([, s]) => s.total.gzip));
@@ -187,12 +194,13 @@ if (anatomy) {
   p('');
 }
 if (variants) {
-  p('### Build variants (seal-only web build; seal 1 KiB measured in Node, rounds interleaved)', '', '| variant | wasm raw | wasm gzip | wasm brotli | seal 1 KiB ops/s (median) | vs shipped settings |', '|---|---:|---:|---:|---:|---:|');
-  const base = variants['o3-Oz'] ? median(variants['o3-Oz'].seal1k) : null;
-  const DESC = { 'o3-noopt': 'opt-level 3, 32-bit backend, no wasm-opt', 'mixed-Oz': 'opt-level 3, but sha2 at "z" and sealpass at "s" (per-package), wasm-opt -Oz', 'min-Oz': 'opt-level 3 with the crate\'s `wasm-min` feature (no_std, small allocator), wasm-opt -Oz', 'o3-Oz': 'opt-level 3, 32-bit backend, wasm-opt -Oz (shipped)', 'o3-O3': 'opt-level 3, 32-bit backend, wasm-opt -O3', 'o3-bits64-Oz': 'opt-level 3, curve25519_dalek_bits="64", wasm-opt -Oz', 'o3-fiat-Oz': 'opt-level 3, curve25519_dalek_backend="fiat" (fiat-crypto 32-bit field), wasm-opt -Oz', 'os-Oz': 'opt-level "s", wasm-opt -Oz', 'oz-Oz': 'opt-level "z", wasm-opt -Oz' };
+  p('### Build variants (seal-only web build; seal 1 KiB measured in Node, rounds interleaved)', '',
+    'Each variant is the shipped browser build (scripts/wasm-env.sh: `wasm-min`, opt-level "s", wasm-opt from Cargo.toml) with one thing changed.', '',
+    '| variant | wasm raw | wasm gzip | wasm brotli | seal 1 KiB ops/s (median) | vs shipped browser build |', '|---|---:|---:|---:|---:|---:|');
+  const base = variants.s ? median(variants.s.seal1k) : null;
   for (const [k, v] of Object.entries(variants)) {
     const m = median(v.seal1k);
-    p(`| ${DESC[k] || k} | ${fmt(v.size.raw)} | ${fmt(v.size.gzip)} | ${fmt(v.size.brotli)} | ${fmt(m)} | ${base ? fmt(m / base, 2) + '×' : ''} |`);
+    p(`| ${VDESC[k] || k} | ${fmt(v.size.raw)} | ${fmt(v.size.gzip)} | ${fmt(v.size.brotli)} | ${fmt(m)} | ${base ? fmt(m / base, 2) + '×' : ''} |`);
   }
   p('');
 }
@@ -223,15 +231,18 @@ const pkg = (n) => { try { return JSON.parse(readFileSync(join(BENCH, 'node_modu
 p(`- sealpass ${sh(`grep -m1 '^version' ${ROOT}/Cargo.toml | cut -d'"' -f2`)}; ${sh('rustc --version')}; wasm-pack ${sh('wasm-pack --version').replace('wasm-pack ', '')}; ${sh('wasm-bindgen --version')}; ${sh('wasm-opt --version')}`,
   `- Node ${process.version}; ${envs.filter((e) => e.key !== 'node').map((e) => e.name).join('; ')}`,
   `- npm: ${['@noble/curves', '@noble/hashes', '@noble/ciphers', 'libsodium-wrappers-sumo', 'libsodium-sumo', '@hpke/core', '@hpke/dhkem-x25519', '@hpke/chacha20poly1305', 'esbuild', 'puppeteer-core'].map((n) => `${n} ${pkg(n)}`).join(', ')}`, '');
+const builds = txt('builds.txt');
 p('## Method', '',
-  '- One script (`./build.sh bench` → `bench/run.sh`) builds sealpass with wasm-pack into `bench/.build/` (its own cargo target dir, the release profile and the wasm-opt flags the package ships with): `--target nodejs --features open` for Node, `--target web` seal-only for the size table and browser cold start, `--target web --features open` for browser throughput.',
+  '- One script (`./build.sh bench` → `bench/run.sh`) builds sealpass with wasm-pack into `bench/.build/` (its own cargo target dir) with the settings of the shipped builds from scripts/wasm-env.sh (shared with scripts/pack.sh and scripts/build-www.sh), `[profile.release]` and the wasm-opt flags in Cargo.toml. Node rows use the Node build with `open`; the size table and browser cold start use the seal-only web build; browser throughput uses the web build plus `open` (same settings; the browser never ships open). This run:',
+  ...(builds ? builds.split('\n').map((l) => `  - \`${l}\``) : ['  - (no build log)']),
   '- Peers (bench/peers/): `noble.mjs` and `sodium.mjs` implement the exact sealpass v1 construction (PROTOCOL.md §4–§5: X25519, HKDF-SHA256 with salt = epk‖npk and the canonical info, XChaCha20-Poly1305 with the canonical AAD, base64url envelope); libsodium\'s HKDF is RFC 5869 built on crypto_auth_hmacsha256_init/update/final. Reference points do comparable but different work: WebCrypto (native X25519 + HKDF + AES-256-GCM, same info/AAD), hpke-js (RFC 9180 base mode, same info/AAD), crypto_box_seal (no AAD, context not bound).',
   '- Correctness gate (bench/check.mjs) runs first and fails the run on any mismatch.',
   '- Throughput (bench/core.mjs, the same loop in Node and in the pages): each peer in a fresh Node process or a fresh page; per size and op a warm-up, then N samples of at least T ms; ops/s = iterations / elapsed wall time. Async APIs (WebCrypto, hpke-js) are awaited one call at a time.',
   '- Browsers: puppeteer-core driving the system Chromium and Firefox ESR, headless, pages served from a local static server on 127.0.0.1.',
   '- Cold start: fresh process / fresh browser context per sample, peers interleaved within each round so drifting load hits all alike.',
   '- Native: criterion (benches/envelope.rs), `cargo bench --features open --bench envelope`; median of criterion\'s estimate.',
-  '- Profile: bench/variants.sh rebuilds the seal-only web build with other settings in separate target dirs and measures size and seal speed; twiggy lists the largest items.', '');
+  '- Profile: bench/variants.sh rebuilds the seal-only web build with one setting changed at a time, in separate target dirs, and measures size and seal speed in Node (rounds interleaved); twiggy lists the largest items. bench/proto (a small crate) prototypes the proposed src/ changes, is checked against the vectors and timed against sealpass. bench/anatomy.mjs times the primitives.',
+  '- Ratios: throughput cells are relative to the fastest row of the same column; sizes to the smallest bundle; cold start to the fastest peer. Goals compare medians.', '');
 
 writeFileSync(join(BENCH, 'RESULTS.md'), L.join('\n') + '\n');
 console.log(`RESULTS.md written (${L.length} lines)`);
@@ -252,7 +263,7 @@ function readAnalysis() {
     (lad && fb && s1 ? ` In this run (anatomy table, Node) one libsodium variable-base X25519 costs ${fmt(lad, 1)} µs and its fixed-base X25519 (precomputed table) ${fmt(fb, 1)} µs, while a whole sealpass seal of 1 B costs ${fmt(s1, 1)} µs, about ${fmt(s1 / 2, 1)} µs per multiplication with curve25519-dalek's portable 32-bit field arithmetic in wasm.` : '') +
     (sod && me && me.med < 1.5 * sod.med ? ` To seal 1 KiB 1.5× as fast as libsodium (${fmt(sod.med)} ops/s here), a sealpass seal would have to take at most ${fmt(1e6 / (1.5 * sod.med), 0)} µs; it takes ${fmt(1e6 / me.med, 0)} µs.` : ''),
     '',
-    'What the build settings give (variants table): the 64-bit field backend is about half as fast on wasm32 (no 64×64→128-bit multiply in wasm, so each u128 product is emulated), opt-level "s"/"z" cost a quarter to a third of the speed for 2–3 KB gzip, and wasm-opt -O3 vs -Oz is within noise. `[profile.release]` (opt-level 3, fat LTO, codegen-units 1, panic abort) is already the fastest of these and is left as it is.', '');
+    variantsText(), '');
   if (proto) {
     const S0 = pm('sealpass seal (as built)'), S1 = pm('prototype seal, X25519(esk, 9) with run-time table'), S2 = pm('prototype seal, both X25519 by ladder (isolates the table)');
     const O0 = pm('sealpass open (as built)'), O1 = pm('prototype open, npk given (one X25519)');
@@ -284,16 +295,28 @@ function readAnalysis() {
   if (sizes) {
     const sp = sizes.peers.sealpass;
     const vmin = variants ? Math.min(...Object.values(variants).map((v) => v.size.gzip)) : null;
-    const vm = variants?.['min-Oz'], vx = variants?.['mixed-Oz'], v0 = variants?.['o3-Oz'];
+    const vs = variants?.s, vn = variants?.['s-nofeat'], vz = variants?.z, vx = variants?.['o3-mixed'], v3 = variants?.o3;
     out.push('', '### Size', '',
-      `The shipped seal-only wasm is ${fmt(sp.wasm.gzip)} B gzip and its glue ${fmt(sp.js.gzip)} B, against a 12,000 B budget for both; the twiggy table shows where the bytes go (the generated \`seal\` shim with seal_inner and the context handling inlined, SHA-256's unrolled compression, the inlined X25519 ladder, the allocator, ChaCha20, the error tables).` +
+      `The shipped seal-only wasm is ${fmt(sp.wasm.gzip)} B gzip and its glue ${fmt(sp.js.gzip)} B, against a 12,000 B budget for both; the twiggy table shows where the bytes go (the generated \`seal\` shim with seal_inner and the context handling inlined, SHA-256's compression function, the X25519 ladder, ChaCha20/Poly1305, the allocator, the error tables).` +
       (vmin && vmin + sp.js.gzip > 12000 ? ` The smallest build measured here (variants table) is ${fmt(vmin)} B gzip for the wasm alone, so no build setting reaches the budget: it needs less code.` : ''),
       '', 'What would help (for the lead):');
-    if (vm && v0) out.push(`- The crate's \`wasm-min\` feature (not yet used by scripts/pack.sh when this ran): ${fmt(vm.size.gzip)} B gzip vs ${fmt(v0.size.gzip)} B, seal at ${fmt(median(vm.seal1k) / median(v0.seal1k), 2)}× the speed. Ship it for the browser build.`);
-    if (vx && v0) out.push(`- Per-package opt-level (sha2 at "z", sealpass at "s", curve25519-dalek left at 3): ${fmt(vx.size.gzip)} B gzip vs ${fmt(v0.size.gzip)} B, seal at ${fmt(median(vx.seal1k) / median(v0.seal1k), 2)}×.`);
+    if (vs && vn) out.push(`- Already done: the \`wasm-min\` feature takes the wasm from ${fmt(vn.size.gzip)} to ${fmt(vs.size.gzip)} B gzip at opt-level "s".`);
     out.push('- Fewer exports and boundary helpers in the seal-only build: `fingerprint`/`validateContext` behind a feature, and the context passed as one JSON string (each `Reflect`/`Object.entries` call is an import in the glue and code in the `seal` shim).',
       '- If the budget stays at 12 KB, the route that fits is the WebCrypto one of the speed section: X25519 and HKDF from the platform, only XChaCha20-Poly1305 + canon in wasm (hpke-js and the WebCrypto reference show how small the JS side of that is).');
   }
   return out;
 }
 function p0(arr, line) { arr.push(line); }
+function variantsText() {
+  if (!variants || !variants.s) return 'The build-variant step did not run, so there are no build-setting figures in this run.';
+  const base = median(variants.s.seal1k);
+  const r = (k, b = base) => (variants[k] ? median(variants[k].seal1k) / b : null);
+  const o3 = variants.o3 ? median(variants.o3.seal1k) : null;
+  const out = [`Build settings, seal 1 KiB relative to the shipped browser build (variants table): ${Object.keys(variants).filter((k) => k !== 's').map((k) => `${(VDESC[k] || k).replace(/\*\*/g, '')} ${fmt(r(k), 2)}×`).join('; ')}.`];
+  if (r('o3') && r('o3') > 1.05) out.push(`The browser build trades speed for size: opt-level 3 would seal ${fmt(r('o3'), 2)}× as fast for ${fmt(variants.o3.size.gzip - variants.s.size.gzip)} B more gzip, so the Chromium rows above are those of opt-level "s".`);
+  if (r('o3-bits64', o3)) out.push(`The 64-bit field backend runs at ${fmt(r('o3-bits64', o3), 2)}× of the 32-bit one on wasm32 (no 64×64→128-bit multiply; each u128 product is emulated).`);
+  const fi = r('o3-fiat', o3);
+  if (fi) out.push(fi >= 1.1 ? `The fiat-crypto field backend is faster here (${fmt(fi, 2)}× at opt-level 3): propose \`.cargo/config.toml\` with \`[target.wasm32-unknown-unknown] rustflags = ["--cfg", 'curve25519_dalek_backend="fiat"']\` (fiat-crypto is already in Cargo.lock), or the same in scripts/wasm-env.sh, and re-measure.` : `The fiat-crypto field backend is not clearly faster (${fmt(fi, 2)}× at opt-level 3), so no RUSTFLAGS change is proposed.`);
+  out.push('`[profile.release]` (opt-level 3, fat LTO, codegen-units 1, panic abort) is left as it is; the per-build opt-level is set by scripts/wasm-env.sh.');
+  return out.join(' ');
+}

@@ -42,37 +42,36 @@ if [[ ! -d $BENCH/node_modules || $BENCH/package-lock.json -nt $BENCH/node_modul
   (cd "$BENCH" && npm ci --no-audit --no-fund)
 fi
 
-# sealpass's own wasm, built like the release (same [profile.release] and the
-# same wasm-opt flags from [package.metadata.wasm-pack]) into a bench-only
-# target dir, so the shared target/ is never rebuilt with other flags.
-# RUSTFLAGS for wasm32 are set here only (none by default: the measured
-# alternative curve25519_dalek_bits="64" is slower on wasm32, see RESULTS.md).
-# The cargo arguments are those scripts/pack.sh (the npm engineer's) uses for the
-# same output, so the figures are those of what ships: e.g. `wasm_pack web web
-# --features wasm-min` there means `--features wasm-min` here.
-PACK="$ROOT/scripts/pack.sh"
-pack_args() { # pack.sh out-dir name -> its extra cargo args (empty if none)
-  [[ -f $PACK ]] && sed -nE "s/^[[:space:]]*wasm_pack [a-z]+ $1( (.*))?\$/\2/p" "$PACK" | head -1 || true
-}
-PROFILE_ARGS=(--release)
-if [[ -f $PACK ]] && grep -qE -- '--profile[ =]wasm-release' "$PACK"; then PROFILE_ARGS=(--profile wasm-release); fi
-read -r -a WEB_ARGS <<< "$(pack_args web)"
-read -r -a NODE_OPEN_ARGS <<< "$(pack_args node-open)"
-[[ ${#NODE_OPEN_ARGS[@]} -gt 0 ]] || NODE_OPEN_ARGS=(--features open)
-export SEALPASS_WEB_ARGS="${WEB_ARGS[*]:-}"
+# sealpass's own wasm, built exactly like the shipped builds: scripts/wasm-env.sh
+# (shared with scripts/pack.sh and scripts/build-www.sh) gives the features, the
+# RUSTFLAGS and the opt-level ("size" for browser builds, "speed" for Node);
+# [profile.release] and the wasm-opt flags come from Cargo.toml. A bench-only
+# cargo target dir keeps the shared target/ out of it.
+if [[ -f $ROOT/scripts/wasm-env.sh ]]; then
+  # shellcheck source=/dev/null
+  source "$ROOT/scripts/wasm-env.sh"
+else
+  SEALPASS_WASM_FEATURES=""
+  sealpass_wasm_env() { export RUSTFLAGS="" CARGO_PROFILE_RELEASE_OPT_LEVEL=3; }
+fi
 : > "$RES/builds.txt"
-wasm_build() { # out-dir target [cargo args...]
-  local out=$1 target=$2; shift 2
-  echo "wasm-pack build ${PROFILE_ARGS[*]} --target $target --out-dir bench/.build/$(basename "$out") $*" >> "$RES/builds.txt"
-  CARGO_TARGET_DIR="$BUILD/target" RUSTFLAGS="${SEALPASS_WASM_RUSTFLAGS:-}" \
-    wasm-pack --log-level warn build "${PROFILE_ARGS[@]}" --target "$target" --out-dir "$out" --no-pack --no-typescript "$ROOT" "$@" \
-    > "$RES/wasm-build-$(basename "$out").txt" 2>&1 || { tail -30 "$RES/wasm-build-$(basename "$out").txt"; exit 1; }
+wasm_build() { # size|speed out-dir target features(comma-separated, may be empty)
+  local kind=$1 out=$2 target=$3 feats
+  feats=$(echo "$4" | sed -E 's/,+/,/g; s/^,//; s/,$//')
+  (
+    sealpass_wasm_env "$ROOT" "$kind"
+    if [[ -n ${SEALPASS_WASM_RUSTFLAGS:-} ]]; then export RUSTFLAGS="$RUSTFLAGS $SEALPASS_WASM_RUSTFLAGS"; fi
+    echo "$(basename "$out"): ${kind} build, opt-level ${CARGO_PROFILE_RELEASE_OPT_LEVEL:-3}, wasm-pack build --release --target $target${feats:+ --features $feats}" >> "$RES/builds.txt"
+    CARGO_TARGET_DIR="$BUILD/target" \
+      wasm-pack --log-level warn build --release --target "$target" --out-dir "$out" --no-pack --no-typescript "$ROOT" ${feats:+--features "$feats"} \
+      > "$RES/wasm-build-$(basename "$out").txt" 2>&1
+  ) || { tail -30 "$RES/wasm-build-$(basename "$out").txt"; exit 1; }
 }
 step "wasm builds (nodejs+open, web seal-only, web+open)"
-wasm_build "$BUILD/node-open" nodejs "${NODE_OPEN_ARGS[@]}"
+wasm_build speed "$BUILD/node-open" nodejs "open,${SEALPASS_WASM_FEATURES:-}"
 echo '{"type":"commonjs"}' > "$BUILD/node-open/package.json"
-wasm_build "$BUILD/web" web ${WEB_ARGS[@]+"${WEB_ARGS[@]}"}
-wasm_build "$BUILD/web-open" web ${WEB_ARGS[@]+"${WEB_ARGS[@]}"} --features open
+wasm_build size "$BUILD/web" web "${SEALPASS_WASM_FEATURES:-}"
+wasm_build size "$BUILD/web-open" web "open,${SEALPASS_WASM_FEATURES:-}"
 cat "$RES/builds.txt"
 
 step "correctness gate: pinned vectors and cross-opening (before timing)"
