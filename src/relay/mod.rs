@@ -88,9 +88,10 @@ pub fn router(state: AppState) -> Router {
         // Bound what a flood of clients can tie up: a whole request (headers,
         // body, handler) gets 30 s, and at most 256 are served at once (the
         // rest wait in the accept queue). Bodies are capped per route.
-        .layer(tower_http::timeout::TimeoutLayer::new(Duration::from_secs(
-            30,
-        )))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(tower::limit::ConcurrencyLimitLayer::new(256))
         .with_state(state)
 }
