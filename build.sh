@@ -513,7 +513,11 @@ cmd_serve() {
         exit 1
     fi
     cmd_build
-    run_optional_script scripts/serve-demo.sh "$@"
+    # Runs until Ctrl-C, which is the normal way to stop it (exit 130).
+    local rc=0
+    bash "$ROOT/scripts/serve-demo.sh" "$@" || rc=$?
+    ((rc == 130)) && rc=0
+    exit "$rc"
 }
 
 cmd_pack() { run_optional_script scripts/pack.sh "$@"; }
