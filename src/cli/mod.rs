@@ -24,7 +24,12 @@ mod sign_cmd;
 /// fingerprint out of band: it is the only defence against a relay that
 /// swaps the node's key.
 #[derive(Parser, Debug)]
-#[command(name = "sealpass", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "sealpass",
+    version,
+    propagate_version = true,
+    after_help = "Quick start (one machine):\n  sealpass keygen --out node.key            # prints the public key\n  sealpass fingerprint <PUBKEY>             # compare out of band\n  printf %s \"$TOKEN\" | sealpass seal --to <PUBKEY> --context ctx.json > env.json\n  sealpass open --key node.key --context ctx.json < env.json\n\nErrors: one stderr line `error <code> <Name>: <detail>` (codes: docs/PROTOCOL.md §13).\nRelay, node agent and inject: docs/OPERATIONS.md."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
