@@ -31,6 +31,8 @@ const m = {
   'sealpass seal 1 B (2 × X25519 in wasm + HKDF + AEAD)': us(() => sp.seal(NPK, pt1, CTX)),
   'sealpass seal 16,368 B': us(() => sp.seal(NPK, pt16, CTX)),
   'sodium XChaCha20-Poly1305 encrypt 16,368 B': us(() => sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(pt16, null, null, esk.subarray(0, 24), esk)),
+  'sodium randombytes_buf(32) (why the sodium peer uses getRandomValues)': us(() => sodium.randombytes_buf(32)),
+  'crypto.getRandomValues(32 B)': us(() => crypto.getRandomValues(new Uint8Array(32))),
   'sealpass validateContext (context object → wasm, validated)': us(() => sp.validateContext?.(CTX)),
   'sealpass fingerprint (key → wasm, SHA-256, string back)': us(() => sp.fingerprint?.(NPK)),
 };

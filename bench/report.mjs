@@ -181,8 +181,14 @@ if (sizes) {
   if (sizes.wwwDist) {
     const w = sizes.wwwDist;
     p(`### Accept page (\`${w.dir}\`, built by \`./build.sh\`), total transfer`, '', '| file | raw | gzip -9 | brotli |', '|---|---:|---:|---:|');
-    for (const f of w.files) p(`| ${f.file} | ${fmt(f.raw)} | ${fmt(f.gzip)} | ${fmt(f.brotli)} |`);
-    p(`| **total** | **${fmt(w.total.raw)}** | **${fmt(w.total.gzip)}** | **${fmt(w.total.brotli)}** |`, '');
+    // releases.json is served beside the page but never loaded by it (only
+    // `sealpass release verify` fetches it), so it is not page transfer.
+    const loaded = w.files.filter((f) => f.file !== 'releases.json');
+    for (const f of loaded) p(`| ${f.file} | ${fmt(f.raw)} | ${fmt(f.gzip)} | ${fmt(f.brotli)} |`);
+    const sum = (k) => loaded.reduce((a, f) => a + f[k], 0);
+    p(`| **page total (HTML + JS + Wasm + CSS)** | **${fmt(sum('raw'))}** | **${fmt(sum('gzip'))}** | **${fmt(sum('brotli'))}** |`);
+    for (const f of w.files.filter((f) => f.file === 'releases.json')) p(`| releases.json (not loaded by the page) | ${fmt(f.raw)} | ${fmt(f.gzip)} | ${fmt(f.brotli)} |`);
+    p('', 'Budget: the page total must stay at or under 30 KB gzip (30,720 B; asserted by tests/e2e/run.sh).', '');
   } else p('(The accept page, target/www-dist, was not built when this ran; no transfer size for it.)', '');
 }
 
@@ -235,7 +241,7 @@ const builds = txt('builds.txt');
 p('## Method', '',
   '- One script (`./build.sh bench` → `bench/run.sh`) builds sealpass with wasm-pack into `bench/.build/` (its own cargo target dir) with the settings of the shipped builds from scripts/wasm-env.sh (shared with scripts/pack.sh and scripts/build-www.sh), `[profile.release]` and the wasm-opt flags in Cargo.toml. Node rows use the Node build with `open`; the size table and browser cold start use the seal-only web build; browser throughput uses the web build plus `open` (same settings; the browser never ships open). This run:',
   ...(builds ? builds.split('\n').map((l) => `  - \`${l}\``) : ['  - (no build log)']),
-  '- Peers (bench/peers/): `noble.mjs` and `sodium.mjs` implement the exact sealpass v1 construction (PROTOCOL.md §4–§5: X25519, HKDF-SHA256 with salt = epk‖npk and the canonical info, XChaCha20-Poly1305 with the canonical AAD, base64url envelope); libsodium\'s HKDF is RFC 5869 built on crypto_auth_hmacsha256_init/update/final. Reference points do comparable but different work: WebCrypto (native X25519 + HKDF + AES-256-GCM, same info/AAD), hpke-js (RFC 9180 base mode, same info/AAD), crypto_box_seal (no AAD, context not bound).',
+  '- Peers (bench/peers/): `noble.mjs` and `sodium.mjs` implement the exact sealpass v1 construction (PROTOCOL.md §4–§5: X25519, HKDF-SHA256 with salt = epk‖npk and the canonical info, XChaCha20-Poly1305 with the canonical AAD, base64url envelope); libsodium\'s HKDF is RFC 5869 built on crypto_auth_hmacsha256_init/update/final, and its esk/nonce come from crypto.getRandomValues (libsodium.js\'s own randombytes_buf is far slower per call: anatomy table), so it is the strongest libsodium baseline. Reference points do comparable but different work: WebCrypto (native X25519 + HKDF + AES-256-GCM, same info/AAD), hpke-js (RFC 9180 base mode, same info/AAD), crypto_box_seal (no AAD, context not bound).',
   '- Correctness gate (bench/check.mjs) runs first and fails the run on any mismatch.',
   '- Throughput (bench/core.mjs, the same loop in Node and in the pages): each peer in a fresh Node process or a fresh page; per size and op a warm-up, then N samples of at least T ms; ops/s = iterations / elapsed wall time. Async APIs (WebCrypto, hpke-js) are awaited one call at a time.',
   '- Browsers: puppeteer-core driving the system Chromium and Firefox ESR, headless, pages served from a local static server on 127.0.0.1.',
@@ -301,6 +307,15 @@ function readAnalysis() {
       (vmin && vmin + sp.js.gzip > 12000 ? ` The smallest build measured here (variants table) is ${fmt(vmin)} B gzip for the wasm alone, so no build setting reaches the budget: it needs less code.` : ''),
       '', 'What would help (for the lead):');
     if (vs && vn) out.push(`- Already done: the \`wasm-min\` feature takes the wasm from ${fmt(vn.size.gzip)} to ${fmt(vs.size.gzip)} B gzip at opt-level "s".`);
+    const twa = txt('twiggy-all.txt');
+    if (twa) {
+      const rows = twa.split('\n').map((l) => l.match(/^\s*(\d+)\s*┊[^┊]*┊\s*(.*)$/)).filter(Boolean);
+      const fmtRows = rows.filter(([, , name]) => /core(\[[0-9a-f]+\])?::fmt|as core(\[[0-9a-f]+\])?::fmt::|as core::fmt::|count_chars|panic_fmt/.test(name));
+      const fmtBytes = fmtRows.reduce((a, [, b]) => a + Number(b), 0);
+      const impls = [...new Set(fmtRows.map(([, , nm]) => (nm.match(/^<(?:&)?([^<>]+?) as core(?:\[[0-9a-f]+\])?::fmt::(?:Debug|Display)>/) || [])[1]).filter(Boolean)
+        .map((t) => t.replace(/\[[0-9a-f]+\]/g, '').split('::').slice(-2).join('::')).filter((t) => !/^(u32|usize|str|T|dyn|Arguments)$/.test(t.split('::').pop()) && !/fmt::/.test(t)))].slice(0, 8);
+      if (fmtBytes > 0) out.push(`- \`core::fmt\` is still linked: ${fmt(fmtBytes)} B raw in ${fmtRows.length} functions (twiggy), kept alive through the \`Debug\`/\`Display\` impls that panic messages reference (in the indirect-call table: ${impls.map((x) => `\`${x}\``).join(', ') || 'see twiggy'}). Replacing the remaining \`unwrap()\`/\`expect()\`/\`try_into().unwrap()\` on the seal path with non-panicking code (and any \`RefCell\`) would let it go; \`twiggy paths\` on bench/.build/variants/names/named.wasm shows each path.`);
+    }
     out.push('- Fewer exports and boundary helpers in the seal-only build: `fingerprint`/`validateContext` behind a feature, and the context passed as one JSON string (each `Reflect`/`Object.entries` call is an import in the glue and code in the `seal` shim).',
       '- If the budget stays at 12 KB, the route that fits is the WebCrypto one of the speed section: X25519 and HKDF from the platform, only XChaCha20-Poly1305 + canon in wasm (hpke-js and the WebCrypto reference show how small the JS side of that is).');
   }
@@ -315,8 +330,10 @@ function variantsText() {
   const out = [`Build settings, seal 1 KiB relative to the shipped browser build (variants table): ${Object.keys(variants).filter((k) => k !== 's').map((k) => `${(VDESC[k] || k).replace(/\*\*/g, '')} ${fmt(r(k), 2)}×`).join('; ')}.`];
   if (r('o3') && r('o3') > 1.05) out.push(`The browser build trades speed for size: opt-level 3 would seal ${fmt(r('o3'), 2)}× as fast for ${fmt(variants.o3.size.gzip - variants.s.size.gzip)} B more gzip, so the Chromium rows above are those of opt-level "s".`);
   if (r('o3-bits64', o3)) out.push(`The 64-bit field backend runs at ${fmt(r('o3-bits64', o3), 2)}× of the 32-bit one on wasm32 (no 64×64→128-bit multiply; each u128 product is emulated).`);
-  const fi = r('o3-fiat', o3);
-  if (fi) out.push(fi >= 1.1 ? `The fiat-crypto field backend is faster here (${fmt(fi, 2)}× at opt-level 3): propose \`.cargo/config.toml\` with \`[target.wasm32-unknown-unknown] rustflags = ["--cfg", 'curve25519_dalek_backend="fiat"']\` (fiat-crypto is already in Cargo.lock), or the same in scripts/wasm-env.sh, and re-measure.` : `The fiat-crypto field backend is not clearly faster (${fmt(fi, 2)}× at opt-level 3), so no RUSTFLAGS change is proposed.`);
+  const fi = r('o3-fiat', o3), fs = r('s-fiat');
+  if (fi && fs) out.push(fi >= 1.1 && fs >= 1.1
+    ? `The fiat-crypto field backend is faster at both opt-levels (${fmt(fs, 2)}× at "s", ${fmt(fi, 2)}× at 3): propose \`[target.wasm32-unknown-unknown] rustflags = ["--cfg", 'curve25519_dalek_backend="fiat"']\` in \`.cargo/config.toml\` (or in scripts/wasm-env.sh's RUSTFLAGS; fiat-crypto is already in Cargo.lock) and re-measure.`
+    : `The fiat-crypto field backend gives ${fmt(fs, 2)}× at "s" and ${fmt(fi, 2)}× at 3 in this run — not a clear win at both, so no RUSTFLAGS change is made; worth re-measuring on a quiet machine.`);
   out.push('`[profile.release]` (opt-level 3, fat LTO, codegen-units 1, panic abort) is left as it is; the per-build opt-level is set by scripts/wasm-env.sh.');
   return out.join(' ');
 }

@@ -52,6 +52,7 @@ wasm-opt -Oz --debuginfo --enable-bulk-memory --enable-nontrapping-float-to-int 
   "$V/names/sealpass_bg.wasm" -o "$V/names/named.wasm"
 if command -v twiggy >/dev/null; then
   twiggy top -n 25 "$V/names/named.wasm" > "$RES/twiggy.txt" || true
+  twiggy top -n 1000 "$V/names/named.wasm" > "$RES/twiggy-all.txt" || true
 else
   echo "twiggy not installed (cargo install twiggy): no size profile table" >&2
 fi
