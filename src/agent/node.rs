@@ -241,19 +241,10 @@ impl Agent {
         }
         let body = format!("{{\"public_key\":\"{}\"}}", pk.to_b64u());
         let path = format!("/api/v1/node/pending/{id}/pubkey");
-        match self.signed("PUT", &path, Some(body.as_bytes()), SMALL_LIMIT) {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Code::InvalidState | Code::Expired | Code::NotFound
-                ) =>
-            {
-                self.warn_once(&id, &format!("public key not taken: {e}"));
-                Ok(())
-            }
-            Err(e) => Err(e),
+        if let Some(e) = self.signed_settled("PUT", &path, body.as_bytes())? {
+            self.warn_once(&id, &format!("public key not taken: {e}"));
         }
+        Ok(())
     }
 
     /// Open one envelope with the stored key and context, then acknowledge.
@@ -286,19 +277,9 @@ impl Agent {
         };
         let body = format!("{{\"result\":\"{}\"}}", ack.as_str());
         let path = format!("/api/v1/node/pending/{id}/ack");
-        match self.signed("POST", &path, Some(body.as_bytes()), SMALL_LIMIT) {
-            Ok(_) => Ok(()),
-            // Already terminal or gone at the relay: nothing left to tell it.
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Code::InvalidState | Code::Expired | Code::NotFound
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        // Already terminal or gone at the relay: nothing left to tell it.
+        self.signed_settled("POST", &path, body.as_bytes())?;
+        Ok(())
     }
 
     /// Which ack an accept failure deserves, or `None` to retry later.
@@ -369,6 +350,24 @@ impl Agent {
             unix_now(),
         );
         self.relay.call(method, &target, &headers, body, limit)
+    }
+
+    /// A signed JSON call whose "already done or gone" answers (8608, 8603,
+    /// 8602) are not failures: every step of the agent is idempotent, so the
+    /// relay having moved on is fine. Returns that answer, if any.
+    fn signed_settled(&self, method: &str, path: &str, body: &[u8]) -> Result<Option<Error>> {
+        match self.signed(method, path, Some(body), SMALL_LIMIT) {
+            Ok(_) => Ok(None),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Code::InvalidState | Code::Expired | Code::NotFound
+                ) =>
+            {
+                Ok(Some(e))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn local_key_ids(&self) -> Result<HashSet<String>> {
