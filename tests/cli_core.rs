@@ -209,6 +209,38 @@ fn failures_follow_the_contract() {
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error 8403 Usage:"));
 }
 
+/// B64U keys and ids start with `-` one time in 64: they must still parse as
+/// values, never as unknown flags (8403).
+#[test]
+fn values_may_start_with_a_hyphen() {
+    let d = Dir::new();
+    let key = format!("-{}", "A".repeat(42));
+    let dir = d.p("");
+    let cases: [&[&str]; 3] = [
+        &[
+            "release",
+            "verify",
+            "--manifest",
+            "/nonexistent/m.json",
+            "--pubkey",
+            &key,
+            "--dir",
+            &dir,
+        ],
+        &["node", "accept", "--pending", "-abc", "--data-dir", &dir],
+        &["seal", "--to", &key, "--context", "/nonexistent/ctx.json"],
+    ];
+    for args in cases {
+        let out = run(args, b"");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            !err.contains("error 8403"),
+            "{args:?} was refused as usage: {err}"
+        );
+    }
+}
+
 #[test]
 fn help_explains_commands() {
     let out = ok(&["--help"], b"");

@@ -46,10 +46,15 @@ pub struct InjectArgs {
     #[arg(long, value_name = "FILE")]
     admin_token_file: Option<PathBuf>,
     /// Target node id (repeat for a fan-out, at most 16).
-    #[arg(long = "node", value_name = "NODE_ID", required = true)]
+    #[arg(
+        long = "node",
+        value_name = "NODE_ID",
+        required = true,
+        allow_hyphen_values = true
+    )]
     nodes: Vec<String>,
     /// Name the secret is stored under on the node.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     slug: String,
     /// Injection method, kebab-case (e.g. env, header).
     #[arg(long, value_name = "METHOD")]
@@ -64,7 +69,7 @@ pub struct InjectArgs {
     #[arg(long, value_name = "SECS")]
     expires_in: Option<u32>,
     /// Re-use an existing pending credential (e.g. retry the failed nodes).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     pending: Option<String>,
     /// Read the secret from this environment variable (its name, not its value).
     #[arg(long, value_name = "VAR", conflicts_with = "browser")]

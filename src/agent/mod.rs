@@ -36,7 +36,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     relay: String,
     /// This node's id as registered at the relay ([A-Za-z0-9._-], 1..=64).
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     node_id: String,
     /// Keystore directory (default: $SEALPASS_DATA_DIR or the user data dir).
     #[arg(long, value_name = "DIR")]

@@ -83,7 +83,7 @@ pub struct AcceptArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// Pending id whose one-time key opens the envelope.
-    #[arg(long = "pending", value_name = "ID")]
+    #[arg(long = "pending", value_name = "ID", allow_hyphen_values = true)]
     pending: String,
 }
 
@@ -92,7 +92,7 @@ pub struct SecretGetArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// Slug of the secret.
-    #[arg(value_name = "SLUG")]
+    #[arg(value_name = "SLUG", allow_hyphen_values = true)]
     slug: String,
 }
 

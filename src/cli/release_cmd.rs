@@ -74,7 +74,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE|URL")]
     manifest: String,
     /// Release public key: B64U (43 chars) or a file holding it.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pubkey: String,
     /// Fetch every listed file from this relay, e.g. http://127.0.0.1:8080.
     #[arg(long, value_name = "URL", conflicts_with = "dir")]

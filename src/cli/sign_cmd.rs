@@ -24,7 +24,7 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE")]
     secret_file: PathBuf,
     /// Caller id (the node id).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     caller: String,
     /// Secret version.
     #[arg(long, default_value_t = 1)]
@@ -62,7 +62,7 @@ pub struct VerifyArgs {
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
     headers: Vec<String>,
     /// Require this caller id.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     caller: Option<String>,
     /// Require this key version.
     #[arg(long)]
