@@ -121,6 +121,25 @@ fn side_file(db: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Run `f` again while SQLite reports the database busy or locked, for up to
+/// [`BUSY_TIMEOUT`].
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Open (creating if needed) the keystore database in `data_dir`.
 pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
     ensure_dir(data_dir)?;
@@ -129,9 +148,17 @@ pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(&path, flags).map_err(sql_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-        .map_err(sql_err)?;
+    // Switching to WAL (first open) or finding the WAL being recovered or
+    // removed by a closing process can answer SQLITE_BUSY without going
+    // through the busy handler, so opening retries for the same timeout.
+    let mode: String = retry_busy(|| {
+        let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if current.eq_ignore_ascii_case("wal") {
+            return Ok(current);
+        }
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+    })
+    .map_err(sql_err)?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(Error::with_detail(
             Code::StoreUnavailable,
