@@ -297,11 +297,7 @@ impl Store {
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
         let l = load_live(&tx, pending_id, now)?;
-        let t = l
-            .targets
-            .iter()
-            .find(|t| t.node_id == node_id)
-            .ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
+        let t = l.target(node_id)?;
         if t.state == to {
             return Ok(to); // a retried ack
         }

@@ -186,11 +186,7 @@ impl Store {
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
         let l = load_live(&tx, pending_id, now)?;
-        let t = l
-            .targets
-            .iter()
-            .find(|t| t.node_id == node_id)
-            .ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
+        let t = l.target(node_id)?;
         if t.state == AWAITING_PUBKEY {
             tx.execute(
                 "UPDATE targets SET state = ?3, public_key = ?4, updated_at = ?5

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::context::Context;
-use crate::error::{Code, Result};
+use crate::error::{Code, Error, Result};
 use crate::keys::PublicKey;
 
 use super::sql_err;
@@ -31,6 +31,17 @@ pub(super) struct TargetRow {
 pub(super) struct Loaded {
     pub row: PendingRow,
     pub targets: Vec<TargetRow>,
+}
+
+impl Loaded {
+    /// The target for `node_id`; a node that is not a target of this pending
+    /// id gets the same 404 as an unknown id (no probing of other nodes').
+    pub fn target(&self, node_id: &str) -> Result<&TargetRow> {
+        self.targets
+            .iter()
+            .find(|t| t.node_id == node_id)
+            .ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))
+    }
 }
 
 impl PendingRow {
