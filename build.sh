@@ -397,13 +397,18 @@ check_wasm_counts() {
 }
 
 # wasm_test RUNTIME: node | chrome | firefox (one runtime per wasm-pack run so
-# the pass counts can be attributed to it).
+# the pass counts can be attributed to it). Node runs the speed builds'
+# X25519(k, 9) (feature wasm-base-table), the browsers the size builds' ladder,
+# so the vectors cover both; all three use the shipped field backend
+# (SEALPASS_WASM_CFG from scripts/wasm-env.sh).
 WASM_TEST_FEATURES=open,test-vectors
 wasm_test() {
-    local runtime=$1 log
+    local runtime=$1 log features=$WASM_TEST_FEATURES
     local -a flags envs
+    # shellcheck source=scripts/wasm-env.sh
+    . "$ROOT/scripts/wasm-env.sh"
     case $runtime in
-    node) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) ;;
+    node) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) features+=,wasm-base-table ;;
     chrome | firefox) flags=(--headless "--$runtime") envs=(WASM_BINDGEN_USE_BROWSER=1) ;;
     *) die "unknown wasm runtime $runtime" ;;
     esac
@@ -411,8 +416,8 @@ wasm_test() {
     log=$(mktemp "${TMPDIR:-/tmp}/sealpass-wasm-$runtime.XXXXXX")
     # Run from $ROOT with no crate path argument: with one, wasm-pack
     # forwards a literal `--` to cargo.
-    env "${envs[@]}" wasm-pack test --mode no-install "${flags[@]}" \
-        -- "${LOCKED[@]}" --features "$WASM_TEST_FEATURES" 2>&1 | tee "$log"
+    env "${envs[@]}" RUSTFLAGS="$SEALPASS_WASM_CFG" wasm-pack test --mode no-install "${flags[@]}" \
+        -- "${LOCKED[@]}" --features "$features" 2>&1 | tee "$log"
     check_wasm_counts "$runtime" "$log"
     rm -f "$log"
 }
@@ -436,6 +441,7 @@ TEST_PLAN=(
     "clippy cli|cargo_clippy --all-targets --features cli"
     "clippy relay|cargo_clippy --all-targets --no-default-features --features relay"
     "clippy wasm32|cargo_clippy --lib --target $WASM_TARGET"
+    "clippy wasm32 node|cargo_clippy --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table"
     "build debug bins|build_debug_bins"
     "test default|cargo_test"
     "test open|cargo_test --features open,test-vectors"

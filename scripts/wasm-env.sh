@@ -6,20 +6,38 @@
 #   panic (no formatting machinery): 27.7 -> 24.0 KB gzip at opt-level z.
 # - Browser builds use opt-level "s": the smallest measured (22.7 KB gzip,
 #   smaller than "z"). Node builds use opt-level 3 (no size budget; seal is
-#   ~35% faster). curve25519-dalek stays on its 32-bit backend: the 64-bit one
-#   emulates u128 on wasm32 and halves seal speed.
+#   ~35% faster).
+# - curve25519-dalek uses its fiat-crypto field backend (formally verified
+#   field arithmetic, 32-bit limbs on wasm32): ~1.2x seal at opt-level s for
+#   ~0.4 KB gzip, about even at 3. The 64-bit backends emulate u128 on wasm32
+#   and halve seal speed. build.sh runs the Wasm tests with the same cfg, so
+#   the vectors cover the shipped arithmetic. SEALPASS_WASM_BACKEND=serial
+#   (bench/variants.sh) builds the portable 32-bit backend instead.
+# - Node builds add feature `wasm-base-table` (X25519(k, 9) by a fixed-base
+#   table built at run time: seal ~1.4x, +1.5 KB gzip); browser builds leave
+#   it out (the accept page's 30 KB budget). sealpass_wasm_env sets
+#   SEALPASS_WASM_FEATURES for the kind; callers pass it to --features.
 # - Source paths are remapped so the output (and its SRI hash) does not
 #   depend on where the checkout or the cargo home live.
 
 SEALPASS_WASM_FEATURES=wasm-min
+SEALPASS_WASM_CFG='--cfg curve25519_dalek_backend="fiat"'
 
-# sealpass_wasm_env ROOT size|speed — export the environment for one build.
+# sealpass_wasm_env ROOT size|speed — export the environment for one build
+# and set SEALPASS_WASM_FEATURES for it (run it in the build's subshell).
 sealpass_wasm_env() {
     local root=$1 kind=$2
     export RUSTFLAGS="--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src=/c --remap-path-prefix=$root=/s"
+    if [[ ${SEALPASS_WASM_BACKEND:-fiat} == fiat ]]; then RUSTFLAGS+=" $SEALPASS_WASM_CFG"; fi
     case $kind in
-    size) export CARGO_PROFILE_RELEASE_OPT_LEVEL=s ;;
-    speed) export CARGO_PROFILE_RELEASE_OPT_LEVEL=3 ;;
+    size)
+        export CARGO_PROFILE_RELEASE_OPT_LEVEL=s
+        SEALPASS_WASM_FEATURES=wasm-min
+        ;;
+    speed)
+        export CARGO_PROFILE_RELEASE_OPT_LEVEL=3
+        SEALPASS_WASM_FEATURES=wasm-min,wasm-base-table
+        ;;
     *)
         echo "sealpass_wasm_env: unknown kind $kind" >&2
         return 1

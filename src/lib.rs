@@ -56,5 +56,5 @@ pub use error::{Code, Error, Result};
 pub use fingerprint::fingerprint;
 pub use keys::{PublicKey, SecretKey};
 #[cfg(feature = "open")]
-pub use open::{open, open_json};
+pub use open::{open, open_json, Opener};
 pub use seal::seal;

@@ -246,7 +246,8 @@ pub fn validate_context(
 }
 
 /// Open an envelope (object or JSON string) with a secret key. Only in builds
-/// with the `open` feature; the browser bundle has no such export.
+/// with the `open` feature; the browser bundle has no such export. Derives the
+/// public key on every call; use `Opener` to open more than once.
 #[cfg(feature = "open")]
 #[wasm_bindgen(js_name = open)]
 pub fn open_js(
@@ -255,61 +256,110 @@ pub fn open_js(
     #[wasm_bindgen(unchecked_param_type = "Envelope | string")] envelope: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
 ) -> core::result::Result<Uint8Array, JsValue> {
-    open_inner(&secret_key, &envelope, &context).map_err(js_error)
+    let open = || -> Result<Uint8Array> {
+        let sk = secret_key_from_js(&secret_key)?;
+        let ctx = context_from_js(&context)?;
+        let pt = crate::open_json(&sk, envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
+        Ok(Uint8Array::from(pt.as_slice()))
+    };
+    open().map_err(js_error)
+}
+
+/// A node's secret key held inside the Wasm instance for opening, with its
+/// public key derived once (opening is then one X25519 instead of two).
+/// `free()` zeroizes the key; otherwise that happens when the object is
+/// garbage-collected. Only with the `open` feature.
+#[cfg(feature = "open")]
+#[wasm_bindgen(js_name = Opener)]
+pub struct OpenerJs(crate::open::Opener);
+
+#[cfg(feature = "open")]
+#[wasm_bindgen(js_class = Opener)]
+impl OpenerJs {
+    /// Take a secret key (base64url or 32 bytes) and derive its public key.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(js_name = secretKey, unchecked_param_type = "string | Uint8Array")]
+        secret_key: JsValue,
+    ) -> core::result::Result<OpenerJs, JsValue> {
+        secret_key_from_js(&secret_key)
+            .map(|sk| OpenerJs(crate::open::Opener::new(sk)))
+            .map_err(js_error)
+    }
+
+    /// The matching public key (base64url), the one senders seal to.
+    #[wasm_bindgen(getter = publicKey)]
+    pub fn public_key(&self) -> String {
+        self.0.public_key().to_b64u()
+    }
+
+    /// Open an envelope (object or JSON string) for `context`; same checks and
+    /// errors as `open()`.
+    pub fn open(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Envelope | string")] envelope: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
+    ) -> core::result::Result<Uint8Array, JsValue> {
+        let open = || -> Result<Uint8Array> {
+            let ctx = context_from_js(&context)?;
+            let pt = self
+                .0
+                .open_json(envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
+            Ok(Uint8Array::from(pt.as_slice()))
+        };
+        open().map_err(js_error)
+    }
 }
 
 #[cfg(feature = "open")]
-fn open_inner(secret_key: &JsValue, envelope: &JsValue, context: &JsValue) -> Result<Uint8Array> {
-    use crate::envelope::MAX_ENVELOPE_JSON;
+fn secret_key_from_js(secret_key: &JsValue) -> Result<crate::keys::SecretKey> {
     use crate::keys::SecretKey;
-    let sk = if let Some(s) = secret_key.dyn_ref::<JsString>() {
+    if let Some(s) = secret_key.dyn_ref::<JsString>() {
         if s.length() as usize > 64 {
             return Err(invalid(
                 Code::InvalidSecretKey,
                 "secret key must be base64url of 32 bytes",
             ));
         }
-        SecretKey::from_key_file(Zeroizing::new(String::from(s)).as_bytes())?
+        SecretKey::from_key_file(Zeroizing::new(String::from(s)).as_bytes())
     } else if let Some(a) = secret_key.dyn_ref::<Uint8Array>() {
         let v = Zeroizing::new(a.to_vec());
         let arr: [u8; KEY_LEN] = v
             .as_slice()
             .try_into()
             .map_err(|_| invalid(Code::InvalidSecretKey, "secret key must be 32 bytes"))?;
-        SecretKey::from_bytes(arr)
+        Ok(SecretKey::from_bytes(arr))
     } else {
-        return Err(invalid(
+        Err(invalid(
             Code::InvalidSecretKey,
             "secret key must be a string or a Uint8Array",
-        ));
-    };
-    let ctx = context_from_js(context)?;
-    let text: String = if let Some(s) = envelope.dyn_ref::<JsString>() {
+        ))
+    }
+}
+
+/// The envelope's JSON text from a string or an object, size-checked first.
+#[cfg(feature = "open")]
+fn envelope_text_from_js(envelope: &JsValue) -> Result<String> {
+    use crate::envelope::MAX_ENVELOPE_JSON;
+    let too_large = || invalid(Code::CiphertextTooLarge, "envelope larger than 64 KiB");
+    if let Some(s) = envelope.dyn_ref::<JsString>() {
         if s.length() as usize > MAX_ENVELOPE_JSON {
-            return Err(invalid(
-                Code::CiphertextTooLarge,
-                "envelope larger than 64 KiB",
-            ));
+            return Err(too_large());
         }
-        js_string(envelope).unwrap_or_else(|| Ok(String::new()))?
+        js_string(envelope).unwrap_or_else(|| Ok(String::new()))
     } else if envelope.is_object() {
         let s = js_sys::JSON::stringify(envelope)
             .map_err(|_| invalid(Code::EnvelopeNotJson, "envelope is not a JSON object"))?;
         if s.length() as usize > MAX_ENVELOPE_JSON {
-            return Err(invalid(
-                Code::CiphertextTooLarge,
-                "envelope larger than 64 KiB",
-            ));
+            return Err(too_large());
         }
-        String::from(s)
+        Ok(String::from(s))
     } else {
-        return Err(invalid(
+        Err(invalid(
             Code::EnvelopeNotJson,
             "envelope must be an object or a JSON string",
-        ));
-    };
-    let pt = crate::open_json(&sk, text.as_bytes(), &ctx)?;
-    Ok(Uint8Array::from(pt.as_slice()))
+        ))
+    }
 }
 
 /// A fresh one-time key pair `{secretKey, publicKey}` (base64url), for the

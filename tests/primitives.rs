@@ -36,3 +36,8 @@ fn wycheproof_hkdf_sha256() {
 fn rfc5869_hkdf_sha256() {
     assert_eq!(p::hkdf_rfc5869(), 3);
 }
+
+#[test]
+fn public_key_matches_the_ladder() {
+    assert_eq!(p::public_key_matches_ladder(), 506);
+}

@@ -8,7 +8,7 @@ use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use sealpass::wasm::{fingerprint, open_js, seal_js, validate_context};
+use sealpass::wasm::{fingerprint, open_js, seal_js, validate_context, OpenerJs};
 use sealpass::{Code, SecretKey};
 
 #[wasm_bindgen_test]
@@ -25,6 +25,7 @@ fn envelope_vectors_negative() {
 fn wycheproof_x25519_in_wasm() {
     assert_eq!(common::primitives::x25519(), (518 - 31, 31));
     assert_eq!(common::primitives::x25519_rfc7748(), 3);
+    assert_eq!(common::primitives::public_key_matches_ladder(), 506);
 }
 
 #[wasm_bindgen_test]
@@ -177,4 +178,51 @@ fn js_open_rejects_tampering_with_8006() {
     .unwrap_err();
     assert_eq!(code_of(e).0, 8008);
     let _ = JsValue::UNDEFINED.dyn_into::<Object>();
+}
+
+#[wasm_bindgen_test]
+fn js_opener_opens_like_open_and_keeps_its_checks() {
+    let sk = SecretKey::from_bytes([7; 32]);
+    let sk_b64 = sealpass::b64::encode(sk.as_bytes());
+    let opener = OpenerJs::new(sk_b64.clone().into()).unwrap();
+    assert_eq!(opener.public_key(), sk.public_key().to_b64u());
+    let from_bytes = OpenerJs::new(Uint8Array::from(&sk.as_bytes()[..]).into()).unwrap();
+    assert_eq!(from_bytes.public_key(), opener.public_key());
+    for pt in ["a", "pässword 🔑"] {
+        let env = seal_js(opener.public_key().into(), pt.into(), ctx()).unwrap();
+        assert_eq!(
+            opener.open(env.clone(), ctx()).unwrap().to_vec(),
+            pt.as_bytes()
+        );
+        let text = js_sys::JSON::stringify(&env).unwrap();
+        assert_eq!(
+            opener.open(text.into(), ctx()).unwrap().to_vec(),
+            pt.as_bytes()
+        );
+        // Another node's key: same error as open().
+        let other = OpenerJs::new(Uint8Array::from(&[8u8; 32][..]).into()).unwrap();
+        assert_eq!(code_of(other.open(env.clone(), ctx()).unwrap_err()).0, 8006);
+        let wrong_ctx = obj(&[
+            ("node_id", "node-1".into()),
+            ("pending_id", "p-2".into()),
+            ("slug", "api".into()),
+            ("injection_method", "header".into()),
+            ("field_name", "Authorization".into()),
+        ]);
+        assert_eq!(code_of(opener.open(env, wrong_ctx).unwrap_err()).0, 8006);
+    }
+    for bad in [
+        JsValue::from_str("short"),
+        Uint8Array::from(&[1u8; 31][..]).into(),
+        JsValue::from(42),
+        JsValue::NULL,
+    ] {
+        let e = OpenerJs::new(bad).map(|_| ()).unwrap_err();
+        assert_eq!(code_of(e), (8303, "InvalidSecretKey".into()));
+    }
+    assert_eq!(
+        code_of(opener.open(JsValue::from(1), ctx()).unwrap_err()).0,
+        8101
+    );
+    let _ = open_js(sk_b64.into(), JsValue::NULL, ctx()).unwrap_err();
 }

@@ -67,6 +67,7 @@ function parseDts(file) {
   const lines = read(file).split("\n");
   const interfaces = new Map();
   const functions = new Map();
+  const classes = new Map();
   let doc = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -80,16 +81,23 @@ function parseDts(file) {
       const block = [...doc, line];
       while (lines[i] !== "}") block.push(lines[++i]);
       interfaces.set(m[1], block.join("\n").replace(/\n {4}/g, "\n  "));
+    } else if ((m = line.match(/^export class (\w+) \{/))) {
+      const block = [...doc, line.replace(/^export class/, "export declare class")];
+      // wasm-bindgen also declares `[Symbol.dispose]()`, which fails to type-check
+      // for consumers whose lib predates esnext.disposable; free() is the API.
+      while (lines[i] !== "}") if (!/^\s*\[Symbol\.dispose\]\(\): void;$/.test(lines[++i])) block.push(lines[i]);
+      classes.set(m[1], block.join("\n").replace(/\n {4}/g, "\n  "));
     } else if ((m = line.match(/^export function (\w+)\(/))) {
       functions.set(m[1], [...doc, line.replace(/^export function/, "export declare function")].join("\n"));
     }
     if (line.trim() !== "") doc = [];
   }
-  return { interfaces, functions };
+  return { interfaces, functions, classes };
 }
 
 const SEAL_API = ["seal", "fingerprint", "validateContext"];
 const OPEN_API = ["open", "generateKeyPair"];
+const OPEN_CLASSES = ["Opener"];
 
 function pick(dts, names, label) {
   return names
@@ -110,6 +118,10 @@ for (const n of OPEN_API) {
   if (dts.web.functions.has(n) || dts.node.functions.has(n))
     die(`seal-only build exports ${n}(): built with the open feature?`);
   if (!dts.open.functions.has(n)) die(`node-open build lacks ${n}(): built without the open feature?`);
+}
+for (const n of OPEN_CLASSES) {
+  if (dts.web.classes.has(n) || dts.node.classes.has(n)) die(`seal-only build exports class ${n}: built with the open feature?`);
+  if (!dts.open.classes.has(n)) die(`node-open build lacks class ${n}: built without the open feature?`);
 }
 const dataTypes = ["Context", "Envelope"]
   .map((n) => dts.web.interfaces.get(n) ?? die(`web .d.ts lacks interface ${n}`))
@@ -137,7 +149,7 @@ for (const [src, dst] of [["node", "node"], ["node-open", "node-open"]]) {
   write(`${dst}/sealpass.cjs`, glue(path.join(wasmDir, src, "sealpass.js")));
   copy(path.join(wasmDir, src, "sealpass_bg.wasm"), `${dst}/sealpass_bg.wasm`);
 }
-if (/\bopen\b|generateKeyPair/.test(read(path.join(outDir, "web/sealpass.js")).replace(/\/\/.*|\/\*[\s\S]*?\*\//g, "").replace(/'[^']*'|"[^"]*"/g, "")))
+if (/\bopen\b|generateKeyPair|Opener/.test(read(path.join(outDir, "web/sealpass.js")).replace(/\/\/.*|\/\*[\s\S]*?\*\//g, "").replace(/'[^']*'|"[^"]*"/g, "")))
   die("web glue mentions open/generateKeyPair");
 
 // hand-written entries
@@ -156,7 +168,10 @@ const fill = (template, functions, title) =>
   "\n";
 write("index.d.ts", fill("web.d.ts", pick(dts.web, SEAL_API, "web"), ""));
 const nodeFns = pick(dts.node, SEAL_API, "node");
-const openFns = pick(dts.open, [...OPEN_API, ...SEAL_API], "node-open");
+const openFns = [
+  pick(dts.open, [...OPEN_API, ...SEAL_API], "node-open"),
+  ...OPEN_CLASSES.map((n) => dts.open.classes.get(n)),
+].join("\n\n");
 const nodeTitle = "sealpass — Node.js entry (seal-only).";
 const openTitle = "sealpass/node-open — Node.js only: seal and open.";
 write("node/index.d.cts", fill("node.d.ts", nodeFns, nodeTitle));

@@ -6,6 +6,7 @@ const errors = require("../node/errors.cjs");
 
 module.exports = {
   open: wasm.open,
+  Opener: wasm.Opener,
   generateKeyPair: wasm.generateKeyPair,
   seal: wasm.seal,
   fingerprint: wasm.fingerprint,

@@ -3,6 +3,7 @@ import m from "./index.cjs";
 
 export const {
   open,
+  Opener,
   generateKeyPair,
   seal,
   fingerprint,

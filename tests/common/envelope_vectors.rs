@@ -62,6 +62,10 @@ pub fn positive() -> usize {
         assert_eq!(env.to_json(), s(v, "envelope"), "{name}: envelope");
         let opened = sealpass::open_json(&sk, s(v, "envelope").as_bytes(), &ctx).unwrap();
         assert_eq!(&opened[..], &pt[..], "{name}: open");
+        let opener = sealpass::Opener::new(sk.clone());
+        assert_eq!(opener.public_key(), &npk, "{name}: Opener public key");
+        let opened = opener.open_json(s(v, "envelope").as_bytes(), &ctx).unwrap();
+        assert_eq!(&opened[..], &pt[..], "{name}: Opener open");
         assert_eq!(
             npk.fingerprint(),
             s(v, "fingerprint"),
@@ -91,6 +95,11 @@ pub fn negative() -> usize {
         let err = sealpass::open_json(&sk, s(t, "envelope").as_bytes(), &context_of(base))
             .expect_err(name)
             .code();
+        let via_opener = sealpass::Opener::new(sk)
+            .open_json(s(t, "envelope").as_bytes(), &context_of(base))
+            .expect_err(name)
+            .code();
+        assert_eq!(via_opener, err, "{name}: Opener and open() agree");
         match get(t, "expect_code") {
             Value::Number(code) => assert_eq!(err.number().to_string(), *code, "{name}"),
             Value::String(m) if m == "malformed" => {

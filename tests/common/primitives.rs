@@ -47,6 +47,36 @@ pub fn x25519() -> (usize, usize) {
     (ok, refused)
 }
 
+/// `suite::public_key` (a fixed-base table natively and in Wasm speed builds,
+/// the ladder in Wasm size builds) must equal the ladder `X25519(k, 9)` for
+/// every scalar: edge patterns around clamping plus 500 pseudo-random ones.
+/// Returns how many were compared.
+pub fn public_key_matches_ladder() -> usize {
+    let mut basepoint = [0u8; 32];
+    basepoint[0] = 9;
+    let mut keys: Vec<[u8; 32]> = vec![[0; 32], [0xff; 32], [0x80; 32], [0x7f; 32], [0x07; 32]];
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    keys.push(one);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..500 {
+        let mut k = [0u8; 32];
+        for b in k.iter_mut() {
+            // xorshift64*: a fixed, reproducible sequence (not for keys).
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            *b = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
+        }
+        keys.push(k);
+    }
+    for k in &keys {
+        let ladder = suite::dh(k, &basepoint).expect("X25519(k, 9) is never zero");
+        assert_eq!(suite::public_key(k), *ladder, "public_key({k:02x?})");
+    }
+    keys.len()
+}
+
 /// RFC 7748 §5.2 single-call vectors and §6.1 Alice/Bob.
 pub fn x25519_rfc7748() -> usize {
     let doc = parse(X25519_RFC7748);

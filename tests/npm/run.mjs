@@ -222,9 +222,9 @@ await check("README: install, browser + Node examples, two-line threat model, er
 });
 
 // ---------------------------------------------------------------- browser entry: no open
-await check("web entry: index.d.ts declares no open/generateKeyPair", () => {
+await check("web entry: index.d.ts declares no open/generateKeyPair/Opener", () => {
   const dts = runOk("tar", ["xzOf", TARBALL, "package/index.d.ts"]).stdout;
-  const decls = [...dts.matchAll(/^export (?:declare )?(?:function|const) (\w+)/gm)].map((m) => m[1]).sort();
+  const decls = [...dts.matchAll(/^export (?:declare )?(?:function|const|class) (\w+)/gm)].map((m) => m[1]).sort();
   eq(decls, ["SealpassError", "fingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"], "web exports");
 });
 
@@ -260,6 +260,7 @@ await check("web build .wasm exports no open (WebAssembly.Module.exports); node-
   eq(nodeSealOnly.filter((n) => /open|generateKeyPair/i.test(n)), [], "open-like exports in node/ wasm");
   const open = exportsOf("node-open/sealpass_bg.wasm");
   assert(open.includes("open") && open.includes("generateKeyPair"), "node-open wasm lacks open/generateKeyPair");
+  assert(open.includes("opener_open") && open.includes("opener_new"), `node-open wasm lacks the Opener class: ${open.join(", ")}`);
 });
 
 // ---------------------------------------------------------------- Node
@@ -327,6 +328,35 @@ const rt = open(kp.secretKey, seal(kp.publicKey, "round trip", ${JSON.stringify(
 console.log(JSON.stringify([Buffer.from(pt).toString(), Buffer.from(rt).toString()]));`,
   );
   eq(JSON.parse(nodeRun("open.cjs")), [secret, "round trip"], "CJS node-open");
+  // Opener: the key held once, its public key derived once; same results and
+  // errors as open(), and unusable after free().
+  write(
+    path.join(NODE_DIR, "opener.mjs"),
+    `import fs from "node:fs";
+import { Opener, generateKeyPair, seal } from "sealpass/node-open";
+const ctx = ${JSON.stringify(CONTEXT)};
+const out = {};
+const op = new Opener(fs.readFileSync(${JSON.stringify(KEY_FILE)}, "utf8"));
+out.publicKey = op.publicKey;
+out.cli = new TextDecoder().decode(op.open(fs.readFileSync("cli-envelope.json", "utf8").trim(), ctx));
+const kp = generateKeyPair();
+const op2 = new Opener(Buffer.from(kp.secretKey, "base64url"));
+out.samePk = op2.publicKey === kp.publicKey;
+out.rt = new TextDecoder().decode(op2.open(seal(kp.publicKey, "via opener", ctx), ctx));
+const err = (f) => { try { f(); return "no error"; } catch (e) { return [e.name, e.code]; } };
+out.wrongKey = err(() => op2.open(JSON.parse(fs.readFileSync("cli-envelope.json", "utf8")), ctx));
+out.badSecret = err(() => new Opener("not-a-key"));
+op2.free();
+out.afterFree = err(() => op2.open(seal(kp.publicKey, "x", ctx), ctx)) !== "no error";
+console.log(JSON.stringify(out));`,
+  );
+  const o = JSON.parse(nodeRun("opener.mjs"));
+  eq(o.publicKey, PUBLIC_KEY, "Opener.publicKey of the CLI key");
+  eq(o.cli, secret, "Opener opens the CLI envelope");
+  eq([o.samePk, o.rt], [true, "via opener"], "Opener from bytes: publicKey and round trip");
+  eq(o.wrongKey, ["DecryptFailed", 8006], "Opener with another node's key");
+  eq(o.badSecret, ["InvalidSecretKey", 8303], "Opener refuses a malformed secret key");
+  eq(o.afterFree, true, "Opener refuses use after free()");
 });
 
 await check("README Node example runs as written", () => {
@@ -372,14 +402,18 @@ export { v, suite, fp };
   write(
     path.join(TS_DIR, "good-node.mts"),
     `import init, { seal, type Context } from "sealpass";
-import { open, generateKeyPair, SealpassError } from "sealpass/node-open";
+import { open, generateKeyPair, Opener, SealpassError } from "sealpass/node-open";
 await init();
 const ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };
 const { secretKey, publicKey } = generateKeyPair();
 const pt: Uint8Array = open(secretKey, seal(publicKey, "x", ctx), ctx);
 const fromJson: Uint8Array = open(secretKey, "{}", ctx);
 try { open(secretKey, "{}", ctx); } catch (e) { if (e instanceof SealpassError) { const c: number = e.code; } }
-export { pt, fromJson };
+const opener = new Opener(secretKey);
+const npk: string = opener.publicKey;
+const viaOpener: Uint8Array = opener.open(seal(npk, "x", ctx), ctx);
+opener.free();
+export { pt, fromJson, viaOpener };
 `,
   );
   write(
@@ -408,6 +442,7 @@ await check("tsc --strict fails on wrong consumers (misspelled key, wrong plaint
     ["bad-missing.ts", `seal("pk", "x", { node_id: "n", pending_id: "p", slug: "s" });`, /injection_method/],
     ["bad-plaintext.ts", `seal("pk", 42, ctx);`, /number/],
     ["bad-open.ts", `import { open } from "sealpass";\nopen("sk", "{}", ctx);`, /open/],
+    ["bad-opener.ts", `import { Opener } from "sealpass";\nnew Opener("sk");`, /Opener/],
     ["bad-code.ts", `try { seal("pk", "x", ctx); } catch (e) { if (e instanceof SealpassError && e.name === "DecryptFailed") { const c: 8007 = e.code; } }`, /8006|8007/],
     ["bad-name.ts", `try { seal("pk", "x", ctx); } catch (e) { if (e instanceof SealpassError && e.name === "DecryptFail") {} }`, /DecryptFail/],
   ];
