@@ -400,8 +400,9 @@ check_wasm_counts() {
 # the pass counts can be attributed to it). Node runs the speed builds'
 # X25519(k, 9) (feature wasm-base-table), the browsers the size builds' ladder,
 # so the vectors cover both; all three use the shipped field backend
-# (SEALPASS_WASM_CFG from scripts/wasm-env.sh).
-WASM_TEST_FEATURES=open,test-vectors
+# (SEALPASS_WASM_CFG from scripts/wasm-env.sh) and the compact SHA-256 that
+# feature wasm-min selects (wasm-min itself is no_std and cannot host tests).
+WASM_TEST_FEATURES=open,test-vectors,sha2/force-soft-compact
 wasm_test() {
     local runtime=$1 log features=$WASM_TEST_FEATURES
     local -a flags envs

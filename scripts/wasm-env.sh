@@ -2,21 +2,21 @@
 # scripts/build-www.sh and bench/run.sh so the npm package, the accept page
 # and the benchmarks measure the same bytes.
 #
-# - Feature `wasm-min`: no_std runtime with a small allocator and trap on
-#   panic (no formatting machinery): 27.7 -> 24.0 KB gzip at opt-level z.
-# - Browser builds use opt-level "s": the smallest measured (22.7 KB gzip,
-#   smaller than "z"). Node builds use opt-level 3 (no size budget; seal is
-#   ~35% faster).
+# - Feature `wasm-min`: no_std runtime with a small allocator, trap on panic
+#   (no formatting machinery) and sha2's compact SHA-256.
+# - Browser builds use opt-level "s": the smallest measured (smaller than
+#   "z"). Node builds use opt-level 3 (no size budget; seal is ~35% faster).
 # - curve25519-dalek uses its fiat-crypto field backend (formally verified
 #   field arithmetic, 32-bit limbs on wasm32): ~1.2x seal at opt-level s for
 #   ~0.4 KB gzip, about even at 3. The 64-bit backends emulate u128 on wasm32
 #   and halve seal speed. build.sh runs the Wasm tests with the same cfg, so
 #   the vectors cover the shipped arithmetic. SEALPASS_WASM_BACKEND=serial
 #   (bench/variants.sh) builds the portable 32-bit backend instead.
-# - Node builds add feature `wasm-base-table` (X25519(k, 9) by a fixed-base
-#   table built at run time: seal ~1.4x, +1.5 KB gzip); browser builds leave
-#   it out (the accept page's 30 KB budget). sealpass_wasm_env sets
-#   SEALPASS_WASM_FEATURES for the kind; callers pass it to --features.
+# - Node builds add feature `wasm-base-table` (X25519(k, 9) by curve25519-
+#   dalek's 30 KB precomputed table, as natively: seal ~1.4x); browser builds
+#   leave it out (the accept page seals once and has a 30 KB budget).
+#   sealpass_wasm_env sets SEALPASS_WASM_FEATURES for the kind; callers pass
+#   it to --features.
 # - Source paths are remapped so the output (and its SRI hash) does not
 #   depend on where the checkout or the cargo home live.
 

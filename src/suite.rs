@@ -41,30 +41,16 @@ pub fn dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u
 
 /// X25519 public key for a secret key: `X25519(sk, 9)`.
 ///
-/// Natively, x25519-dalek computes `clamp(sk)·B` on the Edwards curve with
-/// curve25519-dalek's static fixed-base table and maps it to Montgomery u
-/// (RFC 7748 §4.1): the same bytes as the ladder, ~4x faster. In Wasm that
-/// 30 KB table would be in the bundle, so speed builds (feature
-/// `wasm-base-table`) build the same table once on first use (about one
-/// scalar multiplication of work, 30 KB of heap) and size builds run the
-/// Montgomery ladder, which links no Edwards code. Table lookups are
-/// constant time in the scalar.
+/// With curve25519-dalek's precomputed tables (always natively; in Wasm with
+/// feature `wasm-base-table`, the Node builds), x25519-dalek computes
+/// `clamp(sk)·B` on the Edwards curve with a fixed-base table and maps it to
+/// Montgomery u (RFC 7748 §4.1): the same bytes as the ladder, ~4x faster.
+/// The table is 30 KB of static data, too much for the browser bundle, so
+/// browser builds run the Montgomery ladder, which links no Edwards code.
 pub fn public_key(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(any(not(target_arch = "wasm32"), feature = "wasm-base-table"))]
     {
         PublicKey::from(&StaticSecret::from(*secret)).to_bytes()
-    }
-    #[cfg(all(target_arch = "wasm32", feature = "wasm-base-table"))]
-    {
-        use alloc::boxed::Box;
-        use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
-        use curve25519_dalek::edwards::EdwardsBasepointTable;
-        use curve25519_dalek::traits::BasepointTable;
-        static TABLE: once_cell::race::OnceBox<EdwardsBasepointTable> =
-            once_cell::race::OnceBox::new();
-        let table =
-            TABLE.get_or_init(|| Box::new(EdwardsBasepointTable::create(&ED25519_BASEPOINT_POINT)));
-        table.mul_base_clamped(*secret).to_montgomery().to_bytes()
     }
     #[cfg(all(target_arch = "wasm32", not(feature = "wasm-base-table")))]
     {
