@@ -13,10 +13,13 @@ use crate::suite::{self, KEY_LEN, MAX_PLAINTEXT_SIZE, NONCE_LEN};
 /// randomness for the ephemeral key and the nonce.
 pub fn seal(node_pk: &PublicKey, plaintext: &[u8], ctx: &Context) -> Result<Envelope> {
     check_plaintext(plaintext)?;
+    // One CSPRNG call for both (in Wasm each call crosses into JS).
+    let mut rnd = Zeroizing::new([0u8; KEY_LEN + NONCE_LEN]);
+    suite::random(rnd.as_mut())?;
     let mut esk = Zeroizing::new([0u8; KEY_LEN]);
     let mut nonce = [0u8; NONCE_LEN];
-    suite::random(esk.as_mut())?;
-    suite::random(&mut nonce)?;
+    esk.copy_from_slice(&rnd[..KEY_LEN]);
+    nonce.copy_from_slice(&rnd[KEY_LEN..]);
     seal_with(&esk, &nonce, node_pk, plaintext, ctx)
 }
 
