@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, NODE_IDS as PEER_IDS, SIZES, CTX, NSK, NPK, hex, eq, loadNodePeer, plaintext, writeResult } from './lib.mjs';
+import { b64u } from './peers/common.mjs';
 
 const vec = JSON.parse(readFileSync(join(ROOT, 'tests/vectors/envelope_v1.json'), 'utf8'));
 const peers = {};
@@ -18,29 +19,35 @@ function ok(id, what, cond, detail = '') {
 }
 async function attempt(fn) { try { return [await fn(), null]; } catch (e) { return [null, e]; } }
 
-// sealpass itself opens every pinned vector.
+// sealpass itself opens every pinned vector, with the Opener the timings use
+// (whose derived public key must be the vector's npk) and with the one-shot
+// open() that derives npk itself.
 for (const v of vec.vectors) {
-  const [pt, e] = await attempt(() => sp.open(hex(v.nsk), v.envelope, v.context));
-  ok('sealpass', `open vector ${v.name}`, !e && eq(pt, hex(v.plaintext)), e?.message);
+  const [op, e0] = await attempt(() => sp.opener(hex(v.nsk)));
+  ok('sealpass', `Opener(nsk).publicKey of vector ${v.name}`, !e0 && op.publicKey === b64u(hex(v.npk)), e0?.message ?? op?.publicKey);
+  const [pt, e] = await attempt(() => sp.open(hex(v.nsk), v.envelope, v.context, hex(v.npk)));
+  ok('sealpass', `Opener.open vector ${v.name}`, !e && eq(pt, hex(v.plaintext)), e?.message);
+  const [pt2, e2] = await attempt(() => sp.openDeriving(hex(v.nsk), v.envelope, v.context));
+  ok('sealpass', `open(nsk, …) vector ${v.name}`, !e2 && eq(pt2, hex(v.plaintext)), e2?.message);
 }
 for (const id of PEER_IDS.filter((i) => peers[i].meta.kind === 'same')) {
   const p = peers[id];
   for (const v of vec.vectors) {
     const [env, e] = await attempt(() => p.sealWith(hex(v.esk), hex(v.nonce), hex(v.npk), hex(v.plaintext), v.context));
     ok(id, `vector ${v.name} byte-for-byte`, !e && JSON.stringify(env) === v.envelope, e?.message);
-    const [pt, e2] = await attempt(() => p.open(hex(v.nsk), v.envelope, v.context));
+    const [pt, e2] = await attempt(() => p.open(hex(v.nsk), v.envelope, v.context, hex(v.npk)));
     ok(id, `opens vector ${v.name}`, !e2 && eq(pt, hex(v.plaintext)), e2?.message);
   }
   for (const n of SIZES) {
     const pt = plaintext(n);
     const [env, e] = await attempt(() => p.seal(NPK, pt, CTX));
-    const [back, e2] = await attempt(() => sp.open(NSK, env, CTX));
+    const [back, e2] = await attempt(() => sp.open(NSK, env, CTX, NPK));
     ok(id, `sealpass opens ${id} seal at ${n} B`, !e && !e2 && eq(back, pt), (e || e2)?.message);
     const [env2, e3] = await attempt(() => sp.seal(NPK, pt, CTX));
-    const [back2, e4] = await attempt(() => p.open(NSK, env2, CTX));
+    const [back2, e4] = await attempt(() => p.open(NSK, env2, CTX, NPK));
     ok(id, `${id} opens sealpass seal at ${n} B`, !e3 && !e4 && eq(back2, pt), (e3 || e4)?.message);
     // A changed context must not open (the AAD really is bound).
-    const [, e5] = await attempt(() => sp.open(NSK, env, { ...CTX, slug: 'other' }));
+    const [, e5] = await attempt(() => sp.open(NSK, env, { ...CTX, slug: 'other' }, NPK));
     ok(id, `wrong context rejected at ${n} B`, e5 && e5.code === 8006, e5 ? String(e5.code) : 'opened');
   }
 }

@@ -36,6 +36,18 @@ rm -f "$RES"/*.json "$RES"/*.txt
 step "machine load before: $(uptime)"
 uptime > "$RES/load-before.txt"
 date -u '+%Y-%m-%d %H:%M:%S UTC' > "$RES/started.txt"
+# What the builds are made from: commit, whether the inputs of the Wasm builds
+# have uncommitted changes, and a hash of both, at the start and again at the
+# end; report.mjs warns if they differ (src/ edited during the run).
+SRC_PATHS=(src Cargo.toml Cargo.lock scripts/wasm-env.sh)
+src_state() {
+  local head hash dirty=""
+  head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) || { echo "unknown -"; return; }
+  git -C "$ROOT" diff --quiet HEAD -- "${SRC_PATHS[@]}" 2>/dev/null || dirty="+uncommitted"
+  hash=$({ git -C "$ROOT" rev-parse HEAD; git -C "$ROOT" diff HEAD -- "${SRC_PATHS[@]}"; } 2>/dev/null | sha256sum | cut -c1-12)
+  echo "$head$dirty $hash"
+}
+src_state > "$RES/src-before.txt"
 
 step "npm dependencies (bench/package-lock.json)"
 if [[ ! -d $BENCH/node_modules || $BENCH/package-lock.json -nt $BENCH/node_modules/.package-lock.json ]]; then
@@ -57,21 +69,22 @@ fi
 : > "$RES/builds.txt"
 wasm_build() { # size|speed out-dir target features(comma-separated, may be empty)
   local kind=$1 out=$2 target=$3 feats
-  feats=$(echo "$4" | sed -E 's/,+/,/g; s/^,//; s/,$//')
   (
     sealpass_wasm_env "$ROOT" "$kind"
+    feats=$(echo "$4,${SEALPASS_WASM_FEATURES:-}" | sed -E 's/,+/,/g; s/^,//; s/,$//')
     if [[ -n ${SEALPASS_WASM_RUSTFLAGS:-} ]]; then export RUSTFLAGS="$RUSTFLAGS $SEALPASS_WASM_RUSTFLAGS"; fi
-    echo "$(basename "$out"): ${kind} build, opt-level ${CARGO_PROFILE_RELEASE_OPT_LEVEL:-3}, wasm-pack build --release --target $target${feats:+ --features $feats}" >> "$RES/builds.txt"
+    cfgs=$(grep -oE -- '--cfg [^ ]+' <<<"$RUSTFLAGS" | tr '\n' ' ' | sed 's/ $//' || true)
+    echo "$(basename "$out"): ${kind} build, opt-level ${CARGO_PROFILE_RELEASE_OPT_LEVEL:-3}, RUSTFLAGS ${cfgs:-(no --cfg)}, wasm-pack build --release --target $target${feats:+ --features $feats}" >> "$RES/builds.txt"
     CARGO_TARGET_DIR="$BUILD/target" \
       wasm-pack --log-level warn build --release --target "$target" --out-dir "$out" --no-pack --no-typescript "$ROOT" ${feats:+--features "$feats"} \
       > "$RES/wasm-build-$(basename "$out").txt" 2>&1
   ) || { tail -30 "$RES/wasm-build-$(basename "$out").txt"; exit 1; }
 }
 step "wasm builds (nodejs+open, web seal-only, web+open)"
-wasm_build speed "$BUILD/node-open" nodejs "open,${SEALPASS_WASM_FEATURES:-}"
+wasm_build speed "$BUILD/node-open" nodejs open
 echo '{"type":"commonjs"}' > "$BUILD/node-open/package.json"
-wasm_build size "$BUILD/web" web "${SEALPASS_WASM_FEATURES:-}"
-wasm_build size "$BUILD/web-open" web "open,${SEALPASS_WASM_FEATURES:-}"
+wasm_build size "$BUILD/web" web ""
+wasm_build size "$BUILD/web-open" web open
 cat "$RES/builds.txt"
 
 step "correctness gate: pinned vectors and cross-opening (before timing)"
@@ -106,16 +119,7 @@ step "anatomy: what one seal costs, primitive by primitive (Node)"
 (cd "$BENCH" && node anatomy.mjs)
 
 if [[ $VARIANTS == 1 ]]; then
-  step "prototype of the proposed src/ changes (bench/proto; vectors checked first)"
-  if (cd "$BENCH/proto" && CARGO_TARGET_DIR="$BUILD/target-proto" \
-      wasm-pack --log-level warn build --release --target nodejs --out-dir "$BUILD/proto" --no-pack --no-typescript . \
-      > "$RES/proto-build.txt" 2>&1); then
-    (cd "$BENCH" && node proto.mjs) || echo "prototype check/timing failed (non-fatal)" >&2
-  else
-    tail -20 "$RES/proto-build.txt"; echo "prototype build failed (non-fatal)" >&2
-  fi
-
-  step "profile: build variants (backend word size, opt-level) in Node"
+  step "profile: build variants (opt-level, field backend, base table, wasm-min) in Node"
   bash "$BENCH/variants.sh" > "$RES/variants-build.txt" 2>&1 || echo "variants step failed (non-fatal)" >&2
   grep '^variant ' "$RES/variants-build.txt" || tail -20 "$RES/variants-build.txt"
 fi
@@ -127,6 +131,7 @@ if [[ -x $BENCH/load/run.sh || -f $BENCH/load/run.sh ]]; then
 fi
 
 uptime > "$RES/load-after.txt"
+src_state > "$RES/src-after.txt"
 step "machine load after: $(cat "$RES/load-after.txt")"
 step "writing bench/RESULTS.md"
 (cd "$BENCH" && node report.mjs)

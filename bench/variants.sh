@@ -2,9 +2,10 @@
 # Profile evidence for RESULTS.md: the seal-only web build of sealpass under
 # several build settings, each in its own target dir (flags never thrash a
 # cache), then variants.mjs measures wasm size and seal 1 KiB speed in Node.
-# Every variant starts from the shipped settings (scripts/wasm-env.sh: features,
-# RUSTFLAGS) and changes one thing; wasm-opt is wasm-pack's, with the flags
-# from Cargo.toml, as in the shipped build.
+# Every variant starts from the shipped browser build (scripts/wasm-env.sh
+# "size": opt-level "s", fiat field backend, feature `wasm-min`) and changes
+# one or two things; wasm-opt is wasm-pack's, with the flags from Cargo.toml,
+# as in the shipped builds.
 set -euo pipefail
 export PATH=/usr/local/bin:$HOME/.cargo/bin:$PATH
 BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,37 +17,43 @@ if [[ -f $ROOT/scripts/wasm-env.sh ]]; then
   # shellcheck source=/dev/null
   source "$ROOT/scripts/wasm-env.sh"
 else
-  SEALPASS_WASM_FEATURES=""
   sealpass_wasm_env() { export RUSTFLAGS="" CARGO_PROFILE_RELEASE_OPT_LEVEL=3; }
 fi
-BASE_FEATURES=${SEALPASS_WASM_FEATURES:-}
-build() { # name opt-level extra-rustflags features [wasm-pack args...]
-  local name=$1 opt=$2 flags=$3 feats=$4
-  shift 4
+# The browser builds' features, named here rather than read from
+# SEALPASS_WASM_FEATURES (which sealpass_wasm_env sets per kind), so that every
+# variant says exactly what it builds.
+BASE_FEATURES=wasm-min
+NAMES=()
+: > "$RES/variants-builds.txt"
+build() { # name opt-level backend(fiat|serial) extra-rustflags features [wasm-pack args...]
+  local name=$1 opt=$2 backend=$3 flags=$4 feats=$5
+  shift 5
   (
+    export SEALPASS_WASM_BACKEND=$backend
     sealpass_wasm_env "$ROOT" size
-    export CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt RUSTFLAGS="$RUSTFLAGS $flags"
+    export CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt RUSTFLAGS="$RUSTFLAGS${flags:+ $flags}"
+    echo "$name: opt-level $opt, backend $backend${flags:+, $flags}, features ${feats:-(none)}" >> "$RES/variants-builds.txt"
     CARGO_TARGET_DIR="$BENCH/.build/target-var-$name" \
       wasm-pack --log-level warn build --release --target web --out-dir "$V/$name" --no-pack --no-typescript "$@" "$ROOT" ${feats:+--features "$feats"}
   )
+  NAMES+=("$name")
   echo "built $name"
 }
-build s s '' "$BASE_FEATURES"
-build o3 3 '' "$BASE_FEATURES"
-build z z '' "$BASE_FEATURES"
-build o3-bits64 3 '--cfg curve25519_dalek_bits="64"' "$BASE_FEATURES"
-build s-fiat s '--cfg curve25519_dalek_backend="fiat"' "$BASE_FEATURES"
-build o3-fiat 3 '--cfg curve25519_dalek_backend="fiat"' "$BASE_FEATURES"
-NAMES=(s o3 z o3-bits64 s-fiat o3-fiat)
-if [[ -n $BASE_FEATURES ]]; then
-  build s-nofeat s '' ''
-  NAMES+=(s-nofeat)
-fi
-# Name-keeping copy of the shipped seal-only build, for twiggy.
+build s s fiat '' "$BASE_FEATURES"
+build s-serial s serial '' "$BASE_FEATURES"
+build o3 3 fiat '' "$BASE_FEATURES"
+build o3-serial 3 serial '' "$BASE_FEATURES"
+build o3-table 3 fiat '' "$BASE_FEATURES,wasm-base-table"
+build s-table s fiat '' "$BASE_FEATURES,wasm-base-table"
+build z z fiat '' "$BASE_FEATURES"
+build o3-bits64 3 serial '--cfg curve25519_dalek_bits="64"' "$BASE_FEATURES"
+build s-nofeat s fiat '' ''
+# Name-keeping copy of the shipped browser build (variant s), for twiggy.
 (
+  export SEALPASS_WASM_BACKEND=fiat
   sealpass_wasm_env "$ROOT" size
   CARGO_TARGET_DIR="$BENCH/.build/target-var-s" CARGO_PROFILE_RELEASE_STRIP=false \
-    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/names" --no-pack --no-typescript "$ROOT" ${BASE_FEATURES:+--features "$BASE_FEATURES"}
+    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/names" --no-pack --no-typescript "$ROOT" --features "$BASE_FEATURES"
 )
 wasm-opt -Oz --debuginfo --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$V/names/sealpass_bg.wasm" -o "$V/names/named.wasm"

@@ -66,6 +66,14 @@ export function concat(a, b) {
   return o;
 }
 
+/** Same 32 key bytes (used to keep one cached opener per secret key). */
+export function sameKey(a, b) {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function isZero(b) {
   let x = 0;
   for (let i = 0; i < b.length; i++) x |= b[i];

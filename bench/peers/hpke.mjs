@@ -21,10 +21,12 @@ export async function seal(npk, pt, ctx) {
   return { v: 1, suite: 'hpke-base-x25519-sha256-chacha20poly1305', epk: b64u(new Uint8Array(enc)), ct: b64u(new Uint8Array(ct)) };
 }
 
-export async function open(nsk, env, ctx) {
+// npk is handed in: given a key pair, hpke-js's decap does not derive pkR.
+export async function open(nsk, env, ctx, npk) {
   if (typeof env === 'string') env = JSON.parse(env);
   const { info, aad } = canonCtx(ctx);
-  const recipientKey = await suite.kem.deserializePrivateKey(nsk);
+  const [privateKey, publicKey] = await Promise.all([suite.kem.deserializePrivateKey(nsk), suite.kem.deserializePublicKey(npk)]);
+  const recipientKey = { privateKey, publicKey };
   const pt = await suite.open({ recipientKey, enc: unb64u(env.epk), info }, unb64u(env.ct), aad);
   return new Uint8Array(pt);
 }

@@ -23,10 +23,10 @@ export function seal(npk, pt, ctx) {
   return sealWith(randomBytes(32), randomBytes(24), npk, pt, ctx);
 }
 
-export function open(nsk, env, ctx) {
+// npk is handed in, as a node keeps its public key: one X25519 per open.
+export function open(nsk, env, ctx, npk) {
   const { epk, nonce, ct } = parseEnvelope(env);
   const { info, aad } = canonCtx(ctx);
-  const npk = x25519.getPublicKey(nsk);
   const ss = x25519.getSharedSecret(nsk, epk);
   if (isZero(ss)) throw new Error('DecryptFailed');
   const key = hkdf(sha256, ss, concat(epk, npk), info, 32);

@@ -62,11 +62,12 @@ export function seal(npk, pt, ctx) {
   return sealInner(privateKey, rawPub(publicKey), crypto.randomBytes(24), npk, pt, ctx);
 }
 
-export function open(nsk, env, ctx) {
+// npk is handed in, as for every peer; the private KeyObject is imported per
+// call, as WebCrypto's reference row imports its key per call.
+export function open(nsk, env, ctx, npk) {
   const { epk, nonce, ct } = parseEnvelope(env);
   const { info, aad } = canonCtx(ctx);
   const priv = privKey(nsk);
-  const npk = rawPub(crypto.createPublicKey(priv));
   const key = core(priv, epk, npk, pubKey(epk), info);
   const d = crypto.createDecipheriv('chacha20-poly1305', hchacha20(key, nonce.subarray(0, 16)), xcpIV(nonce), { authTagLength: 16 });
   d.setAAD(aad, { plaintextLength: ct.length - 16 });

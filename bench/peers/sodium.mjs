@@ -40,10 +40,10 @@ export function seal(npk, pt, ctx) {
   return sealWith(rnd(32), rnd(24), npk, pt, ctx);
 }
 
-export function open(nsk, env, ctx) {
+// npk is handed in, as a node keeps its public key: one X25519 per open.
+export function open(nsk, env, ctx, npk) {
   const { epk, nonce, ct } = parseEnvelope(env);
   const { info, aad } = canonCtx(ctx);
-  const npk = S.crypto_scalarmult_base(nsk);
   const ss = S.crypto_scalarmult(nsk, epk);
   if (isZero(ss)) throw new Error('DecryptFailed');
   const key = hkdf32(epk, npk, ss, info);

@@ -1,8 +1,8 @@
 // Reference point: WebCrypto only (native code in the browser / Node):
 // X25519 + HKDF-SHA256 (same salt and info as sealpass) + AES-256-GCM with the
 // sealpass AAD. Not the sealpass format (AES-GCM, 12-byte nonce), so it is a
-// reference, not a peer. open() is given npk: WebCrypto cannot derive a public
-// key from a raw private key without a JWK export round trip.
+// reference, not a peer. open() is given npk, like every peer's (WebCrypto
+// could not derive it from a raw private key without a JWK export round trip).
 import { canonCtx, concat, b64u, unb64u } from './common.mjs';
 
 export const meta = { id: 'webcrypto', label: 'WebCrypto X25519+HKDF+AES-256-GCM', kind: 'ref' };
