@@ -1,5 +1,6 @@
 // Throughput and cold start in headless Chromium and Firefox (puppeteer-core,
-// system browsers). Throughput: one fresh page per peer running core.mjs.
+// system browsers). Throughput: one page per peer running core.mjs, sampled
+// round-robin across the peers.
 // Cold start: per sample a fresh browser context and page that imports the
 // peer's seal-only bundle, initialises it and seals once; an empty page is the
 // baseline.
@@ -8,6 +9,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH, PEER_IDS, SIZES, CTX, NSK, NPK, writeResult, median } from './lib.mjs';
 import { serve } from './server.mjs';
+import { interleave } from './core.mjs';
 
 const cfg = JSON.parse(process.env.BENCH_CFG || '{"samples":5,"sampleMs":300,"warmupMs":200}');
 const coldRuns = Number(process.env.BENCH_COLD_RUNS || 7);
@@ -50,20 +52,38 @@ try {
     const r = (out.browsers[name] = { version: await browser.version(), peers: {}, cold: {} });
     console.log(`${name}: ${r.version}`);
     try {
+      // Throughput: one page per peer, all open for the whole run, sampled
+      // round-robin (core.mjs interleave) so drifting load hits all alike.
+      const remote = {};
+      let cells = null;
       for (const id of PEER_IDS) {
         const page = await browser.newPage();
         try {
           await page.goto(`${origin}/.build/www/blank.html`);
-          const res = await page.evaluate(async (url, c) => (await import(url)).run(c),
+          const c = await page.evaluate(async (url, cf) => (await import(url)).prepare(cf),
             `/.build/www/tp-${id}.js`, { ...cfg, sizes: SIZES, ctx: CTX, npk: [...NPK], nsk: [...NSK], wasmUrl: wasmUrl.tp });
-          r.peers[id] = { results: res };
-          const r1k = res.filter((x) => x.size === 1024).map((x) => `${x.op} ${Math.round(median(x.samples))}`);
-          console.log(`${name} ${id}: 1 KiB ${r1k.join(', ')} ops/s`);
+          cells ??= c;
+          const front = () => page.bringToFront().catch(() => {});
+          remote[id] = {
+            page,
+            warm: async (ms) => { await front(); return page.evaluate((m) => globalThis.__tp.warm(m), ms); },
+            sample: async (i, ms, rw) => { await front(); return page.evaluate((a, b, c2) => globalThis.__tp.sample(a, b, c2), i, ms, rw); },
+          };
         } catch (e) {
           r.peers[id] = { error: String(e.message || e).slice(0, 300) };
           console.log(`${name} ${id}: ERROR ${r.peers[id].error}`);
-        } finally { await page.close(); }
+          await page.close();
+        }
       }
+      try {
+        const { results, errors } = await interleave(remote, cells, cfg, (k) => console.log(`${name}: round ${k}/${cfg.samples}`));
+        for (const [id, e] of Object.entries(errors)) { r.peers[id] = { error: e }; console.log(`${name} ${id}: ERROR ${e}`); }
+        for (const id of Object.keys(results)) {
+          r.peers[id] = { results: results[id] };
+          const r1k = results[id].filter((x) => x.size === 1024).map((x) => `${x.op} ${Math.round(median(x.samples))}`);
+          console.log(`${name} ${id}: 1 KiB ${r1k.join(', ')} ops/s`);
+        }
+      } finally { for (const x of Object.values(remote)) await x.page.close().catch(() => {}); }
       // Cold start, interleaved across peers so that drifting load hits all alike.
       const samples = {};
       for (let k = 0; k < coldRuns; k++) {

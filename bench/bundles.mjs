@@ -14,9 +14,10 @@ const peerFile = (id) => join(BENCH, 'peers', id === 'sealpass' ? 'sealpass-web.
 for (const id of PEER_IDS) {
   writeFileSync(join(ENTRY, `seal-${id}.mjs`), `export { init, seal } from ${JSON.stringify(peerFile(id))};\n`);
   writeFileSync(join(ENTRY, `tp-${id}.mjs`),
-    `import * as peer from ${JSON.stringify(peerFile(id))};\nimport { runThroughput } from ${JSON.stringify(join(BENCH, 'core.mjs'))};\n` +
-    `export async function run(cfg) { await peer.init(cfg.wasmUrl); const u = (a) => Uint8Array.from(a);\n` +
-    `  return runThroughput(peer, { ...cfg, npk: u(cfg.npk), nsk: u(cfg.nsk) }); }\n`);
+    `import * as peer from ${JSON.stringify(peerFile(id))};\nimport { prepareThroughput } from ${JSON.stringify(join(BENCH, 'core.mjs'))};\n` +
+    `export async function prepare(cfg) { await peer.init(cfg.wasmUrl); const u = (a) => Uint8Array.from(a);\n` +
+    `  const t = await prepareThroughput(peer, { ...cfg, npk: u(cfg.npk), nsk: u(cfg.nsk) });\n` +
+    `  globalThis.__tp = t; return t.cells; }\n`);
   for (const [kind, glue] of [['seal', 'web'], ['tp', 'web-open']]) {
     await esbuild.build({
       entryPoints: [join(ENTRY, `${kind}-${id}.mjs`)],

@@ -1,10 +1,14 @@
 // The timing loop, identical in Node and in the browser pages.
-// For each size and op: a warm-up, then `samples` samples of >= `sampleMs`
-// each; a sample's figure is ops / elapsed seconds. Returns raw samples.
-export async function runThroughput(peer, opts) {
-  const { sizes, ctx, npk, nsk, samples, sampleMs, warmupMs, ops = ['seal', 'open'] } = opts;
+// prepareThroughput checks a round trip per size and returns the (size, op)
+// cells and a sampler; the driver (node-bench.mjs, browser-bench.mjs) takes the
+// samples round-robin across peers, so drifting machine load hits all peers
+// alike instead of whichever peer happened to run during a slow minute.
+// A sample's figure is ops / elapsed seconds over >= `ms` of calls, after a
+// short re-warm (caches and branch predictors were last used by another peer).
+export async function prepareThroughput(peer, opts) {
+  const { sizes, ctx, npk, nsk, ops = ['seal', 'open'] } = opts;
   const now = () => performance.now();
-  const out = [];
+  const cells = [];
   for (const n of sizes) {
     const pt = new Uint8Array(n);
     for (let i = 0; i < n; i++) pt[i] = (i * 131 + 7) & 255;
@@ -13,18 +17,45 @@ export async function runThroughput(peer, opts) {
     if (back.length !== n || back[n - 1] !== pt[n - 1]) throw new Error(`${peer.meta.id}: round trip failed at ${n}`);
     for (const op of ops) {
       const once = op === 'seal' ? () => peer.seal(npk, pt, ctx) : () => peer.open(nsk, env, ctx, npk);
-      const isAsync = once() instanceof Promise;
-      const sample = async (ms) => {
-        let k = 0; const t0 = now(); let t = t0;
-        if (isAsync) { do { await once(); k++; t = now(); } while (t - t0 < ms); }
-        else { do { once(); k++; t = now(); } while (t - t0 < ms); }
-        return (k * 1000) / (t - t0);
-      };
-      await sample(warmupMs);
-      const xs = [];
-      for (let s = 0; s < samples; s++) xs.push(await sample(sampleMs));
-      out.push({ size: n, op, samples: xs });
+      cells.push({ size: n, op, once, isAsync: once() instanceof Promise });
     }
   }
-  return out;
+  const run = async (c, ms) => {
+    let k = 0; const t0 = now(); let t = t0;
+    if (c.isAsync) { do { await c.once(); k++; t = now(); } while (t - t0 < ms); }
+    else { do { c.once(); k++; t = now(); } while (t - t0 < ms); }
+    return (k * 1000) / (t - t0);
+  };
+  return {
+    cells: cells.map(({ size, op }) => ({ size, op })),
+    /** Warm every cell once (JIT tiers, wasm compilation). */
+    async warm(ms) { for (const c of cells) await run(c, ms); },
+    /** One sample of cell i: re-warm for `rewarmMs`, then time `ms`. */
+    async sample(i, ms, rewarmMs) { await run(cells[i], rewarmMs); return run(cells[i], ms); },
+  };
+}
+
+/** Round-robin driver over peers that expose warm/sample (possibly remote).
+ *  Returns { results: {id: cells with samples}, errors: {id: message} }; a
+ *  peer that throws is dropped from the rest of the run. */
+export async function interleave(peers, cells, cfg, log = () => {}) {
+  const { samples, sampleMs, warmupMs } = cfg;
+  const rewarmMs = Math.min(50, warmupMs);
+  let ids = Object.keys(peers);
+  const results = Object.fromEntries(ids.map((id) => [id, cells.map((c) => ({ ...c, samples: [] }))]));
+  const errors = {};
+  const fail = (id, e) => { errors[id] = String(e?.message || e).slice(0, 300); ids = ids.filter((x) => x !== id); delete results[id]; };
+  for (const id of [...ids]) { try { await peers[id].warm(warmupMs); } catch (e) { fail(id, e); } }
+  for (let s = 0; s < samples; s++) {
+    for (let i = 0; i < cells.length; i++) {
+      // Rotate the order each round and cell so no peer always follows the same one.
+      const order = ids.map((_, k) => ids[(k + s + i) % ids.length]);
+      for (const id of order) {
+        if (!results[id]) continue;
+        try { results[id][i].samples.push(await peers[id].sample(i, sampleMs, rewarmMs)); } catch (e) { fail(id, e); }
+      }
+    }
+    log(s + 1);
+  }
+  return { results, errors };
 }
