@@ -376,7 +376,7 @@ function speedText() {
     pl += ` In Node, the node:crypto what-if row measures what such a path gives for the exact construction (X25519 and HKDF from OpenSSL, vectors checked): ${x2(ncS / ms)} sealpass's seal rate and ${x2(ncO / mo)} its open rate at 1 KiB` + (ncDh && lad ? `; OpenSSL's X25519 alone costs ${fmt(ncDh, 1)} µs (anatomy), against ${fmt(lad, 1)} µs for libsodium's in Wasm` : '');
     pl += ncS < ms && ncO < mo ? ', but the row creates OpenSSL key objects on every call (a fresh ephemeral pair per seal, the envelope\'s epk and the node key per open), and as measured that costs more than the native arithmetic saves.' : '.';
   }
-  pl += ' Taking X25519 from the platform would mean the browser no longer runs the same Rust X25519 as the node, and the product\'s rule is that the browser runs exactly the same Rust code as the node: sealpass does not take that route. That is a product decision';
+  pl += ' Taking X25519 from the platform would mean the browser no longer runs the same Rust X25519 as the node, and the product\'s rule is that the browser runs exactly the same Rust code as the node: so sealpass does not take that route unless the product owner decides to trade that rule for speed. That is a product decision';
   const unmet = goals.filter((g) => /^(seal|open) 1 KiB/.test(g.goal) && !g.met);
   pl += unmet.length ? `, and with it the ${unmet.length} speed goal${unmet.length > 1 ? 's' : ''} not met above stay${unmet.length > 1 ? '' : 's'} bounded by the cost of X25519 in Wasm.` : '.';
   out.push(pl);
