@@ -459,9 +459,9 @@ TEST_PLAN=(
 print_summary() {
     local i name passed=0 failed=0 skipped=0 notrun=0 done_n=${#STEP_NAMES[@]}
     printf '\n==== summary ====\n'
-    printf '  %-16s %-8s %s\n' STEP RESULT TIME
+    printf '  %-20s %-8s %s\n' STEP RESULT TIME
     for ((i = 0; i < done_n; i++)); do
-        printf '  %-16s %-8s %s\n' "${STEP_NAMES[i]}" "${STEP_RESULTS[i]}" "${STEP_TIMES[i]}"
+        printf '  %-20s %-8s %s\n' "${STEP_NAMES[i]}" "${STEP_RESULTS[i]}" "${STEP_TIMES[i]}"
         case ${STEP_RESULTS[i]} in
         passed) passed=$((passed + 1)) ;;
         FAILED) failed=$((failed + 1)) ;;
@@ -470,7 +470,7 @@ print_summary() {
     done
     for ((i = done_n; i < ${#TEST_PLAN[@]}; i++)); do
         name=${TEST_PLAN[i]%%|*}
-        printf '  %-16s %-8s %s\n' "$name" "not run" "-"
+        printf '  %-20s %-8s %s\n' "$name" "not run" "-"
         notrun=$((notrun + 1))
     done
     ((skipped + notrun > 0)) && printf '  (%d skipped, %d not run)\n' "$skipped" "$notrun"
