@@ -50,18 +50,9 @@ fn fan_out_three_nodes_one_tampered_then_retry_subset() {
             .unwrap();
         }
         let env = sealpass::seal(&pk, secret.as_bytes(), &ctx).unwrap();
-        envs.push(format!(
-            r#"{{"node_id":"{node}","envelope":{}}}"#,
-            env.to_json()
-        ));
+        envs.push((node, env.to_json()));
     }
-    let body = format!(r#"{{"envelopes":[{}]}}"#, envs.join(","));
-    let (st, v) = relay.http(
-        "POST",
-        &format!("/api/v1/pending/{pending_id}/envelopes"),
-        false,
-        Some(&body),
-    );
+    let (st, v) = relay.post_envelopes(&pending_id, &envs);
     assert_eq!(st, 202, "{v}");
 
     let v = relay.wait_status(&pending_id, T, |v| {

@@ -175,16 +175,7 @@ fn browser_mode_prints_the_accept_url_and_waits_for_the_result() {
     let ctx = sealpass::Context::from_json(t["context"].to_string().as_bytes()).unwrap();
     let secret = format!("from-the-browser-{}", rand_hex(6));
     let env = sealpass::seal(&pk, secret.as_bytes(), &ctx).unwrap();
-    let body = format!(
-        r#"{{"envelopes":[{{"node_id":"web-2","envelope":{}}}]}}"#,
-        env.to_json()
-    );
-    let (st, v) = relay.http(
-        "POST",
-        &format!("/api/v1/pending/{pending_id}/envelopes"),
-        false,
-        Some(&body),
-    );
+    let (st, v) = relay.post_envelopes(&pending_id, &[("web-2", env.to_json())]);
     assert_eq!(st, 202, "{v}");
     let st = inject.wait_exit(T);
     assert!(st.success(), "{}", inject.out.all());

@@ -2,37 +2,19 @@
 //! `sealpass relay ...` runs the separate `sealpass-relay` binary (built
 //! without `open`) and shuts down cleanly on SIGINT.
 
+mod common_http;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn bin(name: &str, build: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let p = target
-        .join(if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        })
-        .join(name);
-    assert!(
-        p.is_file(),
-        "{} is missing: build it with `{build}`",
-        p.display()
-    );
-    p
-}
-
 #[test]
 fn sealpass_relay_execs_the_relay_binary() {
-    bin(
+    common_http::binary(
         "sealpass-relay",
         "cargo build --no-default-features --features relay --bin sealpass-relay",
     );
-    let cli = bin("sealpass", "cargo build --features cli --bin sealpass");
+    let cli = common_http::binary("sealpass", "cargo build --features cli --bin sealpass");
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(cli)
         .args([

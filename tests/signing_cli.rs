@@ -3,26 +3,13 @@
 //! example from docs/SIGNING.md (checked independently with Python's hmac
 //! when python3 is available).
 
-use std::path::{Path, PathBuf};
+mod common_http;
+
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn bin() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let p = target
-        .join(if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        })
-        .join("sealpass");
-    assert!(
-        p.is_file(),
-        "{} is missing: build it with `cargo build --features cli --bin sealpass`",
-        p.display()
-    );
-    p
+    common_http::binary("sealpass", "cargo build --features cli --bin sealpass")
 }
 
 fn run(args: &[&str]) -> Output {

@@ -329,6 +329,25 @@ impl Relay {
         )
     }
 
+    /// What the accept page does last: post one envelope per node
+    /// (`(node_id, envelope JSON)`) for a pending; returns (status, body).
+    pub fn post_envelopes(
+        &self,
+        pending_id: &str,
+        envelopes: &[(&str, String)],
+    ) -> (u16, serde_json::Value) {
+        let items: Vec<String> = envelopes
+            .iter()
+            .map(|(node, env)| format!(r#"{{"node_id":"{node}","envelope":{env}}}"#))
+            .collect();
+        self.http(
+            "POST",
+            &format!("/api/v1/pending/{pending_id}/envelopes"),
+            false,
+            Some(&format!(r#"{{"envelopes":[{}]}}"#, items.join(","))),
+        )
+    }
+
     /// Register a node; returns the relay's JSON answer (node_id, key_version, secret).
     pub fn add_node(&self, node_id: &str) -> String {
         let (st, v) = self.http(
