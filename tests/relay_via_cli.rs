@@ -65,3 +65,39 @@ fn sealpass_relay_execs_the_relay_binary() {
     let _ = child.kill();
     panic!("relay did not stop on SIGINT");
 }
+
+/// SIGINT sent the moment the relay announces its address is a graceful stop
+/// (exit 0): the signal handlers are in place before the "listening on" line.
+/// With handlers registered lazily this failed in most of these rounds.
+#[test]
+fn sigint_right_after_the_listening_line_is_a_graceful_stop() {
+    let relay = common_http::binary(
+        "sealpass-relay",
+        "cargo build --no-default-features --features relay --bin sealpass-relay",
+    );
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(&relay)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--dev-insecure-kek",
+                "--data-dir",
+            ])
+            .arg(dir.path().join("d"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("listening on http://"), "{line:?}");
+        let _ = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let st = child.wait().unwrap();
+        assert!(st.success(), "round {round}: {st:?}");
+    }
+}

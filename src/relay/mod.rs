@@ -280,6 +280,7 @@ fn serve(a: Args) -> Result<()> {
         let addr: SocketAddr = listener
             .local_addr()
             .map_err(|_| Error::new(Code::Io, "no local address"))?;
+        let shutdown = shutdown_signal()?;
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
@@ -288,7 +289,7 @@ fn serve(a: Args) -> Result<()> {
         }
         tokio::spawn(sweep_loop(store, a.sweep_interval_secs.max(1)));
         axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await
             .map_err(|_| Error::new(Code::Io, "server error"))
     })?;
@@ -307,24 +308,29 @@ async fn sweep_loop(store: Arc<Store>, every: u64) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT/SIGTERM as a future, with the handlers registered *now*: the caller
+/// does this before announcing its address, so a signal sent right after the
+/// "listening on" line always means a graceful stop (registering lazily, on
+/// the future's first poll, left a window where SIGINT killed the process).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let failed = |_| Error::new(Code::Internal, "cannot install signal handlers");
+        let mut int = signal(SignalKind::interrupt()).map_err(failed)?;
+        let mut term = signal(SignalKind::terminate()).map_err(failed)?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {},
+                _ = term.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
