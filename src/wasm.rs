@@ -323,11 +323,13 @@ fn secret_key_from_js(secret_key: &JsValue) -> Result<crate::keys::SecretKey> {
         }
         SecretKey::from_key_file(Zeroizing::new(String::from(s)).as_bytes())
     } else if let Some(a) = secret_key.dyn_ref::<Uint8Array>() {
+        let wrong_len = || invalid(Code::InvalidSecretKey, "secret key must be 32 bytes");
+        // Length first: nothing is copied out of an oversized array.
+        if a.length() as usize != KEY_LEN {
+            return Err(wrong_len());
+        }
         let v = Zeroizing::new(a.to_vec());
-        let arr: [u8; KEY_LEN] = v
-            .as_slice()
-            .try_into()
-            .map_err(|_| invalid(Code::InvalidSecretKey, "secret key must be 32 bytes"))?;
+        let arr: [u8; KEY_LEN] = v.as_slice().try_into().map_err(|_| wrong_len())?;
         Ok(SecretKey::from_bytes(arr))
     } else {
         Err(invalid(
