@@ -16,12 +16,15 @@ Commands:
             rustup target wasm32-unknown-unknown; apt: chromium,
             chromium-driver, firefox-esr; cargo: wasm-pack, geckodriver,
             wasm-bindgen-cli (= version in Cargo.lock); npm: binaryen (wasm-opt).
-  build   setup, then release builds: `sealpass` (--features cli),
-          `sealpass-relay` (--no-default-features --features relay, separate
-          cargo invocation) and the seal-only wasm web package -> target/wasm/web.
-  test    setup, then fmt, clippy (-D warnings) per feature set, cargo test
-          per feature set, wasm tests (node, headless chrome, headless
-          firefox), then the interop / npm / e2e hooks when present.
+  build   setup, then release builds of the binaries `sealpass` (crate
+          sealpass-cli) and `sealpass-relay` (crate sealpass-relay, whose
+          dependency graph has no decryption crate) and the accept page
+          (seal-only Wasm) -> target/www-dist.
+  test    setup, then fmt, clippy (-D warnings) on the workspace with all
+          features and on the Wasm crate for wasm32, cargo test (test targets
+          core, relay, system + unit and doc tests), wasm tests (node,
+          headless chrome, headless firefox), then the interop / npm / e2e
+          hooks when present.
           Stops at the first failure; always ends with a summary table and
           a final line `N passed, N failed`.
   serve   build, then scripts/serve-demo.sh [args]   (when present)
@@ -337,10 +340,9 @@ cargo_build_release() {
     cargo build "${LOCKED[@]}" --release "$@"
 }
 
-build_cli() { cargo_build_release --features cli --bin sealpass; }
-
-# Separate invocation: feature unification must never link `open` into the relay.
-build_relay() { cargo_build_release --no-default-features --features relay --bin sealpass-relay; }
+# The relay cannot link decryption whatever features are unified: its crate
+# graph has no sealpass-open (tests/relay/no_decrypt.rs checks it).
+build_bins() { cargo_build_release -p sealpass-cli -p sealpass-relay --bins; }
 
 # The accept page: seal-only Wasm (no `open`) with the shared browser
 # settings, bundled, SRI-pinned and signed into target/www-dist.
@@ -348,8 +350,7 @@ build_www() { SEALPASS_BIN="$ROOT/target/release/sealpass" bash "$ROOT/scripts/b
 
 cmd_build() {
     cmd_setup
-    must_step "build: sealpass (cli)" build_cli
-    must_step "build: sealpass-relay (relay)" build_relay
+    must_step "build: sealpass + sealpass-relay" build_bins
     must_step "build: accept page -> target/www-dist" build_www
 }
 
@@ -359,6 +360,11 @@ cargo_fmt_check() { cargo fmt --all -- --check; }
 cargo_clippy() {
     compute_locked
     cargo clippy "${LOCKED[@]}" "$@" -- -D warnings
+}
+
+cargo_build() {
+    compute_locked
+    cargo build "${LOCKED[@]}" "$@"
 }
 
 cargo_test() {
@@ -402,7 +408,7 @@ check_wasm_counts() {
 # so the vectors cover both; all three use the shipped field backend
 # (SEALPASS_WASM_CFG from scripts/wasm-env.sh) and the compact SHA-256 that
 # feature wasm-min selects (wasm-min itself is no_std and cannot host tests).
-WASM_TEST_FEATURES=open,test-vectors,sha2/force-soft-compact
+WASM_TEST_FEATURES=open,sealpass/compact-sha256
 wasm_test() {
     local runtime=$1 log features=$WASM_TEST_FEATURES
     local -a flags envs
@@ -415,39 +421,34 @@ wasm_test() {
     esac
     compute_locked
     log=$(mktemp "${TMPDIR:-/tmp}/sealpass-wasm-$runtime.XXXXXX")
-    # Run from $ROOT with no crate path argument: with one, wasm-pack
-    # forwards a literal `--` to cargo.
-    env "${envs[@]}" RUSTFLAGS="$SEALPASS_WASM_CFG" wasm-pack test --mode no-install "${flags[@]}" \
-        -- "${LOCKED[@]}" --features "$features" 2>&1 | tee "$log"
+    # Run from the crate's dir with no crate path argument: with one,
+    # wasm-pack forwards a literal `--` to cargo.
+    (cd "$ROOT/crates/wasm" && env "${envs[@]}" RUSTFLAGS="$SEALPASS_WASM_CFG" wasm-pack test --mode no-install "${flags[@]}" \
+        -- "${LOCKED[@]}" --features "$features") 2>&1 | tee "$log"
     check_wasm_counts "$runtime" "$log"
     rm -f "$log"
 }
 
 run_hook() { bash "$ROOT/$1"; }
 
-# Integration tests spawn the real binaries (relay and CLI), so build both
-# first, each in its own cargo invocation: the relay never links `open`.
+# The relay and system tests spawn the real binaries; cargo builds a
+# binary for tests of its own package only, so build them first.
 build_debug_bins() {
     compute_locked
-    cargo build "${LOCKED[@]}" --features cli --bin sealpass
-    cargo build "${LOCKED[@]}" --no-default-features --features relay --bin sealpass-relay
+    cargo build "${LOCKED[@]}" --workspace --bins
 }
 
 # Ordered test plan: "name|function args..."
 TEST_PLAN=(
     "setup|cmd_setup"
     "fmt|cargo_fmt_check"
-    "clippy default|cargo_clippy --all-targets"
-    "clippy open|cargo_clippy --all-targets --features open,test-vectors"
-    "clippy cli|cargo_clippy --all-targets --features cli"
-    "clippy relay|cargo_clippy --all-targets --no-default-features --features relay"
-    "clippy wasm32|cargo_clippy --lib --target $WASM_TARGET"
-    "clippy wasm32 node|cargo_clippy --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table"
+    "clippy workspace|cargo_clippy --workspace --all-targets --all-features"
+    "clippy wasm32|cargo_clippy -p sealpass-wasm --all-targets --target $WASM_TARGET --features open,panic-hook"
+    "clippy wasm32 web|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features wasm-min"
+    "clippy wasm32 node|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table"
+    "build all features|cargo_build --workspace --all-features"
     "build debug bins|build_debug_bins"
-    "test default|cargo_test"
-    "test open|cargo_test --features open,test-vectors"
-    "test cli|cargo_test --features cli"
-    "test relay|cargo_test --no-default-features --features relay"
+    "test workspace|cargo_test --workspace --exclude sealpass-wasm"
     "wasm node|wasm_test node"
     "wasm chrome|wasm_test chrome"
     "wasm firefox|wasm_test firefox"

@@ -39,7 +39,7 @@ date -u '+%Y-%m-%d %H:%M:%S UTC' > "$RES/started.txt"
 # What the builds are made from: commit, whether the inputs of the Wasm builds
 # have uncommitted changes, and a hash of both, at the start and again at the
 # end; report.mjs warns if they differ (src/ edited during the run).
-SRC_PATHS=(src Cargo.toml Cargo.lock scripts/wasm-env.sh)
+SRC_PATHS=(src crates/open crates/wasm Cargo.toml Cargo.lock scripts/wasm-env.sh)
 src_state() {
   local head hash dirty=""
   head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) || { echo "unknown -"; return; }
@@ -76,7 +76,7 @@ wasm_build() { # size|speed out-dir target features(comma-separated, may be empt
     cfgs=$(grep -oE -- '--cfg [^ ]+' <<<"$RUSTFLAGS" | tr '\n' ' ' | sed 's/ $//' || true)
     echo "$(basename "$out"): ${kind} build, opt-level ${CARGO_PROFILE_RELEASE_OPT_LEVEL:-3}, RUSTFLAGS ${cfgs:-(no --cfg)}, wasm-pack build --release --target $target${feats:+ --features $feats}" >> "$RES/builds.txt"
     CARGO_TARGET_DIR="$BUILD/target" \
-      wasm-pack --log-level warn build --release --target "$target" --out-dir "$out" --no-pack --no-typescript "$ROOT" ${feats:+--features "$feats"} \
+      wasm-pack --log-level warn build --release --target "$target" --out-dir "$out" --no-pack --no-typescript --out-name sealpass "$ROOT/crates/wasm" ${feats:+--features "$feats"} \
       > "$RES/wasm-build-$(basename "$out").txt" 2>&1
   ) || { tail -30 "$RES/wasm-build-$(basename "$out").txt"; exit 1; }
 }
@@ -99,7 +99,7 @@ step "sizes"
 if [[ $NATIVE == 1 ]]; then
   step "native ceiling (criterion)"
   rm -rf "$BUILD/target-native/criterion"
-  (cd "$ROOT" && CARGO_TARGET_DIR="$BUILD/target-native" cargo bench --features open --bench envelope -- "${CRIT_ARGS[@]}") \
+  (cd "$ROOT" && CARGO_TARGET_DIR="$BUILD/target-native" cargo bench -p sealpass-open --bench envelope -- "${CRIT_ARGS[@]}") \
     > "$RES/criterion.txt" 2>&1 || { tail -20 "$RES/criterion.txt"; echo "criterion failed" >&2; }
   grep -E '^(seal|open)/|time:' "$RES/criterion.txt" | head -20 || true
 fi

@@ -48,8 +48,9 @@ git ls-files --error-unmatch Cargo.lock >/dev/null 2>&1 && LOCKED=(--locked)
 say "wasm (seal-only, browser settings) -> $PKG"
 (
     sealpass_wasm_env "$ROOT" size
+    cd "$ROOT/crates/wasm"
     CARGO_TARGET_DIR="$WB" wasm-pack --log-level warn build --mode no-install --release --target web \
-        --out-dir "$PKG" -- "${LOCKED[@]}" --features "$SEALPASS_WASM_FEATURES" >&2
+        --out-name sealpass --out-dir "$PKG" -- "${LOCKED[@]}" --features "$SEALPASS_WASM_FEATURES" >&2
 )
 [[ -f $PKG/sealpass.js && -f $PKG/sealpass_bg.wasm ]] || die "wasm-pack produced no package"
 if grep -q 'export function open' "$PKG/sealpass.js"; then
@@ -96,7 +97,7 @@ if [[ -z $BIN ]]; then
         [[ -x $b ]] && BIN=$b && break
     done
 fi
-[[ -n $BIN ]] || die "no sealpass binary (build it: cargo build --release --features cli)"
+[[ -n $BIN ]] || die "no sealpass binary (build it: cargo build --release -p sealpass-cli)"
 KEY="${SEALPASS_RELEASE_KEY:-$ROOT/target/www-release.key}"
 if [[ ! -f $KEY ]]; then
     [[ -n ${SEALPASS_RELEASE_KEY:-} ]] && die "release key $KEY not found"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/pack.sh — build the `sealpass` npm package (called by `./build.sh pack`).
 #
-#   1. wasm-pack (release) three times into target/wasm/npm/:
+#   1. wasm-pack (release) of crates/wasm three times into target/wasm/npm/:
 #        web/        --target web     default features (seal-only, no `open`)
 #        node/       --target nodejs  default features (seal-only)
 #        node-open/  --target nodejs  --features open  (for `sealpass/node-open`)
@@ -31,9 +31,10 @@ done
 WASM_DIR="$ROOT/target/wasm/npm"
 PKG_DIR="$ROOT/pkg"
 
-# Version: the first `version = "..."` of Cargo.toml's [package] section.
+# Version: `version = "..."` of Cargo.toml's [workspace.package] section
+# (every crate inherits it).
 VERSION=$(awk '
-    /^\[/ { in_pkg = ($0 == "[package]") }
+    /^\[/ { in_pkg = ($0 == "[workspace.package]") }
     in_pkg && /^version[[:space:]]*=/ { gsub(/.*=[[:space:]]*"|".*/, ""); print; exit }
 ' Cargo.toml)
 [[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || {
@@ -50,14 +51,15 @@ fi
 # shellcheck source=scripts/wasm-env.sh
 . "$ROOT/scripts/wasm-env.sh"
 
-# wasm_pack TARGET OUT [cargo args...]. Run from $ROOT without a crate path
-# (with a path argument wasm-pack forwards a literal `--` to cargo).
+# wasm_pack TARGET OUT [cargo args...]. Run from the Wasm crate's dir without
+# a crate path (with a path argument wasm-pack forwards a literal `--` to
+# cargo); --out-name keeps the file names sealpass.js / sealpass_bg.wasm.
 wasm_pack() {
     local target=$1 out=$2
     shift 2
     echo "pack.sh: wasm-pack build --release --target $target -> target/wasm/npm/$out ${*:-}"
-    wasm-pack --quiet build --mode no-install --release --no-pack --target "$target" \
-        --out-dir "$WASM_DIR/$out" -- "${LOCKED[@]}" "$@"
+    (cd "$ROOT/crates/wasm" && wasm-pack --quiet build --mode no-install --release --no-pack --target "$target" \
+        --out-name sealpass --out-dir "$WASM_DIR/$out" -- "${LOCKED[@]}" "$@")
 }
 
 if ((SKIP_WASM == 0)); then

@@ -17,17 +17,21 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(encoded_len(bytes.len()));
     for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let mut b = [0u8; 3];
+        b.iter_mut().zip(chunk).for_each(|(d, s)| *d = *s);
+        let [b0, b1, b2] = b;
+        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
         for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            out.push(symbol(n >> (18 - 6 * i)));
         }
     }
     out
+}
+
+/// The base64url digit for the low 6 bits of `v` (the mask keeps the
+/// lookup in bounds, so the compiler drops the fallback).
+fn symbol(v: u32) -> char {
+    char::from(ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'_'))
 }
 
 /// Value of one base64url digit, or `None` for any other byte.
@@ -64,10 +68,14 @@ pub fn decode(text: &str) -> Result<Vec<u8>> {
         let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
         let keep = chunk.len() - 1; // 2 chars → 1 byte, 3 → 2, 4 → 3
                                     // Unused low bits of the last character must be zero (canonical form).
-        if keep < 3 && bytes[keep..].iter().any(|b| *b != 0) {
+        let (kept, unused) = match (bytes.get(..keep), bytes.get(keep..)) {
+            (Some(k), Some(u)) => (k, u),
+            _ => return Err(bad()),
+        };
+        if unused.iter().any(|b| *b != 0) {
             return Err(bad());
         }
-        out.extend_from_slice(&bytes[..keep]);
+        out.extend_from_slice(kept);
     }
     Ok(out)
 }

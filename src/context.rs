@@ -107,11 +107,12 @@ impl Context {
         };
         let mut slots: [Option<Value>; 6] = Default::default();
         for (k, v) in members {
-            let idx = KEYS
+            let slot = KEYS
                 .iter()
                 .position(|known| *known == k)
+                .and_then(|idx| slots.get_mut(idx))
                 .ok_or_else(|| Error::new(Code::ContextMalformed, "context has an unknown key"))?;
-            if slots[idx].replace(v).is_some() {
+            if slot.replace(v).is_some() {
                 return Err(Error::new(
                     Code::ContextMalformed,
                     "context has a duplicate key",
@@ -119,7 +120,7 @@ impl Context {
             }
         }
         // Types of every present key first (8201), then missing fields (8202).
-        for (i, v) in slots.iter().enumerate() {
+        for (i, (v, key)) in slots.iter().zip(KEYS).enumerate() {
             let ok = match v {
                 None | Some(Value::String(_)) => true,
                 Some(Value::Null) => i >= 4,
@@ -133,7 +134,7 @@ impl Context {
                 };
                 return Err(Error::with_detail(
                     Code::ContextMalformed,
-                    [KEYS[i], what].concat(),
+                    [key, what].concat(),
                 ));
             }
         }

@@ -88,7 +88,7 @@ impl Envelope {
         // 2. Exact key set: duplicates, then unknown, then missing.
         // Any name appearing twice, known or not, is a duplicate (8104).
         for (i, (k, _)) in members.iter().enumerate() {
-            if members[..i].iter().any(|(earlier, _)| earlier == k) {
+            if members.iter().take(i).any(|(earlier, _)| earlier == k) {
                 return Err(Error::new(
                     Code::EnvelopeDuplicateKey,
                     "envelope has a duplicate key",
@@ -98,14 +98,18 @@ impl Envelope {
         let mut slots: [Option<&Value>; 5] = [None; 5];
         let mut unknown = false;
         for (k, v) in &members {
-            match KEYS.iter().position(|known| known == k) {
-                Some(i) if slots[i].is_some() => {
+            match KEYS
+                .iter()
+                .position(|known| known == k)
+                .and_then(|i| slots.get_mut(i))
+            {
+                Some(Some(_)) => {
                     return Err(Error::new(
                         Code::EnvelopeDuplicateKey,
                         "envelope has a duplicate key",
                     ))
                 }
-                Some(i) => slots[i] = Some(v),
+                Some(slot) => *slot = Some(v),
                 None => unknown = true,
             }
         }

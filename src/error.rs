@@ -182,18 +182,14 @@ impl fmt::Display for Code {
 
 /// `n` in decimal. Hand-rolled so that building an error message does not
 /// pull `core::fmt` into the browser bundle.
-fn decimal(mut n: u16) -> String {
-    let mut digits = [0u8; 5];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+fn decimal(n: u16) -> String {
+    let mut out = String::new();
+    for place in [10000, 1000, 100, 10, 1] {
+        if n >= place || place == 1 {
+            out.push(char::from(b'0' + ((n / place) % 10) as u8));
         }
     }
-    digits[i..].iter().map(|d| char::from(*d)).collect()
+    out
 }
 
 /// A sealpass error: a stable [`Code`] plus a secret-free detail.

@@ -176,7 +176,8 @@ impl Parser<'_> {
             self.require_digits()?;
         }
         // The slice is ASCII digits and signs, so it is valid UTF-8.
-        let raw = core::str::from_utf8(&self.s[start..self.i]).map_err(|_| JsonError::Syntax)?;
+        let digits = self.s.get(start..self.i).ok_or(JsonError::Syntax)?;
+        let raw = core::str::from_utf8(digits).map_err(|_| JsonError::Syntax)?;
         Ok(Value::Number(raw.to_owned()))
     }
 
@@ -220,9 +221,8 @@ impl Parser<'_> {
                 self.i += 1;
             }
             // Input was validated as UTF-8 and we only split at ASCII bytes.
-            out.push_str(
-                core::str::from_utf8(&self.s[run_start..self.i]).map_err(|_| JsonError::Utf8)?,
-            );
+            let run = self.s.get(run_start..self.i).ok_or(JsonError::Utf8)?;
+            out.push_str(core::str::from_utf8(run).map_err(|_| JsonError::Utf8)?);
             match self.peek() {
                 Some(b'"') => {
                     self.i += 1;
@@ -286,10 +286,11 @@ pub fn write_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                let n = c as usize;
+                // c < 0x20, so both lookups are in bounds.
+                let hex = |n: u32| char::from(HEX.get((n & 15) as usize).copied().unwrap_or(b'0'));
                 out.push_str("\\u00");
-                out.push(HEX[n >> 4] as char);
-                out.push(HEX[n & 15] as char);
+                out.push(hex(c as u32 >> 4));
+                out.push(hex(c as u32));
             }
             c => out.push(c),
         }

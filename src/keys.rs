@@ -8,6 +8,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::b64;
 use crate::error::{Code, Error, Result};
 use crate::fingerprint::fingerprint;
+use crate::rng::{self, CryptoRngCore};
 use crate::suite::{self, KEY_LEN};
 
 /// An X25519 public key.
@@ -66,11 +67,17 @@ impl fmt::Debug for PublicKey {
 pub struct SecretKey([u8; KEY_LEN]);
 
 impl SecretKey {
-    /// A fresh random key from the system CSPRNG.
-    pub fn generate() -> Result<Self> {
+    /// A fresh random key from `rng`.
+    pub fn generate_with_rng(rng: &mut impl CryptoRngCore) -> Result<Self> {
         let mut k = SecretKey([0u8; KEY_LEN]);
-        suite::random(&mut k.0)?;
+        rng::fill(rng, &mut k.0)?;
         Ok(k)
+    }
+
+    /// A fresh random key from the operating system's CSPRNG.
+    #[cfg(feature = "os-rng")]
+    pub fn generate() -> Result<Self> {
+        Self::generate_with_rng(&mut rng::OsRng)
     }
 
     /// From raw bytes (the caller keeps responsibility for its own copy).

@@ -7,35 +7,35 @@ use crate::context::Context;
 use crate::envelope::Envelope;
 use crate::error::{Code, Error, Result};
 use crate::keys::PublicKey;
+use crate::rng::{self, CryptoRngCore};
 use crate::suite::{self, KEY_LEN, MAX_PLAINTEXT_SIZE, NONCE_LEN};
 
 /// Seal `plaintext` (1..=16368 bytes) to `node_pk` for `ctx`, with fresh
-/// randomness for the ephemeral key and the nonce.
+/// randomness from the operating system for the ephemeral key and the nonce.
+#[cfg(feature = "os-rng")]
 pub fn seal(node_pk: &PublicKey, plaintext: &[u8], ctx: &Context) -> Result<Envelope> {
-    check_plaintext(plaintext)?;
-    // One CSPRNG call for both (in Wasm each call crosses into JS).
-    let mut rnd = Zeroizing::new([0u8; KEY_LEN + NONCE_LEN]);
-    suite::random(rnd.as_mut())?;
-    let mut esk = Zeroizing::new([0u8; KEY_LEN]);
-    let mut nonce = [0u8; NONCE_LEN];
-    esk.copy_from_slice(&rnd[..KEY_LEN]);
-    nonce.copy_from_slice(&rnd[KEY_LEN..]);
-    seal_with(&esk, &nonce, node_pk, plaintext, ctx)
+    seal_with_rng(&mut rng::OsRng, node_pk, plaintext, ctx)
 }
 
-/// Deterministic sealing from given randomness, for pinned test vectors only.
-/// Reusing `esk`/`nonce` across messages breaks confidentiality.
-#[cfg(any(test, feature = "test-vectors"))]
-#[doc(hidden)]
-pub fn seal_deterministic(
-    esk: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
+/// [`seal`] with the randomness taken from `rng`: 32 bytes of ephemeral
+/// secret key, then 24 bytes of nonce, in one call (in Wasm each call
+/// crosses into JS). A fixed-output RNG reproduces the pinned vectors;
+/// anything but a CSPRNG breaks confidentiality.
+pub fn seal_with_rng(
+    rng: &mut impl CryptoRngCore,
     node_pk: &PublicKey,
     plaintext: &[u8],
     ctx: &Context,
 ) -> Result<Envelope> {
     check_plaintext(plaintext)?;
-    seal_with(esk, nonce, node_pk, plaintext, ctx)
+    let mut rnd = Zeroizing::new([0u8; KEY_LEN + NONCE_LEN]);
+    rng::fill(rng, rnd.as_mut())?;
+    let (esk_part, nonce_part) = rnd.split_at(KEY_LEN);
+    let mut esk = Zeroizing::new([0u8; KEY_LEN]);
+    let mut nonce = [0u8; NONCE_LEN];
+    esk.copy_from_slice(esk_part);
+    nonce.copy_from_slice(nonce_part);
+    seal_with(&esk, &nonce, node_pk, plaintext, ctx)
 }
 
 fn check_plaintext(plaintext: &[u8]) -> Result<()> {

@@ -41,18 +41,18 @@ pub fn dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u
 
 /// X25519 public key for a secret key: `X25519(sk, 9)`.
 ///
-/// With curve25519-dalek's precomputed tables (always natively; in Wasm with
-/// feature `wasm-base-table`, the Node builds), x25519-dalek computes
+/// With feature `precomputed-tables` (native crates, Wasm Node builds),
+/// x25519-dalek computes
 /// `clamp(sk)·B` on the Edwards curve with a fixed-base table and maps it to
 /// Montgomery u (RFC 7748 §4.1): the same bytes as the ladder, ~4x faster.
 /// The table is 30 KB of static data, too much for the browser bundle, so
 /// browser builds run the Montgomery ladder, which links no Edwards code.
 pub fn public_key(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "wasm-base-table"))]
+    #[cfg(feature = "precomputed-tables")]
     {
         PublicKey::from(&StaticSecret::from(*secret)).to_bytes()
     }
-    #[cfg(all(target_arch = "wasm32", not(feature = "wasm-base-table")))]
+    #[cfg(not(feature = "precomputed-tables"))]
     {
         x25519_dalek::x25519(*secret, x25519_dalek::X25519_BASEPOINT_BYTES)
     }
@@ -105,18 +105,4 @@ pub fn aead_open(
         .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
         .map(Zeroizing::new)
         .map_err(|_| Error::new(Code::DecryptFailed, "authentication failed"))
-}
-
-/// Fill `buf` from the platform CSPRNG: the OS natively,
-/// `crypto.getRandomValues` in browsers and Node (>= 19 has `globalThis.crypto`).
-pub fn random(buf: &mut [u8]) -> Result<()> {
-    #[cfg(not(target_arch = "wasm32"))]
-    let ok = getrandom::getrandom(buf).is_ok();
-    #[cfg(target_arch = "wasm32")]
-    let ok = crate::wasm::fill_random(buf);
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::new(Code::RandomUnavailable, "system RNG failed"))
-    }
 }

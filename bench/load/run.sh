@@ -7,11 +7,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 if [[ ${1:-} == --debug ]]; then
-    cargo build --no-default-features --features relay --bin sealpass-relay
+    cargo build -p sealpass-relay --bin sealpass-relay
     unset SEALPASS_TEST_RELAY_BIN
 else
-    cargo build --release --no-default-features --features relay --bin sealpass-relay
+    cargo build --release -p sealpass-relay --bin sealpass-relay
     export SEALPASS_TEST_RELAY_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/sealpass-relay"
 fi
-cargo test --no-default-features --features relay --test relay_load \
-    -- --ignored --nocapture --test-threads 1 thousand_pendings_through_the_flow
+cargo test -p sealpass-tests --test relay \
+    -- --ignored --nocapture --test-threads 1 load::thousand_pendings_through_the_flow

@@ -23,12 +23,16 @@ const die = (msg) => {
   process.exit(1);
 };
 
-// ---- Cargo.toml [package] metadata
+// ---- Cargo.toml [package] metadata (the core crate); fields it inherits
+// with `x.workspace = true` come from [workspace.package].
 function cargoPackage() {
   const text = read(path.join(root, "Cargo.toml"));
   const m = text.match(/^\[package\]\n([\s\S]*?)(?=^\[)/m);
   if (!m) die("no [package] section in Cargo.toml");
-  const get = (k) => m[1].match(new RegExp(`^${k}\\s*=\\s*"([^"]*)"`, "m"))?.[1];
+  const ws = text.match(/^\[workspace\.package\]\n([\s\S]*?)(?=^\[)/m)?.[1] ?? "";
+  const field = (sec, k) => sec.match(new RegExp(`^${k}\\s*=\\s*"([^"]*)"`, "m"))?.[1];
+  const inherits = (k) => new RegExp(`^${k}\\.workspace\\s*=\\s*true`, "m").test(m[1]);
+  const get = (k) => field(m[1], k) ?? (inherits(k) ? field(ws, k) : undefined);
   const kw = m[1].match(/^keywords\s*=\s*\[([^\]]*)\]/m)?.[1] ?? "";
   return {
     version: get("version"),

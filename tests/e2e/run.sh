@@ -38,7 +38,7 @@ if [[ -z $BIN_DIR ]]; then
     done
 fi
 if [[ -z $BIN_DIR || ! -x $BIN_DIR/sealpass || ! -x $BIN_DIR/sealpass-relay ]]; then
-    fail "binaries: sealpass and sealpass-relay not built (cargo build --features cli; cargo build --no-default-features --features relay)"
+    fail "binaries: sealpass and sealpass-relay not built (cargo build --workspace --bins)"
     finish
 fi
 SEALPASS="$ROOT/$BIN_DIR/sealpass"

@@ -62,8 +62,8 @@ fi
 # ---- the native CLI (interop partner)
 CLI="$ROOT/target/debug/sealpass"
 if [[ ! -x $CLI ]]; then
-    echo "npm tests: building the native CLI (cargo build --features cli --bin sealpass)"
-    cargo build --features cli --bin sealpass
+    echo "npm tests: building the native CLI (cargo build -p sealpass-cli --bin sealpass)"
+    cargo build -p sealpass-cli --bin sealpass
 fi
 
 exec node "$HERE/run.mjs" --root "$ROOT" --tarball "$TARBALL" --cli "$CLI" --deps "$DEPS"

@@ -1,0 +1,459 @@
+//! The node agent loop: heartbeat, post one-time public keys, pull and open
+//! envelopes, acknowledge.
+//!
+//! Trust boundary: the relay only ever *proposes*. A context it sends is
+//! validated (core rules, our own node id, the pending id it is listed
+//! under) before a key is made for it, and at accept time the keystore opens
+//! the envelope with the context it stored then — never with anything the
+//! relay says later. Every relay string that reaches the console is
+//! sanitized; no secret reaches it at all.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use super::http::{self, check_id, printable, Relay, Reply, LARGE_LIMIT, SMALL_LIMIT};
+use super::pace::{Backoff, Stop};
+use super::register::{load_secret, NodeSecret};
+use sealpass::context::Context;
+use sealpass::error::{Code, Error, Result};
+use sealpass_native::keystore::{Keystore, Purpose};
+use sealpass_native::signing::{sign_request, unix_now};
+use sealpass_native::wire::{
+    request_body, AckResult, Delivery, EnvelopeList, NodePending, PendingList, PostAck, PostPubkey,
+};
+
+/// Most one-time keys this node holds at once: a relay cannot make it fill
+/// its disk by listing endless pending credentials.
+const MAX_LOCAL_KEYS: usize = 4096;
+/// A one-time key older than this can never receive its envelope (the relay
+/// caps expiry at 24 h), so it is deleted.
+const STALE_KEY_SECS: i64 = 48 * 3600;
+/// How often stale keys are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Agent settings.
+pub struct Options {
+    /// Our node id (the signing caller id).
+    pub node_id: String,
+    /// Pause between cycles.
+    pub poll: Duration,
+    /// One cycle, then exit.
+    pub once: bool,
+}
+
+/// The running agent.
+pub struct Agent {
+    relay: Relay,
+    store: Keystore,
+    opts: Options,
+    secret: NodeSecret,
+    stop: Stop,
+    /// Pending ids whose fingerprint was printed (once per process).
+    announced: HashSet<String>,
+    /// Pending ids we already complained about (no log flooding).
+    warned: HashSet<String>,
+    /// When stale keys were last swept.
+    last_sweep: Option<Instant>,
+}
+
+impl Agent {
+    /// Load the HMAC secret and get ready; fails if the node was never registered.
+    pub fn new(relay: Relay, store: Keystore, opts: Options) -> Result<Agent> {
+        let secret = load_secret(&store, &opts.node_id)?;
+        Ok(Agent {
+            relay,
+            store,
+            opts,
+            secret,
+            stop: Stop::install(),
+            announced: HashSet::new(),
+            warned: HashSet::new(),
+            last_sweep: None,
+        })
+    }
+
+    /// Poll until SIGINT/SIGTERM (or after one cycle with `once`).
+    pub fn run(mut self) -> Result<()> {
+        println!(
+            "node {}: agent started; relay {}; keystore {}",
+            self.opts.node_id,
+            self.relay.base(),
+            self.store.db_path().display()
+        );
+        self.sweep_stale_keys();
+        self.last_sweep = Some(Instant::now());
+        self.announce_local_keys();
+        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+        let mut failing = false;
+        while !self.stop.requested() {
+            let wait = match self.cycle() {
+                Ok(()) => {
+                    if failing {
+                        println!("node {}: relay reachable again", self.opts.node_id);
+                        failing = false;
+                    }
+                    backoff.reset();
+                    if self.opts.once {
+                        return Ok(());
+                    }
+                    self.opts.poll
+                }
+                Err(e) => {
+                    if self.opts.once {
+                        return Err(e);
+                    }
+                    if is_auth_error(&e) {
+                        // A re-registration (rotation) may have replaced the secret.
+                        if let Ok(s) = load_secret(&self.store, &self.opts.node_id) {
+                            self.secret = s;
+                        }
+                    }
+                    let wait = backoff.next_wait();
+                    eprintln!(
+                        "node {}: {e}; retrying in {:.1}s",
+                        self.opts.node_id,
+                        wait.as_secs_f64()
+                    );
+                    failing = true;
+                    wait
+                }
+            };
+            self.stop.sleep(wait);
+        }
+        println!("node {}: stopping (signal received)", self.opts.node_id);
+        Ok(())
+    }
+
+    /// One round: heartbeat, keys, envelopes.
+    fn cycle(&mut self) -> Result<()> {
+        if self.last_sweep.map_or(true, |t| t.elapsed() >= SWEEP_EVERY) {
+            self.sweep_stale_keys();
+            self.last_sweep = Some(Instant::now());
+        }
+        self.signed("POST", "/api/v1/node/heartbeat", Some(b"{}"), SMALL_LIMIT)?;
+        let reply = self.signed("GET", "/api/v1/node/pending", None, LARGE_LIMIT)?;
+        let list: PendingList = http::parse(&reply.body, "pending list")?;
+        let mut local: Option<HashSet<String>> = None;
+        for item in list.pending {
+            if self.stop.requested() {
+                return Ok(());
+            }
+            if item.needs_pubkey {
+                let local = match &mut local {
+                    Some(l) => l,
+                    None => local.insert(self.local_key_ids()?),
+                };
+                self.post_key(&item, local)?;
+            }
+        }
+        let reply = self.signed("GET", "/api/v1/node/envelopes", None, LARGE_LIMIT)?;
+        let list: EnvelopeList = http::parse(&reply.body, "envelope list")?;
+        for item in list.envelopes {
+            if self.stop.requested() {
+                return Ok(());
+            }
+            self.deliver(&item)?;
+        }
+        Ok(())
+    }
+
+    /// Make (or re-use) the one-time key for a pending credential and post it.
+    fn post_key(&mut self, item: &NodePending, local: &mut HashSet<String>) -> Result<()> {
+        let ctx = match check_context(item, &self.opts.node_id) {
+            Ok(c) => c,
+            Err(e) => {
+                self.warn_once(&item.pending_id, &format!("ignored: {e}"));
+                return Ok(());
+            }
+        };
+        let id = ctx.pending_id().to_owned();
+        if !local.contains(&id) && local.len() >= MAX_LOCAL_KEYS {
+            self.warn_once(
+                &id,
+                "not creating a key: this node already holds 4096 one-time keys",
+            );
+            return Ok(());
+        }
+        let pk = match self.store.create_pending(&ctx) {
+            Ok(pk) => pk,
+            Err(e) if e.code() == Code::AlreadyConsumed => {
+                self.warn_once(
+                    &id,
+                    "relay asks for a key, but this pending id was already consumed here",
+                );
+                return Ok(());
+            }
+            // A key made earlier is bound to the context stored then; a relay
+            // that changes the context afterwards gets nothing.
+            Err(e) if e.code() == Code::PendingConflict => {
+                self.warn_once(&id, &format!("ignored: {e}"));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        local.insert(id.clone());
+        if self.announced.insert(id.clone()) {
+            println!(
+                "pending {id}: one-time key fingerprint {} (slug={}, method={})",
+                pk.fingerprint(),
+                printable(ctx.slug()),
+                printable(ctx.injection_method())
+            );
+        }
+        let body = request_body(&PostPubkey {
+            public_key: pk.to_b64u(),
+        })?;
+        let path = format!("/api/v1/node/pending/{id}/pubkey");
+        if let Some(e) = self.signed_settled("PUT", &path, &body)? {
+            self.warn_once(&id, &format!("public key not taken: {e}"));
+        }
+        Ok(())
+    }
+
+    /// Open one envelope with the stored key and context, then acknowledge.
+    fn deliver(&mut self, item: &Delivery) -> Result<()> {
+        if let Err(e) = check_id(&item.pending_id, "pending_id") {
+            self.warn_once(&item.pending_id, &format!("envelope ignored: {e}"));
+            return Ok(());
+        }
+        let id = item.pending_id.as_str();
+        let raw = item.envelope.get().as_bytes();
+        let ack = match self.store.accept(id, raw, sealpass_open::open_json) {
+            Ok(a) => {
+                println!(
+                    "delivered slug={} pending={id} stored in {}",
+                    printable(&a.slug),
+                    a.db_path.display()
+                );
+                AckResult::Consumed
+            }
+            Err(e) => match self.classify(id, &e) {
+                Some(ack) => ack,
+                None => {
+                    // Local trouble (store locked, KEK, tampered blob):
+                    // leave the envelope at the relay and try again later.
+                    self.warn_once(id, &format!("envelope kept at the relay: {e}"));
+                    return Ok(());
+                }
+            },
+        };
+        let body = request_body(&PostAck { result: ack })?;
+        let path = format!("/api/v1/node/pending/{id}/ack");
+        // Already terminal or gone at the relay: nothing left to tell it.
+        self.signed_settled("POST", &path, &body)?;
+        Ok(())
+    }
+
+    /// Which ack an accept failure deserves, or `None` to retry later.
+    fn classify(&mut self, id: &str, e: &Error) -> Option<AckResult> {
+        match e.code() {
+            Code::AlreadyConsumed => {
+                // Opened before (e.g. the ack got lost): say so again.
+                let stored = self
+                    .store
+                    .secret_list()
+                    .map(|l| l.iter().any(|m| m.pending_id == id))
+                    .unwrap_or(false);
+                if stored {
+                    println!("pending {id}: already delivered here; acknowledging again");
+                } else {
+                    println!(
+                        "pending {id}: key already consumed (secret since replaced); acknowledging"
+                    );
+                }
+                Some(AckResult::Consumed)
+            }
+            Code::RecordNotFound => {
+                let ack = AckResult::DecryptFailed;
+                println!(
+                    "pending {id}: no one-time key here for it; reporting {}",
+                    ack.target_state().as_str()
+                );
+                Some(ack)
+            }
+            Code::DecryptFailed
+            | Code::VersionUnsupported
+            | Code::CiphertextTooLarge
+            | Code::EnvelopeNotJson
+            | Code::EnvelopeMissingKey
+            | Code::EnvelopeUnknownKey
+            | Code::EnvelopeDuplicateKey
+            | Code::EnvelopeWrongType
+            | Code::SuiteUnsupported
+            | Code::InvalidBase64
+            | Code::InvalidLength
+            | Code::PlaintextEmpty => {
+                let ack = AckResult::DecryptFailed;
+                println!(
+                    "pending {id}: envelope rejected ({}); key kept, reporting {}",
+                    e.code(),
+                    ack.target_state().as_str()
+                );
+                Some(ack)
+            }
+            _ => None,
+        }
+    }
+
+    fn warn_once(&mut self, pending_id: &str, what: &str) {
+        if self.warned.insert(format!("{pending_id}\n{what}")) {
+            eprintln!("pending {}: {what}", printable(pending_id));
+        }
+    }
+
+    /// Send a signed request. A random query parameter makes every request
+    /// unique, so two identical polls within one second are never mistaken
+    /// for a replay by the relay's signature cache.
+    fn signed(&self, method: &str, path: &str, body: Option<&[u8]>, limit: usize) -> Result<Reply> {
+        let mut n = [0u8; 12];
+        sealpass::rng::os_fill(&mut n)?;
+        let target = format!("{path}?n={}", sealpass::b64::encode(&n));
+        let headers = sign_request(
+            &self.secret.secret,
+            &self.opts.node_id,
+            self.secret.key_version,
+            method,
+            &target,
+            body.unwrap_or(b""),
+            unix_now(),
+        );
+        self.relay.call(method, &target, &headers, body, limit)
+    }
+
+    /// A signed JSON call whose "already done or gone" answers (8608, 8603,
+    /// 8602) are not failures: every step of the agent is idempotent, so the
+    /// relay having moved on is fine. Returns that answer, if any.
+    fn signed_settled(&self, method: &str, path: &str, body: &[u8]) -> Result<Option<Error>> {
+        match self.signed(method, path, Some(body), SMALL_LIMIT) {
+            Ok(_) => Ok(None),
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Code::InvalidState | Code::Expired | Code::NotFound
+                ) =>
+            {
+                Ok(Some(e))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn local_key_ids(&self) -> Result<HashSet<String>> {
+        Ok(self
+            .store
+            .list_pending()?
+            .into_iter()
+            .map(|m| m.pending_id)
+            .collect())
+    }
+
+    /// Delete this node's one-time keys that are too old to ever be used.
+    fn sweep_stale_keys(&mut self) {
+        let cutoff = unix_now() - STALE_KEY_SECS;
+        let Ok(list) = self.store.list_pending() else {
+            return;
+        };
+        for m in list {
+            if m.node_id != self.opts.node_id || m.created_at >= cutoff {
+                continue;
+            }
+            match self.store.delete_record(Purpose::PendingKey, &m.pending_id) {
+                Ok(_) => println!(
+                    "pending {}: one-time key older than 48 h deleted (it can no longer be used)",
+                    printable(&m.pending_id)
+                ),
+                Err(e) => eprintln!(
+                    "pending {}: cannot delete stale key: {e}",
+                    printable(&m.pending_id)
+                ),
+            }
+        }
+    }
+
+    /// After a restart, show the keys still waiting so an operator can
+    /// compare them with what the admin sees.
+    fn announce_local_keys(&mut self) {
+        match self.store.list_pending() {
+            Ok(list) => {
+                for m in list {
+                    if m.node_id == self.opts.node_id && self.announced.insert(m.pending_id.clone())
+                    {
+                        println!(
+                            "pending {}: one-time key fingerprint {} (slug={}, waiting for its envelope)",
+                            printable(&m.pending_id),
+                            m.fingerprint,
+                            printable(&m.slug)
+                        );
+                    }
+                }
+            }
+            Err(e) => eprintln!("node {}: cannot list pending keys: {e}", self.opts.node_id),
+        }
+    }
+}
+
+/// Validate the relay's context: core rules, our own node id, and the
+/// pending id it is listed under.
+fn check_context(item: &NodePending, node_id: &str) -> Result<Context> {
+    check_id(&item.pending_id, "pending_id")?;
+    let ctx = Context::from_json(item.context.get().as_bytes())?;
+    if ctx.node_id() != node_id {
+        return Err(Error::new(
+            Code::RelayProtocol,
+            "context names another node",
+        ));
+    }
+    if ctx.pending_id() != item.pending_id {
+        return Err(Error::new(
+            Code::RelayProtocol,
+            "context names another pending id",
+        ));
+    }
+    Ok(ctx)
+}
+
+fn is_auth_error(e: &Error) -> bool {
+    matches!(
+        e.code(),
+        Code::SignatureInvalid | Code::SignatureUnknownKey | Code::SignatureMalformed
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, ctx: serde_json::Value) -> NodePending {
+        NodePending {
+            pending_id: id.into(),
+            state: sealpass_native::wire::TargetState::AwaitingPubkey,
+            expires_at: 0,
+            needs_pubkey: true,
+            context: serde_json::value::to_raw_value(&ctx).unwrap(),
+        }
+    }
+
+    #[test]
+    fn relay_contexts_are_checked() {
+        let ok = serde_json::json!({"node_id":"n1","pending_id":"p1","slug":"s","injection_method":"env"});
+        assert_eq!(
+            check_context(&item("p1", ok.clone()), "n1").unwrap().slug(),
+            "s"
+        );
+        let e = check_context(&item("p1", ok.clone()), "n2").unwrap_err();
+        assert_eq!(e.code(), Code::RelayProtocol);
+        let e = check_context(&item("p2", ok.clone()), "n1").unwrap_err();
+        assert_eq!(e.code(), Code::RelayProtocol);
+        assert!(check_context(&item("../x", ok), "n1").is_err());
+        let bad = serde_json::json!({"node_id":"n1","pending_id":"p1","slug":"s","injection_method":"Env"});
+        assert_eq!(
+            check_context(&item("p1", bad), "n1").unwrap_err().code(),
+            Code::InjectionMethodInvalid
+        );
+        let extra = serde_json::json!({"node_id":"n1","pending_id":"p1","slug":"s","injection_method":"env","x":1});
+        assert_eq!(
+            check_context(&item("p1", extra), "n1").unwrap_err().code(),
+            Code::ContextMalformed
+        );
+    }
+}

@@ -1,0 +1,107 @@
+//! Consume a pending key: open the envelope with it and keep the secret,
+//! all in one transaction. The opening step is the caller's (the CLI passes
+//! `sealpass_open::open_json`): this crate links no decryption, so the relay,
+//! which uses the keystore too, cannot open an envelope through it.
+
+use rusqlite::params;
+
+use super::audit::{self, Entry};
+use super::db::{immediate, now, sql_err};
+use super::pending::{consumed, not_found, open_key, typed_row, PendingKeyState};
+use super::records;
+use super::{active_dek, Accepted, Keystore, Purpose};
+use sealpass::envelope::MAX_ENVELOPE_JSON;
+use sealpass::error::{Code, Error, Result};
+use sealpass::{Context, SecretKey};
+use zeroize::Zeroizing;
+
+/// The opening step [`Keystore::accept`] is given: secret key, envelope
+/// JSON, the context stored with the pending key → plaintext.
+pub type OpenFn = fn(&SecretKey, &[u8], &Context) -> Result<Zeroizing<Vec<u8>>>;
+
+impl Keystore {
+    /// Open `envelope_json` with the sealed key of `pending_id` and the
+    /// context stored with it (never one supplied now), seal the plaintext
+    /// as a DeliveredSecret under the context's slug, and delete the private
+    /// key, in one transaction. Consume once: a second call is 8507. A
+    /// failed open (8006 and other envelope errors) keeps the key for a retry.
+    ///
+    /// `open` is the decryption step, `sealpass_open::open_json` (or an
+    /// equivalent): called with the pending's secret key, the envelope JSON
+    /// and the stored context.
+    pub fn accept(&self, pending_id: &str, envelope_json: &[u8], open: OpenFn) -> Result<Accepted> {
+        if envelope_json.len() > MAX_ENVELOPE_JSON {
+            return Err(Error::new(
+                Code::CiphertextTooLarge,
+                "envelope larger than 64 KiB",
+            ));
+        }
+        let mut conn = self.conn()?;
+        let tx = immediate(&mut conn)?;
+        let entry = || {
+            Entry::new("accept")
+                .record(Purpose::PendingKey, pending_id)
+                .kek(self.kek.kek_id())
+        };
+        match typed_row(&tx, pending_id)? {
+            None => return Err(not_found(pending_id)),
+            Some((PendingKeyState::Consumed, _, _)) => {
+                let e = consumed(pending_id);
+                audit::fail(&tx, entry(), &e)?;
+                tx.commit().map_err(sql_err)?;
+                return Err(e);
+            }
+            Some(_) => {}
+        }
+        let opened = open_key(&tx, &self.kek, "accept-key", pending_id)
+            .and_then(|(sk, ctx)| open(&sk, envelope_json, &ctx).map(|pt| (pt, ctx)));
+        let (pt, ctx) = match opened {
+            Ok(v) => v,
+            Err(e) => {
+                audit::fail(&tx, entry(), &e)?;
+                tx.commit().map_err(sql_err)?;
+                return Err(e);
+            }
+        };
+        let dek = active_dek(&tx, &self.kek)?;
+        records::write(&tx, &dek, Purpose::DeliveredSecret, ctx.slug(), &pt)?;
+        tx.execute(
+            "INSERT INTO secrets (slug, pending_id, node_id, injection_method, field_name, target_url, stored_at, size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (slug) DO UPDATE SET pending_id = excluded.pending_id, node_id = excluded.node_id,
+               injection_method = excluded.injection_method, field_name = excluded.field_name,
+               target_url = excluded.target_url, stored_at = excluded.stored_at, size = excluded.size",
+            params![
+                ctx.slug(),
+                pending_id,
+                ctx.node_id(),
+                ctx.injection_method(),
+                ctx.field_name(),
+                ctx.target_url(),
+                now(),
+                pt.len() as i64
+            ],
+        )
+        .map_err(sql_err)?;
+        records::delete(&tx, Purpose::PendingKey, pending_id)?;
+        tx.execute(
+            "UPDATE pending SET state = ?3, consumed_at = ?2 WHERE pending_id = ?1",
+            params![pending_id, now(), PendingKeyState::Consumed],
+        )
+        .map_err(sql_err)?;
+        let detail = format!(
+            "stored as delivered-secret {:?} ({} bytes)",
+            ctx.slug(),
+            pt.len()
+        );
+        audit::ok(&tx, entry().dek(&dek.id).detail(detail))?;
+        tx.commit().map_err(sql_err)?;
+        Ok(Accepted {
+            slug: ctx.slug().to_owned(),
+            pending_id: pending_id.to_owned(),
+            node_id: ctx.node_id().to_owned(),
+            size: pt.len(),
+            db_path: self.db_path.clone(),
+        })
+    }
+}

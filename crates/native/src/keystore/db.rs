@@ -1,0 +1,251 @@
+//! The SQLite file: private directory and file modes, connection settings,
+//! schema, and the error mapping for database failures.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use sealpass::error::{Code, Error, Result};
+
+/// The one database file in the data directory.
+pub const DB_FILE: &str = "keystore.db";
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Map a database error to 8506 with a detail that carries SQLite's message
+/// (statement parameters, and so secrets, never appear in it).
+pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
+    Error::with_detail(Code::StoreUnavailable, format!("database error: {e}"))
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// `BEGIN IMMEDIATE`: take the write lock up front so two processes never
+/// interleave a read-modify-write.
+pub(crate) fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql_err)
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::with_detail(
+        Code::StoreUnavailable,
+        format!("{what} {}: {}", path.display(), e.kind()),
+    )
+}
+
+/// Create the data directory with mode 0700. An existing one must not be
+/// writable by group or others (they could swap the database file); the
+/// file itself is 0600 either way.
+fn ensure_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        let mut b = fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        b.create(dir)
+            .map_err(|e| io_err("cannot create data directory", dir, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .map_err(|e| io_err("cannot chmod data directory", dir, e))?;
+        }
+    }
+    let md = fs::metadata(dir).map_err(|e| io_err("cannot stat data directory", dir, e))?;
+    if !md.is_dir() {
+        return Err(Error::with_detail(
+            Code::StoreUnavailable,
+            format!("data directory {} is not a directory", dir.display()),
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = md.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(Error::with_detail(
+                Code::StoreUnavailable,
+                format!(
+                    "data directory {} has mode {mode:03o}; it must not be writable by group or others (chmod 700 it)",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Create `path` empty with mode 0600 if missing; force 0600 on it and on
+/// SQLite's side files if they exist.
+fn ensure_private_file(path: &Path, create: bool) -> Result<()> {
+    if create && !path.exists() {
+        let mut o = fs::OpenOptions::new();
+        o.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        o.open(path).map_err(|e| io_err("cannot create", path, e))?;
+    }
+    #[cfg(unix)]
+    if path.exists() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(|e| io_err("cannot stat", path, e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+                .map_err(|e| io_err("cannot chmod", path, e))?;
+        }
+    }
+    Ok(())
+}
+
+fn side_file(db: &Path, suffix: &str) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Run `f` again while SQLite reports the database busy or locked, for up to
+/// [`BUSY_TIMEOUT`].
+fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && start.elapsed() < BUSY_TIMEOUT =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Open (creating if needed) the keystore database in `data_dir`.
+pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
+    ensure_dir(data_dir)?;
+    let path = data_dir.join(DB_FILE);
+    ensure_private_file(&path, true)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(&path, flags).map_err(sql_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
+    // Switching to WAL (first open) or finding the WAL being recovered or
+    // removed by a closing process can answer SQLITE_BUSY without going
+    // through the busy handler, so opening retries for the same timeout.
+    let mode: String = retry_busy(|| {
+        let current: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        if current.eq_ignore_ascii_case("wal") {
+            return Ok(current);
+        }
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+    })
+    .map_err(sql_err)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(Error::with_detail(
+            Code::StoreUnavailable,
+            format!("could not enable WAL (got {mode})"),
+        ));
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+    )
+    .map_err(sql_err)?;
+    for suffix in ["-wal", "-shm"] {
+        ensure_private_file(&side_file(&path, suffix), false)?;
+    }
+    Ok((conn, path))
+}
+
+/// Open an existing database read-only (only to name the expected KEK id in
+/// an error); `None` when there is none.
+pub(crate) fn open_read_only(data_dir: &Path) -> Option<Connection> {
+    let path = data_dir.join(DB_FILE);
+    if !path.is_file() {
+        return None;
+    }
+    let c = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+    c.busy_timeout(BUSY_TIMEOUT).ok()?;
+    Some(c)
+}
+
+/// The schema. `audit` is append-only: triggers abort any UPDATE or DELETE.
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS deks (
+    dek_id TEXT PRIMARY KEY,
+    kek_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('active', 'retired')),
+    wrapped BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS deks_one_active ON deks(state) WHERE state = 'active';
+CREATE TABLE IF NOT EXISTS records (
+    purpose TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    dek_id TEXT NOT NULL REFERENCES deks(dek_id),
+    blob BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (purpose, record_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS records_by_dek ON records(dek_id);
+CREATE TABLE IF NOT EXISTS pending (
+    pending_id TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    context_json TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'consumed')),
+    created_at INTEGER NOT NULL,
+    consumed_at INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS secrets (
+    slug TEXT PRIMARY KEY,
+    pending_id TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    injection_method TEXT NOT NULL,
+    field_name TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    stored_at INTEGER NOT NULL,
+    size INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    purpose TEXT,
+    record_id TEXT,
+    kek_id TEXT,
+    dek_id TEXT,
+    code INTEGER,
+    detail TEXT
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+";

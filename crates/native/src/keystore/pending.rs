@@ -1,0 +1,271 @@
+//! One-time keypairs awaiting an envelope, and delivered-secret metadata.
+//!
+//! A pending key's record plaintext is `secret_key (32) || context JSON`,
+//! so the context used to open the envelope is as tamper-proof as the key;
+//! the `pending` table keeps a plain copy for listing.
+
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension};
+use zeroize::Zeroizing;
+
+use super::audit::{self, Entry};
+use super::db::{immediate, now, sql_err};
+use super::kek::KekConfig;
+use super::records;
+use super::{active_dek, Keystore, PendingMeta, Purpose, SecretMeta};
+use sealpass::context::Context;
+use sealpass::error::{Code, Error, Result};
+use sealpass::keys::{PublicKey, SecretKey};
+use sealpass::suite::KEY_LEN;
+
+/// A one-time key's life on the node: its own state machine, not the
+/// relay's per-target states (`sealpass_native::wire::TargetState`).
+/// Stored as [`PendingKeyState::as_str`]; the schema's CHECK constraint
+/// (db.rs) lists the same two names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PendingKeyState {
+    /// The private key is sealed in the keystore, waiting for its envelope.
+    Pending,
+    /// The envelope was opened and the private key deleted.
+    Consumed,
+}
+
+impl PendingKeyState {
+    const ALL: [PendingKeyState; 2] = [PendingKeyState::Pending, PendingKeyState::Consumed];
+
+    /// The stored name.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            PendingKeyState::Pending => "pending",
+            PendingKeyState::Consumed => "consumed",
+        }
+    }
+}
+
+impl ToSql for PendingKeyState {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for PendingKeyState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let name = value.as_str()?;
+        PendingKeyState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .ok_or_else(|| {
+                FromSqlError::Other(Box::new(Error::new(
+                    Code::RecordTampered,
+                    "unknown pending key state in the database",
+                )))
+            })
+    }
+}
+
+/// `(state, context_json, public_key)` of a pending row.
+pub(crate) fn typed_row(
+    conn: &Connection,
+    pending_id: &str,
+) -> Result<Option<(PendingKeyState, String, String)>> {
+    conn.query_row(
+        "SELECT state, context_json, public_key FROM pending WHERE pending_id = ?1",
+        [pending_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .optional()
+    .map_err(sql_err)
+}
+
+pub(crate) fn consumed(pending_id: &str) -> Error {
+    Error::with_detail(
+        Code::AlreadyConsumed,
+        format!("pending key {pending_id:?} was already consumed"),
+    )
+}
+
+pub(crate) fn not_found(pending_id: &str) -> Error {
+    Error::with_detail(
+        Code::RecordNotFound,
+        format!("no pending key {pending_id:?}"),
+    )
+}
+
+/// Open the sealed pending key: the secret key and the context stored with it.
+pub(crate) fn open_key(
+    conn: &Connection,
+    kek: &KekConfig,
+    event: &str,
+    pending_id: &str,
+) -> Result<(SecretKey, Context)> {
+    let pt = records::read_audited(conn, kek, event, Purpose::PendingKey, pending_id)?;
+    let tampered = || Error::new(Code::RecordTampered, "pending key record has a bad layout");
+    let (key, ctx_json) = pt
+        .split_first_chunk::<KEY_LEN>()
+        .filter(|(_, rest)| !rest.is_empty())
+        .ok_or_else(tampered)?;
+    let sk = Zeroizing::new(*key);
+    let ctx = Context::from_json(ctx_json).map_err(|_| tampered())?;
+    if ctx.pending_id() != pending_id {
+        return Err(tampered());
+    }
+    Ok((SecretKey::from_bytes(*sk), ctx))
+}
+
+impl Keystore {
+    /// Create a one-time X25519 keypair for `ctx` and seal its private key
+    /// (purpose PendingKey, id = pending id). Idempotent: the same pending id
+    /// with the same context returns the existing public key; a different
+    /// context is 8509, a consumed one 8507.
+    pub fn create_pending(&self, ctx: &Context) -> Result<PublicKey> {
+        let pending_id = ctx.pending_id();
+        let ctx_json = ctx.to_json();
+        let mut conn = self.conn()?;
+        let tx = immediate(&mut conn)?;
+        if let Some((state, stored_ctx, pk)) = typed_row(&tx, pending_id)? {
+            if state == PendingKeyState::Consumed {
+                return Err(consumed(pending_id));
+            }
+            if stored_ctx != ctx_json {
+                return Err(Error::with_detail(
+                    Code::PendingConflict,
+                    format!("pending id {pending_id:?} already exists with a different context"),
+                ));
+            }
+            return PublicKey::from_b64u(&pk)
+                .map_err(|_| Error::new(Code::RecordTampered, "stored public key is malformed"));
+        }
+        let sk = SecretKey::generate()?;
+        let pk = sk.public_key();
+        let mut pt = Zeroizing::new(Vec::with_capacity(KEY_LEN + ctx_json.len()));
+        pt.extend_from_slice(sk.as_bytes());
+        pt.extend_from_slice(ctx_json.as_bytes());
+        let dek = active_dek(&tx, &self.kek)?;
+        records::write(&tx, &dek, Purpose::PendingKey, pending_id, &pt)?;
+        tx.execute(
+            "INSERT INTO pending (pending_id, node_id, slug, context_json, public_key, state, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                pending_id,
+                ctx.node_id(),
+                ctx.slug(),
+                ctx_json,
+                pk.to_b64u(),
+                PendingKeyState::Pending,
+                now()
+            ],
+        )
+        .map_err(sql_err)?;
+        let e = Entry::new("pending-new").record(Purpose::PendingKey, pending_id);
+        audit::ok(
+            &tx,
+            e.kek(self.kek.kek_id())
+                .dek(&dek.id)
+                .detail(format!("fingerprint {}", pk.fingerprint())),
+        )?;
+        tx.commit().map_err(sql_err)?;
+        Ok(pk)
+    }
+
+    /// The context stored with a pending key (from the sealed record while
+    /// the key exists; from the metadata copy once consumed).
+    pub fn pending_context(&self, pending_id: &str) -> Result<Context> {
+        let conn = self.conn()?;
+        match typed_row(&conn, pending_id)? {
+            None => Err(not_found(pending_id)),
+            Some((PendingKeyState::Consumed, ctx_json, _)) => {
+                Context::from_json(ctx_json.as_bytes())
+            }
+            Some(_) => {
+                open_key(&conn, &self.kek, "pending-context", pending_id).map(|(_, ctx)| ctx)
+            }
+        }
+    }
+
+    /// Pending keys not yet consumed, oldest first.
+    pub fn list_pending(&self) -> Result<Vec<PendingMeta>> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare(
+                "SELECT pending_id, node_id, slug, created_at, public_key FROM pending
+                 WHERE state = ?1 ORDER BY created_at, pending_id",
+            )
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map([PendingKeyState::Pending], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get::<_, String>(4)?,
+                ))
+            })
+            .map_err(sql_err)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (pending_id, node_id, slug, created_at, pk) = r.map_err(sql_err)?;
+            let public_key = PublicKey::from_b64u(&pk)
+                .map_err(|_| Error::new(Code::RecordTampered, "stored public key is malformed"))?;
+            let fingerprint = public_key.fingerprint();
+            out.push(PendingMeta {
+                pending_id,
+                node_id,
+                slug,
+                created_at,
+                public_key,
+                fingerprint,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Delivered secrets' metadata (never values), by slug.
+    pub fn secret_list(&self) -> Result<Vec<SecretMeta>> {
+        let conn = self.conn()?;
+        let mut st = conn
+            .prepare(
+                "SELECT slug, pending_id, node_id, injection_method, field_name, target_url, stored_at, size
+                 FROM secrets ORDER BY slug",
+            )
+            .map_err(sql_err)?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(SecretMeta {
+                    slug: r.get(0)?,
+                    pending_id: r.get(1)?,
+                    node_id: r.get(2)?,
+                    injection_method: r.get(3)?,
+                    field_name: r.get(4)?,
+                    target_url: r.get(5)?,
+                    stored_at: r.get(6)?,
+                    size: r.get(7)?,
+                })
+            })
+            .map_err(sql_err)?;
+        rows.collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(sql_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PendingKeyState;
+
+    #[test]
+    fn key_states_round_trip_through_sqlite() {
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        // The same constraint as the keystore schema (db.rs).
+        c.execute_batch("CREATE TABLE t (s TEXT CHECK (s IN ('pending', 'consumed')))")
+            .unwrap();
+        for s in PendingKeyState::ALL {
+            c.execute("INSERT INTO t (s) VALUES (?1)", [s]).unwrap();
+            let back: PendingKeyState = c
+                .query_row("SELECT s FROM t WHERE s = ?1", [s], |r| r.get(0))
+                .unwrap();
+            assert_eq!(back, s);
+        }
+        let bad = c.query_row("SELECT 'active'", [], |r| r.get::<_, PendingKeyState>(0));
+        assert!(bad.is_err());
+    }
+}

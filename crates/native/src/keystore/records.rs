@@ -1,0 +1,192 @@
+//! Generic sealed records: put (upsert), get, delete, each audited.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use zeroize::Zeroizing;
+
+use super::audit::{self, Entry};
+use super::blob::{self, Dek};
+use super::db::{immediate, now, sql_err};
+use super::kek::KekConfig;
+use super::pending::PendingKeyState;
+use super::{active_dek, check_record_id, dek_by_id, Keystore, Purpose, MAX_RECORD_PLAINTEXT};
+use sealpass::error::{Code, Error, Result};
+
+/// Seal `pt` under `dek` and upsert it.
+pub(crate) fn write(
+    conn: &Connection,
+    dek: &Dek,
+    purpose: Purpose,
+    record_id: &str,
+    pt: &[u8],
+) -> Result<()> {
+    if pt.len() > MAX_RECORD_PLAINTEXT {
+        return Err(Error::with_detail(
+            Code::CiphertextTooLarge,
+            format!("record plaintext larger than {MAX_RECORD_PLAINTEXT} bytes"),
+        ));
+    }
+    let sealed = dek.seal(purpose, record_id, pt)?;
+    let t = now();
+    conn.execute(
+        "INSERT INTO records (purpose, record_id, dek_id, blob, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (purpose, record_id) DO UPDATE
+         SET dek_id = excluded.dek_id, blob = excluded.blob, updated_at = excluded.updated_at",
+        params![purpose.name(), record_id, dek.id, sealed, t],
+    )
+    .map(|_| ())
+    .map_err(sql_err)
+}
+
+/// Read and open one record: 8505 if absent, 8504 if any byte was changed.
+pub(crate) fn read(
+    conn: &Connection,
+    kek: &KekConfig,
+    purpose: Purpose,
+    record_id: &str,
+) -> Result<(Zeroizing<Vec<u8>>, String)> {
+    let (col_dek, sealed): (String, Vec<u8>) = conn
+        .query_row(
+            "SELECT dek_id, blob FROM records WHERE purpose = ?1 AND record_id = ?2",
+            params![purpose.name(), record_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sql_err)?
+        .ok_or_else(|| {
+            Error::with_detail(
+                Code::RecordNotFound,
+                format!("no {} record {record_id:?}", purpose.name()),
+            )
+        })?;
+    let what = format!("{} record {record_id:?}", purpose.name());
+    let blob_dek = blob::key_id_of(&sealed, &what)?;
+    if blob_dek != col_dek {
+        return Err(Error::with_detail(
+            Code::RecordTampered,
+            format!("{what}: DEK id column and blob disagree"),
+        ));
+    }
+    let dek = dek_by_id(conn, kek, &blob_dek)?;
+    Ok((dek.open(purpose, record_id, &sealed)?, blob_dek))
+}
+
+/// Delete one record; true if it existed.
+pub(crate) fn delete(conn: &Connection, purpose: Purpose, record_id: &str) -> Result<bool> {
+    conn.execute(
+        "DELETE FROM records WHERE purpose = ?1 AND record_id = ?2",
+        params![purpose.name(), record_id],
+    )
+    .map(|n| n > 0)
+    .map_err(sql_err)
+}
+
+/// Open a record and audit the access (`event`) either way.
+pub(crate) fn read_audited(
+    conn: &Connection,
+    kek: &KekConfig,
+    event: &str,
+    purpose: Purpose,
+    record_id: &str,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let entry = || {
+        Entry::new(event)
+            .record(purpose, record_id)
+            .kek(kek.kek_id())
+    };
+    match read(conn, kek, purpose, record_id) {
+        Ok((pt, dek_id)) => {
+            audit::ok(conn, entry().dek(&dek_id))?;
+            Ok(pt)
+        }
+        Err(e) => {
+            let _ = audit::fail(conn, entry(), &e);
+            Err(e)
+        }
+    }
+}
+
+impl Keystore {
+    /// Seal `plaintext` under the active DEK and store it (insert or replace).
+    pub fn put_record(&self, purpose: Purpose, record_id: &str, plaintext: &[u8]) -> Result<()> {
+        check_record_id(record_id)?;
+        let mut conn = self.conn()?;
+        let tx = immediate(&mut conn)?;
+        let dek = active_dek(&tx, &self.kek)?;
+        write(&tx, &dek, purpose, record_id, plaintext)?;
+        audit::ok(
+            &tx,
+            Entry::new("record-put")
+                .record(purpose, record_id)
+                .kek(self.kek.kek_id())
+                .dek(&dek.id),
+        )?;
+        tx.commit().map_err(sql_err)
+    }
+
+    /// Open a stored record. 8505 RecordNotFound, 8504 RecordTampered (the
+    /// stored bytes are left as they are).
+    pub fn get_record(&self, purpose: Purpose, record_id: &str) -> Result<Zeroizing<Vec<u8>>> {
+        check_record_id(record_id)?;
+        read_audited(&*self.conn()?, &self.kek, "record-get", purpose, record_id)
+    }
+
+    /// Delete a record (and, for a delivered secret or pending key, its
+    /// metadata row). Returns whether it existed.
+    pub fn delete_record(&self, purpose: Purpose, record_id: &str) -> Result<bool> {
+        check_record_id(record_id)?;
+        let mut conn = self.conn()?;
+        let tx = immediate(&mut conn)?;
+        let existed = delete(&tx, purpose, record_id)?;
+        match purpose {
+            Purpose::DeliveredSecret => {
+                tx.execute("DELETE FROM secrets WHERE slug = ?1", [record_id])
+                    .map_err(sql_err)?;
+            }
+            Purpose::PendingKey => {
+                tx.execute(
+                    "DELETE FROM pending WHERE pending_id = ?1 AND state = ?2",
+                    params![record_id, PendingKeyState::Pending],
+                )
+                .map_err(sql_err)?;
+            }
+            Purpose::RelayHmacSecret | Purpose::NodeHmacSecret => {}
+        }
+        let e = Entry::new("record-delete")
+            .record(purpose, record_id)
+            .kek(self.kek.kek_id());
+        audit::ok(&tx, e.detail(if existed { "deleted" } else { "absent" }))?;
+        tx.commit().map_err(sql_err)?;
+        Ok(existed)
+    }
+
+    /// Open a delivered secret by slug (audited as `secret-get`).
+    pub fn secret_get(&self, slug: &str) -> Result<Zeroizing<Vec<u8>>> {
+        check_record_id(slug)?;
+        read_audited(
+            &*self.conn()?,
+            &self.kek,
+            "secret-get",
+            Purpose::DeliveredSecret,
+            slug,
+        )
+    }
+
+    /// Bulk insert for tests and benchmarks: one transaction, one audit row.
+    #[doc(hidden)]
+    pub fn put_records_bulk(&self, purpose: Purpose, items: &[(String, Vec<u8>)]) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = immediate(&mut conn)?;
+        let dek = active_dek(&tx, &self.kek)?;
+        for (id, pt) in items {
+            check_record_id(id)?;
+            write(&tx, &dek, purpose, id, pt)?;
+        }
+        let e = Entry::new("record-put").kek(self.kek.kek_id()).dek(&dek.id);
+        audit::ok(
+            &tx,
+            e.detail(format!("bulk: {} {} records", items.len(), purpose.name())),
+        )?;
+        tx.commit().map_err(sql_err)
+    }
+}

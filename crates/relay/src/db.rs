@@ -1,0 +1,157 @@
+//! The relay's SQLite file: schema, pragmas, private permissions.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use sealpass::error::{Code, Error, Result};
+
+/// File name of the relay database inside the data dir (the keystore uses
+/// its own `keystore.db` next to it).
+pub const DB_FILE: &str = "relay.db";
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS nodes (
+    node_id    TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL DEFAULT 0
+);
+-- Secret bytes live sealed in the keystore (record "<node_id>:v<version>");
+-- this table only says which versions exist and until when they are valid.
+CREATE TABLE IF NOT EXISTS node_secrets (
+    node_id    TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    not_after  INTEGER,
+    PRIMARY KEY (node_id, version)
+);
+CREATE TABLE IF NOT EXISTS pendings (
+    pending_id       TEXT PRIMARY KEY,
+    slug             TEXT NOT NULL,
+    injection_method TEXT NOT NULL,
+    field_name       TEXT NOT NULL,
+    target_url       TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    expired          INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS targets (
+    pending_id TEXT NOT NULL,
+    node_id    TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    public_key TEXT,
+    envelope   TEXT,
+    last_code  INTEGER,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (pending_id, node_id)
+);
+CREATE INDEX IF NOT EXISTS targets_by_node ON targets (node_id, state);
+CREATE TABLE IF NOT EXISTS post_failures (
+    pending_id TEXT NOT NULL,
+    at         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS post_failures_by_pending ON post_failures (pending_id, at);
+CREATE TABLE IF NOT EXISTS lockouts (
+    pending_id TEXT PRIMARY KEY,
+    until      INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS replay (
+    signature  BLOB PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     INTEGER NOT NULL,
+    event  TEXT NOT NULL,
+    actor  TEXT NOT NULL,
+    route  TEXT NOT NULL,
+    code   INTEGER
+);
+"#;
+
+pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
+    Error::with_detail(Code::StoreUnavailable, format!("relay database: {e}"))
+}
+
+/// Create the data dir (0700) and open or create the database (0600, WAL).
+pub fn open(data_dir: &Path) -> Result<Connection> {
+    create_private_dir(data_dir)?;
+    let path = data_dir.join(DB_FILE);
+    let existed = path.exists();
+    if !existed {
+        create_private_file(&path)?;
+    }
+    let conn = Connection::open_with_flags(
+        &path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sql_err)?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(sql_err)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sql_err)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sql_err)?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(sql_err)?;
+    conn.execute_batch(SCHEMA).map_err(sql_err)?;
+    restrict_permissions(data_dir)?;
+    Ok(conn)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(|e| {
+        Error::with_detail(
+            Code::Io,
+            format!("cannot create {}: {}", dir.display(), e.kind()),
+        )
+    })
+}
+
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path).map(|_| ()).map_err(|e| {
+        Error::with_detail(
+            Code::Io,
+            format!("cannot create {}: {}", path.display(), e.kind()),
+        )
+    })
+}
+
+/// The database and its WAL/SHM side files are 0600 whatever the umask.
+fn restrict_permissions(data_dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let p = data_dir.join(format!("{DB_FILE}{suffix}"));
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(
+                    |e| {
+                        Error::with_detail(
+                            Code::Io,
+                            format!("cannot chmod {}: {}", p.display(), e.kind()),
+                        )
+                    },
+                )?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = data_dir;
+    Ok(())
+}

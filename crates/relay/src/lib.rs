@@ -1,0 +1,27 @@
+//! The relay server (never linked with decryption): an axum app over
+//! SQLite that stores and forwards envelopes between the sealing side and
+//! HMAC-authenticated nodes. It validates envelope *shape* only; it has no
+//! code that could decrypt. docs/API.md is the contract; the wire types are
+//! `sealpass_native::wire`.
+//!
+//! By role: `router` (the routes table), `state` (what handlers share),
+//! `serve` (the process: listener, signals, shutdown, `main`), `auth` (the
+//! admin and node extractors), `routes` (handlers), `store` (SQLite).
+
+mod api_error;
+mod args;
+mod auth;
+mod body;
+mod db;
+mod router;
+mod routes;
+mod serve;
+mod state;
+pub mod static_files;
+mod store;
+
+pub use api_error::{status_for, ApiError};
+pub use router::router;
+pub use serve::main;
+pub use state::AppState;
+pub use store::{Limits, Store};

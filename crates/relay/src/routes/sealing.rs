@@ -1,0 +1,87 @@
+//! The sealing side (browser, `sealpass inject`): the pending id is the
+//! capability.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+
+use sealpass::error::Code;
+use sealpass_native::signing::unix_now;
+use sealpass_native::wire::{PendingView, StatusView};
+
+use super::super::api_error::{ApiError, ApiResult};
+use super::super::body::{parse_envelopes, read_json, MAX_ENVELOPES_BODY};
+use super::super::state::{blocking, AppState};
+
+/// `GET /api/v1/pending/{pending_id}`
+pub async fn get_pending(
+    State(s): State<AppState>,
+    Path(pending_id): Path<String>,
+) -> ApiResult<Json<PendingView>> {
+    let store = s.store.clone();
+    let v = blocking(move || store.pending_for_sealing(&pending_id, unix_now())).await?;
+    Ok(Json(v))
+}
+
+/// `GET /api/v1/pending/{pending_id}/status`
+pub async fn status(
+    State(s): State<AppState>,
+    Path(pending_id): Path<String>,
+) -> ApiResult<Json<StatusView>> {
+    let store = s.store.clone();
+    let v = blocking(move || store.status(&pending_id, unix_now())).await?;
+    Ok(Json(v))
+}
+
+/// Failures that count towards the lockout: the poster's own mistakes, not
+/// capacity or server faults.
+fn counts_as_failure(code: Code) -> bool {
+    !matches!(
+        code,
+        Code::QueueFull
+            | Code::NotFound
+            | Code::Expired
+            | Code::RateLimited
+            | Code::Internal
+            | Code::StoreUnavailable
+            | Code::RecordTampered
+    )
+}
+
+/// `POST /api/v1/pending/{pending_id}/envelopes`
+pub async fn post_envelopes(
+    State(s): State<AppState>,
+    Path(pending_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<StatusView>)> {
+    let bytes = read_json(&headers, body, MAX_ENVELOPES_BODY).await?;
+    let now = unix_now();
+    let (store, id) = (s.store.clone(), pending_id.clone());
+    if let Some(left) = blocking(move || store.check_post_allowed(&id, now)).await? {
+        return Err(ApiError::new(
+            Code::RateLimited,
+            "too many failed posts for this pending id; locked out",
+        )
+        .retry_after(u64::try_from(left).unwrap_or(1)));
+    }
+    let outcome = match parse_envelopes(&bytes) {
+        Ok(items) => {
+            let (store, id) = (s.store.clone(), pending_id.clone());
+            blocking(move || store.accept_envelopes(&id, &items, now)).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match outcome {
+        Ok(v) => Ok((StatusCode::ACCEPTED, Json(v))),
+        Err(e) => {
+            let code = e.error.code();
+            if counts_as_failure(code) {
+                let store = s.store.clone();
+                blocking(move || store.record_post_failure(&pending_id, code, now)).await?;
+            }
+            Err(e)
+        }
+    }
+}

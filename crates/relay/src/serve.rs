@@ -1,0 +1,267 @@
+//! The relay process: arguments, the store and admin token it opens, the
+//! listener, signals and graceful shutdown, and the expiry sweep.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use zeroize::Zeroizing;
+
+use sealpass::error::{Code, Error, Result};
+use sealpass_native::keystore::{KekConfig, Keystore};
+use sealpass_native::signing::unix_now;
+
+use super::args::{Args, Command, NodeCommand};
+use super::router::router;
+use super::state::{blocking, AppState};
+use super::store::{self, Limits, Store};
+
+fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|d| d.join("sealpass-relay"))
+        .unwrap_or_else(|| PathBuf::from("sealpass-relay-data"))
+}
+
+fn open_store(a: &Args) -> Result<Arc<Store>> {
+    let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
+    let kek = KekConfig::from_env(a.dev_insecure_kek)?;
+    let keystore = Keystore::open(&data_dir, &kek)?;
+    let mut limits = Limits::default();
+    if let Some(v) = a.test_min_expiry_secs {
+        limits.min_expiry_secs = v.max(1);
+    }
+    if let Some(v) = a.test_offline_after_secs {
+        limits.offline_after_secs = v.max(0);
+    }
+    Store::open(&data_dir, keystore, limits)
+}
+
+/// Admin token: `--admin-token-file`, else `SEALPASS_ADMIN_TOKEN`, else
+/// `<data-dir>/admin.token` (created 0600 with 32 random bytes).
+fn admin_token(a: &Args, data_dir: &Path) -> Result<Zeroizing<String>> {
+    let from_file = |p: &Path| -> Result<Zeroizing<String>> {
+        let raw = Zeroizing::new(std::fs::read(p).map_err(|e| {
+            Error::with_detail(
+                Code::Io,
+                format!("cannot read {}: {}", p.display(), e.kind()),
+            )
+        })?);
+        let text = std::str::from_utf8(&raw)
+            .map_err(|_| Error::new(Code::Usage, "admin token file is not UTF-8"))?;
+        Ok(Zeroizing::new(text.trim().to_owned()))
+    };
+    let token = if let Some(p) = &a.admin_token_file {
+        from_file(p)?
+    } else if let Ok(t) = std::env::var("SEALPASS_ADMIN_TOKEN") {
+        Zeroizing::new(t.trim().to_owned())
+    } else {
+        let p = data_dir.join("admin.token");
+        if !p.exists() {
+            let mut b = Zeroizing::new([0u8; 32]);
+            sealpass::rng::os_fill(&mut b[..])?;
+            let t = Zeroizing::new(sealpass::b64::encode(&b[..]));
+            write_private(&p, t.as_bytes())?;
+            eprintln!("sealpass-relay: created admin token in {}", p.display());
+        }
+        from_file(&p)?
+    };
+    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::new(
+            Code::Usage,
+            "admin token must be at least 16 printable ASCII characters",
+        ));
+    }
+    Ok(token)
+}
+
+fn write_private(p: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(p).map_err(|e| {
+        Error::with_detail(
+            Code::Io,
+            format!("cannot create {}: {}", p.display(), e.kind()),
+        )
+    })?;
+    f.write_all(bytes)
+        .map_err(|_| Error::new(Code::Io, "cannot write the admin token"))
+}
+
+fn print_secret(s: store::IssuedSecret) -> Result<()> {
+    let out = serde_json::json!({
+        "node_id": s.node_id,
+        "key_version": s.key_version,
+        "secret": Zeroizing::new(sealpass::b64::encode(&s.secret)).as_str(),
+    });
+    println!("{out}");
+    Ok(())
+}
+
+fn run(a: Args) -> Result<()> {
+    match &a.command {
+        Some(Command::Node(NodeCommand::Add { node_id })) => {
+            let store = open_store(&a)?;
+            print_secret(store.add_node(node_id, unix_now())?)
+        }
+        Some(Command::Node(NodeCommand::RotateSecret { node_id })) => {
+            let store = open_store(&a)?;
+            print_secret(store.rotate_secret(node_id, unix_now())?)
+        }
+        None => serve(a),
+    }
+}
+
+/// Refuse to serve the page *sources* (www/): their SRI attributes are
+/// placeholders, which browsers treat as "no integrity" — the built page
+/// (scripts/build-www.sh → target/www-dist) is the only servable form.
+fn check_www(dir: &std::path::Path) -> Result<()> {
+    let page = std::fs::read(dir.join("index.html")).unwrap_or_default();
+    if page.windows(5).any(|w| w == b"_SRI%") {
+        return Err(Error::with_detail(
+            Code::Usage,
+            format!(
+                "{} holds the unbuilt accept page; run scripts/build-www.sh and pass --www target/www-dist",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn serve(a: Args) -> Result<()> {
+    check_www(&a.www)?;
+    let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
+    let store = open_store(&a)?;
+    let token = admin_token(&a, &data_dir)?;
+    let state = AppState::new(store.clone(), token, a.www.clone());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|_| Error::new(Code::Internal, "cannot start the async runtime"))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .map_err(|e| {
+                Error::with_detail(
+                    Code::Io,
+                    format!("cannot listen on {}: {}", a.listen, e.kind()),
+                )
+            })?;
+        let addr: SocketAddr = listener
+            .local_addr()
+            .map_err(|_| Error::new(Code::Io, "no local address"))?;
+        let shutdown = shutdown_signal()?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{addr}");
+            let _ = out.flush();
+        }
+        tokio::spawn(sweep_loop(store, a.sweep_interval_secs.max(1)));
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|_| Error::new(Code::Io, "server error"))
+    })?;
+    eprintln!("sealpass-relay: stopped");
+    Ok(())
+}
+
+async fn sweep_loop(store: Arc<Store>, every: u64) {
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        let s = store.clone();
+        if let Err(e) = blocking(move || s.sweep(unix_now())).await {
+            eprintln!("sealpass-relay: sweep failed: {}", e.error);
+        }
+    }
+}
+
+/// SIGINT/SIGTERM as a future, with the handlers registered *now*: the caller
+/// does this before announcing its address, so a signal sent right after the
+/// "listening on" line always means a graceful stop (registering lazily, on
+/// the future's first poll, left a window where SIGINT killed the process).
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let failed = |_| Error::new(Code::Internal, "cannot install signal handlers");
+        let mut int = signal(SignalKind::interrupt()).map_err(failed)?;
+        let mut term = signal(SignalKind::terminate()).map_err(failed)?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {},
+                _ = term.recv() => {},
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+/// Run the relay with command-line arguments.
+pub fn main() -> ExitCode {
+    let a = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(a) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod www_tests {
+    use super::check_www;
+
+    #[test]
+    fn unbuilt_page_sources_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            check_www(dir.path()).is_ok(),
+            "no page at all: API-only relay"
+        );
+        let page = dir.path().join("index.html");
+        std::fs::write(
+            &page,
+            r#"<script src="/static/app.js" integrity="sha384-abc">"#,
+        )
+        .unwrap();
+        assert!(check_www(dir.path()).is_ok());
+        std::fs::write(
+            &page,
+            r#"<script src="/static/app.js" integrity="%JS_SRI%">"#,
+        )
+        .unwrap();
+        let e = check_www(dir.path()).unwrap_err();
+        assert_eq!(e.code(), sealpass::Code::Usage);
+        // The shipped sources (www/ at the workspace root) are exactly such a page.
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/../../www");
+        assert!(check_www(std::path::Path::new(src)).is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! Creating pending credentials, reading them, and the node's key posting.
+
+use rusqlite::{params, OptionalExtension};
+
+use sealpass::error::{Code, Error, Result};
+use sealpass::keys::PublicKey;
+use sealpass_native::signing::is_valid_caller;
+use sealpass_native::wire::{
+    CreatePending, NodePending, PendingView, StatusView, TargetState, WireContext,
+};
+
+use super::views::{self, load, pending_view, status_view};
+use super::{audit, immediate, sql_err, Store};
+
+/// Fan-out bound: targets per pending credential.
+pub const MAX_TARGETS: usize = 16;
+
+/// A pending id is 22 B64U chars (16 random bytes); anything else is unknown.
+pub fn is_valid_pending_id(id: &str) -> bool {
+    id.len() == 22
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn new_pending_id() -> Result<String> {
+    let mut b = [0u8; 16];
+    sealpass::rng::os_fill(&mut b)?;
+    Ok(sealpass::b64::encode(&b))
+}
+
+impl Store {
+    /// Create a pending credential with one target per node.
+    pub fn create_pending(&self, p: &CreatePending, now: i64) -> Result<StatusView> {
+        if p.node_ids.is_empty() || p.node_ids.len() > MAX_TARGETS {
+            return Err(Error::new(
+                Code::BadRequest,
+                "node_ids must list 1..=16 nodes",
+            ));
+        }
+        for (i, n) in p.node_ids.iter().enumerate() {
+            if !is_valid_caller(n) {
+                return Err(Error::new(
+                    Code::BadRequest,
+                    "node_id must be 1..=64 chars of [A-Za-z0-9._-]",
+                ));
+            }
+            if p.node_ids.iter().take(i).any(|m| m == n) {
+                return Err(Error::new(Code::BadRequest, "node_ids must be distinct"));
+            }
+        }
+        let lim = self.limits;
+        let ttl = p.expires_in_secs.unwrap_or(3600);
+        if ttl < lim.min_expiry_secs || ttl > lim.max_expiry_secs {
+            return Err(Error::with_detail(
+                Code::BadRequest,
+                format!(
+                    "expires_in_secs must be {}..={}",
+                    lim.min_expiry_secs, lim.max_expiry_secs
+                ),
+            ));
+        }
+        let pending_id = new_pending_id()?;
+        for n in &p.node_ids {
+            // The core rules, exactly as the sealer and the node will apply them.
+            sealpass::context::Context::new(
+                n,
+                &pending_id,
+                &p.slug,
+                &p.injection_method,
+                p.field_name.as_deref(),
+                p.target_url.as_deref(),
+            )?;
+        }
+        let mut c = self.conn()?;
+        let tx = immediate(&mut c)?;
+        for n in &p.node_ids {
+            let known = tx
+                .query_row("SELECT 1 FROM nodes WHERE node_id = ?1", [n], |_| Ok(()))
+                .optional()
+                .map_err(sql_err)?
+                .is_some();
+            if !known {
+                return Err(Error::with_detail(
+                    Code::NotFound,
+                    format!("node {n} is not registered"),
+                ));
+            }
+        }
+        tx.execute(
+            "INSERT INTO pendings (pending_id, slug, injection_method, field_name, target_url,
+                                   created_at, expires_at, expired)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+            params![
+                pending_id,
+                p.slug,
+                p.injection_method,
+                p.field_name.as_deref().unwrap_or(""),
+                p.target_url.as_deref().unwrap_or(""),
+                now,
+                now.saturating_add(ttl)
+            ],
+        )
+        .map_err(sql_err)?;
+        for n in &p.node_ids {
+            tx.execute(
+                "INSERT INTO targets (pending_id, node_id, state, updated_at) VALUES (?1, ?2, ?3, ?4)",
+                params![pending_id, n, TargetState::AwaitingPubkey, now],
+            )
+            .map_err(sql_err)?;
+        }
+        audit(&tx, now, "pending_created", "admin", "admin", None)?;
+        let l = load(&tx, &pending_id)?
+            .ok_or_else(|| Error::new(Code::Internal, "pending vanished"))?;
+        let view = status_view(&l, now);
+        tx.commit().map_err(sql_err)?;
+        Ok(view)
+    }
+
+    /// The sealing side's view: 404, 410, 409/8009 until every key is posted.
+    pub fn pending_for_sealing(&self, pending_id: &str, now: i64) -> Result<PendingView> {
+        let c = self.conn()?;
+        let l = load_live(&c, pending_id, now)?;
+        if l.targets
+            .iter()
+            .any(|t| t.state == TargetState::AwaitingPubkey)
+        {
+            return Err(Error::new(
+                Code::PubkeyAwaiting,
+                "not every node has posted its public key yet; retry with backoff",
+            ));
+        }
+        pending_view(&l, now)
+    }
+
+    /// States only (works after expiry too).
+    pub fn status(&self, pending_id: &str, now: i64) -> Result<StatusView> {
+        let c = self.conn()?;
+        if !is_valid_pending_id(pending_id) {
+            return Err(Error::new(Code::NotFound, "unknown pending id"));
+        }
+        let l = load(&c, pending_id)?
+            .ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
+        Ok(status_view(&l, now))
+    }
+
+    /// The node posts its one-time public key (idempotent for the same key).
+    pub fn post_pubkey(
+        &self,
+        node_id: &str,
+        pending_id: &str,
+        public_key: &str,
+        now: i64,
+    ) -> Result<TargetState> {
+        let key = PublicKey::from_b64u(public_key)?;
+        let canonical = key.to_b64u();
+        let mut c = self.conn()?;
+        let tx = immediate(&mut c)?;
+        let l = load_live(&tx, pending_id, now)?;
+        let t = l.target(node_id)?;
+        if t.state == TargetState::AwaitingPubkey {
+            let to = TargetState::PubkeyPosted;
+            tx.execute(
+                "UPDATE targets SET state = ?3, public_key = ?4, updated_at = ?5
+                 WHERE pending_id = ?1 AND node_id = ?2 AND state = ?6",
+                params![
+                    pending_id,
+                    node_id,
+                    to,
+                    canonical,
+                    now,
+                    TargetState::AwaitingPubkey
+                ],
+            )
+            .map_err(sql_err)?;
+            // The audit event is named after the state the target moved to.
+            audit(&tx, now, to.as_str(), node_id, "node", None)?;
+            tx.commit().map_err(sql_err)?;
+            return Ok(to);
+        }
+        if t.public_key.as_deref() == Some(canonical.as_str()) {
+            return Ok(t.state);
+        }
+        Err(Error::new(
+            Code::InvalidState,
+            "a different public key was already posted",
+        ))
+    }
+
+    /// Live targets of one node.
+    pub fn node_pending(&self, node_id: &str, now: i64) -> Result<Vec<NodePending>> {
+        let c = self.conn()?;
+        let mut st = c
+            .prepare(
+                "SELECT t.pending_id FROM targets t JOIN pendings p USING (pending_id)
+                 WHERE t.node_id = ?1 AND t.state NOT IN (?2, ?3)
+                   AND p.expired = 0 AND p.expires_at > ?4
+                 ORDER BY p.created_at, t.pending_id LIMIT 1000",
+            )
+            .map_err(sql_err)?;
+        let ids = st
+            .query_map(
+                params![node_id, TargetState::Consumed, TargetState::Expired, now],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(sql_err)?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(sql_err)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(l) = load(&c, &id)? else { continue };
+            let Some(t) = l.targets.iter().find(|t| t.node_id == node_id) else {
+                continue;
+            };
+            out.push(NodePending {
+                pending_id: id.clone(),
+                state: t.state,
+                expires_at: l.row.expires_at,
+                needs_pubkey: t.state == TargetState::AwaitingPubkey,
+                context: WireContext::raw(&l.row.context(node_id)?)?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Load a pending that exists and has not expired (404 / 410 otherwise).
+pub(super) fn load_live(
+    c: &rusqlite::Connection,
+    pending_id: &str,
+    now: i64,
+) -> Result<views::Loaded> {
+    if !is_valid_pending_id(pending_id) {
+        return Err(Error::new(Code::NotFound, "unknown pending id"));
+    }
+    let l = load(c, pending_id)?.ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
+    if l.row.is_expired(now) {
+        return Err(Error::new(Code::Expired, "pending credential expired"));
+    }
+    Ok(l)
+}

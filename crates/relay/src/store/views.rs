@@ -1,0 +1,193 @@
+//! Loading a pending credential and shaping it for the API; the aggregate
+//! state is computed from the per-target states, never stored.
+
+use rusqlite::{Connection, OptionalExtension};
+
+use sealpass::context::Context;
+use sealpass::error::{Code, Error, Result};
+use sealpass::keys::PublicKey;
+use sealpass_native::wire::{
+    PendingState, PendingView, StatusView, TargetState, TargetStatus, TargetView, WireContext,
+};
+
+use super::sql_err;
+
+pub(super) struct PendingRow {
+    pub pending_id: String,
+    pub slug: String,
+    pub injection_method: String,
+    pub field_name: String,
+    pub target_url: String,
+    pub expires_at: i64,
+    pub expired: bool,
+}
+
+pub(super) struct TargetRow {
+    pub node_id: String,
+    pub state: TargetState,
+    pub public_key: Option<String>,
+    pub last_code: Option<u16>,
+}
+
+pub(super) struct Loaded {
+    pub row: PendingRow,
+    pub targets: Vec<TargetRow>,
+}
+
+impl Loaded {
+    /// The target for `node_id`; a node that is not a target of this pending
+    /// id gets the same 404 as an unknown id (no probing of other nodes').
+    pub fn target(&self, node_id: &str) -> Result<&TargetRow> {
+        self.targets
+            .iter()
+            .find(|t| t.node_id == node_id)
+            .ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))
+    }
+}
+
+impl PendingRow {
+    /// Expired by flag (sweep) or by clock (before the sweep ran).
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expired || now >= self.expires_at
+    }
+
+    pub fn context(&self, node_id: &str) -> Result<Context> {
+        Context::new(
+            node_id,
+            &self.pending_id,
+            &self.slug,
+            &self.injection_method,
+            Some(&self.field_name),
+            Some(&self.target_url),
+        )
+    }
+}
+
+pub(super) fn load(c: &Connection, pending_id: &str) -> Result<Option<Loaded>> {
+    let row = c
+        .query_row(
+            "SELECT pending_id, slug, injection_method, field_name, target_url, expires_at, expired
+             FROM pendings WHERE pending_id = ?1",
+            [pending_id],
+            |r| {
+                Ok(PendingRow {
+                    pending_id: r.get(0)?,
+                    slug: r.get(1)?,
+                    injection_method: r.get(2)?,
+                    field_name: r.get(3)?,
+                    target_url: r.get(4)?,
+                    expires_at: r.get(5)?,
+                    expired: r.get::<_, i64>(6)? != 0,
+                })
+            },
+        )
+        .optional()
+        .map_err(sql_err)?;
+    let Some(row) = row else { return Ok(None) };
+    let mut st = c
+        .prepare(
+            "SELECT node_id, state, public_key, last_code FROM targets
+             WHERE pending_id = ?1 ORDER BY rowid",
+        )
+        .map_err(sql_err)?;
+    let targets = st
+        .query_map([pending_id], |r| {
+            Ok(TargetRow {
+                node_id: r.get(0)?,
+                state: r.get(1)?,
+                public_key: r.get(2)?,
+                last_code: r.get(3)?,
+            })
+        })
+        .map_err(sql_err)?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(sql_err)?;
+    Ok(Some(Loaded { row, targets }))
+}
+
+/// A target's state as seen by clients (an expired pending shows every
+/// unconsumed target as expired even before the sweep ran).
+pub(super) fn effective_state(row: &PendingRow, t: &TargetRow, now: i64) -> TargetState {
+    if row.is_expired(now) && t.state != TargetState::Consumed {
+        TargetState::Expired
+    } else {
+        t.state
+    }
+}
+
+/// The aggregate state of a pending credential (docs/API.md §States).
+pub(super) fn aggregate(l: &Loaded, now: i64) -> PendingState {
+    use TargetState::*;
+    if l.row.is_expired(now) {
+        return PendingState::Expired;
+    }
+    let n = l.targets.len();
+    let count = |s: TargetState| l.targets.iter().filter(|t| t.state == s).count();
+    let (consumed, failed) = (count(Consumed), count(DecryptFailed));
+    if count(AwaitingPubkey) > 0 {
+        PendingState::AwaitingPubkey
+    } else if consumed == n {
+        PendingState::Consumed
+    } else if failed == n {
+        PendingState::DecryptFailed
+    } else if failed > 0 {
+        PendingState::PartialDecrypted
+    } else if count(PubkeyPosted) > 0 {
+        PendingState::PubkeyPosted
+    } else if count(CiphertextQueued) > 0 {
+        PendingState::CiphertextQueued
+    } else {
+        PendingState::CiphertextReceived
+    }
+}
+
+pub(super) fn status_view(l: &Loaded, now: i64) -> StatusView {
+    let targets = l
+        .targets
+        .iter()
+        .map(|t| {
+            let state = effective_state(&l.row, t, now);
+            let code = match state {
+                TargetState::CiphertextQueued => Some(Code::NodeOffline.number()),
+                TargetState::Expired => Some(Code::Expired.number()),
+                TargetState::DecryptFailed => t.last_code.or(Some(Code::DecryptFailed.number())),
+                _ => None,
+            };
+            TargetStatus {
+                node_id: t.node_id.clone(),
+                state,
+                code,
+            }
+        })
+        .collect();
+    StatusView {
+        pending_id: l.row.pending_id.clone(),
+        state: aggregate(l, now),
+        expires_at: l.row.expires_at,
+        targets,
+    }
+}
+
+pub(super) fn pending_view(l: &Loaded, now: i64) -> Result<PendingView> {
+    let mut targets = Vec::with_capacity(l.targets.len());
+    for t in &l.targets {
+        let pk = t
+            .public_key
+            .as_deref()
+            .ok_or_else(|| Error::new(Code::PubkeyAwaiting, "waiting for keys"))?;
+        let key = PublicKey::from_b64u(pk)?;
+        targets.push(TargetView {
+            node_id: t.node_id.clone(),
+            state: effective_state(&l.row, t, now),
+            public_key: pk.to_owned(),
+            fingerprint: key.fingerprint(),
+            context: WireContext::raw(&l.row.context(&t.node_id)?)?,
+        });
+    }
+    Ok(PendingView {
+        pending_id: l.row.pending_id.clone(),
+        state: aggregate(l, now),
+        expires_at: l.row.expires_at,
+        targets,
+    })
+}

@@ -1,0 +1,389 @@
+//! The JavaScript API. Every input is checked and every failure
+//! becomes a JS `Error` whose `name` is the stable error name and whose
+//! `code` is the numeric code — like `DOMException`. Nothing here panics.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
+
+use sealpass::context::{Context, KEYS};
+use sealpass::error::{Code, Error, Result};
+use sealpass::keys::PublicKey;
+use sealpass::suite::{KEY_LEN, MAX_PLAINTEXT_SIZE};
+
+use crate::rng::WebCrypto;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** Where a secret is going. Every field is bound into the AEAD associated data. */
+export interface Context {
+  /** 1..=256 UTF-8 bytes. */
+  node_id: string;
+  /** 1..=256 UTF-8 bytes. */
+  pending_id: string;
+  /** 1..=256 UTF-8 bytes. */
+  slug: string;
+  /** kebab-case token, e.g. "header", "query-param", "env" (<= 64 bytes). */
+  injection_method: string;
+  /** <= 1024 bytes; absent, null and "" are the same. */
+  field_name?: string | null;
+  /** <= 2048 bytes; absent, null and "" are the same. */
+  target_url?: string | null;
+}
+
+/** A sealed envelope (protocol v1). Send it as JSON. */
+export interface Envelope {
+  v: 1;
+  suite: "x25519-hkdf-sha256-xchacha20poly1305";
+  /** Ephemeral public key, base64url (43 chars). */
+  epk: string;
+  /** 24-byte nonce, base64url (32 chars). */
+  nonce: string;
+  /** Ciphertext and tag, base64url (17..=16384 bytes). */
+  ct: string;
+}
+"#;
+
+/// Convert an [`Error`] into a JS `Error` with `name` and numeric `code`.
+fn js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.message());
+    err.set_name(e.code().name());
+    let _ = Reflect::set(
+        &err,
+        &JsValue::from_str("code"),
+        &JsValue::from(e.code().number()),
+    );
+    err.into()
+}
+
+fn invalid(code: Code, detail: &'static str) -> Error {
+    Error::new(code, detail)
+}
+
+/// Read a JS string, refusing lone surrogates (which `as_string` would
+/// silently replace with U+FFFD, changing the bytes we bind).
+fn js_string(v: &JsValue) -> Option<Result<String>> {
+    let s = v.dyn_ref::<JsString>()?;
+    if !s.is_valid_utf16() {
+        return Some(Err(invalid(
+            Code::InvalidUtf8,
+            "string holds a lone surrogate",
+        )));
+    }
+    Some(Ok(String::from(s)))
+}
+
+fn public_key_from_js(v: &JsValue) -> Result<PublicKey> {
+    if let Some(s) = v.dyn_ref::<JsString>() {
+        if s.length() as usize > 64 {
+            return Err(invalid(
+                Code::InvalidPublicKey,
+                "public key must be base64url of 32 bytes",
+            ));
+        }
+        return PublicKey::from_b64u(&String::from(s));
+    }
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        if a.length() as usize != KEY_LEN {
+            return Err(invalid(
+                Code::InvalidPublicKey,
+                "public key must be 32 bytes",
+            ));
+        }
+        return PublicKey::from_slice(&a.to_vec());
+    }
+    Err(invalid(
+        Code::InvalidPublicKey,
+        "public key must be a base64url string or a Uint8Array",
+    ))
+}
+
+/// Plaintext as bytes: a string is encoded as UTF-8; sizes checked before copying.
+fn bytes_from_js(
+    v: &JsValue,
+    max: usize,
+    too_large: Error,
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>> {
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        if a.length() as usize > max {
+            return Err(too_large);
+        }
+        return Ok(Zeroizing::new(a.to_vec()));
+    }
+    if let Some(s) = v.dyn_ref::<JsString>() {
+        // Each UTF-16 unit is at least one UTF-8 byte.
+        if s.length() as usize > max {
+            return Err(too_large);
+        }
+        let text = Zeroizing::new(js_string(v).unwrap_or_else(|| Ok(String::new()))?);
+        if text.len() > max {
+            return Err(too_large);
+        }
+        return Ok(Zeroizing::new(text.as_bytes().to_vec()));
+    }
+    Err(Error::new(Code::InvalidArgument, what))
+}
+
+/// A context object: own enumerable string-keyed properties only; unknown
+/// keys rejected; optional fields may be undefined, null or "".
+fn context_from_js(v: &JsValue) -> Result<Context> {
+    if !v.is_object() || Array::is_array(v) {
+        return Err(invalid(Code::ContextMalformed, "context must be an object"));
+    }
+    let mut slots: [Option<String>; 6] = Default::default();
+    for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
+        let pair: Array = entry.unchecked_into();
+        let key = pair.get(0).as_string().unwrap_or_default();
+        // Zipped with the slots: the key's slot comes out of the search, so
+        // there is no index to bounds-check.
+        let (idx, slot) = KEYS
+            .iter()
+            .zip(slots.iter_mut())
+            .enumerate()
+            .find_map(|(i, (k, slot))| (*k == key).then_some((i, slot)))
+            .ok_or(invalid(
+                Code::ContextMalformed,
+                "context has an unknown key",
+            ))?;
+        let value = pair.get(1);
+        // `undefined` is absent; `null` is absent only for optional fields
+        // (as in context JSON, where required values must be strings).
+        if value.is_undefined() || (value.is_null() && idx >= 4) {
+            continue;
+        }
+        match js_string(&value) {
+            Some(s) => *slot = Some(s?),
+            None => {
+                return Err(invalid(
+                    Code::ContextMalformed,
+                    "context fields must be strings",
+                ))
+            }
+        }
+    }
+    let [a, b, c, d, e, f] = slots;
+    let (Some(a), Some(b), Some(c), Some(d)) = (a, b, c, d) else {
+        return Err(invalid(
+            Code::ContextMissingField,
+            "node_id, pending_id, slug and injection_method are required",
+        ));
+    };
+    Context::new(&a, &b, &c, &d, e.as_deref(), f.as_deref())
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// Seal `plaintext` (string or bytes, 1..=16368 bytes) to the node's one-time
+/// public key for `context`. Returns the envelope object.
+#[wasm_bindgen(js_name = seal, unchecked_return_type = "Envelope")]
+pub fn seal_js(
+    #[wasm_bindgen(js_name = publicKey, unchecked_param_type = "string | Uint8Array")]
+    public_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] plaintext: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
+) -> core::result::Result<JsValue, JsValue> {
+    seal_inner(&public_key, &plaintext, &context).map_err(js_error)
+}
+
+fn seal_inner(public_key: &JsValue, plaintext: &JsValue, context: &JsValue) -> Result<JsValue> {
+    let pk = public_key_from_js(public_key)?;
+    let ctx = context_from_js(context)?;
+    let pt = bytes_from_js(
+        plaintext,
+        MAX_PLAINTEXT_SIZE,
+        invalid(
+            Code::CiphertextTooLarge,
+            "plaintext longer than 16368 bytes",
+        ),
+        "plaintext must be a string or a Uint8Array",
+    )?;
+    let env = sealpass::seal_with_rng(&mut WebCrypto, &pk, &pt, &ctx)?;
+    let obj = Object::new();
+    set(&obj, "v", &JsValue::from(1));
+    set(&obj, "suite", &JsValue::from_str(sealpass::suite::SUITE));
+    set(
+        &obj,
+        "epk",
+        &JsValue::from_str(&sealpass::b64::encode(&env.epk)),
+    );
+    set(
+        &obj,
+        "nonce",
+        &JsValue::from_str(&sealpass::b64::encode(&env.nonce)),
+    );
+    set(
+        &obj,
+        "ct",
+        &JsValue::from_str(&sealpass::b64::encode(&env.ct)),
+    );
+    Ok(obj.into())
+}
+
+/// The fingerprint of a public key: compare it with what the node prints.
+#[wasm_bindgen]
+pub fn fingerprint(
+    #[wasm_bindgen(js_name = publicKey, unchecked_param_type = "string | Uint8Array")]
+    public_key: JsValue,
+) -> core::result::Result<String, JsValue> {
+    public_key_from_js(&public_key)
+        .map(|pk| pk.fingerprint())
+        .map_err(js_error)
+}
+
+/// Check a context object with the exact rules `seal` applies; throws on error.
+#[wasm_bindgen(js_name = validateContext)]
+pub fn validate_context(
+    #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
+) -> core::result::Result<(), JsValue> {
+    context_from_js(&context).map(|_| ()).map_err(js_error)
+}
+
+/// Open an envelope (object or JSON string) with a secret key. Only in builds
+/// with the `open` feature; the browser bundle has no such export. Derives the
+/// public key on every call; use `Opener` to open more than once.
+#[cfg(feature = "open")]
+#[wasm_bindgen(js_name = open)]
+pub fn open_js(
+    #[wasm_bindgen(js_name = secretKey, unchecked_param_type = "string | Uint8Array")]
+    secret_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Envelope | string")] envelope: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
+) -> core::result::Result<Uint8Array, JsValue> {
+    let open = || -> Result<Uint8Array> {
+        let sk = secret_key_from_js(&secret_key)?;
+        let ctx = context_from_js(&context)?;
+        let pt = sealpass_open::open_json(&sk, envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
+        Ok(Uint8Array::from(pt.as_slice()))
+    };
+    open().map_err(js_error)
+}
+
+/// A node's secret key held inside the Wasm instance for opening, with its
+/// public key derived once (opening is then one X25519 instead of two).
+/// `free()` zeroizes the key; otherwise that happens when the object is
+/// garbage-collected. Only with the `open` feature.
+#[cfg(feature = "open")]
+#[wasm_bindgen(js_name = Opener)]
+pub struct OpenerJs(sealpass_open::Opener);
+
+#[cfg(feature = "open")]
+#[wasm_bindgen(js_class = Opener)]
+impl OpenerJs {
+    /// Take a secret key (base64url or 32 bytes) and derive its public key.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(js_name = secretKey, unchecked_param_type = "string | Uint8Array")]
+        secret_key: JsValue,
+    ) -> core::result::Result<OpenerJs, JsValue> {
+        secret_key_from_js(&secret_key)
+            .map(|sk| OpenerJs(sealpass_open::Opener::new(sk)))
+            .map_err(js_error)
+    }
+
+    /// The matching public key (base64url), the one senders seal to.
+    #[wasm_bindgen(getter = publicKey)]
+    pub fn public_key(&self) -> String {
+        self.0.public_key().to_b64u()
+    }
+
+    /// Open an envelope (object or JSON string) for `context`; same checks and
+    /// errors as `open()`.
+    pub fn open(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Envelope | string")] envelope: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
+    ) -> core::result::Result<Uint8Array, JsValue> {
+        let open = || -> Result<Uint8Array> {
+            let ctx = context_from_js(&context)?;
+            let pt = self
+                .0
+                .open_json(envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
+            Ok(Uint8Array::from(pt.as_slice()))
+        };
+        open().map_err(js_error)
+    }
+}
+
+#[cfg(feature = "open")]
+fn secret_key_from_js(secret_key: &JsValue) -> Result<sealpass::keys::SecretKey> {
+    use sealpass::keys::SecretKey;
+    if let Some(s) = secret_key.dyn_ref::<JsString>() {
+        if s.length() as usize > 64 {
+            return Err(invalid(
+                Code::InvalidSecretKey,
+                "secret key must be base64url of 32 bytes",
+            ));
+        }
+        SecretKey::from_key_file(Zeroizing::new(String::from(s)).as_bytes())
+    } else if let Some(a) = secret_key.dyn_ref::<Uint8Array>() {
+        let wrong_len = || invalid(Code::InvalidSecretKey, "secret key must be 32 bytes");
+        // Length first: nothing is copied out of an oversized array.
+        if a.length() as usize != KEY_LEN {
+            return Err(wrong_len());
+        }
+        let v = Zeroizing::new(a.to_vec());
+        let arr: [u8; KEY_LEN] = v.as_slice().try_into().map_err(|_| wrong_len())?;
+        Ok(SecretKey::from_bytes(arr))
+    } else {
+        Err(invalid(
+            Code::InvalidSecretKey,
+            "secret key must be a string or a Uint8Array",
+        ))
+    }
+}
+
+/// The envelope's JSON text from a string or an object, size-checked first.
+#[cfg(feature = "open")]
+fn envelope_text_from_js(envelope: &JsValue) -> Result<String> {
+    use sealpass::envelope::MAX_ENVELOPE_JSON;
+    let too_large = || invalid(Code::CiphertextTooLarge, "envelope larger than 64 KiB");
+    if let Some(s) = envelope.dyn_ref::<JsString>() {
+        if s.length() as usize > MAX_ENVELOPE_JSON {
+            return Err(too_large());
+        }
+        js_string(envelope).unwrap_or_else(|| Ok(String::new()))
+    } else if envelope.is_object() {
+        let s = js_sys::JSON::stringify(envelope)
+            .map_err(|_| invalid(Code::EnvelopeNotJson, "envelope is not a JSON object"))?;
+        if s.length() as usize > MAX_ENVELOPE_JSON {
+            return Err(too_large());
+        }
+        Ok(String::from(s))
+    } else {
+        Err(invalid(
+            Code::EnvelopeNotJson,
+            "envelope must be an object or a JSON string",
+        ))
+    }
+}
+
+/// A fresh one-time key pair `{secretKey, publicKey}` (base64url), for the
+/// node side. Only with the `open` feature.
+#[cfg(feature = "open")]
+#[wasm_bindgen(js_name = generateKeyPair, unchecked_return_type = "{ secretKey: string; publicKey: string }")]
+pub fn generate_key_pair() -> core::result::Result<JsValue, JsValue> {
+    let sk = sealpass::keys::SecretKey::generate_with_rng(&mut WebCrypto).map_err(js_error)?;
+    let obj = Object::new();
+    let sk_text = Zeroizing::new(sealpass::b64::encode(sk.as_bytes()));
+    set(&obj, "secretKey", &JsValue::from_str(&sk_text));
+    set(
+        &obj,
+        "publicKey",
+        &JsValue::from_str(&sk.public_key().to_b64u()),
+    );
+    Ok(obj.into())
+}
+
+/// Install a panic hook that logs to the console (debug builds with the
+/// `panic-hook` feature only).
+#[cfg(feature = "panic-hook")]
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}

@@ -1,0 +1,237 @@
+//! The same vectors and boundary checks, run as WebAssembly in Node and in
+//! headless Chromium and Firefox (`wasm-pack test`, see build.sh).
+#![cfg(target_arch = "wasm32")]
+// A panic is how a test fails; clippy.toml allows these inside #[test]
+// functions only, and the helpers of a test crate are test code too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../../../tests/support/vectors/mod.rs"]
+mod common;
+
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use sealpass::{Code, SecretKey};
+use sealpass_wasm::{fingerprint, open_js, seal_js, validate_context, OpenerJs};
+
+#[wasm_bindgen_test]
+fn envelope_vectors_positive() {
+    assert_eq!(common::envelope::positive(), 11);
+}
+
+#[wasm_bindgen_test]
+fn envelope_vectors_negative() {
+    assert!(common::envelope::negative() >= 20);
+}
+
+#[wasm_bindgen_test]
+fn wycheproof_x25519_in_wasm() {
+    assert_eq!(common::primitives::x25519(), (518 - 31, 31));
+    assert_eq!(common::primitives::x25519_rfc7748(), 3);
+    assert_eq!(common::primitives::public_key_matches_ladder(), 506);
+}
+
+#[wasm_bindgen_test]
+fn wycheproof_xchacha_in_wasm() {
+    assert_eq!(common::primitives::xchacha(), (246, 69));
+    assert_eq!(common::primitives::xchacha_draft(), 1);
+}
+
+#[wasm_bindgen_test]
+fn wycheproof_hkdf_in_wasm() {
+    assert_eq!(common::primitives::hkdf(), (83, 3));
+    assert_eq!(common::primitives::hkdf_rfc5869(), 3);
+}
+
+fn obj(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn ctx() -> JsValue {
+    obj(&[
+        ("node_id", "node-1".into()),
+        ("pending_id", "p-1".into()),
+        ("slug", "api".into()),
+        ("injection_method", "header".into()),
+        ("field_name", "Authorization".into()),
+        ("target_url", JsValue::NULL),
+    ])
+}
+
+fn code_of(err: JsValue) -> (u16, String) {
+    let code = Reflect::get(&err, &"code".into())
+        .unwrap()
+        .as_f64()
+        .expect("numeric code") as u16;
+    let name = Reflect::get(&err, &"name".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(
+        err.is_instance_of::<js_sys::Error>(),
+        "thrown value is an Error"
+    );
+    (code, name)
+}
+
+#[wasm_bindgen_test]
+fn js_api_round_trip_string_and_bytes() {
+    let sk = SecretKey::from_bytes([5; 32]);
+    let pk = sk.public_key().to_b64u();
+    let env = seal_js(pk.clone().into(), "pässword 🔑".into(), ctx()).unwrap();
+    assert_eq!(Reflect::get(&env, &"v".into()).unwrap().as_f64(), Some(1.0));
+    let sk_b64 = sealpass::b64::encode(sk.as_bytes());
+    let pt = open_js(sk_b64.clone().into(), env.clone(), ctx()).unwrap();
+    assert_eq!(pt.to_vec(), "pässword 🔑".as_bytes());
+    // Uint8Array in, JSON-string envelope in.
+    let bytes = Uint8Array::from(&[0u8, 1, 2, 255][..]);
+    let pk_bytes = Uint8Array::from(&sk.public_key().as_bytes()[..]);
+    let env2 = seal_js(pk_bytes.into(), bytes.into(), ctx()).unwrap();
+    let text = js_sys::JSON::stringify(&env2).unwrap();
+    let pt2 = open_js(sk_b64.into(), text.into(), ctx()).unwrap();
+    assert_eq!(pt2.to_vec(), vec![0, 1, 2, 255]);
+    assert_eq!(
+        fingerprint(pk.into()).unwrap(),
+        sk.public_key().fingerprint()
+    );
+}
+
+#[wasm_bindgen_test]
+fn js_errors_carry_code_and_name() {
+    let pk = SecretKey::from_bytes([5; 32]).public_key().to_b64u();
+    let e = seal_js("short".into(), "x".into(), ctx()).unwrap_err();
+    assert_eq!(code_of(e), (8301, "InvalidPublicKey".into()));
+    let e = seal_js(pk.clone().into(), "".into(), ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, Code::PlaintextEmpty.number());
+    let e = seal_js(pk.clone().into(), "x".repeat(16369).into(), ctx()).unwrap_err();
+    assert_eq!(code_of(e), (8008, "CiphertextTooLarge".into()));
+    let e = seal_js(pk.clone().into(), JsValue::from(5), ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, Code::InvalidArgument.number());
+    let bad_ctx = obj(&[("node_id", "n".into())]);
+    assert_eq!(code_of(validate_context(bad_ctx).unwrap_err()).0, 8202);
+    // null on a required field is a type error (8201), as in context JSON;
+    // undefined is absent (8202).
+    let null_req = obj(&[("node_id", JsValue::NULL)]);
+    assert_eq!(code_of(validate_context(null_req).unwrap_err()).0, 8201);
+    let undef_req = obj(&[
+        ("node_id", JsValue::UNDEFINED),
+        ("pending_id", "p".into()),
+        ("slug", "s".into()),
+        ("injection_method", "env".into()),
+    ]);
+    assert_eq!(code_of(validate_context(undef_req).unwrap_err()).0, 8202);
+    let unknown = obj(&[
+        ("node_id", "n".into()),
+        ("pending_id", "p".into()),
+        ("slug", "s".into()),
+        ("injection_method", "env".into()),
+        ("version", "1".into()),
+    ]);
+    assert_eq!(code_of(validate_context(unknown).unwrap_err()).0, 8201);
+    let upper = obj(&[
+        ("node_id", "n".into()),
+        ("pending_id", "p".into()),
+        ("slug", "s".into()),
+        ("injection_method", "Header".into()),
+    ]);
+    assert_eq!(code_of(validate_context(upper).unwrap_err()).0, 8204);
+    let lone = js_sys::JSON::parse("\"a\\ud800\"").unwrap();
+    let e = seal_js(pk.clone().into(), lone, ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, Code::InvalidUtf8.number());
+    assert_eq!(
+        code_of(validate_context(JsValue::from_str("x")).unwrap_err()).0,
+        8201
+    );
+    assert_eq!(
+        code_of(validate_context(js_sys::Array::new().into()).unwrap_err()).0,
+        8201
+    );
+    let zero = sealpass::b64::encode(&[0u8; 32]);
+    assert_eq!(
+        code_of(seal_js(zero.into(), "x".into(), ctx()).unwrap_err()).0,
+        8302
+    );
+}
+
+#[wasm_bindgen_test]
+fn js_open_rejects_tampering_with_8006() {
+    let sk = SecretKey::from_bytes([6; 32]);
+    let env = seal_js(sk.public_key().to_b64u().into(), "secret".into(), ctx()).unwrap();
+    let ct = Reflect::get(&env, &"ct".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let first = if ct.starts_with('A') { "B" } else { "A" };
+    let tampered = format!("{first}{}", &ct[1..]);
+    Reflect::set(&env, &"ct".into(), &tampered.into()).unwrap();
+    let e = open_js(sealpass::b64::encode(sk.as_bytes()).into(), env, ctx()).unwrap_err();
+    assert_eq!(code_of(e), (8006, "DecryptFailed".into()));
+    let v2 = js_sys::JSON::parse(r#"{"v":2}"#).unwrap();
+    let e = open_js(sealpass::b64::encode(sk.as_bytes()).into(), v2, ctx()).unwrap_err();
+    assert_eq!(code_of(e).0, 8007);
+    let e = open_js(
+        sealpass::b64::encode(sk.as_bytes()).into(),
+        "x".repeat(70_000).into(),
+        ctx(),
+    )
+    .unwrap_err();
+    assert_eq!(code_of(e).0, 8008);
+    let _ = JsValue::UNDEFINED.dyn_into::<Object>();
+}
+
+#[wasm_bindgen_test]
+fn js_opener_opens_like_open_and_keeps_its_checks() {
+    let sk = SecretKey::from_bytes([7; 32]);
+    let sk_b64 = sealpass::b64::encode(sk.as_bytes());
+    let opener = OpenerJs::new(sk_b64.clone().into()).unwrap();
+    assert_eq!(opener.public_key(), sk.public_key().to_b64u());
+    let from_bytes = OpenerJs::new(Uint8Array::from(&sk.as_bytes()[..]).into()).unwrap();
+    assert_eq!(from_bytes.public_key(), opener.public_key());
+    for pt in ["a", "pässword 🔑"] {
+        let env = seal_js(opener.public_key().into(), pt.into(), ctx()).unwrap();
+        assert_eq!(
+            opener.open(env.clone(), ctx()).unwrap().to_vec(),
+            pt.as_bytes()
+        );
+        let text = js_sys::JSON::stringify(&env).unwrap();
+        assert_eq!(
+            opener.open(text.into(), ctx()).unwrap().to_vec(),
+            pt.as_bytes()
+        );
+        // Another node's key: same error as open().
+        let other = OpenerJs::new(Uint8Array::from(&[8u8; 32][..]).into()).unwrap();
+        assert_eq!(code_of(other.open(env.clone(), ctx()).unwrap_err()).0, 8006);
+        let wrong_ctx = obj(&[
+            ("node_id", "node-1".into()),
+            ("pending_id", "p-2".into()),
+            ("slug", "api".into()),
+            ("injection_method", "header".into()),
+            ("field_name", "Authorization".into()),
+        ]);
+        assert_eq!(code_of(opener.open(env, wrong_ctx).unwrap_err()).0, 8006);
+    }
+    for bad in [
+        JsValue::from_str("short"),
+        Uint8Array::from(&[1u8; 31][..]).into(),
+        JsValue::from(42),
+        JsValue::NULL,
+    ] {
+        let e = OpenerJs::new(bad).map(|_| ()).unwrap_err();
+        assert_eq!(code_of(e), (8303, "InvalidSecretKey".into()));
+    }
+    assert_eq!(
+        code_of(opener.open(JsValue::from(1), ctx()).unwrap_err()).0,
+        8101
+    );
+    let _ = open_js(sk_b64.into(), JsValue::NULL, ctx()).unwrap_err();
+}

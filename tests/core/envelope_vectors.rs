@@ -1,0 +1,13 @@
+//! Pinned envelope vectors, natively (tests/wasm.rs runs the same in Wasm).
+
+use sealpass_tests::vectors as common;
+
+#[test]
+fn positive_vectors_rebuild_byte_for_byte() {
+    assert!(common::envelope::positive() >= 5);
+}
+
+#[test]
+fn negative_vectors_fail_with_their_codes() {
+    assert!(common::envelope::negative() >= 20);
+}

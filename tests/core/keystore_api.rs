@@ -1,0 +1,251 @@
+//! The keystore's public API: records, pending keys, consume-once accept,
+//! secret metadata, Debug output, file modes.
+
+use sealpass::{Code, Context};
+use sealpass_native::keystore::{KekConfig, Keystore, Purpose, DB_FILE};
+
+fn kek() -> KekConfig {
+    KekConfig::new([0x5a; 32], None)
+}
+
+fn ctx(pending: &str, slug: &str) -> Context {
+    Context::new(
+        "node-a",
+        pending,
+        slug,
+        "header",
+        Some("Authorization"),
+        Some("https://api.example/v1"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn handle_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Keystore>();
+    assert_send_sync::<KekConfig>();
+}
+
+#[test]
+fn records_round_trip_upsert_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    for p in Purpose::ALL {
+        assert_eq!(Purpose::from_name(p.name()), Some(p));
+        assert_eq!(
+            ks.get_record(p, "r").unwrap_err().code(),
+            Code::RecordNotFound
+        );
+        ks.put_record(p, "r", b"one").unwrap();
+        ks.put_record(p, "r", b"two").unwrap();
+        assert_eq!(&ks.get_record(p, "r").unwrap()[..], b"two");
+    }
+    assert!(ks.delete_record(Purpose::NodeHmacSecret, "r").unwrap());
+    assert!(!ks.delete_record(Purpose::NodeHmacSecret, "r").unwrap());
+    assert_eq!(
+        ks.get_record(Purpose::NodeHmacSecret, "r")
+            .unwrap_err()
+            .code(),
+        Code::RecordNotFound
+    );
+    assert_eq!(
+        &ks.get_record(Purpose::RelayHmacSecret, "r").unwrap()[..],
+        b"two",
+        "purposes are separate"
+    );
+    assert_eq!(
+        ks.get_record(Purpose::PendingKey, "").unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    let too_big = vec![0u8; sealpass_native::keystore::MAX_RECORD_PLAINTEXT + 1];
+    assert_eq!(
+        ks.put_record(Purpose::NodeHmacSecret, "big", &too_big)
+            .unwrap_err()
+            .code(),
+        Code::CiphertextTooLarge
+    );
+    let events = ks.audit().unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.event == "record-get" && e.code == Some(8505)));
+    assert!(events
+        .iter()
+        .any(|e| e.event == "record-delete" && e.record_id.as_deref() == Some("r")));
+}
+
+#[test]
+fn pending_keys_are_idempotent_and_bound_to_their_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    let c1 = ctx("p1", "slug-1");
+    let pk = ks.create_pending(&c1).unwrap();
+    assert_eq!(ks.create_pending(&c1).unwrap(), pk);
+    assert_eq!(
+        ks.create_pending(&ctx("p1", "other")).unwrap_err().code(),
+        Code::PendingConflict
+    );
+    let pk2 = ks.create_pending(&ctx("p2", "slug-2")).unwrap();
+    assert_ne!(pk, pk2);
+    assert_eq!(ks.pending_context("p1").unwrap(), c1);
+    assert_eq!(
+        ks.pending_context("nope").unwrap_err().code(),
+        Code::RecordNotFound
+    );
+    let list = ks.list_pending().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(
+        list.iter()
+            .find(|p| p.pending_id == "p1")
+            .unwrap()
+            .public_key,
+        pk
+    );
+    assert_eq!(list[0].fingerprint, list[0].public_key.fingerprint());
+    let st = ks.status().unwrap();
+    assert_eq!(st.pending, 2);
+    assert_eq!(st.format_version, 1);
+    assert_eq!(st.kek_id, kek().kek_id());
+}
+
+#[test]
+fn store_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a").join("b");
+    let ks = Keystore::open(&data, &kek()).unwrap();
+    ks.put_record(Purpose::NodeHmacSecret, "x", b"y").unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    for f in [DB_FILE, "keystore.db-wal", "keystore.db-shm"] {
+        assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+    }
+    assert_eq!(ks.db_path(), data.join(DB_FILE));
+    // A directory others can write to is refused (they could swap the file).
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(
+        Keystore::open(&open, &kek()).unwrap_err().code(),
+        Code::StoreUnavailable
+    );
+}
+
+#[test]
+fn debug_output_never_shows_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = KekConfig::new([0xab; 32], Some([0xcd; 32]));
+    let ks = Keystore::open(dir.path(), &cfg).unwrap();
+    ks.put_record(Purpose::NodeHmacSecret, "n", b"VERY-SECRET-HMAC")
+        .unwrap();
+    let dbg = format!(
+        "{cfg:?} {ks:?} {:?} {:?}",
+        ks.status().unwrap(),
+        ks.audit().unwrap()
+    );
+    assert!(dbg.contains(cfg.kek_id()));
+    for bad in [
+        "171, 171",
+        "205, 205",
+        "abababab",
+        "cdcdcdcd",
+        "VERY-SECRET",
+        "q6ur",
+        "zc3N",
+    ] {
+        assert!(!dbg.contains(bad), "{bad} in {dbg}");
+    }
+}
+
+mod accept {
+    use super::*;
+
+    #[test]
+    fn accept_consumes_once_and_keeps_the_key_on_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = Keystore::open(dir.path(), &kek()).unwrap();
+        let c = ctx("p-acc", "api");
+        let pk = ks.create_pending(&c).unwrap();
+        // Sealed for a different context (the relay lied about the slug): 8006, key kept.
+        let wrong = sealpass::seal(&pk, b"s3cret", &ctx("p-acc", "elsewhere")).unwrap();
+        let err = ks
+            .accept(
+                "p-acc",
+                wrong.to_json().as_bytes(),
+                sealpass_open::open_json,
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), Code::DecryptFailed);
+        assert_eq!(ks.list_pending().unwrap().len(), 1);
+        assert_eq!(
+            ks.accept("p-acc", b"not json", sealpass_open::open_json)
+                .unwrap_err()
+                .code(),
+            Code::EnvelopeNotJson
+        );
+        let big = vec![b' '; sealpass::envelope::MAX_ENVELOPE_JSON + 1];
+        assert_eq!(
+            ks.accept("p-acc", &big, sealpass_open::open_json)
+                .unwrap_err()
+                .code(),
+            Code::CiphertextTooLarge
+        );
+        assert_eq!(
+            ks.accept("nope", b"{}", sealpass_open::open_json)
+                .unwrap_err()
+                .code(),
+            Code::RecordNotFound
+        );
+
+        let env = sealpass::seal(&pk, b"s3cret", &c).unwrap().to_json();
+        let a = ks
+            .accept("p-acc", env.as_bytes(), sealpass_open::open_json)
+            .unwrap();
+        assert_eq!(
+            (
+                a.slug.as_str(),
+                a.pending_id.as_str(),
+                a.node_id.as_str(),
+                a.size
+            ),
+            ("api", "p-acc", "node-a", 6)
+        );
+        assert_eq!(&ks.secret_get("api").unwrap()[..], b"s3cret");
+        assert_eq!(
+            ks.accept("p-acc", env.as_bytes(), sealpass_open::open_json)
+                .unwrap_err()
+                .code(),
+            Code::AlreadyConsumed
+        );
+        assert_eq!(
+            ks.get_record(Purpose::PendingKey, "p-acc")
+                .unwrap_err()
+                .code(),
+            Code::RecordNotFound
+        );
+        assert!(ks.list_pending().unwrap().is_empty());
+        assert_eq!(ks.pending_context("p-acc").unwrap(), c);
+        assert_eq!(
+            ks.create_pending(&c).unwrap_err().code(),
+            Code::AlreadyConsumed
+        );
+        let meta = ks.secret_list().unwrap();
+        assert_eq!(meta.len(), 1);
+        assert_eq!(
+            (meta[0].size, meta[0].field_name.as_str()),
+            (6, "Authorization")
+        );
+        assert_eq!(meta[0].target_url, "https://api.example/v1");
+        assert!(!format!("{meta:?} {a:?}").contains("s3cret"));
+        let codes: Vec<_> = ks
+            .audit()
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event == "accept")
+            .map(|e| e.code)
+            .collect();
+        assert!(
+            codes.contains(&Some(8006)) && codes.contains(&None) && codes.contains(&Some(8507))
+        );
+    }
+}

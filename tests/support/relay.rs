@@ -1,0 +1,522 @@
+//! The one relay harness: the real `sealpass-relay` binary on a loopback
+//! port the OS picks, in its own data dir, output collected, killed on drop;
+//! HTTP/1.1 to it over a plain TcpStream (no client library between the test
+//! and the bytes on the wire).
+//!
+//! Two ways to start it, as operators do: [`Relay::start`] (a temp dir,
+//! `--dev-insecure-kek`, the admin token the relay writes to admin.token) for
+//! relay tests, and [`Relay::start_sealed`] (a KEK and admin token given in
+//! the environment) for whole-system tests with agents.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::bins;
+use crate::proc::{new_kek, rand_hex, Proc};
+
+const LISTENING: &str = "listening on http://";
+
+/// How the relay gets its KEK and admin token.
+#[derive(Clone)]
+enum Keys {
+    /// `--dev-insecure-kek`; the relay makes the admin token (admin.token).
+    Dev,
+    /// `SEALPASS_KEK` and `SEALPASS_ADMIN_TOKEN` from the environment.
+    Sealed { kek: String },
+}
+
+/// A running relay process, killed on drop.
+pub struct Relay {
+    proc: Option<Proc>,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub token: String,
+    pub args: Vec<String>,
+    keys: Keys,
+    /// Output of earlier incarnations (restarts).
+    past: String,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl Relay {
+    /// Start on a fresh temp data dir.
+    pub fn start() -> Relay {
+        Self::start_with(&[])
+    }
+
+    /// [`Relay::start`] with extra relay flags (e.g. `--test-offline-after-secs 2`).
+    pub fn start_with(extra: &[&str]) -> Relay {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("relay");
+        let mut r = Self::start_in(&dir, extra);
+        r._tmp = Some(tmp);
+        r
+    }
+
+    /// Start with an existing data dir (restart tests).
+    pub fn start_in(dir: &Path, extra: &[&str]) -> Relay {
+        Self::launch(dir, extra, Keys::Dev, String::new(), "127.0.0.1:0")
+    }
+
+    /// Start with its KEK and admin token from the environment, as an
+    /// operator runs it, in `data` (created if missing).
+    pub fn start_sealed(data: &Path) -> Relay {
+        Self::start_sealed_with(data, &[])
+    }
+
+    /// [`Relay::start_sealed`] with extra relay flags.
+    pub fn start_sealed_with(data: &Path, extra: &[&str]) -> Relay {
+        std::fs::create_dir_all(data).unwrap();
+        let keys = Keys::Sealed { kek: new_kek() };
+        Self::launch(data, extra, keys, rand_hex(24), "127.0.0.1:0")
+    }
+
+    fn launch(dir: &Path, extra: &[&str], keys: Keys, token: String, listen: &str) -> Relay {
+        let mut r = Relay {
+            proc: None,
+            addr: listen.to_owned(),
+            url: String::new(),
+            data_dir: dir.to_owned(),
+            token,
+            args: extra.iter().map(|s| s.to_string()).collect(),
+            keys,
+            past: String::new(),
+            _tmp: None,
+        };
+        let proc = r.spawn_once();
+        let line = proc.out.wait_for(LISTENING, Duration::from_secs(30));
+        r.url = line[line.find("http://").unwrap()..].trim().to_string();
+        r.addr = r.url.trim_start_matches("http://").to_string();
+        if matches!(r.keys, Keys::Dev) {
+            r.token = std::fs::read_to_string(dir.join("admin.token"))
+                .expect("admin.token")
+                .trim()
+                .to_owned();
+        }
+        r.proc = Some(proc);
+        r
+    }
+
+    fn spawn_once(&self) -> Proc {
+        let mut cmd = Command::new(bins::relay());
+        cmd.args(["--listen", &self.addr]);
+        if matches!(self.keys, Keys::Dev) {
+            cmd.arg("--dev-insecure-kek");
+        }
+        cmd.arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(&self.args)
+            .env_remove("SEALPASS_KEK_FILE")
+            .env_remove("SEALPASS_KEK_PREVIOUS")
+            .env_remove("SEALPASS_KEK_PREVIOUS_FILE")
+            .env_remove("SEALPASS_RELAY_DATA_DIR");
+        match &self.keys {
+            Keys::Dev => {
+                cmd.env_remove("SEALPASS_ADMIN_TOKEN")
+                    .env_remove("SEALPASS_KEK");
+            }
+            Keys::Sealed { kek } => {
+                cmd.env("SEALPASS_ADMIN_TOKEN", &self.token)
+                    .env("SEALPASS_KEK", kek);
+            }
+        }
+        Proc::spawn(cmd)
+    }
+
+    /// Relay output so far (stdout and stderr, all incarnations).
+    pub fn output(&self) -> String {
+        let mut s = self.past.clone();
+        if let Some(p) = &self.proc {
+            s.push_str(&p.out.all());
+        }
+        s
+    }
+
+    /// SIGTERM and wait: the relay must shut down gracefully.
+    pub fn stop(&mut self) -> ExitStatus {
+        let mut p = self.proc.take().expect("running");
+        let st = p.terminate(Duration::from_secs(5));
+        self.past.push_str(&p.out.all());
+        self.past.push('\n');
+        st
+    }
+
+    /// Stop and start again on the same data dir (keeps the temp dir alive).
+    pub fn restart(self) -> Relay {
+        self.restart_with(|_| {})
+    }
+
+    /// Stop, run `between` on the data dir, start again.
+    pub fn restart_with(mut self, between: impl FnOnce(&Path)) -> Relay {
+        let st = self.stop();
+        assert!(
+            st.success(),
+            "relay did not exit cleanly on SIGTERM: {st:?}"
+        );
+        between(&self.data_dir);
+        let args: Vec<&str> = self.args.iter().map(|s| s.as_str()).collect();
+        let mut r = Self::launch(
+            &self.data_dir,
+            &args,
+            self.keys.clone(),
+            self.token.clone(),
+            "127.0.0.1:0",
+        );
+        r._tmp = self._tmp.take();
+        r
+    }
+
+    /// Crash the relay (SIGKILL) and start it again on the same address
+    /// with the same data dir.
+    pub fn crash_restart(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.kill();
+            self.past.push_str(&p.out.all());
+            self.past.push('\n');
+        }
+        let end = Instant::now() + Duration::from_secs(20);
+        loop {
+            let proc = self.spawn_once();
+            let t = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < t && proc.out.count(LISTENING) == 0 {
+                thread::sleep(Duration::from_millis(50));
+            }
+            if proc.out.count(LISTENING) > 0 {
+                self.proc = Some(proc);
+                return;
+            }
+            assert!(
+                Instant::now() < end,
+                "relay did not restart on {}: {}",
+                self.addr,
+                proc.out.all()
+            );
+            thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// Is the process still running?
+    pub fn is_running(&mut self) -> bool {
+        self.proc.as_mut().is_some_and(|p| p.is_running())
+    }
+
+    pub fn req(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        request(&self.addr, method, path, headers, body)
+    }
+
+    pub fn admin(&self, method: &str, path: &str, body: &str) -> Resp {
+        let auth = format!("Bearer {}", self.token);
+        let mut h = vec![("Authorization", auth.as_str())];
+        if !body.is_empty() {
+            h.push(("Content-Type", "application/json"));
+        }
+        self.req(method, path, &h, body.as_bytes())
+    }
+
+    /// One call; returns (status, body JSON or Null).
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        admin: bool,
+        body: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let r = match (admin, body) {
+            (true, b) => self.admin(method, path, b.unwrap_or("")),
+            (false, Some(b)) => self.req(
+                method,
+                path,
+                &[("Content-Type", "application/json")],
+                b.as_bytes(),
+            ),
+            (false, None) => self.req(method, path, &[], b""),
+        };
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Register a node; returns its secret bytes.
+    pub fn add_node(&self, node_id: &str) -> Vec<u8> {
+        let v: serde_json::Value = serde_json::from_str(&self.add_node_json(node_id)).unwrap();
+        let secret = v["secret"].as_str().expect("secret").to_owned();
+        sealpass::b64::decode(&secret).expect("b64")
+    }
+
+    /// Register a node; returns the relay's JSON answer (node_id,
+    /// key_version, secret), what `--register-secret-file` reads.
+    pub fn add_node_json(&self, node_id: &str) -> String {
+        let r = self.admin(
+            "POST",
+            "/api/v1/admin/nodes",
+            &format!(r#"{{"node_id":"{node_id}"}}"#),
+        );
+        assert_eq!(r.status, 201, "add node {node_id}: {}", r.text());
+        r.text()
+    }
+
+    /// Create a pending credential for these nodes (slug db-password, env
+    /// DB_PASSWORD); returns its id.
+    pub fn create_pending(&self, nodes: &[&str], ttl: Option<i64>) -> String {
+        let ids: Vec<String> = nodes.iter().map(|n| format!("\"{n}\"")).collect();
+        let ttl = ttl
+            .map(|t| format!(",\"expires_in_secs\":{t}"))
+            .unwrap_or_default();
+        let r = self.admin(
+            "POST",
+            "/api/v1/admin/pending",
+            &format!(
+                r#"{{"node_ids":[{}],"slug":"db-password","injection_method":"env","field_name":"DB_PASSWORD"{ttl}}}"#,
+                ids.join(",")
+            ),
+        );
+        assert_eq!(r.status, 201, "create pending: {}", r.text());
+        r.json()["pending_id"].as_str().expect("id").to_owned()
+    }
+
+    /// Create a pending credential through the admin API (this slug, method
+    /// env, field API_TOKEN — the same context `agent::inject_cmd` asks for).
+    pub fn create_pending_slug(&self, nodes: &[&str], slug: &str) -> String {
+        let body = serde_json::json!({"node_ids": nodes, "slug": slug,
+            "injection_method": "env", "field_name": "API_TOKEN"});
+        let (st, v) = self.http(
+            "POST",
+            "/api/v1/admin/pending",
+            true,
+            Some(&body.to_string()),
+        );
+        assert_eq!(st, 201, "create pending: {v}");
+        v["pending_id"].as_str().expect("pending_id").to_string()
+    }
+
+    pub fn status(&self, pending_id: &str) -> serde_json::Value {
+        let r = self.req(
+            "GET",
+            &format!("/api/v1/pending/{pending_id}/status"),
+            &[],
+            b"",
+        );
+        assert_eq!(r.status, 200, "status: {}", r.text());
+        r.json()
+    }
+
+    /// (state, code) of one target.
+    pub fn target_state(&self, pending_id: &str, node: &str) -> (String, Option<u64>) {
+        let s = self.status(pending_id);
+        let t = s["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .find(|t| t["node_id"] == node)
+            .expect("target")
+            .clone();
+        (t["state"].as_str().unwrap().to_owned(), t["code"].as_u64())
+    }
+
+    /// What the accept page does last: post one envelope per node
+    /// (`(node_id, envelope JSON)`) for a pending; returns (status, body).
+    pub fn post_envelopes(
+        &self,
+        pending_id: &str,
+        envelopes: &[(&str, String)],
+    ) -> (u16, serde_json::Value) {
+        let items: Vec<String> = envelopes
+            .iter()
+            .map(|(node, env)| format!(r#"{{"node_id":"{node}","envelope":{env}}}"#))
+            .collect();
+        self.http(
+            "POST",
+            &format!("/api/v1/pending/{pending_id}/envelopes"),
+            false,
+            Some(&format!(r#"{{"envelopes":[{}]}}"#, items.join(","))),
+        )
+    }
+
+    /// Wait until the status satisfies `pred`.
+    pub fn wait_status(
+        &self,
+        pending_id: &str,
+        timeout: Duration,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let end = Instant::now() + timeout;
+        loop {
+            let v = self.status(pending_id);
+            if pred(&v) {
+                return v;
+            }
+            assert!(Instant::now() < end, "status never matched: {v}");
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Poll the public pending view until every key is posted (200).
+    pub fn wait_keys(&self, pending_id: &str) -> serde_json::Value {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (st, v) = self.http("GET", &format!("/api/v1/pending/{pending_id}"), false, None);
+            if st == 200 {
+                return v;
+            }
+            assert_eq!(
+                v["code"], 8009,
+                "unexpected answer while waiting for keys: {st} {v}"
+            );
+            assert!(Instant::now() < end, "keys never posted: {v}");
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn token_file(&self, dir: &Path) -> PathBuf {
+        let p = dir.join("admin.token.copy");
+        std::fs::write(&p, format!("{}\n", self.token)).unwrap();
+        p
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.kill();
+        }
+    }
+}
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON (status {}): {}", self.status, self.text()))
+    }
+    /// The error code of a JSON error body (also checks its shape).
+    pub fn code(&self) -> u64 {
+        let v = self.json();
+        assert!(v["name"].is_string() && v["message"].is_string(), "{v}");
+        v["code"].as_u64().unwrap_or_else(|| panic!("no code: {v}"))
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// Assert status and error code together.
+    pub fn expect(&self, status: u16, code: u64) {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "unexpected response: {}",
+            self.text()
+        );
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`.
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" || method == "PUT" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    raw(addr, &bytes)
+}
+
+/// Send raw bytes, read the whole response.
+pub fn raw(addr: &str, bytes: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(addr).expect("connect to relay");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    // The relay may answer (e.g. 413) before reading everything; ignore a
+    // write error and read what it said.
+    let _ = s.write_all(bytes);
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    parse_response(&buf)
+        .unwrap_or_else(|| panic!("bad HTTP response: {:?}", String::from_utf8_lossy(&buf)))
+}
+
+fn parse_response(buf: &[u8]) -> Option<Resp> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&buf[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = buf[end + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body)?;
+    }
+    Some(Resp {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let nl = b.windows(2).position(|w| w == b"\r\n")?;
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..nl]).ok()?.trim(), 16).ok()?;
+        b = &b[nl + 2..];
+        if n == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..n)?);
+        b = b.get(n + 2..)?;
+    }
+}
+
+/// Open the relay database read-only (tests check audit rows and that
+/// nothing was stored).
+pub fn db(relay: &Relay) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(
+        relay.data_dir.join("relay.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open relay.db")
+}
+
+pub fn stored_envelopes(relay: &Relay) -> i64 {
+    db(relay)
+        .query_row(
+            "SELECT COUNT(*) FROM targets WHERE envelope IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count")
+}

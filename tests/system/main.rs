@@ -1,0 +1,24 @@
+//! The whole system as operators run it: the `sealpass` CLI contract, node
+//! and keystore commands, real node agents and inject runs against a real
+//! relay (single, fan-out, restarts and crashes), `sealpass relay`, signing
+//! and release-manifest commands.
+
+// A panic is how a test fails; clippy.toml allows these inside #[test]
+// functions only, and the helpers of a test crate are test code too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod cli_core;
+mod flow_fanout;
+mod flow_restart;
+mod flow_single;
+mod node_cli_concurrency;
+mod node_cli_e2e;
+mod node_cli_kek;
+mod relay_via_cli;
+mod release_manifest;
+mod signing_cli;
