@@ -43,9 +43,9 @@ if ! deps_ok; then
     }
 fi
 
-# ---- the package
+# ---- the package (version: [workspace.package], which every crate inherits)
 VERSION=$(awk '
-    /^\[/ { in_pkg = ($0 == "[package]") }
+    /^\[/ { in_pkg = ($0 == "[workspace.package]") }
     in_pkg && /^version[[:space:]]*=/ { gsub(/.*=[[:space:]]*"|".*/, ""); print; exit }
 ' Cargo.toml)
 TARBALL="$ROOT/pkg/sealpass-$VERSION.tgz"

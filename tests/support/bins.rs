@@ -2,7 +2,8 @@
 //! the tests run (`./build.sh test`, or `cargo build --workspace --bins`);
 //! a missing binary fails the test with that command, never skips it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// The build that produces every binary the tests run.
 pub const BUILD: &str = "cargo build --workspace --bins";
@@ -23,20 +24,76 @@ pub fn bin_dir() -> PathBuf {
     })
 }
 
-/// Path to a built binary; panics with how to build it when missing.
+/// Path to a built binary; panics with how to build it when it is missing
+/// or older than the sources (cargo does not rebuild another package's
+/// binaries for these tests, so a stale one would test old code).
 pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);
-    assert!(
-        p.is_file(),
-        "{} is missing: build it first with `{BUILD}{}` (build.sh does this before cargo test)",
-        p.display(),
+    let build = format!(
+        "{BUILD}{}",
         if cfg!(debug_assertions) {
             ""
         } else {
             " --release"
         }
     );
+    assert!(
+        p.is_file(),
+        "{} is missing: build it first with `{build}` (build.sh does this before cargo test)",
+        p.display()
+    );
+    if std::env::var_os("SEALPASS_TEST_ALLOW_STALE_BINS").is_none() {
+        let built = modified(&p);
+        if let Some((src, _)) = newest_source().filter(|(_, t)| *t > built) {
+            panic!(
+                "{} is older than {}: rebuild with `{build}` (or set SEALPASS_TEST_ALLOW_STALE_BINS=1)",
+                p.display(),
+                src.display()
+            );
+        }
+    }
     p
+}
+
+fn modified(p: &Path) -> SystemTime {
+    std::fs::metadata(p)
+        .and_then(|m| m.modified())
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
+/// The most recently modified Rust source or manifest the binaries are
+/// built from (src/, crates/ without their tests and benches, the root
+/// Cargo.toml and Cargo.lock).
+fn newest_source() -> Option<(PathBuf, SystemTime)> {
+    let root = crate::root();
+    let mut newest: Option<(PathBuf, SystemTime)> = None;
+    let mut consider = |p: PathBuf| {
+        let t = modified(&p);
+        if newest.as_ref().map_or(true, |(_, n)| t > *n) {
+            newest = Some((p, t));
+        }
+    };
+    consider(root.join("Cargo.toml"));
+    consider(root.join("Cargo.lock"));
+    let mut stack = vec![root.join("src"), root.join("crates")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name()
+                    .is_some_and(|n| n != "tests" && n != "benches")
+                {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") || p.ends_with("Cargo.toml") {
+                consider(p);
+            }
+        }
+    }
+    newest
 }
 
 /// The `sealpass` CLI.

@@ -238,6 +238,10 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Assert `secret` is nowhere under `dir` (db, WAL, SHM, anything).
 pub fn assert_not_in_files(dir: &Path, secret: &str) {
+    assert!(
+        !secret.is_empty(),
+        "an empty secret is in every file: nothing to check"
+    );
     let files = files_under(dir);
     assert!(!files.is_empty(), "no files under {}", dir.display());
     for (p, b) in files {

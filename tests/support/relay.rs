@@ -170,6 +170,7 @@ impl Relay {
             "127.0.0.1:0",
         );
         r._tmp = self._tmp.take();
+        r.past = std::mem::take(&mut self.past);
         r
     }
 
