@@ -1,10 +1,13 @@
 // sealpass — browser / bundler entry (seal-only WebAssembly build).
-// Call `await init()` once, then seal(), fingerprint() and validateContext()
-// are synchronous. There is deliberately no open() here.
+// Call `await init()` once, then seal(), fingerprint(), identityFingerprint()
+// and validateContext() are synchronous. seal(pk, pt, ctx) makes a v1
+// envelope; seal(pk, pt, ctx, { identity }) a v2 envelope bound to the node's
+// pinned identity key (protocol §15). There is deliberately no open() here.
 import initWasm, {
   initSync as initWasmSync,
   seal as wasmSeal,
   fingerprint as wasmFingerprint,
+  identityFingerprint as wasmIdentityFingerprint,
   validateContext as wasmValidateContext,
 } from "./web/sealpass.js";
 
@@ -48,21 +51,32 @@ export function initSync(wasm) {
 function check() {
   if (!ready) {
     const e = new Error(
-      "sealpass is not initialised: call `await init()` before seal(), fingerprint() or validateContext()",
+      "sealpass is not initialised: call `await init()` before seal(), fingerprint(), identityFingerprint() or validateContext()",
     );
     e.name = "NotInitialized";
     throw e;
   }
 }
 
-export function seal(publicKey, plaintext, context) {
+/**
+ * Seal to the node's one-time key (v1), or with `options.identity` also to its
+ * pinned identity key (v2). `options` is passed through unchanged: unknown
+ * keys and non-object values are refused by the Wasm side (InvalidArgument).
+ */
+export function seal(publicKey, plaintext, context, options) {
   check();
-  return wasmSeal(publicKey, plaintext, context);
+  return wasmSeal(publicKey, plaintext, context, options);
 }
 
 export function fingerprint(publicKey) {
   check();
   return wasmFingerprint(publicKey);
+}
+
+/** The identity fingerprint of a node identity key: compare it once, then pin the key. */
+export function identityFingerprint(identity) {
+  check();
+  return wasmIdentityFingerprint(identity);
 }
 
 export function validateContext(context) {

@@ -8,18 +8,35 @@ use alloc::vec::Vec;
 
 use crate::context::Context;
 
+use crate::envelope::Version;
+
 /// Domain label for the HKDF info.
 pub const KDF_LABEL: &str = "sealpass:v1:kdf";
 /// Domain label for the AEAD associated data.
 pub const AAD_LABEL: &str = "sealpass:v1:aad";
 /// The protocol version string bound into both. Never taken from input.
 pub const VERSION: &str = "1";
+/// v2 (identity-bound) HKDF info label.
+pub const KDF_LABEL_V2: &str = "sealpass:v2:kdf";
+/// v2 AEAD associated data label.
+pub const AAD_LABEL_V2: &str = "sealpass:v2:aad";
+/// v2 version string.
+pub const VERSION_V2: &str = "2";
+/// Label of the identity fingerprint's input (docs/PROTOCOL.md §15.1).
+pub const IDENTITY_LABEL: &str = "sealpass:v2:identity";
+
+fn labels(v: Version) -> (&'static str, &'static str, &'static str) {
+    match v {
+        Version::V1 => (KDF_LABEL, AAD_LABEL, VERSION),
+        Version::V2 => (KDF_LABEL_V2, AAD_LABEL_V2, VERSION_V2),
+    }
+}
 
 /// `canon(f1..fn) = u16_be(len(f1)) || f1 || ... || u16_be(len(fn)) || fn`.
 ///
 /// Every caller passes fields already bounded by [`Context`] validation
 /// (at most 2048 bytes), so the length always fits in a u16.
-fn canon(fields: &[&str]) -> Vec<u8> {
+fn canon(fields: &[&[u8]]) -> Vec<u8> {
     let total = fields.iter().map(|f| 2 + f.len()).sum();
     let mut out = Vec::with_capacity(total);
     for f in fields {
@@ -30,34 +47,54 @@ fn canon(fields: &[&str]) -> Vec<u8> {
             "context fields are validated to fit u16"
         );
         out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(f.as_bytes());
+        out.extend_from_slice(f);
     }
     out
 }
 
 /// `canon("sealpass:v1:kdf", node_id, pending_id, slug, "1")`
 pub fn kdf_info(ctx: &Context) -> Vec<u8> {
-    canon(&[
-        KDF_LABEL,
-        ctx.node_id(),
-        ctx.pending_id(),
-        ctx.slug(),
-        VERSION,
-    ])
+    kdf_info_for(Version::V1, ctx)
 }
 
 /// `canon("sealpass:v1:aad", node_id, pending_id, slug, "1", injection_method, field_name, target_url)`
 pub fn aad(ctx: &Context) -> Vec<u8> {
+    aad_for(Version::V1, ctx)
+}
+
+/// The HKDF info of envelope version `v`: `canon("sealpass:vN:kdf",
+/// node_id, pending_id, slug, "N")`.
+pub fn kdf_info_for(v: Version, ctx: &Context) -> Vec<u8> {
+    let (kdf, _, version) = labels(v);
     canon(&[
-        AAD_LABEL,
-        ctx.node_id(),
-        ctx.pending_id(),
-        ctx.slug(),
-        VERSION,
-        ctx.injection_method(),
-        ctx.field_name(),
-        ctx.target_url(),
+        kdf.as_bytes(),
+        ctx.node_id().as_bytes(),
+        ctx.pending_id().as_bytes(),
+        ctx.slug().as_bytes(),
+        version.as_bytes(),
     ])
+}
+
+/// The AAD of envelope version `v`: `canon("sealpass:vN:aad", node_id,
+/// pending_id, slug, "N", injection_method, field_name, target_url)`.
+pub fn aad_for(v: Version, ctx: &Context) -> Vec<u8> {
+    let (_, aad, version) = labels(v);
+    canon(&[
+        aad.as_bytes(),
+        ctx.node_id().as_bytes(),
+        ctx.pending_id().as_bytes(),
+        ctx.slug().as_bytes(),
+        version.as_bytes(),
+        ctx.injection_method().as_bytes(),
+        ctx.field_name().as_bytes(),
+        ctx.target_url().as_bytes(),
+    ])
+}
+
+/// `canon("sealpass:v2:identity", nik)`: what the identity fingerprint
+/// hashes, so it never equals the one-time fingerprint of the same bytes.
+pub fn identity(nik: &[u8; 32]) -> Vec<u8> {
+    canon(&[IDENTITY_LABEL.as_bytes(), nik])
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Envelope v1: strict parsing with a fixed order of checks, and the one
-//! canonical serialization.
+//! Envelopes v1 and v2: strict parsing with a fixed order of checks, and
+//! the one canonical serialization. The two versions share every rule but
+//! `v` and the suite string (docs/PROTOCOL.md §8, §15.5).
 //!
 //! Check order (normative, see docs/PROTOCOL.md §Envelope parsing):
 //! size → JSON object → `v` → key set → types → suite → ct length → base64 → lengths.
@@ -10,20 +11,58 @@ use alloc::vec::Vec;
 use crate::b64;
 use crate::error::{Code, Error, Result};
 use crate::json::{self, Value};
-use crate::suite::{KEY_LEN, MAX_CIPHERTEXT_SIZE, MIN_CIPHERTEXT_SIZE, NONCE_LEN, SUITE};
+use crate::suite::{KEY_LEN, MAX_CIPHERTEXT_SIZE, MIN_CIPHERTEXT_SIZE, NONCE_LEN, SUITE, SUITE_V2};
 
 /// Envelope text larger than this is 8008 without being parsed.
 pub const MAX_ENVELOPE_JSON: usize = 64 * 1024;
 /// Longest `ct` string: B64U of [`MAX_CIPHERTEXT_SIZE`] bytes.
 pub const MAX_CT_B64_CHARS: usize = b64::encoded_len(MAX_CIPHERTEXT_SIZE);
-/// The only protocol version.
+/// The v1 protocol version number.
 pub const VERSION: u8 = 1;
+
+/// The envelope version: what the key agreement binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// One X25519 with the node's one-time key (docs/PROTOCOL.md §5).
+    V1,
+    /// A second X25519 with the node's identity key (docs/PROTOCOL.md §15).
+    V2,
+}
+
+impl Version {
+    /// `v` in the JSON.
+    pub const fn number(self) -> u8 {
+        match self {
+            Version::V1 => 1,
+            Version::V2 => 2,
+        }
+    }
+
+    /// The suite string this version requires.
+    pub const fn suite(self) -> &'static str {
+        match self {
+            Version::V1 => SUITE,
+            Version::V2 => SUITE_V2,
+        }
+    }
+
+    /// The version whose `v` has exactly this JSON source text.
+    fn from_raw(raw: &str) -> Option<Version> {
+        match raw {
+            "1" => Some(Version::V1),
+            "2" => Some(Version::V2),
+            _ => None,
+        }
+    }
+}
 
 const KEYS: [&str; 5] = ["v", "suite", "epk", "nonce", "ct"];
 
 /// A well-formed envelope (not yet authenticated).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Envelope {
+    /// Which construction sealed it.
+    pub version: Version,
     /// Ephemeral X25519 public key, used exactly as given.
     pub epk: [u8; KEY_LEN],
     /// XChaCha20 nonce.
@@ -34,16 +73,24 @@ pub struct Envelope {
 
 impl core::fmt::Debug for Envelope {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Envelope {{ v: 1, ct: {} bytes }}", self.ct.len())
+        write!(
+            f,
+            "Envelope {{ v: {}, ct: {} bytes }}",
+            self.version.number(),
+            self.ct.len()
+        )
     }
 }
 
 impl Envelope {
-    /// Canonical JSON: `{"v":1,"suite":"…","epk":"…","nonce":"…","ct":"…"}`.
+    /// Canonical JSON: `{"v":N,"suite":"…","epk":"…","nonce":"…","ct":"…"}`.
     pub fn to_json(&self) -> String {
-        let mut s = String::with_capacity(120 + b64::encoded_len(self.ct.len()));
-        s.push_str("{\"v\":1,\"suite\":\"");
-        s.push_str(SUITE);
+        let mut s = String::with_capacity(128 + b64::encoded_len(self.ct.len()));
+        s.push_str(match self.version {
+            Version::V1 => "{\"v\":1,\"suite\":\"",
+            Version::V2 => "{\"v\":2,\"suite\":\"",
+        });
+        s.push_str(self.version.suite());
         s.push_str("\",\"epk\":\"");
         s.push_str(&b64::encode(&self.epk));
         s.push_str("\",\"nonce\":\"");
@@ -76,10 +123,10 @@ impl Envelope {
         for (k, v) in &members {
             if k == "v" {
                 if let Value::Number(raw) = v {
-                    if raw != "1" {
+                    if Version::from_raw(raw).is_none() {
                         return Err(Error::new(
                             Code::VersionUnsupported,
-                            "envelope version is not 1",
+                            "envelope version is not 1 or 2",
                         ));
                     }
                 }
@@ -125,13 +172,16 @@ impl Envelope {
                 "envelope is missing a key",
             ));
         };
-        // 3. Types. `v` can only be the number 1 here, or a non-number.
-        if !matches!(v, Value::Number(_)) {
+        // 3. Types. `v` can only be the number 1 or 2 here, or a non-number.
+        let Some(version) = (match v {
+            Value::Number(raw) => Version::from_raw(raw),
+            _ => None,
+        }) else {
             return Err(Error::new(
                 Code::EnvelopeWrongType,
-                "v must be the number 1",
+                "v must be the number 1 or 2",
             ));
-        }
+        };
         let (Value::String(suite), Value::String(epk), Value::String(nonce), Value::String(ct)) =
             (suite, epk, nonce, ct)
         else {
@@ -140,8 +190,8 @@ impl Envelope {
                 "suite, epk, nonce and ct must be strings",
             ));
         };
-        // 4. Suite.
-        if suite != SUITE {
+        // 4. Suite: the one of this version (the other version's is refused).
+        if suite != version.suite() {
             return Err(Error::new(Code::SuiteUnsupported, "unsupported suite"));
         }
         // 5. Ciphertext size from the string length, before decoding.
@@ -165,7 +215,12 @@ impl Envelope {
                 "ct must be at least 17 bytes",
             ));
         }
-        Ok(Envelope { epk, nonce, ct })
+        Ok(Envelope {
+            version,
+            epk,
+            nonce,
+            ct,
+        })
     }
 }
 
@@ -199,8 +254,25 @@ mod tests {
     }
 
     #[test]
+    fn v2_round_trips_and_each_version_needs_its_suite() {
+        let (e, n, c) = good();
+        let v2 = env(&e, &n, &c)
+            .replace("\"v\":1", "\"v\":2")
+            .replace(SUITE, SUITE_V2);
+        let parsed = Envelope::from_json(v2.as_bytes()).unwrap();
+        assert_eq!(parsed.version, Version::V2);
+        assert_eq!(parsed.to_json(), v2);
+        assert_eq!(code(&v2.replace(SUITE_V2, SUITE)), Code::SuiteUnsupported);
+        let v1_with_v2_suite = env(&e, &n, &c).replace(SUITE, SUITE_V2);
+        assert_eq!(code(&v1_with_v2_suite), Code::SuiteUnsupported);
+        assert_eq!(format!("{parsed:?}"), "Envelope { v: 2, ct: 40 bytes }");
+    }
+
+    #[test]
     fn version_is_judged_first() {
-        assert_eq!(code(r#"{"v":2}"#), Code::VersionUnsupported);
+        assert_eq!(code(r#"{"v":3}"#), Code::VersionUnsupported);
+        assert_eq!(code(r#"{"v":2.0}"#), Code::VersionUnsupported);
+        assert_eq!(code(r#"{"v":2}"#), Code::EnvelopeMissingKey);
         assert_eq!(code(r#"{"v":1.0,"x":[]}"#), Code::VersionUnsupported);
         assert_eq!(code(r#"{"v":-1,"v":1}"#), Code::VersionUnsupported);
         assert_eq!(code(r#"{"suite":"nope","v":0}"#), Code::VersionUnsupported);

@@ -41,7 +41,7 @@ codes! {
     // --- design record (8006–8011) ---
     /// AEAD authentication failed, or the ephemeral key is low-order.
     DecryptFailed = 8006,
-    /// Envelope `v` is a number other than 1.
+    /// Envelope `v` is a number other than 1 or 2.
     VersionUnsupported = 8007,
     /// Envelope, ciphertext or plaintext exceeds the 16 KiB ciphertext cap.
     CiphertextTooLarge = 8008,
@@ -63,7 +63,9 @@ codes! {
     EnvelopeDuplicateKey = 8104,
     /// A value has the wrong JSON type (e.g. `v` not a number, `epk` not a string).
     EnvelopeWrongType = 8105,
-    /// `suite` is not `x25519-hkdf-sha256-xchacha20poly1305`.
+    /// `suite` is not the suite of the envelope's version
+    /// (`x25519-hkdf-sha256-xchacha20poly1305` for v1,
+    /// `x25519-x25519-hkdf-sha256-xchacha20poly1305` for v2).
     SuiteUnsupported = 8106,
     /// A field is not canonical base64url without padding.
     InvalidBase64 = 8107,
@@ -95,6 +97,8 @@ codes! {
     RandomUnavailable = 8305,
     /// A JS argument has the wrong type.
     InvalidArgument = 8306,
+    /// A v2 envelope needs the node's identity key to open (`--identity-key`).
+    IdentityKeyRequired = 8307,
 
     // --- local I/O and CLI usage (8400–8499) ---
     /// Reading or writing a local file or stream failed.

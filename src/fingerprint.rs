@@ -10,8 +10,19 @@ use sha2::{Digest, Sha256};
 
 /// First 16 bytes of SHA-256(pk) as lowercase hex, 8 groups of 4, joined by `-`.
 pub fn fingerprint(public_key: &[u8; 32]) -> String {
+    groups(&Sha256::digest(public_key))
+}
+
+/// The identity fingerprint of a node identity key (docs/PROTOCOL.md §15.1):
+/// the same form over `SHA-256(canon("sealpass:v2:identity", nik))`, so it
+/// differs from [`fingerprint`] of the same 32 bytes.
+pub fn identity_fingerprint(nik: &[u8; 32]) -> String {
+    groups(&Sha256::digest(crate::canon::identity(nik)))
+}
+
+/// First 16 bytes of `digest` as lowercase hex, 8 groups of 4, joined by `-`.
+fn groups(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(public_key);
     let mut out = String::with_capacity(39);
     // The masks keep the lookups in bounds (the fallback is dead code).
     let hex = |n: u8| char::from(HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0'));

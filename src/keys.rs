@@ -54,6 +54,12 @@ impl PublicKey {
     pub fn fingerprint(&self) -> String {
         fingerprint(&self.0)
     }
+
+    /// The identity fingerprint (docs/PROTOCOL.md §15.1), for a node's
+    /// long-term identity key: compared once per node, then pinned.
+    pub fn identity_fingerprint(&self) -> String {
+        crate::fingerprint::identity_fingerprint(&self.0)
+    }
 }
 
 impl fmt::Debug for PublicKey {

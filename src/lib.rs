@@ -51,9 +51,11 @@ pub mod suite;
 
 pub use context::Context;
 pub use envelope::Envelope;
+pub use envelope::Version;
 pub use error::{Code, Error, Result};
 pub use fingerprint::fingerprint;
+pub use fingerprint::identity_fingerprint;
 pub use keys::{PublicKey, SecretKey};
 #[cfg(feature = "os-rng")]
-pub use seal::seal;
-pub use seal::seal_with_rng;
+pub use seal::{seal, seal_v2};
+pub use seal::{seal_to, seal_v2_with_rng, seal_with_rng};

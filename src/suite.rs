@@ -15,6 +15,8 @@ use crate::error::{Code, Error, Result};
 
 /// Suite identifier carried in every envelope.
 pub const SUITE: &str = "x25519-hkdf-sha256-xchacha20poly1305";
+/// Suite identifier of v2 (identity-bound) envelopes.
+pub const SUITE_V2: &str = "x25519-x25519-hkdf-sha256-xchacha20poly1305";
 /// Poly1305 tag length.
 pub const TAG_LEN: usize = 16;
 /// XChaCha20 nonce length.
@@ -71,6 +73,29 @@ pub fn derive_key(
     let mut okm = Zeroizing::new([0u8; KEY_LEN]);
     // 32 bytes is far below HKDF-SHA256's 8160-byte limit; cannot fail.
     let _ = hkdf_sha256(&salt, ss, info, okm.as_mut());
+    okm
+}
+
+/// v2: `HKDF-SHA256(salt = epk || npk || nik, ikm = ss1 || ss2, info, L = 32)`.
+pub fn derive_key_v2(
+    ss1: &[u8; KEY_LEN],
+    ss2: &[u8; KEY_LEN],
+    epk: &[u8; KEY_LEN],
+    npk: &[u8; KEY_LEN],
+    nik: &[u8; KEY_LEN],
+    info: &[u8],
+) -> Zeroizing<[u8; KEY_LEN]> {
+    let mut salt = [0u8; 3 * KEY_LEN];
+    let mut ikm = Zeroizing::new([0u8; 2 * KEY_LEN]);
+    for (dst, src) in salt.chunks_exact_mut(KEY_LEN).zip([epk, npk, nik]) {
+        dst.copy_from_slice(src);
+    }
+    for (dst, src) in ikm.chunks_exact_mut(KEY_LEN).zip([ss1, ss2]) {
+        dst.copy_from_slice(src);
+    }
+    let mut okm = Zeroizing::new([0u8; KEY_LEN]);
+    // 32 bytes is far below HKDF-SHA256's 8160-byte limit; cannot fail.
+    let _ = hkdf_sha256(&salt, ikm.as_ref(), info, okm.as_mut());
     okm
 }
 

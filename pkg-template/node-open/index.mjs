@@ -7,6 +7,7 @@ export const {
   generateKeyPair,
   seal,
   fingerprint,
+  identityFingerprint,
   validateContext,
   init,
   initSync,

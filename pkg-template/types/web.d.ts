@@ -3,7 +3,7 @@
 
 /*@@SHARED@@*/
 
-/** Thrown when seal(), fingerprint() or validateContext() run before init() resolved. */
+/** Thrown when seal(), fingerprint(), identityFingerprint() or validateContext() run before init() resolved. */
 export interface NotInitializedError extends Error {
   readonly name: "NotInitialized";
 }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use sealpass::{b64, Context, Envelope, SecretKey};
-use sealpass_open::open_json;
+use sealpass_open::{open_json, open_json_with_identity};
 
 fn ctx() -> Context {
     Context::new("n", "p", "s", "env", None, None).unwrap()
@@ -72,10 +72,17 @@ proptest! {
         epk in prop::array::uniform32(any::<u8>()),
         nonce in prop::collection::vec(any::<u8>(), 24),
         ct in prop::collection::vec(any::<u8>(), 17..300),
+        v2 in any::<bool>(),
     ) {
         let sk = SecretKey::from_bytes([3; 32]);
-        let env = Envelope { epk, nonce: nonce.try_into().unwrap(), ct };
-        let code = open_json(&sk, env.to_json().as_bytes(), &ctx()).unwrap_err().code();
+        let isk = SecretKey::from_bytes([4; 32]);
+        let version = if v2 { sealpass::Version::V2 } else { sealpass::Version::V1 };
+        let env = Envelope { version, epk, nonce: nonce.try_into().unwrap(), ct };
+        let json = env.to_json();
+        let code = open_json_with_identity(&sk, &isk, json.as_bytes(), &ctx()).unwrap_err().code();
         prop_assert_eq!(code, sealpass::Code::DecryptFailed);
+        let code = open_json(&sk, json.as_bytes(), &ctx()).unwrap_err().code();
+        let want = if v2 { sealpass::Code::IdentityKeyRequired } else { sealpass::Code::DecryptFailed };
+        prop_assert_eq!(code, want);
     }
 }

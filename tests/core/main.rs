@@ -17,6 +17,7 @@ mod envelope_vectors;
 mod fuzz_parse;
 mod hmac_vectors;
 mod hpke_dhkem;
+mod identity;
 mod keystore_api;
 mod keystore_rotation;
 mod keystore_tamper;

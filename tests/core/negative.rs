@@ -280,8 +280,21 @@ fn shape_and_version_faults() {
     let good = env_json("1", suite, &epk, &nonce, &ct);
     let code = |s: &str| open_json(&sk, s.as_bytes(), &ctx()).unwrap_err().code();
     assert_eq!(
-        code(&env_json("2", suite, &epk, &nonce, &ct)),
+        code(&env_json("3", suite, &epk, &nonce, &ct)),
         Code::VersionUnsupported
+    );
+    // v2 exists (protocol §15): each version requires its own suite.
+    assert_eq!(
+        code(&env_json("2", suite, &epk, &nonce, &ct)),
+        Code::SuiteUnsupported
+    );
+    assert_eq!(
+        code(&env_json("1", sealpass::suite::SUITE_V2, &epk, &nonce, &ct)),
+        Code::SuiteUnsupported
+    );
+    assert_eq!(
+        code(&env_json("2", sealpass::suite::SUITE_V2, &epk, &nonce, &ct)),
+        Code::IdentityKeyRequired
     );
     assert_eq!(
         code(&env_json("0", suite, &epk, &nonce, &ct)),
@@ -292,7 +305,7 @@ fn shape_and_version_faults() {
         Code::VersionUnsupported
     );
     assert_eq!(
-        code(r#"{"v":2,"nothing":"else"}"#),
+        code(r#"{"v":3,"nothing":"else"}"#),
         Code::VersionUnsupported
     );
     assert_eq!(

@@ -2,7 +2,8 @@
 //
 // Installs the tarball (offline) into fresh temp projects and checks it the
 // way users consume it: Node ESM + CommonJS, interop with the native CLI in
-// both directions, the seal-only browser entry, esbuild bundles and an
+// both directions for envelope v1 and v2 (sealed to the node identity,
+// opened with `--identity-key` / `{ identityKey }`), the seal-only browser entry, esbuild bundles and an
 // unbundled <script type="module"> page in headless Chromium and Firefox
 // (puppeteer-core, system browsers), `tsc --strict`, `npm publish --dry-run`
 // and the browser payload size. Ends with `N passed, N failed`.
@@ -31,6 +32,39 @@ const KEEP = process.env.SEALPASS_NPM_KEEP === "1";
 
 /** Gzip -9 budget for the browser payload (wasm + glue + entry): the design record's page budget. */
 const GZIP_BUDGET = 30 * 1024;
+
+/** The exact exports of each entry (sorted; `default` only in ES module namespaces). */
+const SEAL_EXPORTS = ["SealpassError", "fingerprint", "identityFingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"];
+const SEAL_NS = ["SealpassError", "default", "fingerprint", "identityFingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"];
+const OPEN_EXPORTS = [
+  "Opener",
+  "SealpassError",
+  "fingerprint",
+  "generateKeyPair",
+  "identityFingerprint",
+  "init",
+  "initSync",
+  "isSealpassError",
+  "open",
+  "seal",
+  "validateContext",
+];
+const OPEN_NS = [
+  "Opener",
+  "SealpassError",
+  "default",
+  "fingerprint",
+  "generateKeyPair",
+  "identityFingerprint",
+  "init",
+  "initSync",
+  "isSealpassError",
+  "open",
+  "seal",
+  "validateContext",
+];
+const V1_SUITE = "x25519-hkdf-sha256-xchacha20poly1305";
+const V2_SUITE = "x25519-x25519-hkdf-sha256-xchacha20poly1305";
 
 /** Exactly what the tarball may hold. */
 const ALLOWED_FILES = [
@@ -125,13 +159,41 @@ const CONTEXT = {
 };
 const CTX_FILE = write(path.join(TMP, "ctx.json"), JSON.stringify(CONTEXT));
 
+// The node's identity key (envelope v2, protocol §15) and another node's.
+const IDENTITY_KEY_FILE = path.join(TMP, "identity.key");
+const NIK = runOk(CLI, ["keygen", "--out", IDENTITY_KEY_FILE]).stdout.trim();
+const IDENTITY_SECRET = fs.readFileSync(IDENTITY_KEY_FILE, "utf8");
+const IDENTITY_FP = runOk(CLI, ["fingerprint", "--identity", NIK]).stdout.trim();
+const OTHER_IDENTITY_KEY_FILE = path.join(TMP, "other-identity.key");
+const OTHER_NIK = runOk(CLI, ["keygen", "--out", OTHER_IDENTITY_KEY_FILE]).stdout.trim();
+
+/** Run `sealpass open` on an envelope (with --identity-key when given). */
+function cliOpenRun(envelope, { keyFile = KEY_FILE, ctxFile = CTX_FILE, identityKeyFile } = {}) {
+  const argv = ["open", "--key", keyFile, ...(identityKeyFile ? ["--identity-key", identityKeyFile] : []), "--context", ctxFile];
+  return run(CLI, argv, { input: typeof envelope === "string" ? envelope : JSON.stringify(envelope) });
+}
 /** Open an envelope with the native CLI; returns the plaintext. */
-function cliOpen(envelope, { keyFile = KEY_FILE, ctxFile = CTX_FILE } = {}) {
-  const r = run(CLI, ["open", "--key", keyFile, "--context", ctxFile], {
-    input: typeof envelope === "string" ? envelope : JSON.stringify(envelope),
-  });
+function cliOpen(envelope, opts = {}) {
+  const r = cliOpenRun(envelope, opts);
   assert(r.status === 0, `sealpass open failed (${r.status}): ${r.stderr}`);
   return r.stdout;
+}
+/** `sealpass open` must fail; returns the code of its `error <code> <Name>: …` line. */
+function cliOpenError(envelope, opts = {}) {
+  const r = cliOpenRun(envelope, opts);
+  assert(r.status !== 0, `sealpass open succeeded but should have failed`);
+  eq(r.stdout, "", "stdout of a failed open");
+  const m = r.stderr.match(/^error (\d{4}) (\w+):/m);
+  assert(m, `no error line in: ${r.stderr}`);
+  return [m[2], Number(m[1])];
+}
+/** A v2 envelope opens with the identity key only: 8307 without it, 8006 with another node's. */
+function checkV2(envelope, pt, label) {
+  eq([envelope.v, envelope.suite], [2, V2_SUITE], `${label}: v and suite`);
+  eq(Object.keys(envelope), ["v", "suite", "epk", "nonce", "ct"], `${label}: envelope keys`);
+  eq(cliOpen(envelope, { identityKeyFile: IDENTITY_KEY_FILE }), pt, `${label}: CLI open --identity-key`);
+  eq(cliOpenError(envelope), ["IdentityKeyRequired", 8307], `${label}: CLI open without --identity-key`);
+  eq(cliOpenError(envelope, { identityKeyFile: OTHER_IDENTITY_KEY_FILE }), ["DecryptFailed", 8006], `${label}: CLI open with another identity key`);
 }
 
 // The worked example of docs/PROTOCOL.md §12 (the README's browser example seals to its npk).
@@ -177,7 +239,11 @@ await check("npm publish --dry-run passes and lists only allow-listed files", ()
 const PKG_JSON = JSON.parse(runOk("tar", ["xzOf", TARBALL, "package/package.json"]).stdout);
 await check("package.json: name, version from Cargo.toml, type, exports, engines, license, sideEffects", () => {
   const cargo = fs.readFileSync(path.join(ROOT, "Cargo.toml"), "utf8");
-  const version = cargo.match(/^\[package\][\s\S]*?^version\s*=\s*"([^"]+)"/m)[1];
+  // Every crate inherits [workspace.package]'s version (`version.workspace = true`).
+  const section = (name) => cargo.match(new RegExp(`^\\[${name.replace(".", "\\.")}\\]\\n([\\s\\S]*?)(?=^\\[|(?![\\s\\S]))`, "m"))?.[1] ?? "";
+  const own = section("package");
+  const version = (/^version\.workspace\s*=\s*true/m.test(own) ? section("workspace.package") : own).match(/^version\s*=\s*"([^"]+)"/m)?.[1];
+  assert(version, "no version in Cargo.toml");
   eq(PKG_JSON.name, "sealpass", "name");
   eq(PKG_JSON.version, version, "version");
   eq(PKG_JSON.type, "module", "type");
@@ -225,25 +291,35 @@ await check("README: install, browser + Node examples, two-line threat model, er
 await check("web entry: index.d.ts declares no open/generateKeyPair/Opener", () => {
   const dts = runOk("tar", ["xzOf", TARBALL, "package/index.d.ts"]).stdout;
   const decls = [...dts.matchAll(/^export (?:declare )?(?:function|const|class) (\w+)/gm)].map((m) => m[1]).sort();
-  eq(decls, ["SealpassError", "fingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"], "web exports");
+  sameList(decls, SEAL_EXPORTS, "web exports");
 });
 
 const NODE_DIR = project("node");
 const nodeRun = (file, opts = {}) => runOk(process.execPath, [file], { cwd: NODE_DIR, ...opts }).stdout;
 
-await check("web entry: module namespace has no open, pre-init NotInitialized, init(bytes) seals (in Node)", () => {
+await check("web entry: module namespace has no open, pre-init NotInitialized, init(bytes) seals v1 and v2 (in Node)", () => {
   write(
     path.join(NODE_DIR, "web-entry.mjs"),
     `import fs from "node:fs";
 import * as web from "./node_modules/sealpass/index.js";
 const out = { keys: Object.keys(web).sort() };
 try { web.seal("x", "y", {}); } catch (e) { out.pre = [e.name, e.message]; }
+try { web.identityFingerprint("x"); } catch (e) { out.preId = e.name; }
 await web.init(fs.readFileSync("node_modules/sealpass/web/sealpass_bg.wasm"));
 out.envelope = web.seal(${JSON.stringify(PUBLIC_KEY)}, "from-web-build", ${JSON.stringify(CONTEXT)});
+out.envelope2 = web.seal(${JSON.stringify(PUBLIC_KEY)}, "v2 from-web-build", ${JSON.stringify(CONTEXT)}, { identity: ${JSON.stringify(NIK)} });
+out.idfp = web.identityFingerprint(${JSON.stringify(NIK)});
+try { web.seal(${JSON.stringify(PUBLIC_KEY)}, "x", ${JSON.stringify(CONTEXT)}, { identiy: ${JSON.stringify(NIK)} }); out.optErr = "no error"; }
+catch (e) { out.optErr = [e.name, e.code]; }
 console.log(JSON.stringify(out));`,
   );
   const out = JSON.parse(nodeRun("web-entry.mjs"));
-  eq(out.keys, ["SealpassError", "default", "fingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"], "web namespace");
+  eq(out.preId, "NotInitialized", "identityFingerprint before init");
+  eq(out.idfp, IDENTITY_FP, "identityFingerprint matches sealpass fingerprint --identity");
+  eq(out.optErr, ["InvalidArgument", 8306], "misspelt option key");
+  eq(out.envelope.v, 1, "seal without options is v1");
+  checkV2(out.envelope2, "v2 from-web-build", "web build v2");
+  sameList(out.keys, SEAL_NS, "web namespace");
   eq(out.pre?.[0], "NotInitialized", "error before init");
   assert(/await init\(\)/.test(out.pre[1]), "NotInitialized message should say what to do");
   eq(cliOpen(out.envelope), "from-web-build", "CLI open of the web-build envelope");
@@ -253,7 +329,7 @@ await check("web build .wasm exports no open (WebAssembly.Module.exports); node-
   const exportsOf = (f) =>
     WebAssembly.Module.exports(new WebAssembly.Module(fs.readFileSync(path.join(NODE_DIR, "node_modules/sealpass", f)))).map((e) => e.name);
   const web = exportsOf("web/sealpass_bg.wasm");
-  for (const n of ["seal", "fingerprint", "validateContext"]) assert(web.includes(n), `web wasm lacks ${n}`);
+  for (const n of ["seal", "fingerprint", "identityFingerprint", "validateContext"]) assert(web.includes(n), `web wasm lacks ${n}`);
   const leaked = web.filter((n) => /open|generateKeyPair|keypair/i.test(n));
   eq(leaked, [], "open-like exports in the web wasm");
   const nodeSealOnly = exportsOf("node/sealpass_bg.wasm");
@@ -279,7 +355,7 @@ out.plainIsNot = new Error("x") instanceof SealpassError;
 console.log(JSON.stringify(out));`,
   );
   const out = JSON.parse(nodeRun("esm.mjs"));
-  eq(out.keys, ["SealpassError", "default", "fingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"], "ESM namespace (no open)");
+  sameList(out.keys, SEAL_NS, "ESM namespace (no open)");
   eq(out.fp, runOk(CLI, ["fingerprint", PUBLIC_KEY]).stdout.trim(), "fingerprint matches the CLI");
   eq(out.err, { name: "InjectionMethodInvalid", code: 8204, inst: true, is: true, error: true }, "error shape");
   eq(out.plainIsNot, false, "plain Error instanceof SealpassError");
@@ -296,10 +372,152 @@ const env = seal(${JSON.stringify(PUBLIC_KEY)}, new Uint8Array([0, 1, 2, 255]), 
 console.log(JSON.stringify({ keys: Object.keys(sealpass).sort(), env }));`,
   );
   const out = JSON.parse(nodeRun("cjs.cjs"));
-  eq(out.keys, ["SealpassError", "fingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"], "CJS exports (no open)");
+  sameList(out.keys, SEAL_EXPORTS, "CJS exports (no open)");
   const r = run(CLI, ["open", "--key", KEY_FILE, "--context", CTX_FILE], { input: Buffer.from(JSON.stringify(out.env)), encoding: "buffer" });
   assert(r.status === 0, `CLI open failed: ${r.stderr}`);
   eq([...r.stdout], [0, 1, 2, 255], "CLI open plaintext bytes");
+});
+
+// ---------------------------------------------------------------- envelope v2 (identity-bound, protocol §15)
+// Script shared by the ESM and CommonJS checks: `importLine` binds the module to `m`.
+const v2Probe = (importLine, label) => `${importLine}
+const LABEL = ${JSON.stringify(label)};
+const pk = ${JSON.stringify(PUBLIC_KEY)};
+const nik = ${JSON.stringify(NIK)};
+const ctx = ${JSON.stringify(CONTEXT)};
+const err = (f) => { try { f(); return "no error"; } catch (e) { return [e.name, e.code, e instanceof m.SealpassError]; } };
+const out = {};
+out.idfp = m.identityFingerprint(nik);
+out.idfpBytes = m.identityFingerprint(Buffer.from(nik, "base64url"));
+out.fp = m.fingerprint(nik);
+out.v2 = m.seal(pk, "v2 secret ✓ " + LABEL, ctx, { identity: nik });
+out.v2bytes = m.seal(pk, "v2 bytes identity", ctx, { identity: new Uint8Array(Buffer.from(nik, "base64url")) });
+out.v1 = [m.seal(pk, "x", ctx).v, m.seal(pk, "x", ctx, undefined).v, m.seal(pk, "x", ctx, null).v,
+  m.seal(pk, "x", ctx, {}).v, m.seal(pk, "x", ctx, { identity: undefined }).v, m.seal(pk, "x", ctx, { identity: null }).v];
+out.misspelt = err(() => m.seal(pk, "x", ctx, { identiy: nik }));
+out.extraKey = err(() => m.seal(pk, "x", ctx, { identity: nik, strict: true }));
+out.stringOpts = err(() => m.seal(pk, "x", ctx, nik));
+out.arrayOpts = err(() => m.seal(pk, "x", ctx, [nik]));
+out.numberOpts = err(() => m.seal(pk, "x", ctx, 2));
+out.badIdentity = err(() => m.seal(pk, "x", ctx, { identity: "not-a-key" }));
+out.shortIdentity = err(() => m.seal(pk, "x", ctx, { identity: new Uint8Array(31) }));
+out.badIdFp = err(() => m.identityFingerprint("not-a-key"));
+console.log(JSON.stringify(out));`;
+function checkV2Probe(out, label) {
+  eq(out.idfp, IDENTITY_FP, `${label}: identityFingerprint = sealpass fingerprint --identity`);
+  eq(out.idfpBytes, IDENTITY_FP, `${label}: identityFingerprint of the 32 bytes`);
+  assert(/^([0-9a-f]{4}-){7}[0-9a-f]{4}$/.test(out.idfp), `${label}: identity fingerprint shape ${out.idfp}`);
+  eq(out.fp, runOk(CLI, ["fingerprint", NIK]).stdout.trim(), `${label}: fingerprint of the same key`);
+  assert(out.fp !== out.idfp, `${label}: identity fingerprint must differ from the one-time fingerprint of the same bytes`);
+  checkV2(out.v2, `v2 secret ✓ ${label}`, label);
+  checkV2(out.v2bytes, "v2 bytes identity", `${label} (identity as bytes)`);
+  eq(out.v1, [1, 1, 1, 1, 1, 1], `${label}: no identity (absent, undefined, null, {}, identity undefined/null) seals v1`);
+  eq(out.misspelt, ["InvalidArgument", 8306, true], `${label}: misspelt option key`);
+  eq(out.extraKey, ["InvalidArgument", 8306, true], `${label}: extra option key`);
+  eq(out.stringOpts, ["InvalidArgument", 8306, true], `${label}: string as options`);
+  eq(out.arrayOpts, ["InvalidArgument", 8306, true], `${label}: array as options`);
+  eq(out.numberOpts, ["InvalidArgument", 8306, true], `${label}: number as options`);
+  eq(out.badIdentity, ["InvalidPublicKey", 8301, true], `${label}: malformed identity`);
+  eq(out.shortIdentity, ["InvalidPublicKey", 8301, true], `${label}: 31-byte identity`);
+  eq(out.badIdFp, ["InvalidPublicKey", 8301, true], `${label}: identityFingerprint of a malformed key`);
+}
+
+await check("v2: Node ESM seal(pk, pt, ctx, { identity }) -> CLI opens with --identity-key (8307 without); identityFingerprint = CLI; bad options 8306", () => {
+  write(path.join(NODE_DIR, "v2.mjs"), v2Probe(`import * as m from "sealpass";`, "ESM"));
+  checkV2Probe(JSON.parse(nodeRun("v2.mjs")), "ESM");
+});
+
+await check("v2: Node CommonJS seal(pk, pt, ctx, { identity }) -> CLI opens with --identity-key (8307 without); identityFingerprint = CLI; bad options 8306", () => {
+  write(path.join(NODE_DIR, "v2.cjs"), v2Probe(`const m = require("sealpass");`, "CJS"));
+  checkV2Probe(JSON.parse(nodeRun("v2.cjs")), "CJS");
+});
+
+await check("v2: node-open exports; its seal({ identity }) and identityFingerprint agree with the CLI (ESM and CommonJS)", () => {
+  write(path.join(NODE_DIR, "v2-open.mjs"), v2Probe(`import * as m from "sealpass/node-open";`, "node-open ESM"));
+  checkV2Probe(JSON.parse(nodeRun("v2-open.mjs")), "node-open ESM");
+  write(path.join(NODE_DIR, "v2-open.cjs"), v2Probe(`const m = require("sealpass/node-open");`, "node-open CJS"));
+  checkV2Probe(JSON.parse(nodeRun("v2-open.cjs")), "node-open CJS");
+  write(
+    path.join(NODE_DIR, "open-keys.mjs"),
+    `import * as ns from "sealpass/node-open";
+import { createRequire } from "node:module";
+console.log(JSON.stringify({ esm: Object.keys(ns).sort(), cjs: Object.keys(createRequire(import.meta.url)("sealpass/node-open")).sort() }));`,
+  );
+  const keys = JSON.parse(nodeRun("open-keys.mjs"));
+  sameList(keys.esm, OPEN_NS, "node-open ESM namespace");
+  sameList(keys.cjs, OPEN_EXPORTS, "node-open CJS exports");
+});
+
+await check("v2: CLI seal --identity -> node-open open(..., { identityKey }) and new Opener(sk, { identityKey }) (ESM and CommonJS)", () => {
+  const secret = "cli→node v2 secret\nline 2";
+  const envelope = runOk(CLI, ["seal", "--to", PUBLIC_KEY, "--identity", NIK, "--context", CTX_FILE], { input: secret }).stdout;
+  eq(JSON.parse(envelope).v, 2, "CLI seal --identity makes v2");
+  write(path.join(NODE_DIR, "cli-envelope-v2.json"), envelope);
+  const v1 = runOk(CLI, ["seal", "--to", PUBLIC_KEY, "--context", CTX_FILE], { input: "v1 via identity opener" }).stdout;
+  write(path.join(NODE_DIR, "cli-envelope-v1.json"), v1);
+  const body = `
+const sk = fs.readFileSync(${JSON.stringify(KEY_FILE)}, "utf8");
+const isk = fs.readFileSync(${JSON.stringify(IDENTITY_KEY_FILE)}, "utf8");
+const otherIsk = fs.readFileSync(${JSON.stringify(OTHER_IDENTITY_KEY_FILE)}, "utf8");
+const envText = fs.readFileSync("cli-envelope-v2.json", "utf8").trim();
+const envObj = JSON.parse(envText);
+const v1Text = fs.readFileSync("cli-envelope-v1.json", "utf8").trim();
+const ctx = ${JSON.stringify(CONTEXT)};
+const dec = (u) => new TextDecoder().decode(u);
+const err = (f) => { try { f(); return "no error"; } catch (e) { return [e.name, e.code]; } };
+const out = {};
+out.open = dec(open(sk, envText, ctx, { identityKey: isk }));
+out.openObj = dec(open(sk, envObj, ctx, { identityKey: Buffer.from(isk.trim(), "base64url") }));
+out.openV1 = dec(open(sk, v1Text, ctx, { identityKey: isk }));
+out.noIdentity = [err(() => open(sk, envText, ctx)), err(() => open(sk, envText, ctx, {})), err(() => open(sk, envText, ctx, { identityKey: null }))];
+out.otherIdentity = err(() => open(sk, envText, ctx, { identityKey: otherIsk }));
+out.wrongCtx = err(() => open(sk, envText, { ...ctx, slug: "other" }, { identityKey: isk }));
+out.misspelt = err(() => open(sk, envText, ctx, { identity_key: isk }));
+out.sealOption = err(() => open(sk, envText, ctx, { identity: isk }));
+out.badIsk = err(() => open(sk, envText, ctx, { identityKey: "not-a-key" }));
+const op = new Opener(sk, { identityKey: isk });
+out.opIdentity = op.identity;
+out.opPk = op.publicKey;
+out.opOpen = dec(op.open(envText, ctx));
+out.opOpenV1 = dec(op.open(v1Text, ctx));
+op.free();
+const plain = new Opener(sk);
+out.plainIdentity = plain.identity === undefined;
+out.plainV2 = err(() => plain.open(envObj, ctx));
+plain.free();
+out.ctorMisspelt = err(() => new Opener(sk, { identitykey: isk }));
+out.ctorString = err(() => new Opener(sk, isk));
+out.ctorBadIsk = err(() => new Opener(sk, { identityKey: new Uint8Array(31) }));
+const id = generateKeyPair();
+const ot = generateKeyPair();
+const rt = seal(ot.publicKey, "node-open v2 round trip", ctx, { identity: id.publicKey });
+out.rt = [rt.v, dec(open(ot.secretKey, rt, ctx, { identityKey: id.secretKey })), new Opener(ot.secretKey, { identityKey: id.secretKey }).identity === id.publicKey];
+console.log(JSON.stringify(out));`;
+  write(path.join(NODE_DIR, "open-v2.mjs"), `import fs from "node:fs";
+import { open, Opener, generateKeyPair, seal } from "sealpass/node-open";
+${body}`);
+  write(path.join(NODE_DIR, "open-v2.cjs"), `const fs = require("node:fs");
+const { open, Opener, generateKeyPair, seal } = require("sealpass/node-open");
+${body}`);
+  for (const f of ["open-v2.mjs", "open-v2.cjs"]) {
+    const o = JSON.parse(nodeRun(f));
+    eq([o.open, o.openObj], [secret, secret], `${f}: open with identityKey (key file text, bytes)`);
+    eq(o.openV1, "v1 via identity opener", `${f}: open with identityKey still opens v1`);
+    eq(o.noIdentity, [["IdentityKeyRequired", 8307], ["IdentityKeyRequired", 8307], ["IdentityKeyRequired", 8307]], `${f}: v2 without identityKey`);
+    eq(o.otherIdentity, ["DecryptFailed", 8006], `${f}: another node's identity key`);
+    eq(o.wrongCtx, ["DecryptFailed", 8006], `${f}: wrong context`);
+    eq(o.misspelt, ["InvalidArgument", 8306], `${f}: misspelt open option`);
+    eq(o.sealOption, ["InvalidArgument", 8306], `${f}: seal's option given to open`);
+    eq(o.badIsk, ["InvalidSecretKey", 8303], `${f}: malformed identityKey`);
+    eq([o.opIdentity, o.opPk], [NIK, PUBLIC_KEY], `${f}: Opener.identity and .publicKey`);
+    eq([o.opOpen, o.opOpenV1], [secret, "v1 via identity opener"], `${f}: Opener with identityKey opens v2 and v1`);
+    eq(o.plainIdentity, true, `${f}: Opener without identityKey has identity undefined`);
+    eq(o.plainV2, ["IdentityKeyRequired", 8307], `${f}: Opener without identityKey on v2`);
+    eq(o.ctorMisspelt, ["InvalidArgument", 8306], `${f}: misspelt Opener option`);
+    eq(o.ctorString, ["InvalidArgument", 8306], `${f}: string as Opener options`);
+    eq(o.ctorBadIsk, ["InvalidSecretKey", 8303], `${f}: 31-byte identityKey`);
+    eq(o.rt, [2, "node-open v2 round trip", true], `${f}: node-open v2 round trip`);
+  }
 });
 
 await check("CLI seal -> Node sealpass/node-open open (ESM and CommonJS)", () => {
@@ -367,6 +585,20 @@ await check("README Node example runs as written", () => {
   eq(lines.at(-1), "sk_live_51H8example", "decrypted plaintext");
 });
 
+await check("README v2 (identity) example runs as written; the README says v1 rests on a per-secret fingerprint check", () => {
+  const readme = fs.readFileSync(path.join(NODE_DIR, "node_modules/sealpass/README.md"), "utf8");
+  const block = readmeBlock(readme, "node-v2");
+  assert(block.trim().split("\n").length <= 12, "v2 example too long");
+  assert(/\{ identity: /.test(block) && /\{ identityKey: /.test(block), "v2 example lacks { identity } / { identityKey }");
+  write(path.join(NODE_DIR, "readme-node-v2.mjs"), block);
+  const lines = nodeRun("readme-node-v2.mjs").trim().split("\n");
+  assert(/^compare once, then pin: ([0-9a-f]{4}-){7}[0-9a-f]{4}$/.test(lines[0]), `unexpected first line: ${lines[0]}`);
+  eq(lines.at(-1), "sk_live_51H8example", "decrypted plaintext");
+  assert(/without[\s\S]{0,200}v1|v1[\s\S]{0,200}every time/i.test(readme), "README does not say that without identity the envelope is v1");
+  assert(/\*\*every time\*\*/.test(readme) && /\*\*once\*\*/.test(readme), "README does not contrast per-secret and once-per-node comparison");
+  assert(/IdentityKeyRequired/.test(readme) && /8307/.test(readme), "README does not mention 8307");
+});
+
 // ---------------------------------------------------------------- TypeScript
 const TS_DIR = project("ts", { type: "module" });
 const TSC_WEB = ["--strict", "--noEmit", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler", "--lib", "es2022,dom"];
@@ -376,8 +608,8 @@ const tsc = (flags, files) => run(process.execPath, [path.join(DEPS, "node_modul
 await check("tsc --strict passes on typed consumers (bundler + DOM; nodenext ESM .mts and CJS .cts)", () => {
   write(
     path.join(TS_DIR, "good.ts"),
-    `import init, { seal, fingerprint, validateContext, SealpassError, isSealpassError } from "sealpass";
-import type { Context, Envelope, ErrorName, ErrorCode, SealpassErrorOf } from "sealpass";
+    `import init, { seal, fingerprint, identityFingerprint, validateContext, SealpassError, isSealpassError } from "sealpass";
+import type { Context, Envelope, SealOptions, ErrorName, ErrorCode, SealpassErrorOf } from "sealpass";
 import wasmUrl from "sealpass/sealpass_bg.wasm";
 await init();
 await init(wasmUrl);
@@ -385,9 +617,20 @@ await init(new URL("https://cdn.example.com/sealpass_bg.wasm"));
 await init(new Uint8Array(8));
 const ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "header", field_name: null };
 const env: Envelope = seal("pk", new Uint8Array([1]), ctx);
-const v: 1 = env.v;
-const suite: "x25519-hkdf-sha256-xchacha20poly1305" = env.suite;
+const v: 1 | 2 = env.v;
+const suite: "x25519-hkdf-sha256-xchacha20poly1305" | "x25519-x25519-hkdf-sha256-xchacha20poly1305" = env.suite;
 const fp: string = fingerprint("pk");
+const env2: Envelope = seal("pk", "pt", ctx, { identity: "nik" });
+const env3: Envelope = seal("pk", "pt", ctx, { identity: new Uint8Array(32) });
+const opts: SealOptions = { identity: "nik" };
+seal("pk", "pt", ctx, opts);
+seal("pk", "pt", ctx, {});
+seal("pk", "pt", ctx, undefined);
+seal("pk", "pt", ctx, null);
+seal("pk", "pt", ctx, { identity: null });
+const idfp: string = identityFingerprint("nik");
+const idfpBytes: string = identityFingerprint(new Uint8Array(32));
+if (env2.v === 2) { const s2: string = env2.suite; }
 validateContext({ ...ctx, target_url: "https://x" });
 try { seal("pk", "secret", ctx); } catch (e) {
   if (e instanceof SealpassError) {
@@ -396,24 +639,38 @@ try { seal("pk", "secret", ctx); } catch (e) {
   }
   if (isSealpassError(e) && e.code === 8204) { const nm: "InjectionMethodInvalid" = e.name; const one: SealpassErrorOf<"InjectionMethodInvalid"> = e; }
 }
-export { v, suite, fp };
+export { v, suite, fp, env3, idfp, idfpBytes };
 `,
   );
   write(
     path.join(TS_DIR, "good-node.mts"),
-    `import init, { seal, type Context } from "sealpass";
-import { open, generateKeyPair, Opener, SealpassError } from "sealpass/node-open";
+    `import init, { seal, identityFingerprint, type Context, type SealOptions } from "sealpass";
+import { open, generateKeyPair, Opener, SealpassError, type OpenOptions } from "sealpass/node-open";
+import * as nodeOpen from "sealpass/node-open";
 await init();
 const ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };
 const { secretKey, publicKey } = generateKeyPair();
+const id = generateKeyPair();
 const pt: Uint8Array = open(secretKey, seal(publicKey, "x", ctx), ctx);
 const fromJson: Uint8Array = open(secretKey, "{}", ctx);
 try { open(secretKey, "{}", ctx); } catch (e) { if (e instanceof SealpassError) { const c: number = e.code; } }
+const sealOpts: SealOptions = { identity: id.publicKey };
+const openOpts: OpenOptions = { identityKey: id.secretKey };
+const v2: Uint8Array = open(secretKey, seal(publicKey, "x", ctx, sealOpts), ctx, openOpts);
+const v2b: Uint8Array = open(secretKey, nodeOpen.seal(publicKey, "x", ctx, { identity: id.publicKey }), ctx, { identityKey: new Uint8Array(32) });
+open(secretKey, "{}", ctx, undefined);
+open(secretKey, "{}", ctx, null);
+const idfp: string = nodeOpen.identityFingerprint(id.publicKey) + identityFingerprint(id.publicKey);
 const opener = new Opener(secretKey);
 const npk: string = opener.publicKey;
+const noIdentity: string | undefined = opener.identity;
 const viaOpener: Uint8Array = opener.open(seal(npk, "x", ctx), ctx);
 opener.free();
-export { pt, fromJson, viaOpener };
+const idOpener = new Opener(secretKey, { identityKey: id.secretKey });
+const nik: string | undefined = idOpener.identity;
+new Opener(secretKey, null).free();
+new Opener(secretKey, undefined).free();
+export { pt, fromJson, viaOpener, v2, v2b, idfp, noIdentity, nik };
 `,
   );
   write(
@@ -422,8 +679,12 @@ export { pt, fromJson, viaOpener };
 import nodeOpen = require("sealpass/node-open");
 const ctx: sealpass.Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };
 const env: sealpass.Envelope = sealpass.seal("pk", "x", ctx);
+const env2: sealpass.Envelope = sealpass.seal("pk", "x", ctx, { identity: "nik" });
 const pt: Uint8Array = nodeOpen.open("sk", env, ctx);
-export = { pt };
+const pt2: Uint8Array = nodeOpen.open("sk", env2, ctx, { identityKey: "isk" });
+const o: nodeOpen.OpenOptions = { identityKey: "isk" };
+const fp: string = sealpass.identityFingerprint("nik") + new nodeOpen.Opener("sk", o).publicKey;
+export = { pt, pt2, fp };
 `,
   );
   // What a bundler's client types provide for asset imports (e.g. vite/client for "*.wasm?url").
@@ -434,7 +695,7 @@ export = { pt };
   assert(r.status === 0, `tsc (nodenext) failed:\n${r.stdout}${r.stderr}`);
 });
 
-await check("tsc --strict fails on wrong consumers (misspelled key, wrong plaintext type, open from web entry, wrong code)", () => {
+await check("tsc --strict fails on wrong consumers (misspelled key or option, wrong plaintext type, open from web entry, wrong code)", () => {
   const HEAD = `import { seal, SealpassError, type Context } from "sealpass";\nconst ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };\n`;
   const cases = [
     ["bad-key.ts", `seal("pk", "x", { nodeId: "n", pending_id: "p", slug: "s", injection_method: "env" });`, /nodeId/],
@@ -445,15 +706,40 @@ await check("tsc --strict fails on wrong consumers (misspelled key, wrong plaint
     ["bad-opener.ts", `import { Opener } from "sealpass";\nnew Opener("sk");`, /Opener/],
     ["bad-code.ts", `try { seal("pk", "x", ctx); } catch (e) { if (e instanceof SealpassError && e.name === "DecryptFailed") { const c: 8007 = e.code; } }`, /8006|8007/],
     ["bad-name.ts", `try { seal("pk", "x", ctx); } catch (e) { if (e instanceof SealpassError && e.name === "DecryptFail") {} }`, /DecryptFail/],
+    ["bad-option.ts", `seal("pk", "x", ctx, { identiy: "nik" });`, /identiy/],
+    ["bad-option-extra.ts", `seal("pk", "x", ctx, { identity: "nik", identityKey: "isk" });`, /identityKey/],
+    ["bad-option-type.ts", `seal("pk", "x", ctx, { identity: 42 });`, /number/],
+    ["bad-option-string.ts", `seal("pk", "x", ctx, "nik");`, /SealOptions/],
+    ["bad-v1-literal.ts", `const v1: 1 = seal("pk", "x", ctx).v;`, /not assignable/],
+    ["bad-openoptions.ts", `import type { OpenOptions } from "sealpass";\nconst o: OpenOptions = {};`, /OpenOptions/],
+    ["bad-idfp.ts", `import { identityFingerprint } from "sealpass";\nidentityFingerprint(42);`, /number/],
   ];
+  expectTscErrors(TSC_WEB, HEAD, cases);
+});
+
+await check("tsc --strict (nodenext) fails on wrong node-open consumers (seal's option to open, misspelt identityKey, identity maybe undefined)", () => {
+  const HEAD = `import { open, Opener, seal, type Context } from "sealpass/node-open";\nconst ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };\n`;
+  const cases = [
+    ["bad-open-option.mts", `open("sk", "{}", ctx, { identity: "nik" });`, /identity/],
+    ["bad-open-misspelt.mts", `open("sk", "{}", ctx, { identity_key: "isk" });`, /identity_key/],
+    ["bad-opener-option.mts", `new Opener("sk", { identitykey: "isk" });`, /identitykey/],
+    ["bad-opener-identity.mts", `const n: string = new Opener("sk").identity;`, /undefined/],
+    ["bad-seal-option.mts", `seal("pk", "x", ctx, { identityKey: "isk" });`, /identityKey/],
+    ["bad-opener-open-options.mts", `new Opener("sk").open("{}", ctx, { identityKey: "isk" });`, /argument/i],
+  ];
+  expectTscErrors(TSC_NODE, HEAD, cases);
+});
+
+/** Write each case as HEAD + body and run tsc once; every file must have its own expected error, and no other file any. */
+function expectTscErrors(flags, HEAD, cases) {
   for (const [file, body] of cases) write(path.join(TS_DIR, file), HEAD + body + "\n");
   // One tsc run; diagnostics are grouped by file and each file must have its own error.
-  const r = tsc(TSC_WEB, cases.map((c) => c[0]));
+  const r = tsc(flags, cases.map((c) => c[0]));
   assert(r.status !== 0, "tsc passed on the wrong consumers");
   const byFile = {};
   let current = null;
   for (const line of (r.stdout + r.stderr).split("\n")) {
-    const m = line.match(/^([\w.-]+\.ts)\(\d+,\d+\): error/);
+    const m = line.match(/^([\w.-]+\.[cm]?ts)\(\d+,\d+\): error/);
     if (m) current = m[1];
     if (current) byFile[current] = (byFile[current] ?? "") + line + "\n";
   }
@@ -462,14 +748,14 @@ await check("tsc --strict fails on wrong consumers (misspelled key, wrong plaint
     .map(([file]) => `${file}: ${byFile[file] ? `unexpected diagnostics:\n${byFile[file]}` : "no error reported"}`);
   const stray = Object.keys(byFile).filter((f) => !cases.some((c) => c[0] === f));
   assert(!problems.length && !stray.length, [...problems, ...stray.map((f) => `error in ${f}`)].join("\n") + `\n${r.stdout}`);
-});
+}
 
 // ---------------------------------------------------------------- browsers
 const WEB_DIR = project("web", { type: "module" });
 const NM = path.join(WEB_DIR, "node_modules/sealpass");
 
 // esbuild bundles: the .wasm as a file asset (URL) and inlined as bytes.
-const APP = `import init, { seal, fingerprint, SealpassError } from "sealpass";
+const APP = `import init, { seal, fingerprint, identityFingerprint, SealpassError } from "sealpass";
 import * as ns from "sealpass";
 import wasm from "sealpass/sealpass_bg.wasm";
 const out = {};
@@ -482,6 +768,10 @@ out.fingerprint = fingerprint(q.get("pk"));
 out.envelope = seal(q.get("pk"), q.get("pt"), ctx);
 try { seal(q.get("pk"), "x", { ...ctx, injection_method: "Not Kebab" }); }
 catch (e) { out.err = { name: e.name, code: e.code, inst: e instanceof SealpassError }; }
+out.identityFingerprint = identityFingerprint(q.get("nik"));
+out.envelope2 = seal(q.get("pk"), "v2 " + q.get("pt"), ctx, { identity: q.get("nik") });
+try { seal(q.get("pk"), "x", ctx, { identiy: q.get("nik") }); out.optErr = "no error"; }
+catch (e) { out.optErr = { name: e.name, code: e.code, inst: e instanceof SealpassError }; }
 window.__result = out;
 `;
 write(path.join(WEB_DIR, "src/app.js"), APP);
@@ -589,15 +879,20 @@ async function loadPage(browser, pagePath) {
   }
 }
 
-const WEB_KEYS = ["SealpassError", "default", "fingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"];
+const WEB_KEYS = SEAL_NS;
 function checkAppResult(r, pt) {
   eq(r.preInit, "NotInitialized", "error before init");
   eq(r.keys, WEB_KEYS, "module namespace (no open)");
   eq(r.fingerprint, runOk(CLI, ["fingerprint", PUBLIC_KEY]).stdout.trim(), "fingerprint");
   eq(r.err, { name: "InjectionMethodInvalid", code: 8204, inst: true }, "error shape");
   eq(cliOpen(r.envelope), pt, "native CLI opens the browser's envelope");
+  eq(r.envelope.v, 1, "seal without options is v1");
+  eq(r.identityFingerprint, IDENTITY_FP, "identityFingerprint = sealpass fingerprint --identity");
+  eq(r.optErr, { name: "InvalidArgument", code: 8306, inst: true }, "misspelt option key");
+  checkV2(r.envelope2, `v2 ${pt}`, "browser v2 envelope");
 }
-const query = (pt) => `?pk=${encodeURIComponent(PUBLIC_KEY)}&pt=${encodeURIComponent(pt)}&ctx=${encodeURIComponent(JSON.stringify(CONTEXT))}`;
+const query = (pt) =>
+  `?pk=${encodeURIComponent(PUBLIC_KEY)}&nik=${encodeURIComponent(NIK)}&pt=${encodeURIComponent(pt)}&ctx=${encodeURIComponent(JSON.stringify(CONTEXT))}`;
 
 for (const [bname, opts] of Object.entries(BROWSERS)) {
   let browser;
@@ -611,7 +906,7 @@ for (const [bname, opts] of Object.entries(BROWSERS)) {
   }
   try {
     for (const [label, dir] of [["esbuild bundle, wasm asset URL", "dist-file"], ["esbuild bundle, wasm bytes", "dist-bytes"]]) {
-      await check(`${bname}: ${label} seals; native CLI opens it`, async () => {
+      await check(`${bname}: ${label} seals v1 and v2; native CLI opens them`, async () => {
         assert(bundlesBuilt, "bundles not built");
         const pt = `${bname} ${dir} sécret`;
         const { result } = await loadPage(browser, `/${dir}/index.html${query(pt)}`);
@@ -626,12 +921,12 @@ for (const [bname, opts] of Object.entries(BROWSERS)) {
       eq(posted.length, 1, "POSTed envelopes");
       eq(cliOpen(posted[0], { keyFile: WORKED_KEY_FILE, ctxFile: readmeCtx() }), "sk_live_51H8example", "plaintext");
     });
-    await check(`${bname}: no bundler, <script type="module"> importing the web build seals; CLI opens it`, async () => {
+    await check(`${bname}: no bundler, <script type="module"> importing the web build seals v1 and v2; CLI opens them`, async () => {
       const pt = `${bname} plain module`;
       const { result } = await loadPage(browser, `/plain/index.html${query(pt)}`);
       checkAppResult(result, pt);
     });
-    await check(`${bname}: no bundler, init() with a CDN-style wasm path seals; CLI opens it`, async () => {
+    await check(`${bname}: no bundler, init() with a CDN-style wasm path seals v1 and v2; CLI opens them`, async () => {
       const pt = `${bname} cdn path`;
       const { result } = await loadPage(browser, `/cdn/index.html${query(pt)}`);
       checkAppResult(result, pt);

@@ -306,7 +306,7 @@ fn failed_posts_lock_out_the_pending_id() {
     post_envelopes(
         &relay,
         &pid,
-        r#"{"envelopes":[{"node_id":"zz","envelope":{"v":2}}]}"#,
+        r#"{"envelopes":[{"node_id":"zz","envelope":{"v":3}}]}"#,
     )
     .expect(400, 8007);
     // Third failure inside 60 s: locked for 5 minutes, even a good post.

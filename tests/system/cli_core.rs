@@ -123,14 +123,22 @@ fn failures_follow_the_contract() {
         (k, ())
     };
     fails(&["open", "--key", &key2, "--context", &ctx], &env, 8006);
-    // v=2 → 8007.
+    // v=3 → 8007; v=2 with the v1 suite → 8106 (each version its own suite).
+    let v3 = String::from_utf8(env.clone())
+        .unwrap()
+        .replace("\"v\":1", "\"v\":3");
+    fails(
+        &["open", "--key", &key, "--context", &ctx],
+        v3.as_bytes(),
+        8007,
+    );
     let v2 = String::from_utf8(env.clone())
         .unwrap()
         .replace("\"v\":1", "\"v\":2");
     fails(
         &["open", "--key", &key, "--context", &ctx],
         v2.as_bytes(),
-        8007,
+        8106,
     );
     // Plaintext too large / empty.
     fails(
@@ -231,4 +239,94 @@ fn help_explains_commands() {
     }
     let seal_help = String::from_utf8(ok(&["seal", "--help"], b"")).unwrap();
     assert!(seal_help.contains("16368"));
+}
+
+/// docs/PROTOCOL.md §15.6 on the real binary.
+#[test]
+fn v2_contract_seal_to_an_identity_open_with_its_key() {
+    let d = Dir::new();
+    let (key, pk) = keypair(&d);
+    let ikey = d.p("identity.key");
+    let nik = String::from_utf8(ok(&["keygen", "--out", &ikey], b"")).unwrap();
+    let nik = nik.trim_end();
+    let ctx = d.write("ctx.json", CTX.as_bytes());
+    let env = ok(
+        &["seal", "--to", &pk, "--identity", nik, "--context", &ctx],
+        b"hunter2",
+    );
+    let text = String::from_utf8(env.clone()).unwrap();
+    assert!(
+        text.starts_with(r#"{"v":2,"suite":"x25519-x25519-hkdf-sha256-xchacha20poly1305","#)
+            && text.ends_with("}\n"),
+        "{text}"
+    );
+    let open = [
+        "open",
+        "--key",
+        &key,
+        "--identity-key",
+        &ikey,
+        "--context",
+        &ctx,
+    ];
+    assert_eq!(ok(&open, &env), b"hunter2");
+    // Without the identity key: 8307; with another key as identity: 8006.
+    fails(&["open", "--key", &key, "--context", &ctx], &env, 8307);
+    fails(
+        &[
+            "open",
+            "--key",
+            &key,
+            "--identity-key",
+            &key,
+            "--context",
+            &ctx,
+        ],
+        &env,
+        8006,
+    );
+    // A v1 envelope opens with or without --identity-key.
+    let v1 = ok(&["seal", "--to", &pk, "--context", &ctx], b"one");
+    assert!(v1.starts_with(br#"{"v":1,"#));
+    assert_eq!(ok(&open, &v1), b"one");
+    // The identity fingerprint is the §15.1 one, not the one-time fingerprint.
+    let fp = String::from_utf8(ok(&["fingerprint", "--identity", nik], b"")).unwrap();
+    let id = sealpass::PublicKey::from_b64u(nik).unwrap();
+    assert_eq!(fp, format!("{}\n", id.identity_fingerprint()));
+    let one_time = String::from_utf8(ok(&["fingerprint", nik], b"")).unwrap();
+    assert_ne!(fp, one_time);
+    // `pubkey` reads identity key files too.
+    assert_eq!(
+        String::from_utf8(ok(&["pubkey", "--key", &ikey], b"")).unwrap(),
+        format!("{nik}\n")
+    );
+    // Usage and input errors follow the v1 contract.
+    fails(&["fingerprint", nik, "--identity", nik], b"", 8403);
+    fails(&["fingerprint", "--identity", "short"], b"", 8301);
+    fails(
+        &[
+            "seal",
+            "--to",
+            &pk,
+            "--identity",
+            &"A".repeat(43),
+            "--context",
+            &ctx,
+        ],
+        b"x",
+        8302,
+    );
+    fails(
+        &[
+            "open",
+            "--key",
+            &key,
+            "--identity-key",
+            &d.p("missing.key"),
+            "--context",
+            &ctx,
+        ],
+        &env,
+        8401,
+    );
 }

@@ -1,4 +1,5 @@
-//! keygen, pubkey, fingerprint, seal, open: the envelope core on the command line.
+//! keygen, pubkey, fingerprint, seal, open: the envelope core on the command
+//! line (v1, and v2 with --identity / --identity-key).
 
 use std::path::PathBuf;
 
@@ -30,10 +31,22 @@ pub struct PubkeyArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "A one-time key's fingerprint is compared per secret; a node identity's\n\
+(--identity) once per node, then pinned. The two never look alike for the same bytes."
+)]
 pub struct FingerprintArgs {
     /// Public key, base64url without padding (43 characters).
-    #[arg(value_name = "PUBKEY_B64U", allow_hyphen_values = true)]
-    pubkey: String,
+    #[arg(
+        value_name = "PUBKEY_B64U",
+        allow_hyphen_values = true,
+        required_unless_present = "identity",
+        conflicts_with = "identity"
+    )]
+    pubkey: Option<String>,
+    /// A node identity public key (B64U): print its identity fingerprint.
+    #[arg(long, value_name = "NIK_B64U", allow_hyphen_values = true)]
+    identity: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -42,9 +55,14 @@ pub struct FingerprintArgs {
 Example: printf %s \"$TOKEN\" | sealpass seal --to <PUBKEY> --context ctx.json > envelope.json"
 )]
 pub struct SealArgs {
-    /// The node's one-time public key (B64U). Check its fingerprint first.
+    /// The node's one-time public key (B64U). Without --identity, check its
+    /// fingerprint first.
     #[arg(long, value_name = "PUBKEY_B64U", allow_hyphen_values = true)]
     to: String,
+    /// The node's identity public key (B64U): seal a v2 envelope that only
+    /// the holder of that identity can open, whatever one-time key --to is.
+    #[arg(long, value_name = "NIK_B64U", allow_hyphen_values = true)]
+    identity: Option<String>,
     /// Context JSON file: {"node_id","pending_id","slug","injection_method","field_name"?,"target_url"?}
     #[arg(long, value_name = "CTX.json")]
     context: PathBuf,
@@ -55,9 +73,13 @@ pub struct SealArgs {
     after_help = "Reads the envelope JSON from stdin and writes the plaintext, byte-exact, to stdout."
 )]
 pub struct OpenArgs {
-    /// Secret key file.
+    /// Secret key file (the one-time key).
     #[arg(long, value_name = "FILE")]
     key: PathBuf,
+    /// The node's identity secret key file: needed for v2 envelopes (v1
+    /// envelopes open with or without it).
+    #[arg(long, value_name = "FILE")]
+    identity_key: Option<PathBuf>,
     /// The node's own copy of the context JSON (never the relay's word for it).
     #[arg(long, value_name = "CTX.json")]
     context: PathBuf,
@@ -93,12 +115,26 @@ pub fn pubkey(a: PubkeyArgs) -> Result<()> {
 }
 
 pub fn fingerprint(a: FingerprintArgs) -> Result<()> {
-    let pk = PublicKey::from_b64u(&a.pubkey)?;
-    write_stdout(format!("{}\n", pk.fingerprint()).as_bytes())
+    let line = match (&a.identity, &a.pubkey) {
+        (Some(nik), _) => PublicKey::from_b64u(nik)?.identity_fingerprint(),
+        (None, Some(pk)) => PublicKey::from_b64u(pk)?.fingerprint(),
+        (None, None) => {
+            return Err(Error::new(
+                Code::Usage,
+                "give a PUBKEY_B64U or --identity NIK_B64U",
+            ))
+        }
+    };
+    write_stdout(format!("{line}\n").as_bytes())
 }
 
 pub fn seal(a: SealArgs) -> Result<()> {
     let pk = PublicKey::from_b64u(&a.to)?;
+    let identity = a
+        .identity
+        .as_deref()
+        .map(PublicKey::from_b64u)
+        .transpose()?;
     let ctx = load_context(&a.context)?;
     let pt = read_stdin_limited(
         MAX_PLAINTEXT_SIZE,
@@ -107,7 +143,10 @@ pub fn seal(a: SealArgs) -> Result<()> {
             "plaintext longer than 16368 bytes",
         ),
     )?;
-    let env = sealpass::seal(&pk, &pt, &ctx)?;
+    let env = match &identity {
+        Some(nik) => sealpass::seal_v2(&pk, nik, &pt, &ctx)?,
+        None => sealpass::seal(&pk, &pt, &ctx)?,
+    };
     let mut out = env.to_json();
     out.push('\n');
     write_stdout(out.as_bytes())
@@ -115,11 +154,15 @@ pub fn seal(a: SealArgs) -> Result<()> {
 
 pub fn open(a: OpenArgs) -> Result<()> {
     let sk = load_key(&a.key)?;
+    let isk = a.identity_key.as_deref().map(load_key).transpose()?;
     let ctx = load_context(&a.context)?;
     let input = read_stdin_limited(
         MAX_ENVELOPE_JSON,
         Error::new(Code::CiphertextTooLarge, "envelope larger than 64 KiB"),
     )?;
-    let pt = sealpass_open::open_json(&sk, &input, &ctx)?;
+    let pt = match &isk {
+        Some(isk) => sealpass_open::open_json_with_identity(&sk, isk, &input, &ctx)?,
+        None => sealpass_open::open_json(&sk, &input, &ctx)?,
+    };
     write_stdout(&pt)
 }

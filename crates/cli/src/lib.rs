@@ -37,13 +37,13 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Generate a secret key file (mode 0600) and print its public key.
+    /// Generate a secret key file (mode 0600) and print its public key (one-time or identity key).
     Keygen(core_cmds::KeygenArgs),
     /// Print the public key (B64U) of a secret key file.
     Pubkey(core_cmds::PubkeyArgs),
-    /// Print the fingerprint of a public key (compare it out of band).
+    /// Print the fingerprint of a public key, or (--identity) of a node identity key.
     Fingerprint(core_cmds::FingerprintArgs),
-    /// Seal plaintext from stdin to a public key; envelope JSON on stdout.
+    /// Seal plaintext from stdin to a public key (v1), or to it and a node identity (v2).
     Seal(core_cmds::SealArgs),
     /// Open an envelope from stdin with a secret key; plaintext on stdout.
     Open(core_cmds::OpenArgs),

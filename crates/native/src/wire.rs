@@ -265,8 +265,8 @@ impl From<&Envelope> for WireEnvelope {
     fn from(e: &Envelope) -> Self {
         use sealpass::b64::encode;
         WireEnvelope {
-            v: sealpass::envelope::VERSION,
-            suite: sealpass::suite::SUITE,
+            v: e.version.number(),
+            suite: e.version.suite(),
             epk: encode(&e.epk),
             nonce: encode(&e.nonce),
             ct: encode(&e.ct),
@@ -456,11 +456,13 @@ pub struct Heartbeat {
     pub server_time: i64,
 }
 
-/// `GET /api/v1/node/pending` answer.
+/// `GET /api/v1/node/pending` answer. Clients read it as
+/// `PendingList<Box<RawValue>>` and parse each item on its own, so one item
+/// they cannot read is skipped instead of stalling every other one.
 #[derive(Serialize, Deserialize)]
-pub struct PendingList {
+pub struct PendingList<T = NodePending> {
     /// This node's live targets, oldest first.
-    pub pending: Vec<NodePending>,
+    pub pending: Vec<T>,
 }
 
 /// One entry of a [`PendingList`].
@@ -494,11 +496,11 @@ pub struct StateReply {
     pub state: TargetState,
 }
 
-/// `GET /api/v1/node/envelopes` answer.
+/// `GET /api/v1/node/envelopes` answer (read item by item, as [`PendingList`]).
 #[derive(Serialize, Deserialize)]
-pub struct EnvelopeList {
+pub struct EnvelopeList<T = Delivery> {
     /// Every stored envelope for this node.
-    pub envelopes: Vec<Delivery>,
+    pub envelopes: Vec<T>,
 }
 
 /// An envelope handed to its node.
@@ -587,6 +589,7 @@ mod tests {
 
     fn envelope() -> Envelope {
         Envelope {
+            version: sealpass::Version::V1,
             epk: [1u8; 32],
             nonce: [2u8; 24],
             ct: vec![3u8; 20],
@@ -756,7 +759,10 @@ mod tests {
             json(&list),
             r#"{"pending":[{"pending_id":"AAAAAAAAAAAAAAAAAAAAAA","state":"awaiting_pubkey","expires_at":1790000000,"needs_pubkey":true,"context":{"node_id":"n1","pending_id":"AAAAAAAAAAAAAAAAAAAAAA","slug":"db-pass","injection_method":"env","field_name":"F\b\f\u0001\"\\é/","target_url":"https://x.example/a?b=c"}},{"pending_id":"AAAAAAAAAAAAAAAAAAAAAA","state":"decrypt_failed","expires_at":1790000000,"needs_pubkey":false,"context":{"node_id":"n1","pending_id":"AAAAAAAAAAAAAAAAAAAAAA","slug":"db-pass","injection_method":"header"}}]}"#
         );
-        assert_eq!(json(&PendingList { pending: vec![] }), r#"{"pending":[]}"#);
+        assert_eq!(
+            json(&PendingList::<NodePending> { pending: vec![] }),
+            r#"{"pending":[]}"#
+        );
 
         let deliveries = EnvelopeList {
             envelopes: vec![Delivery {
@@ -770,7 +776,7 @@ mod tests {
             r#"{"envelopes":[{"pending_id":"AAAAAAAAAAAAAAAAAAAAAA","envelope":{"v":1,"suite":"x25519-hkdf-sha256-xchacha20poly1305","epk":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE","nonce":"AgICAgICAgICAgICAgICAgICAgICAgIC","ct":"AwMDAwMDAwMDAwMDAwMDAwMDAwM"},"context":{"node_id":"n1","pending_id":"AAAAAAAAAAAAAAAAAAAAAA","slug":"db-pass","injection_method":"env","field_name":"F\b\f\u0001\"\\é/","target_url":"https://x.example/a?b=c"}}]}"#
         );
         assert_eq!(
-            json(&EnvelopeList { envelopes: vec![] }),
+            json(&EnvelopeList::<Delivery> { envelopes: vec![] }),
             r#"{"envelopes":[]}"#
         );
     }

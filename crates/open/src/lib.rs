@@ -38,21 +38,34 @@ use zeroize::Zeroizing;
 
 use sealpass::canon;
 use sealpass::context::Context;
-use sealpass::envelope::Envelope;
+use sealpass::envelope::{Envelope, Version};
 use sealpass::error::{Code, Error, Result};
 use sealpass::keys::{PublicKey, SecretKey};
 use sealpass::suite;
 
-/// Open a parsed envelope with the node's one-time secret key.
-/// Any authentication failure, including a low-order `epk`, is 8006.
+/// Open a parsed v1 envelope with the node's one-time secret key.
+/// Any authentication failure, including a low-order `epk`, is 8006; a v2
+/// envelope is 8307 (it needs the identity key: [`open_with_identity`]).
 ///
 /// Computes the node public key (needed for the HKDF salt) on every call;
 /// a node opening more than once with the same key should hold an [`Opener`].
 pub fn open(node_sk: &SecretKey, envelope: &Envelope, ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
-    open_with(node_sk, &node_sk.public_key(), envelope, ctx)
+    open_with(&node_sk.public_key_pair(), None, envelope, ctx)
 }
 
-/// Parse envelope JSON and open it.
+/// Open a v1 or v2 envelope with the one-time secret key and the node's
+/// identity secret key (docs/PROTOCOL.md §15.4).
+pub fn open_with_identity(
+    node_sk: &SecretKey,
+    identity_sk: &SecretKey,
+    envelope: &Envelope,
+    ctx: &Context,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let identity = identity_sk.public_key_pair();
+    open_with(&node_sk.public_key_pair(), Some(&identity), envelope, ctx)
+}
+
+/// Parse envelope JSON and open it (v1 only, as [`open`]).
 pub fn open_json(
     node_sk: &SecretKey,
     envelope_json: &[u8],
@@ -61,35 +74,86 @@ pub fn open_json(
     open(node_sk, &Envelope::from_json(envelope_json)?, ctx)
 }
 
-/// A node's secret key held for opening, with its public key computed once.
-///
-/// Opening needs `npk` only as part of the HKDF salt; deriving it from the
-/// secret key costs a scalar multiplication, as much as the Diffie-Hellman
-/// itself. The pair is derived here, never taken from the caller, so it
-/// always matches. The secret key is zeroized when the `Opener` is dropped.
-pub struct Opener {
+/// Parse envelope JSON and open it with the identity key (v1 or v2).
+pub fn open_json_with_identity(
+    node_sk: &SecretKey,
+    identity_sk: &SecretKey,
+    envelope_json: &[u8],
+    ctx: &Context,
+) -> Result<Zeroizing<Vec<u8>>> {
+    open_with_identity(
+        node_sk,
+        identity_sk,
+        &Envelope::from_json(envelope_json)?,
+        ctx,
+    )
+}
+
+/// A secret key with its public key, derived once.
+struct KeyPair {
     sk: SecretKey,
     pk: PublicKey,
 }
 
+trait PublicKeyPair {
+    fn public_key_pair(&self) -> KeyPair;
+}
+
+impl PublicKeyPair for SecretKey {
+    fn public_key_pair(&self) -> KeyPair {
+        KeyPair {
+            sk: self.clone(),
+            pk: self.public_key(),
+        }
+    }
+}
+
+/// A node's secret key held for opening, with its public key computed once
+/// (and, for v2, its identity key pair).
+///
+/// Opening needs `npk` only as part of the HKDF salt; deriving it from the
+/// secret key costs a scalar multiplication, as much as the Diffie-Hellman
+/// itself. The pair is derived here, never taken from the caller, so it
+/// always matches. The secret keys are zeroized when the `Opener` is dropped.
+pub struct Opener {
+    key: KeyPair,
+    identity: Option<KeyPair>,
+}
+
 impl Opener {
-    /// Take the secret key and derive its public key.
+    /// Take the one-time secret key and derive its public key (opens v1).
     pub fn new(sk: SecretKey) -> Self {
-        let pk = sk.public_key();
-        Opener { sk, pk }
+        Opener {
+            key: sk.public_key_pair(),
+            identity: None,
+        }
+    }
+
+    /// Take the one-time and the identity secret keys (opens v1 and v2).
+    pub fn with_identity(sk: SecretKey, identity_sk: SecretKey) -> Self {
+        Opener {
+            key: sk.public_key_pair(),
+            identity: Some(identity_sk.public_key_pair()),
+        }
     }
 
     /// The public key senders seal to.
     pub fn public_key(&self) -> &PublicKey {
-        &self.pk
+        &self.key.pk
     }
 
-    /// [`open`] without re-deriving the public key.
+    /// The identity public key senders pin, when held.
+    pub fn identity(&self) -> Option<&PublicKey> {
+        self.identity.as_ref().map(|k| &k.pk)
+    }
+
+    /// [`open_with_identity`] (or [`open`] without an identity key) without
+    /// re-deriving the public keys.
     pub fn open(&self, envelope: &Envelope, ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
-        open_with(&self.sk, &self.pk, envelope, ctx)
+        open_with(&self.key, self.identity.as_ref(), envelope, ctx)
     }
 
-    /// [`open_json`] without re-deriving the public key.
+    /// Parse envelope JSON and [`Opener::open`] it.
     pub fn open_json(&self, envelope_json: &[u8], ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
         self.open(&Envelope::from_json(envelope_json)?, ctx)
     }
@@ -98,22 +162,51 @@ impl Opener {
 impl core::fmt::Debug for Opener {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Opener")
-            .field("public_key", &self.pk)
+            .field("public_key", &self.key.pk)
+            .field("identity", &self.identity.as_ref().map(|k| k.pk))
             .finish_non_exhaustive()
     }
 }
 
-/// `npk` must be `X25519(nsk, 9)`; both callers above guarantee it.
+/// Both key pairs were derived from their secret keys here.
 fn open_with(
-    node_sk: &SecretKey,
-    npk: &PublicKey,
+    key: &KeyPair,
+    identity: Option<&KeyPair>,
     envelope: &Envelope,
     ctx: &Context,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let ss = suite::dh(node_sk.as_bytes(), &envelope.epk).ok_or(Error::new(
-        Code::DecryptFailed,
-        "ephemeral key is low-order",
-    ))?;
-    let key = suite::derive_key(&ss, &envelope.epk, npk.as_bytes(), &canon::kdf_info(ctx));
-    suite::aead_open(&key, &envelope.nonce, &canon::aad(ctx), &envelope.ct)
+    let v = envelope.version;
+    // Before any key agreement (docs/PROTOCOL.md §15.4).
+    if v == Version::V2 && identity.is_none() {
+        return Err(Error::new(
+            Code::IdentityKeyRequired,
+            "a v2 envelope needs the node's identity key to open",
+        ));
+    }
+    let low_order = || Error::new(Code::DecryptFailed, "ephemeral key is low-order");
+    let ss = suite::dh(key.sk.as_bytes(), &envelope.epk).ok_or_else(low_order)?;
+    let info = canon::kdf_info_for(v, ctx);
+    let aead_key = match (v, identity) {
+        // (V2, None) returned above.
+        (Version::V1, _) | (Version::V2, None) => {
+            suite::derive_key(&ss, &envelope.epk, key.pk.as_bytes(), &info)
+        }
+        (Version::V2, Some(id)) => {
+            let ss2 = suite::dh(id.sk.as_bytes(), &envelope.epk).ok_or_else(low_order)?;
+            suite::derive_key_v2(
+                &ss,
+                &ss2,
+                &envelope.epk,
+                key.pk.as_bytes(),
+                id.pk.as_bytes(),
+                &info,
+            )
+        }
+    };
+    suite::aead_open(
+        &aead_key,
+        &envelope.nonce,
+        &canon::aad_for(v, ctx),
+        &envelope.ct,
+    )
 }

@@ -34,10 +34,23 @@ export interface Context {
   target_url?: string | null;
 }
 
-/** A sealed envelope (protocol v1). Send it as JSON. */
+/** Options of `seal`. */
+export interface SealOptions {
+  /** The node's identity public key (base64url or 32 bytes): seal a v2
+   *  envelope that only that identity can open. Pin it once per node. */
+  identity?: string | Uint8Array | null;
+}
+
+/** Options of `open` and `new Opener` (node-open only). */
+export interface OpenOptions {
+  /** The node's identity secret key: needed to open v2 envelopes. */
+  identityKey?: string | Uint8Array | null;
+}
+
+/** A sealed envelope (protocol v1, or v2 when sealed to an identity). Send it as JSON. */
 export interface Envelope {
-  v: 1;
-  suite: "x25519-hkdf-sha256-xchacha20poly1305";
+  v: 1 | 2;
+  suite: "x25519-hkdf-sha256-xchacha20poly1305" | "x25519-x25519-hkdf-sha256-xchacha20poly1305";
   /** Ephemeral public key, base64url (43 chars). */
   epk: string;
   /** 24-byte nonce, base64url (32 chars). */
@@ -180,19 +193,54 @@ fn set(obj: &Object, key: &str, value: &JsValue) {
 }
 
 /// Seal `plaintext` (string or bytes, 1..=16368 bytes) to the node's one-time
-/// public key for `context`. Returns the envelope object.
+/// public key for `context`; with `options.identity`, also to the node's
+/// identity key (envelope v2). Returns the envelope object.
 #[wasm_bindgen(js_name = seal, unchecked_return_type = "Envelope")]
 pub fn seal_js(
     #[wasm_bindgen(js_name = publicKey, unchecked_param_type = "string | Uint8Array")]
     public_key: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] plaintext: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SealOptions")] options: Option<js_sys::Object>,
 ) -> core::result::Result<JsValue, JsValue> {
-    seal_inner(&public_key, &plaintext, &context).map_err(js_error)
+    seal_inner(&public_key, &plaintext, &context, options.as_ref()).map_err(js_error)
 }
 
-fn seal_inner(public_key: &JsValue, plaintext: &JsValue, context: &JsValue) -> Result<JsValue> {
+/// The one option `name` of an options object (undefined/null: none).
+/// Any other key is refused: a misspelt `identity` must not silently seal
+/// v1 instead of v2.
+fn option(options: Option<&Object>, name: &str) -> Result<Option<JsValue>> {
+    let Some(obj) = options else {
+        return Ok(None);
+    };
+    // wasm-bindgen does not check the type of an `Object` argument.
+    if !obj.is_object() || Array::is_array(obj) {
+        return Err(invalid(Code::InvalidArgument, "options must be an object"));
+    }
+    let mut found = None;
+    for entry in Object::entries(obj).iter() {
+        let pair: Array = entry.unchecked_into();
+        if pair.get(0).as_string().as_deref() != Some(name) {
+            return Err(invalid(Code::InvalidArgument, "options has an unknown key"));
+        }
+        let value = pair.get(1);
+        if !value.is_undefined() && !value.is_null() {
+            found = Some(value);
+        }
+    }
+    Ok(found)
+}
+
+fn seal_inner(
+    public_key: &JsValue,
+    plaintext: &JsValue,
+    context: &JsValue,
+    options: Option<&Object>,
+) -> Result<JsValue> {
     let pk = public_key_from_js(public_key)?;
+    let identity = option(options, "identity")?
+        .map(|v| public_key_from_js(&v))
+        .transpose()?;
     let ctx = context_from_js(context)?;
     let pt = bytes_from_js(
         plaintext,
@@ -203,10 +251,10 @@ fn seal_inner(public_key: &JsValue, plaintext: &JsValue, context: &JsValue) -> R
         ),
         "plaintext must be a string or a Uint8Array",
     )?;
-    let env = sealpass::seal_with_rng(&mut WebCrypto, &pk, &pt, &ctx)?;
+    let env = sealpass::seal_to(&mut WebCrypto, &pk, identity.as_ref(), &pt, &ctx)?;
     let obj = Object::new();
-    set(&obj, "v", &JsValue::from(1));
-    set(&obj, "suite", &JsValue::from_str(sealpass::suite::SUITE));
+    set(&obj, "v", &JsValue::from(env.version.number()));
+    set(&obj, "suite", &JsValue::from_str(env.version.suite()));
     set(
         &obj,
         "epk",
@@ -236,6 +284,17 @@ pub fn fingerprint(
         .map_err(js_error)
 }
 
+/// The identity fingerprint of a node identity key (protocol §15.1):
+/// compare it once per node, then pin the identity.
+#[wasm_bindgen(js_name = identityFingerprint)]
+pub fn identity_fingerprint(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] identity: JsValue,
+) -> core::result::Result<String, JsValue> {
+    public_key_from_js(&identity)
+        .map(|pk| pk.identity_fingerprint())
+        .map_err(js_error)
+}
+
 /// Check a context object with the exact rules `seal` applies; throws on error.
 #[wasm_bindgen(js_name = validateContext)]
 pub fn validate_context(
@@ -254,14 +313,25 @@ pub fn open_js(
     secret_key: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Envelope | string")] envelope: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: Option<js_sys::Object>,
 ) -> core::result::Result<Uint8Array, JsValue> {
     let open = || -> Result<Uint8Array> {
-        let sk = secret_key_from_js(&secret_key)?;
+        let opener = opener_from_js(&secret_key, options.as_ref())?;
         let ctx = context_from_js(&context)?;
-        let pt = sealpass_open::open_json(&sk, envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
+        let pt = opener.open_json(envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
         Ok(Uint8Array::from(pt.as_slice()))
     };
     open().map_err(js_error)
+}
+
+/// The one-time key and, from `options.identityKey`, the identity key.
+#[cfg(feature = "open")]
+fn opener_from_js(secret_key: &JsValue, options: Option<&Object>) -> Result<sealpass_open::Opener> {
+    let sk = secret_key_from_js(secret_key)?;
+    Ok(match option(options, "identityKey")? {
+        Some(isk) => sealpass_open::Opener::with_identity(sk, secret_key_from_js(&isk)?),
+        None => sealpass_open::Opener::new(sk),
+    })
 }
 
 /// A node's secret key held inside the Wasm instance for opening, with its
@@ -275,14 +345,16 @@ pub struct OpenerJs(sealpass_open::Opener);
 #[cfg(feature = "open")]
 #[wasm_bindgen(js_class = Opener)]
 impl OpenerJs {
-    /// Take a secret key (base64url or 32 bytes) and derive its public key.
+    /// Take a secret key (base64url or 32 bytes) and derive its public key;
+    /// with `options.identityKey` also the node identity key (opens v2).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(js_name = secretKey, unchecked_param_type = "string | Uint8Array")]
         secret_key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: Option<js_sys::Object>,
     ) -> core::result::Result<OpenerJs, JsValue> {
-        secret_key_from_js(&secret_key)
-            .map(|sk| OpenerJs(sealpass_open::Opener::new(sk)))
+        opener_from_js(&secret_key, options.as_ref())
+            .map(OpenerJs)
             .map_err(js_error)
     }
 
@@ -290,6 +362,12 @@ impl OpenerJs {
     #[wasm_bindgen(getter = publicKey)]
     pub fn public_key(&self) -> String {
         self.0.public_key().to_b64u()
+    }
+
+    /// The identity public key (base64url) when an identity key is held.
+    #[wasm_bindgen(getter = identity)]
+    pub fn identity(&self) -> Option<String> {
+        self.0.identity().map(|pk| pk.to_b64u())
     }
 
     /// Open an envelope (object or JSON string) for `context`; same checks and

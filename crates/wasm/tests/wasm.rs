@@ -18,7 +18,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 use sealpass::{Code, SecretKey};
-use sealpass_wasm::{fingerprint, open_js, seal_js, validate_context, OpenerJs};
+use sealpass_wasm::{
+    fingerprint, identity_fingerprint, open_js, seal_js, validate_context, OpenerJs,
+};
 
 #[wasm_bindgen_test]
 fn envelope_vectors_positive() {
@@ -28,6 +30,16 @@ fn envelope_vectors_positive() {
 #[wasm_bindgen_test]
 fn envelope_vectors_negative() {
     assert!(common::envelope::negative() >= 20);
+}
+
+#[wasm_bindgen_test]
+fn envelope_v2_vectors_positive() {
+    assert!(common::envelope_v2::positive() >= 13);
+}
+
+#[wasm_bindgen_test]
+fn envelope_v2_vectors_negative() {
+    assert!(common::envelope_v2::negative() >= 150);
 }
 
 #[wasm_bindgen_test]
@@ -88,17 +100,17 @@ fn code_of(err: JsValue) -> (u16, String) {
 fn js_api_round_trip_string_and_bytes() {
     let sk = SecretKey::from_bytes([5; 32]);
     let pk = sk.public_key().to_b64u();
-    let env = seal_js(pk.clone().into(), "pässword 🔑".into(), ctx()).unwrap();
+    let env = seal_js(pk.clone().into(), "pässword 🔑".into(), ctx(), None).unwrap();
     assert_eq!(Reflect::get(&env, &"v".into()).unwrap().as_f64(), Some(1.0));
     let sk_b64 = sealpass::b64::encode(sk.as_bytes());
-    let pt = open_js(sk_b64.clone().into(), env.clone(), ctx()).unwrap();
+    let pt = open_js(sk_b64.clone().into(), env.clone(), ctx(), None).unwrap();
     assert_eq!(pt.to_vec(), "pässword 🔑".as_bytes());
     // Uint8Array in, JSON-string envelope in.
     let bytes = Uint8Array::from(&[0u8, 1, 2, 255][..]);
     let pk_bytes = Uint8Array::from(&sk.public_key().as_bytes()[..]);
-    let env2 = seal_js(pk_bytes.into(), bytes.into(), ctx()).unwrap();
+    let env2 = seal_js(pk_bytes.into(), bytes.into(), ctx(), None).unwrap();
     let text = js_sys::JSON::stringify(&env2).unwrap();
-    let pt2 = open_js(sk_b64.into(), text.into(), ctx()).unwrap();
+    let pt2 = open_js(sk_b64.into(), text.into(), ctx(), None).unwrap();
     assert_eq!(pt2.to_vec(), vec![0, 1, 2, 255]);
     assert_eq!(
         fingerprint(pk.into()).unwrap(),
@@ -109,13 +121,13 @@ fn js_api_round_trip_string_and_bytes() {
 #[wasm_bindgen_test]
 fn js_errors_carry_code_and_name() {
     let pk = SecretKey::from_bytes([5; 32]).public_key().to_b64u();
-    let e = seal_js("short".into(), "x".into(), ctx()).unwrap_err();
+    let e = seal_js("short".into(), "x".into(), ctx(), None).unwrap_err();
     assert_eq!(code_of(e), (8301, "InvalidPublicKey".into()));
-    let e = seal_js(pk.clone().into(), "".into(), ctx()).unwrap_err();
+    let e = seal_js(pk.clone().into(), "".into(), ctx(), None).unwrap_err();
     assert_eq!(code_of(e).0, Code::PlaintextEmpty.number());
-    let e = seal_js(pk.clone().into(), "x".repeat(16369).into(), ctx()).unwrap_err();
+    let e = seal_js(pk.clone().into(), "x".repeat(16369).into(), ctx(), None).unwrap_err();
     assert_eq!(code_of(e), (8008, "CiphertextTooLarge".into()));
-    let e = seal_js(pk.clone().into(), JsValue::from(5), ctx()).unwrap_err();
+    let e = seal_js(pk.clone().into(), JsValue::from(5), ctx(), None).unwrap_err();
     assert_eq!(code_of(e).0, Code::InvalidArgument.number());
     let bad_ctx = obj(&[("node_id", "n".into())]);
     assert_eq!(code_of(validate_context(bad_ctx).unwrap_err()).0, 8202);
@@ -146,7 +158,7 @@ fn js_errors_carry_code_and_name() {
     ]);
     assert_eq!(code_of(validate_context(upper).unwrap_err()).0, 8204);
     let lone = js_sys::JSON::parse("\"a\\ud800\"").unwrap();
-    let e = seal_js(pk.clone().into(), lone, ctx()).unwrap_err();
+    let e = seal_js(pk.clone().into(), lone, ctx(), None).unwrap_err();
     assert_eq!(code_of(e).0, Code::InvalidUtf8.number());
     assert_eq!(
         code_of(validate_context(JsValue::from_str("x")).unwrap_err()).0,
@@ -158,7 +170,7 @@ fn js_errors_carry_code_and_name() {
     );
     let zero = sealpass::b64::encode(&[0u8; 32]);
     assert_eq!(
-        code_of(seal_js(zero.into(), "x".into(), ctx()).unwrap_err()).0,
+        code_of(seal_js(zero.into(), "x".into(), ctx(), None).unwrap_err()).0,
         8302
     );
 }
@@ -166,7 +178,13 @@ fn js_errors_carry_code_and_name() {
 #[wasm_bindgen_test]
 fn js_open_rejects_tampering_with_8006() {
     let sk = SecretKey::from_bytes([6; 32]);
-    let env = seal_js(sk.public_key().to_b64u().into(), "secret".into(), ctx()).unwrap();
+    let env = seal_js(
+        sk.public_key().to_b64u().into(),
+        "secret".into(),
+        ctx(),
+        None,
+    )
+    .unwrap();
     let ct = Reflect::get(&env, &"ct".into())
         .unwrap()
         .as_string()
@@ -174,15 +192,22 @@ fn js_open_rejects_tampering_with_8006() {
     let first = if ct.starts_with('A') { "B" } else { "A" };
     let tampered = format!("{first}{}", &ct[1..]);
     Reflect::set(&env, &"ct".into(), &tampered.into()).unwrap();
-    let e = open_js(sealpass::b64::encode(sk.as_bytes()).into(), env, ctx()).unwrap_err();
+    let e = open_js(
+        sealpass::b64::encode(sk.as_bytes()).into(),
+        env,
+        ctx(),
+        None,
+    )
+    .unwrap_err();
     assert_eq!(code_of(e), (8006, "DecryptFailed".into()));
-    let v2 = js_sys::JSON::parse(r#"{"v":2}"#).unwrap();
-    let e = open_js(sealpass::b64::encode(sk.as_bytes()).into(), v2, ctx()).unwrap_err();
+    let v3 = js_sys::JSON::parse(r#"{"v":3}"#).unwrap();
+    let e = open_js(sealpass::b64::encode(sk.as_bytes()).into(), v3, ctx(), None).unwrap_err();
     assert_eq!(code_of(e).0, 8007);
     let e = open_js(
         sealpass::b64::encode(sk.as_bytes()).into(),
         "x".repeat(70_000).into(),
         ctx(),
+        None,
     )
     .unwrap_err();
     assert_eq!(code_of(e).0, 8008);
@@ -193,12 +218,12 @@ fn js_open_rejects_tampering_with_8006() {
 fn js_opener_opens_like_open_and_keeps_its_checks() {
     let sk = SecretKey::from_bytes([7; 32]);
     let sk_b64 = sealpass::b64::encode(sk.as_bytes());
-    let opener = OpenerJs::new(sk_b64.clone().into()).unwrap();
+    let opener = OpenerJs::new(sk_b64.clone().into(), None).unwrap();
     assert_eq!(opener.public_key(), sk.public_key().to_b64u());
-    let from_bytes = OpenerJs::new(Uint8Array::from(&sk.as_bytes()[..]).into()).unwrap();
+    let from_bytes = OpenerJs::new(Uint8Array::from(&sk.as_bytes()[..]).into(), None).unwrap();
     assert_eq!(from_bytes.public_key(), opener.public_key());
     for pt in ["a", "pässword 🔑"] {
-        let env = seal_js(opener.public_key().into(), pt.into(), ctx()).unwrap();
+        let env = seal_js(opener.public_key().into(), pt.into(), ctx(), None).unwrap();
         assert_eq!(
             opener.open(env.clone(), ctx()).unwrap().to_vec(),
             pt.as_bytes()
@@ -209,7 +234,7 @@ fn js_opener_opens_like_open_and_keeps_its_checks() {
             pt.as_bytes()
         );
         // Another node's key: same error as open().
-        let other = OpenerJs::new(Uint8Array::from(&[8u8; 32][..]).into()).unwrap();
+        let other = OpenerJs::new(Uint8Array::from(&[8u8; 32][..]).into(), None).unwrap();
         assert_eq!(code_of(other.open(env.clone(), ctx()).unwrap_err()).0, 8006);
         let wrong_ctx = obj(&[
             ("node_id", "node-1".into()),
@@ -226,12 +251,102 @@ fn js_opener_opens_like_open_and_keeps_its_checks() {
         JsValue::from(42),
         JsValue::NULL,
     ] {
-        let e = OpenerJs::new(bad).map(|_| ()).unwrap_err();
+        let e = OpenerJs::new(bad, None).map(|_| ()).unwrap_err();
         assert_eq!(code_of(e), (8303, "InvalidSecretKey".into()));
     }
     assert_eq!(
         code_of(opener.open(JsValue::from(1), ctx()).unwrap_err()).0,
         8101
     );
-    let _ = open_js(sk_b64.into(), JsValue::NULL, ctx()).unwrap_err();
+    let _ = open_js(sk_b64.into(), JsValue::NULL, ctx(), None).unwrap_err();
+}
+
+#[wasm_bindgen_test]
+fn js_v2_seals_to_the_identity_and_needs_its_key_to_open() {
+    let sk = SecretKey::from_bytes([6; 32]);
+    let isk = SecretKey::from_bytes([7; 32]);
+    let sk_b64: JsValue = sealpass::b64::encode(sk.as_bytes()).into();
+    let isk_b64: JsValue = sealpass::b64::encode(isk.as_bytes()).into();
+    let nik = isk.public_key().to_b64u();
+    let opts = |k: &str, v: JsValue| -> Option<Object> { Some(obj(&[(k, v)]).unchecked_into()) };
+    let env = seal_js(
+        sk.public_key().to_b64u().into(),
+        "secret".into(),
+        ctx(),
+        opts("identity", nik.clone().into()),
+    )
+    .unwrap();
+    assert_eq!(Reflect::get(&env, &"v".into()).unwrap().as_f64(), Some(2.0));
+    assert_eq!(
+        Reflect::get(&env, &"suite".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        sealpass::suite::SUITE_V2
+    );
+    // Without the identity key: 8307; with a wrong one: 8006.
+    let e = open_js(sk_b64.clone(), env.clone(), ctx(), None).unwrap_err();
+    assert_eq!(code_of(e), (8307, "IdentityKeyRequired".into()));
+    let wrong: JsValue = sealpass::b64::encode(&[8u8; 32]).into();
+    let e = open_js(
+        sk_b64.clone(),
+        env.clone(),
+        ctx(),
+        opts("identityKey", wrong),
+    )
+    .unwrap_err();
+    assert_eq!(code_of(e).0, 8006);
+    let pt = open_js(
+        sk_b64.clone(),
+        env.clone(),
+        ctx(),
+        opts("identityKey", isk_b64.clone()),
+    )
+    .unwrap();
+    assert_eq!(pt.to_vec(), b"secret");
+    let opener = OpenerJs::new(sk_b64.clone(), opts("identityKey", isk_b64.clone())).unwrap();
+    assert_eq!(opener.identity(), Some(nik.clone()));
+    assert_eq!(opener.open(env.clone(), ctx()).unwrap().to_vec(), b"secret");
+    assert_eq!(
+        OpenerJs::new(sk_b64.clone(), None).unwrap().identity(),
+        None
+    );
+    // An Opener with an identity still opens v1.
+    let v1 = seal_js(sk.public_key().to_b64u().into(), "one".into(), ctx(), None).unwrap();
+    assert_eq!(opener.open(v1, ctx()).unwrap().to_vec(), b"one");
+    // A misspelt option, or options that are not an object, never fall back to v1.
+    let e = seal_js(
+        sk.public_key().to_b64u().into(),
+        "x".into(),
+        ctx(),
+        opts("identiy", nik.clone().into()),
+    )
+    .unwrap_err();
+    assert_eq!(code_of(e).0, 8306);
+    let e = seal_js(
+        sk.public_key().to_b64u().into(),
+        "x".into(),
+        ctx(),
+        Some(JsValue::from(5).unchecked_into()),
+    )
+    .unwrap_err();
+    assert_eq!(code_of(e).0, 8306);
+    // A low-order identity is refused like a low-order one-time key.
+    let e = seal_js(
+        sk.public_key().to_b64u().into(),
+        "x".into(),
+        ctx(),
+        opts("identity", sealpass::b64::encode(&[0u8; 32]).into()),
+    )
+    .unwrap_err();
+    assert_eq!(code_of(e).0, 8302);
+    // identityFingerprint is the core's, and not the one-time fingerprint.
+    assert_eq!(
+        identity_fingerprint(nik.clone().into()).unwrap(),
+        isk.public_key().identity_fingerprint()
+    );
+    assert_ne!(
+        identity_fingerprint(nik.clone().into()).unwrap(),
+        fingerprint(nik.into()).unwrap()
+    );
 }

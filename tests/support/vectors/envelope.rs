@@ -9,7 +9,7 @@ use sealpass::{canon, suite, Code, Context, PublicKey, SecretKey};
 
 pub const VECTORS: &str = include_str!("../../vectors/envelope_v1.json");
 
-fn opt(v: &Value, key: &str) -> Option<String> {
+pub(super) fn opt(v: &Value, key: &str) -> Option<String> {
     match get(v, key) {
         Value::String(s) => Some(s.clone()),
         _ => None,
@@ -29,7 +29,7 @@ pub fn context_of(v: &Value) -> Context {
     .expect("vector context is valid")
 }
 
-fn arr32(v: &Value, key: &str) -> [u8; 32] {
+pub(super) fn arr32(v: &Value, key: &str) -> [u8; 32] {
     hexd(v, key).try_into().expect("32 bytes")
 }
 
@@ -81,7 +81,20 @@ pub fn positive() -> usize {
     n
 }
 
-fn is_shape_code(c: Code) -> bool {
+/// envelope_v1.json is the v1 document as pinned (v1 stays as it is): it
+/// expects 8007 for any `v` = 2. Since v2 exists (docs/PROTOCOL.md §15.5) a
+/// v=2 envelope goes on to the later parse steps; these three get the codes
+/// tests/interop/gen_vectors.py lists in V1_SUPERSEDED_BY_V2.
+fn superseded_by_v2(name: &str) -> Option<u16> {
+    match name {
+        "v-2" => Some(8106),              // v=2 with the v1 suite
+        "v-2-missing-keys" => Some(8102), // {"v":2}
+        "v-2-extra-key" => Some(8103),    // unknown key before missing keys
+        _ => None,
+    }
+}
+
+pub(super) fn is_shape_code(c: Code) -> bool {
     (8101..=8199).contains(&c.number())
 }
 
@@ -105,6 +118,15 @@ pub fn negative() -> usize {
             .expect_err(name)
             .code();
         assert_eq!(via_opener, err, "{name}: Opener and open() agree");
+        if let Some(code) = superseded_by_v2(name) {
+            assert_eq!(
+                err.number(),
+                code,
+                "{name}: the §15 answer for a v=2 envelope"
+            );
+            n += 1;
+            continue;
+        }
         match get(t, "expect_code") {
             Value::Number(code) => assert_eq!(err.number().to_string(), *code, "{name}"),
             Value::String(m) if m == "malformed" => {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod envelope;
+pub mod envelope_v2;
 pub mod primitives;
 
 use rand_core::{CryptoRng, RngCore};

@@ -21,6 +21,7 @@ use sealpass_native::signing::{sign_request, unix_now};
 use sealpass_native::wire::{
     request_body, AckResult, Delivery, EnvelopeList, NodePending, PendingList, PostAck, PostPubkey,
 };
+use serde_json::value::RawValue;
 
 /// Most one-time keys this node holds at once: a relay cannot make it fill
 /// its disk by listing endless pending credentials.
@@ -132,9 +133,9 @@ impl Agent {
         }
         self.signed("POST", "/api/v1/node/heartbeat", Some(b"{}"), SMALL_LIMIT)?;
         let reply = self.signed("GET", "/api/v1/node/pending", None, LARGE_LIMIT)?;
-        let list: PendingList = http::parse(&reply.body, "pending list")?;
+        let list: PendingList<Box<RawValue>> = http::parse(&reply.body, "pending list")?;
         let mut local: Option<HashSet<String>> = None;
-        for item in list.pending {
+        for item in self.readable::<NodePending>(&list.pending, "pending list") {
             if self.stop.requested() {
                 return Ok(());
             }
@@ -147,8 +148,8 @@ impl Agent {
             }
         }
         let reply = self.signed("GET", "/api/v1/node/envelopes", None, LARGE_LIMIT)?;
-        let list: EnvelopeList = http::parse(&reply.body, "envelope list")?;
-        for item in list.envelopes {
+        let list: EnvelopeList<Box<RawValue>> = http::parse(&reply.body, "envelope list")?;
+        for item in self.readable::<Delivery>(&list.envelopes, "envelope list") {
             if self.stop.requested() {
                 return Ok(());
             }
@@ -295,6 +296,20 @@ impl Agent {
         }
     }
 
+    /// The items of a list the agent can read; the others are reported
+    /// once and skipped.
+    fn readable<T: serde::de::DeserializeOwned>(
+        &mut self,
+        raws: &[Box<RawValue>],
+        list: &str,
+    ) -> Vec<T> {
+        let (items, skipped) = readable_items(raws, list);
+        if let Some(e) = skipped {
+            self.warn_once("?", &format!("skipped an item: {e}"));
+        }
+        items
+    }
+
     fn warn_once(&mut self, pending_id: &str, what: &str) {
         if self.warned.insert(format!("{pending_id}\n{what}")) {
             eprintln!("pending {}: {what}", printable(pending_id));
@@ -419,9 +434,46 @@ fn is_auth_error(e: &Error) -> bool {
     )
 }
 
+/// Parse each item of a list on its own: one the agent cannot read (an
+/// unknown state from a newer or misbehaving relay) must not stall the
+/// others. Returns the readable items and the error of the last skipped one.
+fn readable_items<T: serde::de::DeserializeOwned>(
+    raws: &[Box<RawValue>],
+    list: &str,
+) -> (Vec<T>, Option<Error>) {
+    let mut skipped = None;
+    let items = raws
+        .iter()
+        .filter_map(|raw| match http::parse::<T>(raw.get().as_bytes(), list) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                skipped = Some(e);
+                None
+            }
+        })
+        .collect();
+    (items, skipped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_unreadable_list_item_does_not_hide_the_others() {
+        let body = br#"{"pending":[
+            {"pending_id":"p-1","state":"awaiting_pubkey","expires_at":9,"needs_pubkey":true,"context":{"node_id":"n"}},
+            {"pending_id":"p-2","state":"from_the_future","expires_at":9,"context":{}},
+            {"pending_id":"p-3","state":"pubkey_posted","expires_at":9,"context":{}}
+        ]}"#;
+        let list: PendingList<Box<RawValue>> = http::parse(body, "pending list").unwrap();
+        let (items, skipped) = readable_items::<NodePending>(&list.pending, "pending list");
+        let ids: Vec<&str> = items.iter().map(|i| i.pending_id.as_str()).collect();
+        assert_eq!(ids, ["p-1", "p-3"]);
+        assert_eq!(skipped.map(|e| e.code()), Some(Code::RelayProtocol));
+        // The same body as one strictly typed list does not parse at all.
+        assert!(http::parse::<PendingList>(body, "pending list").is_err());
+    }
 
     fn item(id: &str, ctx: serde_json::Value) -> NodePending {
         NodePending {
