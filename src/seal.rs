@@ -99,22 +99,22 @@ fn seal_with(
     plaintext: &[u8],
     ctx: &Context,
 ) -> Result<Envelope> {
-    let low_order = || {
-        Error::new(
-            Code::LowOrderPublicKey,
-            "node public key is low-order (shared secret would be zero)",
-        )
-    };
     let npk = node_pk.as_bytes();
     let epk = suite::public_key(esk);
-    let ss = suite::dh(esk, npk).ok_or_else(low_order)?;
+    let ss = suite::dh(esk, npk).ok_or(Error::new(
+        Code::LowOrderPublicKey,
+        "node public key is low-order (shared secret would be zero)",
+    ))?;
     let (version, key) = match identity {
         None => {
             let info = canon::kdf_info_for(Version::V1, ctx);
             (Version::V1, suite::derive_key(&ss, &epk, npk, &info))
         }
         Some(nik) => {
-            let ss2 = suite::dh(esk, nik.as_bytes()).ok_or_else(low_order)?;
+            let ss2 = suite::dh(esk, nik.as_bytes()).ok_or(Error::new(
+                Code::LowOrderPublicKey,
+                "node identity key is low-order (shared secret would be zero)",
+            ))?;
             let info = canon::kdf_info_for(Version::V2, ctx);
             let key = suite::derive_key_v2(&ss, &ss2, &epk, npk, nik.as_bytes(), &info);
             (Version::V2, key)

@@ -157,7 +157,12 @@ fn opener_with_identity_opens_both_versions() {
         Code::IdentityKeyRequired
     );
     let dbg = format!("{opener:?}");
-    assert!(!dbg.contains(&sealpass::b64::encode(&[2u8; 32])), "{dbg}");
+    for secret in [[1u8; 32], [2u8; 32]] {
+        assert!(!dbg.contains(&sealpass::b64::encode(&secret)), "{dbg}");
+        assert!(!dbg.contains(&hex::encode(secret)), "{dbg}");
+        assert!(!dbg.contains(&format!("{secret:?}")), "{dbg}");
+    }
+    assert!(dbg.contains(&nik.identity_fingerprint()), "{dbg}");
 }
 
 #[test]

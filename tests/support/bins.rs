@@ -44,7 +44,7 @@ pub fn bin(name: &str) -> PathBuf {
     );
     if std::env::var_os("SEALPASS_TEST_ALLOW_STALE_BINS").is_none() {
         let built = modified(&p);
-        if let Some((src, _)) = newest_source().filter(|(_, t)| *t > built) {
+        if let Some((src, _)) = newest_source(name).filter(|(_, t)| *t > built) {
             panic!(
                 "{} is older than {}: rebuild with `{build}` (or set SEALPASS_TEST_ALLOW_STALE_BINS=1)",
                 p.display(),
@@ -61,10 +61,20 @@ fn modified(p: &Path) -> SystemTime {
         .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
-/// The most recently modified Rust source or manifest the binaries are
-/// built from (src/, crates/ without their tests and benches, the root
-/// Cargo.toml and Cargo.lock).
-fn newest_source() -> Option<(PathBuf, SystemTime)> {
+/// The crate directories a binary is built from (its crate and every
+/// workspace crate below it; docs/ARCHITECTURE.md has the graph). Cargo
+/// relinks a binary only when one of these changes.
+fn source_dirs(name: &str) -> &'static [&'static str] {
+    match name {
+        "sealpass" => &["src", "crates/native", "crates/open", "crates/cli"],
+        "sealpass-relay" => &["src", "crates/native", "crates/relay"],
+        _ => &[],
+    }
+}
+
+/// The most recently modified Rust source or manifest `name` is built from
+/// (tests and benches left out).
+fn newest_source(name: &str) -> Option<(PathBuf, SystemTime)> {
     let root = crate::root();
     let mut newest: Option<(PathBuf, SystemTime)> = None;
     let mut consider = |p: PathBuf| {
@@ -73,9 +83,7 @@ fn newest_source() -> Option<(PathBuf, SystemTime)> {
             newest = Some((p, t));
         }
     };
-    consider(root.join("Cargo.toml"));
-    consider(root.join("Cargo.lock"));
-    let mut stack = vec![root.join("src"), root.join("crates")];
+    let mut stack: Vec<PathBuf> = source_dirs(name).iter().map(|d| root.join(d)).collect();
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;

@@ -16,6 +16,7 @@ mod cli_core;
 mod flow_fanout;
 mod flow_restart;
 mod flow_single;
+mod flow_v2_to_agent;
 mod node_cli_concurrency;
 mod node_cli_e2e;
 mod node_cli_kek;

@@ -7,6 +7,7 @@
 //! The keystore's accept step takes the opening function as an argument, so
 //! the CLI (which links decryption) supplies it and the relay never can.
 
+mod hex;
 pub mod io;
 pub mod keystore;
 pub mod release;

@@ -163,7 +163,11 @@ impl core::fmt::Debug for Opener {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Opener")
             .field("public_key", &self.key.pk)
-            .field("identity", &self.identity.as_ref().map(|k| k.pk))
+            // An identity key is shown by its identity fingerprint (§15.1).
+            .field(
+                "identity",
+                &self.identity.as_ref().map(|k| k.pk.identity_fingerprint()),
+            )
             .finish_non_exhaustive()
     }
 }

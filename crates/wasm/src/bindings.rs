@@ -38,13 +38,13 @@ export interface Context {
 export interface SealOptions {
   /** The node's identity public key (base64url or 32 bytes): seal a v2
    *  envelope that only that identity can open. Pin it once per node. */
-  identity?: string | Uint8Array | null;
+  identity?: string | Uint8Array;
 }
 
 /** Options of `open` and `new Opener` (node-open only). */
 export interface OpenOptions {
   /** The node's identity secret key: needed to open v2 envelopes. */
-  identityKey?: string | Uint8Array | null;
+  identityKey?: string | Uint8Array;
 }
 
 /** A sealed envelope (protocol v1, or v2 when sealed to an identity). Send it as JSON. */
@@ -206,9 +206,11 @@ pub fn seal_js(
     seal_inner(&public_key, &plaintext, &context, options.as_ref()).map_err(js_error)
 }
 
-/// The one option `name` of an options object (undefined/null: none).
-/// Any other key is refused: a misspelt `identity` must not silently seal
-/// v1 instead of v2.
+/// The one option `name` of an options object. Any other own key is
+/// refused, and so is `name` present with the value undefined or null (a
+/// missed pin lookup, `{identity: pins[id]}`): neither may silently seal v1
+/// instead of v2. The value is read like JS does (`Reflect.get`: inherited
+/// and getter properties count), so it is never overlooked.
 fn option(options: Option<&Object>, name: &str) -> Result<Option<JsValue>> {
     let Some(obj) = options else {
         return Ok(None);
@@ -217,18 +219,25 @@ fn option(options: Option<&Object>, name: &str) -> Result<Option<JsValue>> {
     if !obj.is_object() || Array::is_array(obj) {
         return Err(invalid(Code::InvalidArgument, "options must be an object"));
     }
-    let mut found = None;
-    for entry in Object::entries(obj).iter() {
-        let pair: Array = entry.unchecked_into();
-        if pair.get(0).as_string().as_deref() != Some(name) {
-            return Err(invalid(Code::InvalidArgument, "options has an unknown key"));
-        }
-        let value = pair.get(1);
-        if !value.is_undefined() && !value.is_null() {
-            found = Some(value);
-        }
+    if Object::keys(obj)
+        .iter()
+        .any(|k| k.as_string().as_deref() != Some(name))
+    {
+        return Err(invalid(Code::InvalidArgument, "options has an unknown key"));
     }
-    Ok(found)
+    let key = JsValue::from_str(name);
+    if !Reflect::has(obj, &key).unwrap_or(false) {
+        return Ok(None);
+    }
+    let value = Reflect::get(obj, &key)
+        .map_err(|_| invalid(Code::InvalidArgument, "an option could not be read"))?;
+    if value.is_undefined() || value.is_null() {
+        return Err(invalid(
+            Code::InvalidArgument,
+            "an option is undefined or null: give a key, or leave it out",
+        ));
+    }
+    Ok(Some(value))
 }
 
 fn seal_inner(

@@ -331,6 +331,28 @@ fn js_v2_seals_to_the_identity_and_needs_its_key_to_open() {
     )
     .unwrap_err();
     assert_eq!(code_of(e).0, 8306);
+    // The option present but null or undefined (a missed pin lookup) is an
+    // error, not v1; an inherited identity is used, not ignored.
+    for missing in [JsValue::NULL, JsValue::UNDEFINED] {
+        let e = seal_js(
+            sk.public_key().to_b64u().into(),
+            "x".into(),
+            ctx(),
+            opts("identity", missing),
+        )
+        .unwrap_err();
+        assert_eq!(code_of(e).0, 8306);
+    }
+    let proto = obj(&[("identity", nik.clone().into())]);
+    let inherited = Object::create(proto.unchecked_ref());
+    let env = seal_js(
+        sk.public_key().to_b64u().into(),
+        "x".into(),
+        ctx(),
+        Some(inherited),
+    )
+    .unwrap();
+    assert_eq!(Reflect::get(&env, &"v".into()).unwrap().as_f64(), Some(2.0));
     // A low-order identity is refused like a low-order one-time key.
     let e = seal_js(
         sk.public_key().to_b64u().into(),

@@ -272,7 +272,10 @@ impl Agent {
                 );
                 Some(ack)
             }
+            // A v2 envelope, and this node has no identity key yet: it can
+            // never open it; say so, so the sender can retry (not stall).
             Code::DecryptFailed
+            | Code::IdentityKeyRequired
             | Code::VersionUnsupported
             | Code::CiphertextTooLarge
             | Code::EnvelopeNotJson
@@ -305,7 +308,8 @@ impl Agent {
     ) -> Vec<T> {
         let (items, skipped) = readable_items(raws, list);
         if let Some(e) = skipped {
-            self.warn_once("?", &format!("skipped an item: {e}"));
+            let n = raws.len() - items.len();
+            self.warn_once("?", &format!("skipped {n} unreadable item(s): {e}"));
         }
         items
     }

@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 
 use super::aad::{self, FORMAT_VERSION};
 use super::kek::{Kek, KekConfig};
-use super::{hex, Purpose};
+use super::Purpose;
+use crate::hex;
 use sealpass::error::{Code, Error, Result};
 use sealpass::suite::{self, KEY_LEN, NONCE_LEN, TAG_LEN};
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use super::aad;
-use super::hex;
+use crate::hex;
 use sealpass::error::{Code, Error, Result};
 use sealpass::suite::{self, KEY_LEN};
 

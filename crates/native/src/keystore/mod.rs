@@ -13,7 +13,6 @@ mod accept;
 mod audit;
 mod blob;
 mod db;
-mod hex;
 mod kek;
 mod pending;
 mod records;

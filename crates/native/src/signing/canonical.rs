@@ -10,7 +10,7 @@ pub const SCHEME: &str = "sealpass-hmac-v1";
 
 /// Lowercase hex SHA-256 of the raw body bytes (64 chars).
 pub fn body_sha256_hex(body: &[u8]) -> String {
-    hex_lower(&Sha256::digest(body))
+    crate::hex::encode(&Sha256::digest(body))
 }
 
 /// The newline-joined canonical string (no trailing newline):
@@ -58,22 +58,6 @@ pub(crate) fn is_valid_path(s: &str) -> bool {
     s.starts_with('/') && s.len() <= 8192 && s.bytes().all(|b| (0x21..=0x7e).contains(&b))
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(hex_digit(b >> 4));
-        s.push(hex_digit(b & 15));
-    }
-    s
-}
-
-/// The lower-case hex digit of a nibble (the high bits are masked off), by
-/// arithmetic rather than a table lookup so there is no index to check.
-fn hex_digit(nibble: u8) -> char {
-    let n = nibble & 15;
-    char::from(if n < 10 { b'0' + n } else { b'a' - 10 + n })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +90,7 @@ mod tests {
     fn rfc4231_case_2() {
         let mac = compute_mac(b"Jefe", b"what do ya want for nothing?");
         assert_eq!(
-            hex_lower(&mac[..]),
+            crate::hex::encode(&mac[..]),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }

@@ -1,4 +1,5 @@
-//! Lower-case hex for public ids (KEK and DEK ids).
+//! Lower-case hex for public ids (KEK and DEK ids) and request-signing
+//! digests: one encoder for the crate.
 
 /// Encode bytes as lower-case hex.
 pub fn encode(bytes: &[u8]) -> String {
