@@ -249,3 +249,47 @@ mod accept {
         );
     }
 }
+
+#[test]
+fn node_identity_is_made_once_sealed_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    assert!(ks.existing_node_identity().unwrap().is_none());
+    let a = ks.node_identity().unwrap();
+    let b = ks.node_identity().unwrap();
+    assert_eq!(a.as_bytes(), b.as_bytes(), "made once");
+    drop(ks);
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    let c = ks
+        .existing_node_identity()
+        .unwrap()
+        .expect("kept across opens");
+    assert_eq!(a.public_key(), c.public_key());
+    // Sealed like every record: the raw key bytes are nowhere in the files.
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let bytes = std::fs::read(entry.path()).unwrap();
+        assert!(
+            !bytes.windows(32).any(|w| w == a.as_bytes()),
+            "identity key in the clear in {}",
+            entry.path().display()
+        );
+    }
+    // Accept opens a v2 envelope sealed to it when given the identity key.
+    let c2 = ctx("p-v2", "api");
+    let pk = ks.create_pending(&c2).unwrap();
+    let env = sealpass::seal_v2(&pk, &a.public_key(), b"v2-secret", &c2).unwrap();
+    let json = env.to_json();
+    assert_eq!(
+        ks.accept("p-v2", json.as_bytes(), sealpass_open::open_json)
+            .unwrap_err()
+            .code(),
+        Code::IdentityKeyRequired
+    );
+    let accepted = ks
+        .accept("p-v2", json.as_bytes(), |sk, e, cx| {
+            sealpass_open::open_json_with_identity(sk, &a, e, cx)
+        })
+        .unwrap();
+    assert_eq!(accepted.size, 9);
+    assert_eq!(&ks.secret_get("api").unwrap()[..], b"v2-secret");
+}

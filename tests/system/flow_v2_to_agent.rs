@@ -1,42 +1,126 @@
-//! A v2 (identity-bound) envelope posted for a node agent that has no
-//! identity key: the agent reports decrypt_failed (it can never open it),
-//! so the credential is not stuck and a v1 retry delivers.
+//! Envelope v2 through a real node agent: the agent makes its identity key
+//! on first start and prints it; `sealpass node identity` shows the same key
+//! after restarts and both keystore rotations; a v2 envelope sealed to that
+//! identity is delivered, one sealed to any other identity is reported
+//! decrypt_failed (so the credential is not stuck) and a retry delivers.
 
+use std::process::Command;
 use std::time::Duration;
 
 use sealpass::{Context, PublicKey, SecretKey};
 use sealpass_tests::agent::*;
+use sealpass_tests::bins;
 use sealpass_tests::proc::*;
 use sealpass_tests::relay::Relay;
 
 const T: Duration = Duration::from_secs(60);
 
+/// `sealpass node identity` on the node's store: (public key, fingerprint).
+fn identity_of(node: &Node) -> (String, String) {
+    let out = Command::new(bins::sealpass())
+        .args(["node", "identity", "--data-dir"])
+        .arg(&node.data)
+        .env("SEALPASS_KEK", &node.kek)
+        .env_remove("SEALPASS_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let field = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}: ")).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {k} in {text}"))
+    };
+    (field("identity"), field("identity_fingerprint"))
+}
+
+fn keystore(node: &Node, env: &[(&str, &str)], args: &[&str]) {
+    let out = Command::new(bins::sealpass())
+        .arg("keystore")
+        .args(args)
+        .arg("--data-dir")
+        .arg(&node.data)
+        .env_remove("SEALPASS_KEK")
+        .env_remove("SEALPASS_DATA_DIR")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "keystore {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn target(relay: &Relay, pending_id: &str) -> (PublicKey, Context) {
+    let view = relay.wait_keys(pending_id);
+    let t = &view["targets"][0];
+    (
+        PublicKey::from_b64u(t["public_key"].as_str().unwrap()).unwrap(),
+        Context::from_json(t["context"].to_string().as_bytes()).unwrap(),
+    )
+}
+
 #[test]
-fn a_v2_envelope_the_node_cannot_open_is_reported_and_a_retry_delivers() {
+fn v2_envelopes_open_only_with_the_agents_identity_which_survives_restarts_and_rotations() {
     let tmp = tempdir();
     let relay = Relay::start_sealed(&tmp.path().join("relay"));
     let mut node = Node::new(&relay, tmp.path(), "solo");
     node.start(&relay.url);
-    let pending_id = relay.create_pending_slug(&["solo"], "v2-key");
-    let view = relay.wait_keys(&pending_id);
-    let t = &view["targets"][0];
-    let pk = PublicKey::from_b64u(t["public_key"].as_str().unwrap()).unwrap();
-    let ctx = Context::from_json(t["context"].to_string().as_bytes()).unwrap();
-    let some_identity = SecretKey::from_bytes([7; 32]).public_key();
-    let v2 = sealpass::seal_v2(&pk, &some_identity, b"never-opened", &ctx).unwrap();
-    let (st, v) = relay.post_envelopes(&pending_id, &[("solo", v2.to_json())]);
-    assert_eq!(st, 202, "{v}");
-    relay.wait_status(&pending_id, T, |v| {
-        target_state(v, "solo") == "decrypt_failed"
-    });
-    node.out()
-        .wait_for(&format!("pending {pending_id}: envelope rejected (8307"), T);
+    let line = node.out().wait_for("identity fingerprint", T);
+    let (nik, fp) = identity_of(&node);
+    assert!(line.contains(&fp) && line.contains(&nik), "{line}");
+    let nik_key = PublicKey::from_b64u(&nik).unwrap();
+    assert_eq!(nik_key.identity_fingerprint(), fp);
 
-    // The sender retries with an envelope the node can open.
-    let secret = format!("v1-{}", rand_hex(8));
-    let v1 = sealpass::seal(&pk, secret.as_bytes(), &ctx).unwrap();
-    let (st, v) = relay.post_envelopes(&pending_id, &[("solo", v1.to_json())]);
+    // Sealed to another identity: the agent cannot open it and says so.
+    let p1 = relay.create_pending_slug(&["solo"], "v2-key");
+    let (pk, ctx) = target(&relay, &p1);
+    let stranger = SecretKey::from_bytes([7; 32]).public_key();
+    let bad = sealpass::seal_v2(&pk, &stranger, b"never-opened", &ctx).unwrap();
+    let (st, v) = relay.post_envelopes(&p1, &[("solo", bad.to_json())]);
     assert_eq!(st, 202, "{v}");
-    relay.wait_status(&pending_id, T, |v| target_state(v, "solo") == "consumed");
+    relay.wait_status(&p1, T, |v| target_state(v, "solo") == "decrypt_failed");
+    node.out()
+        .wait_for(&format!("pending {p1}: envelope rejected (8006"), T);
+    // The retry, sealed to the node's identity, is delivered.
+    let secret = format!("v2-{}", rand_hex(8));
+    let good = sealpass::seal_v2(&pk, &nik_key, secret.as_bytes(), &ctx).unwrap();
+    let (st, v) = relay.post_envelopes(&p1, &[("solo", good.to_json())]);
+    assert_eq!(st, 202, "{v}");
+    relay.wait_status(&p1, T, |v| target_state(v, "solo") == "consumed");
     assert_eq!(node.secret_get("v2-key").stdout, secret.as_bytes());
+
+    // The identity survives an agent restart and both rotations.
+    node.agent.take().unwrap().kill();
+    keystore(&node, &[("SEALPASS_KEK", &node.kek)], &["rotate-dek"]);
+    let new_kek = new_kek();
+    keystore(
+        &node,
+        &[
+            ("SEALPASS_KEK", &new_kek),
+            ("SEALPASS_KEK_PREVIOUS", &node.kek),
+        ],
+        &["rotate-kek"],
+    );
+    node.kek = new_kek;
+    assert_eq!(identity_of(&node), (nik.clone(), fp.clone()));
+    node.start(&relay.url);
+    let line = node.out().wait_for("identity fingerprint", T);
+    assert!(line.contains(&fp), "{line}");
+
+    // A v1 envelope still delivers to a node with an identity.
+    let p2 = relay.create_pending_slug(&["solo"], "v1-key");
+    let (pk2, ctx2) = target(&relay, &p2);
+    let v1 = sealpass::seal(&pk2, b"plain-v1", &ctx2).unwrap();
+    let (st, v) = relay.post_envelopes(&p2, &[("solo", v1.to_json())]);
+    assert_eq!(st, 202, "{v}");
+    relay.wait_status(&p2, T, |v| target_state(v, "solo") == "consumed");
+    assert_eq!(node.secret_get("v1-key").stdout, b"plain-v1");
+    assert_not_in_files(&relay.data_dir, &secret);
+    assert!(!relay.output().contains(&secret));
 }

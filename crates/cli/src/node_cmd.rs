@@ -28,6 +28,13 @@ Example: sealpass node accept --pending p-123 < envelope.json")]
     /// Delivered secrets.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Print the node's identity public key and identity fingerprint (the key
+    /// is made and sealed on first use, as `node run` does on first start).
+    #[command(after_help = "\
+Senders compare the identity fingerprint once per node (out of band) and pin
+the public key; envelopes sealed to it (`sealpass seal --identity`, v2) open
+only on this node, whatever one-time key a relay hands out.")]
+    Identity(ListArgs),
     /// Run the node agent against a relay.
     Run(crate::agent::RunArgs),
 }
@@ -108,6 +115,7 @@ pub fn run(c: NodeCommand) -> Result<()> {
             write_stdout(&secret)
         }
         NodeCommand::Secret(SecretCommand::List(a)) => secret_list(a),
+        NodeCommand::Identity(a) => identity(a),
         NodeCommand::Run(a) => crate::agent::run(a),
     }
 }
@@ -163,13 +171,39 @@ fn pending_list(a: ListArgs) -> Result<()> {
     write_stdout(out.as_bytes())
 }
 
+fn identity(a: ListArgs) -> Result<()> {
+    let ks = a.store.open()?;
+    let nik = ks.node_identity()?.public_key();
+    let out = if a.json {
+        let v = serde_json::json!({
+            "identity": nik.to_b64u(),
+            "identity_fingerprint": nik.identity_fingerprint(),
+        });
+        format!("{}\n", to_json(&v)?)
+    } else {
+        format!(
+            "identity: {}\nidentity_fingerprint: {}\n",
+            nik.to_b64u(),
+            nik.identity_fingerprint()
+        )
+    };
+    write_stdout(out.as_bytes())
+}
+
 fn accept(a: AcceptArgs) -> Result<()> {
     let envelope = read_stdin_limited(
         MAX_ENVELOPE_JSON,
         Error::new(Code::CiphertextTooLarge, "envelope larger than 64 KiB"),
     )?;
     let ks = a.store.open()?;
-    let r = ks.accept(&a.pending, &envelope, sealpass_open::open_json)?;
+    // v1 envelopes open with the one-time key alone; v2 also need the
+    // node's identity key, when it has one (else 8307).
+    let r = match ks.existing_node_identity()? {
+        Some(isk) => ks.accept(&a.pending, &envelope, |sk, env, ctx| {
+            sealpass_open::open_json_with_identity(sk, &isk, env, ctx)
+        })?,
+        None => ks.accept(&a.pending, &envelope, sealpass_open::open_json)?,
+    };
     write_stdout(
         format!(
             "accepted: pending {} -> secret {:?} ({} bytes), sealed in {}\nread it with: sealpass node secret get {}\n",

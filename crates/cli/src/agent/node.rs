@@ -16,6 +16,7 @@ use super::pace::{Backoff, Stop};
 use super::register::{load_secret, NodeSecret};
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
+use sealpass::SecretKey;
 use sealpass_native::keystore::{Keystore, Purpose};
 use sealpass_native::signing::{sign_request, unix_now};
 use sealpass_native::wire::{
@@ -48,6 +49,8 @@ pub struct Agent {
     store: Keystore,
     opts: Options,
     secret: NodeSecret,
+    /// The node's identity key (made on first start): opens v2 envelopes.
+    identity: SecretKey,
     stop: Stop,
     /// Pending ids whose fingerprint was printed (once per process).
     announced: HashSet<String>,
@@ -61,11 +64,13 @@ impl Agent {
     /// Load the HMAC secret and get ready; fails if the node was never registered.
     pub fn new(relay: Relay, store: Keystore, opts: Options) -> Result<Agent> {
         let secret = load_secret(&store, &opts.node_id)?;
+        let identity = store.node_identity()?;
         Ok(Agent {
             relay,
             store,
             opts,
             secret,
+            identity,
             stop: Stop::install(),
             announced: HashSet::new(),
             warned: HashSet::new(),
@@ -80,6 +85,13 @@ impl Agent {
             self.opts.node_id,
             self.relay.base(),
             self.store.db_path().display()
+        );
+        let nik = self.identity.public_key();
+        println!(
+            "node {}: identity fingerprint {} (public key {}); senders pin it once",
+            self.opts.node_id,
+            nik.identity_fingerprint(),
+            nik.to_b64u()
         );
         self.sweep_stale_keys();
         self.last_sweep = Some(Instant::now());
@@ -219,7 +231,11 @@ impl Agent {
         }
         let id = item.pending_id.as_str();
         let raw = item.envelope.get().as_bytes();
-        let ack = match self.store.accept(id, raw, sealpass_open::open_json) {
+        let isk = &self.identity;
+        let open = |sk: &SecretKey, env: &[u8], ctx: &Context| {
+            sealpass_open::open_json_with_identity(sk, isk, env, ctx)
+        };
+        let ack = match self.store.accept(id, raw, open) {
             Ok(a) => {
                 println!(
                     "delivered slug={} pending={id} stored in {}",
@@ -272,8 +288,10 @@ impl Agent {
                 );
                 Some(ack)
             }
-            // A v2 envelope, and this node has no identity key yet: it can
-            // never open it; say so, so the sender can retry (not stall).
+            // 8307: a v2 envelope this node cannot open without an identity
+            // key (the agent holds one; kept for keystores without). Like
+            // every envelope it can never open: say so, so the sender can
+            // retry instead of the credential stalling.
             Code::DecryptFailed
             | Code::IdentityKeyRequired
             | Code::VersionUnsupported

@@ -15,10 +15,6 @@ use sealpass::error::{Code, Error, Result};
 use sealpass::{Context, SecretKey};
 use zeroize::Zeroizing;
 
-/// The opening step [`Keystore::accept`] is given: secret key, envelope
-/// JSON, the context stored with the pending key → plaintext.
-pub type OpenFn = fn(&SecretKey, &[u8], &Context) -> Result<Zeroizing<Vec<u8>>>;
-
 impl Keystore {
     /// Open `envelope_json` with the sealed key of `pending_id` and the
     /// context stored with it (never one supplied now), seal the plaintext
@@ -26,10 +22,16 @@ impl Keystore {
     /// key, in one transaction. Consume once: a second call is 8507. A
     /// failed open (8006 and other envelope errors) keeps the key for a retry.
     ///
-    /// `open` is the decryption step, `sealpass_open::open_json` (or an
-    /// equivalent): called with the pending's secret key, the envelope JSON
-    /// and the stored context.
-    pub fn accept(&self, pending_id: &str, envelope_json: &[u8], open: OpenFn) -> Result<Accepted> {
+    /// `open` is the decryption step, `sealpass_open::open_json` (or, on a
+    /// node with an identity key, `open_json_with_identity` bound to it):
+    /// called with the pending's secret key, the envelope JSON and the
+    /// stored context.
+    pub fn accept(
+        &self,
+        pending_id: &str,
+        envelope_json: &[u8],
+        open: impl FnOnce(&SecretKey, &[u8], &Context) -> Result<Zeroizing<Vec<u8>>>,
+    ) -> Result<Accepted> {
         if envelope_json.len() > MAX_ENVELOPE_JSON {
             return Err(Error::new(
                 Code::CiphertextTooLarge,

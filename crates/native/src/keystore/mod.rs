@@ -13,6 +13,7 @@ mod accept;
 mod audit;
 mod blob;
 mod db;
+mod identity;
 mod kek;
 mod pending;
 mod records;
@@ -24,7 +25,6 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-pub use accept::OpenFn;
 pub use audit::AuditEvent;
 pub use db::DB_FILE;
 pub use kek::{
@@ -57,15 +57,18 @@ pub enum Purpose {
     RelayHmacSecret,
     /// The node's own HMAC secret for talking to the relay.
     NodeHmacSecret,
+    /// The node's long-term identity key (envelope v2).
+    NodeIdentityKey,
 }
 
 impl Purpose {
     /// Every purpose.
-    pub const ALL: [Purpose; 4] = [
+    pub const ALL: [Purpose; 5] = [
         Purpose::PendingKey,
         Purpose::DeliveredSecret,
         Purpose::RelayHmacSecret,
         Purpose::NodeHmacSecret,
+        Purpose::NodeIdentityKey,
     ];
 
     /// Stable name, bound into the subkey derivation and the AAD.
@@ -75,6 +78,7 @@ impl Purpose {
             Purpose::DeliveredSecret => "delivered-secret",
             Purpose::RelayHmacSecret => "relay-hmac-secret",
             Purpose::NodeHmacSecret => "node-hmac-secret",
+            Purpose::NodeIdentityKey => "node-identity-key",
         }
     }
 

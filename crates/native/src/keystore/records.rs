@@ -150,7 +150,7 @@ impl Keystore {
                 )
                 .map_err(sql_err)?;
             }
-            Purpose::RelayHmacSecret | Purpose::NodeHmacSecret => {}
+            Purpose::RelayHmacSecret | Purpose::NodeHmacSecret | Purpose::NodeIdentityKey => {}
         }
         let e = Entry::new("record-delete")
             .record(purpose, record_id)
