@@ -50,7 +50,7 @@ use sealpass::suite;
 /// Computes the node public key (needed for the HKDF salt) on every call;
 /// a node opening more than once with the same key should hold an [`Opener`].
 pub fn open(node_sk: &SecretKey, envelope: &Envelope, ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
-    open_with(&node_sk.public_key_pair(), None, envelope, ctx)
+    open_with(&KeyPair::new(node_sk.clone()), None, envelope, ctx)
 }
 
 /// Open a v1 or v2 envelope with the one-time secret key and the node's
@@ -61,8 +61,13 @@ pub fn open_with_identity(
     envelope: &Envelope,
     ctx: &Context,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let identity = identity_sk.public_key_pair();
-    open_with(&node_sk.public_key_pair(), Some(&identity), envelope, ctx)
+    let identity = KeyPair::new(identity_sk.clone());
+    open_with(
+        &KeyPair::new(node_sk.clone()),
+        Some(&identity),
+        envelope,
+        ctx,
+    )
 }
 
 /// Parse envelope JSON and open it (v1 only, as [`open`]).
@@ -95,16 +100,10 @@ struct KeyPair {
     pk: PublicKey,
 }
 
-trait PublicKeyPair {
-    fn public_key_pair(&self) -> KeyPair;
-}
-
-impl PublicKeyPair for SecretKey {
-    fn public_key_pair(&self) -> KeyPair {
-        KeyPair {
-            sk: self.clone(),
-            pk: self.public_key(),
-        }
+impl KeyPair {
+    fn new(sk: SecretKey) -> KeyPair {
+        let pk = sk.public_key();
+        KeyPair { sk, pk }
     }
 }
 
@@ -124,7 +123,7 @@ impl Opener {
     /// Take the one-time secret key and derive its public key (opens v1).
     pub fn new(sk: SecretKey) -> Self {
         Opener {
-            key: sk.public_key_pair(),
+            key: KeyPair::new(sk),
             identity: None,
         }
     }
@@ -132,8 +131,8 @@ impl Opener {
     /// Take the one-time and the identity secret keys (opens v1 and v2).
     pub fn with_identity(sk: SecretKey, identity_sk: SecretKey) -> Self {
         Opener {
-            key: sk.public_key_pair(),
-            identity: Some(identity_sk.public_key_pair()),
+            key: KeyPair::new(sk),
+            identity: Some(KeyPair::new(identity_sk)),
         }
     }
 
