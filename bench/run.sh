@@ -57,7 +57,7 @@ fi
 # sealpass's own wasm, built exactly like the shipped builds: scripts/wasm-env.sh
 # (shared with scripts/pack.sh and scripts/build-www.sh) gives the features, the
 # RUSTFLAGS and the opt-level ("size" for browser builds, "speed" for Node);
-# [profile.release] and the wasm-opt flags come from Cargo.toml. A bench-only
+# [profile.release] and the wasm-opt flags come from crates/wasm/Cargo.toml. A bench-only
 # cargo target dir keeps the shared target/ out of it.
 if [[ -f $ROOT/scripts/wasm-env.sh ]]; then
   # shellcheck source=/dev/null

@@ -4,7 +4,7 @@
 # cache), then variants.mjs measures wasm size and seal 1 KiB speed in Node.
 # Every variant starts from the shipped browser build (scripts/wasm-env.sh
 # "size": opt-level "s", fiat field backend, feature `wasm-min`) and changes
-# one or two things; wasm-opt is wasm-pack's, with the flags from Cargo.toml,
+# one or two things; wasm-opt is wasm-pack's, with the flags from crates/wasm/Cargo.toml,
 # as in the shipped builds.
 set -euo pipefail
 export PATH=/usr/local/bin:$HOME/.cargo/bin:$PATH
