@@ -99,6 +99,9 @@ codes! {
     InvalidArgument = 8306,
     /// A v2 envelope needs the node's identity key to open (`--identity-key`).
     IdentityKeyRequired = 8307,
+    /// A v1 envelope for a one-time key the node published with an identity
+    /// key: refused as a downgrade (only v2 is accepted for it).
+    VersionDowngrade = 8308,
 
     // --- local I/O and CLI usage (8400–8499) ---
     /// Reading or writing a local file or stream failed.
@@ -174,6 +177,19 @@ codes! {
     ManifestMismatch = 8802,
     /// Manifest JSON malformed.
     ManifestMalformed = 8803,
+
+    // --- node identity pinning (8900–8999) ---
+    /// The identity the relay reports for a pinned node differs from the pin
+    /// (or is absent): possible relay compromise, nothing was sealed.
+    IdentityMismatch = 8901,
+    /// The node's identity is not pinned and nobody confirmed it (no
+    /// terminal, no `--pin`, or the person declined).
+    IdentityNotPinned = 8902,
+    /// The known-nodes file (or a link's pin list) is malformed.
+    KnownNodesMalformed = 8903,
+    /// The relay reports no identity key for an unpinned node, so there is
+    /// nothing to pin or to seal v2 to.
+    IdentityUnavailable = 8904,
 }
 
 impl fmt::Display for Code {

@@ -397,6 +397,16 @@ pub struct TargetView {
     pub public_key: String,
     /// Its fingerprint, to compare out of band.
     pub fingerprint: String,
+    /// The node identity key (`nik`, B64U) the node published with this
+    /// one-time key (envelope v2, docs/PROTOCOL.md §15). Only a hint: a
+    /// sender seals to its own pin and refuses a view that disagrees with
+    /// it (8901). Absent when the node published none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_key: Option<String>,
+    /// Its identity fingerprint (`identity_fingerprint(nik)`), present
+    /// exactly when `identity_key` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_fingerprint: Option<String>,
     /// The exact context to seal for ([`WireContext`]).
     pub context: RawObject,
 }
@@ -487,6 +497,11 @@ pub struct NodePending {
 pub struct PostPubkey {
     /// The one-time public key, B64U.
     pub public_key: String,
+    /// The node's identity key (`nik`, B64U) this one-time key is bound to:
+    /// envelopes for it must be v2 sealed to this identity. The agent
+    /// always sends it; a node without one (older agents) omits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_key: Option<String>,
 }
 
 /// `{"state"}`: the answer to a key post or an ack.
@@ -693,11 +708,14 @@ mod tests {
         );
 
         let pk = SecretKey::from_bytes([5u8; 32]).public_key();
-        let tv = |ctx: Context, state| TargetView {
+        let nik = SecretKey::from_bytes([7u8; 32]).public_key();
+        let tv = |ctx: Context, state, with_identity: bool| TargetView {
             node_id: "n1".into(),
             state,
             public_key: pk.to_b64u(),
             fingerprint: pk.fingerprint(),
+            identity_key: with_identity.then(|| nik.to_b64u()),
+            identity_fingerprint: with_identity.then(|| nik.identity_fingerprint()),
             context: WireContext::raw(&ctx).unwrap(),
         };
         let v = PendingView {
@@ -705,13 +723,16 @@ mod tests {
             state: PendingState::PartialDecrypted,
             expires_at: 1790000000,
             targets: vec![
-                tv(full_ctx(), TargetState::PubkeyPosted),
-                tv(min_ctx(), TargetState::Consumed),
+                tv(full_ctx(), TargetState::PubkeyPosted, true),
+                tv(min_ctx(), TargetState::Consumed, false),
             ],
         };
+        let (nik_b64u, nik_fp) = (nik.to_b64u(), nik.identity_fingerprint());
         assert_eq!(
             json(&v),
-            r#"{"pending_id":"AAAAAAAAAAAAAAAAAAAAAA","state":"partial_decrypted","expires_at":1790000000,"targets":[{"node_id":"n1","state":"pubkey_posted","public_key":"UKYUCbHd0DJemxa3AOcZ6XcsBwALG9d4bpB8ZT0gSV0","fingerprint":"3212-84bf-5f0c-1019-f64c-c321-7db7-3606","context":{"node_id":"n1","pending_id":"AAAAAAAAAAAAAAAAAAAAAA","slug":"db-pass","injection_method":"env","field_name":"F\b\f\u0001\"\\é/","target_url":"https://x.example/a?b=c"}},{"node_id":"n1","state":"consumed","public_key":"UKYUCbHd0DJemxa3AOcZ6XcsBwALG9d4bpB8ZT0gSV0","fingerprint":"3212-84bf-5f0c-1019-f64c-c321-7db7-3606","context":{"node_id":"n1","pending_id":"AAAAAAAAAAAAAAAAAAAAAA","slug":"db-pass","injection_method":"header"}}]}"#
+            format!(
+                r#"{{"pending_id":"AAAAAAAAAAAAAAAAAAAAAA","state":"partial_decrypted","expires_at":1790000000,"targets":[{{"node_id":"n1","state":"pubkey_posted","public_key":"UKYUCbHd0DJemxa3AOcZ6XcsBwALG9d4bpB8ZT0gSV0","fingerprint":"3212-84bf-5f0c-1019-f64c-c321-7db7-3606","identity_key":"{nik_b64u}","identity_fingerprint":"{nik_fp}","context":{{"node_id":"n1","pending_id":"AAAAAAAAAAAAAAAAAAAAAA","slug":"db-pass","injection_method":"env","field_name":"F\b\f\u0001\"\\é/","target_url":"https://x.example/a?b=c"}}}},{{"node_id":"n1","state":"consumed","public_key":"UKYUCbHd0DJemxa3AOcZ6XcsBwALG9d4bpB8ZT0gSV0","fingerprint":"3212-84bf-5f0c-1019-f64c-c321-7db7-3606","context":{{"node_id":"n1","pending_id":"AAAAAAAAAAAAAAAAAAAAAA","slug":"db-pass","injection_method":"header"}}}}]}}"#
+            )
         );
 
         let sv = StatusView {
@@ -826,9 +847,21 @@ mod tests {
         let pk = SecretKey::from_bytes([5u8; 32]).public_key();
         assert_eq!(
             body(&PostPubkey {
-                public_key: pk.to_b64u()
+                public_key: pk.to_b64u(),
+                identity_key: None,
             }),
             r#"{"public_key":"UKYUCbHd0DJemxa3AOcZ6XcsBwALG9d4bpB8ZT0gSV0"}"#
+        );
+        let nik = SecretKey::from_bytes([7u8; 32]).public_key();
+        assert_eq!(
+            body(&PostPubkey {
+                public_key: pk.to_b64u(),
+                identity_key: Some(nik.to_b64u()),
+            }),
+            format!(
+                r#"{{"public_key":"UKYUCbHd0DJemxa3AOcZ6XcsBwALG9d4bpB8ZT0gSV0","identity_key":"{}"}}"#,
+                nik.to_b64u()
+            )
         );
         assert_eq!(
             body(&PostAck {

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS targets (
     node_id    TEXT NOT NULL,
     state      TEXT NOT NULL,
     public_key TEXT,
+    identity_key TEXT,
     envelope   TEXT,
     last_code  INTEGER,
     updated_at INTEGER NOT NULL,
@@ -96,8 +97,27 @@ pub fn open(data_dir: &Path) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(sql_err)?;
     conn.execute_batch(SCHEMA).map_err(sql_err)?;
+    add_identity_column(&conn)?;
     restrict_permissions(data_dir)?;
     Ok(conn)
+}
+
+/// Databases made before envelope v2 lack `targets.identity_key`: add it
+/// (NULL: those targets' nodes posted no identity).
+fn add_identity_column(conn: &Connection) -> Result<()> {
+    let has: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('targets') WHERE name = 'identity_key'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(sql_err)?
+        > 0;
+    if !has {
+        conn.execute_batch("ALTER TABLE targets ADD COLUMN identity_key TEXT")
+            .map_err(sql_err)?;
+    }
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<()> {

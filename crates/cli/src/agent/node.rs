@@ -215,6 +215,7 @@ impl Agent {
         }
         let body = request_body(&PostPubkey {
             public_key: pk.to_b64u(),
+            identity_key: Some(self.identity.public_key().to_b64u()),
         })?;
         let path = format!("/api/v1/node/pending/{id}/pubkey");
         if let Some(e) = self.signed_settled("PUT", &path, &body)? {

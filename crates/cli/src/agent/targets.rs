@@ -123,6 +123,8 @@ mod tests {
                 } else {
                     "0000".into()
                 },
+                identity_key: None,
+                identity_fingerprint: None,
                 context: serde_json::value::to_raw_value(&ctx).unwrap(),
             }],
         }

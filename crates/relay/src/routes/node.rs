@@ -42,7 +42,13 @@ pub async fn put_pubkey(
     let body: PostPubkey = parse(&req.body)?;
     let store = s.store.clone();
     let state = blocking(move || {
-        store.post_pubkey(&req.node_id, &pending_id, &body.public_key, unix_now())
+        store.post_pubkey(
+            &req.node_id,
+            &pending_id,
+            &body.public_key,
+            body.identity_key.as_deref(),
+            unix_now(),
+        )
     })
     .await?;
     Ok(Json(StateReply { state }))

@@ -144,16 +144,22 @@ impl Store {
         Ok(status_view(&l, now))
     }
 
-    /// The node posts its one-time public key (idempotent for the same key).
+    /// The node posts its one-time public key and the identity key it is
+    /// bound to (idempotent for the same pair; docs/PINNING.md §1).
     pub fn post_pubkey(
         &self,
         node_id: &str,
         pending_id: &str,
         public_key: &str,
+        identity_key: Option<&str>,
         now: i64,
     ) -> Result<TargetState> {
         let key = PublicKey::from_b64u(public_key)?;
         let canonical = key.to_b64u();
+        let identity = identity_key
+            .map(PublicKey::from_b64u)
+            .transpose()?
+            .map(|k| k.to_b64u());
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
         let l = load_live(&tx, pending_id, now)?;
@@ -161,7 +167,7 @@ impl Store {
         if t.state == TargetState::AwaitingPubkey {
             let to = TargetState::PubkeyPosted;
             tx.execute(
-                "UPDATE targets SET state = ?3, public_key = ?4, updated_at = ?5
+                "UPDATE targets SET state = ?3, public_key = ?4, identity_key = ?7, updated_at = ?5
                  WHERE pending_id = ?1 AND node_id = ?2 AND state = ?6",
                 params![
                     pending_id,
@@ -169,7 +175,8 @@ impl Store {
                     to,
                     canonical,
                     now,
-                    TargetState::AwaitingPubkey
+                    TargetState::AwaitingPubkey,
+                    identity
                 ],
             )
             .map_err(sql_err)?;
@@ -178,12 +185,12 @@ impl Store {
             tx.commit().map_err(sql_err)?;
             return Ok(to);
         }
-        if t.public_key.as_deref() == Some(canonical.as_str()) {
+        if t.public_key.as_deref() == Some(canonical.as_str()) && t.identity_key == identity {
             return Ok(t.state);
         }
         Err(Error::new(
             Code::InvalidState,
-            "a different public key was already posted",
+            "a different public key or identity was already posted",
         ))
     }
 

@@ -26,6 +26,7 @@ pub(super) struct TargetRow {
     pub node_id: String,
     pub state: TargetState,
     pub public_key: Option<String>,
+    pub identity_key: Option<String>,
     pub last_code: Option<u16>,
 }
 
@@ -86,7 +87,7 @@ pub(super) fn load(c: &Connection, pending_id: &str) -> Result<Option<Loaded>> {
     let Some(row) = row else { return Ok(None) };
     let mut st = c
         .prepare(
-            "SELECT node_id, state, public_key, last_code FROM targets
+            "SELECT node_id, state, public_key, identity_key, last_code FROM targets
              WHERE pending_id = ?1 ORDER BY rowid",
         )
         .map_err(sql_err)?;
@@ -96,7 +97,8 @@ pub(super) fn load(c: &Connection, pending_id: &str) -> Result<Option<Loaded>> {
                 node_id: r.get(0)?,
                 state: r.get(1)?,
                 public_key: r.get(2)?,
-                last_code: r.get(3)?,
+                identity_key: r.get(3)?,
+                last_code: r.get(4)?,
             })
         })
         .map_err(sql_err)?
@@ -176,11 +178,18 @@ pub(super) fn pending_view(l: &Loaded, now: i64) -> Result<PendingView> {
             .as_deref()
             .ok_or_else(|| Error::new(Code::PubkeyAwaiting, "waiting for keys"))?;
         let key = PublicKey::from_b64u(pk)?;
+        let identity = t
+            .identity_key
+            .as_deref()
+            .map(PublicKey::from_b64u)
+            .transpose()?;
         targets.push(TargetView {
             node_id: t.node_id.clone(),
             state: effective_state(&l.row, t, now),
             public_key: pk.to_owned(),
             fingerprint: key.fingerprint(),
+            identity_key: identity.as_ref().map(PublicKey::to_b64u),
+            identity_fingerprint: identity.as_ref().map(PublicKey::identity_fingerprint),
             context: WireContext::raw(&l.row.context(&t.node_id)?)?,
         });
     }
