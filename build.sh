@@ -27,6 +27,13 @@ Commands:
           hooks when present.
           Stops at the first failure; always ends with a summary table and
           a final line `N passed, N failed`.
+  page    --relay-origin URL [--page-url URL] [--out DIR]
+          the accept page for hosting apart from the relay (docs/PINNING.md
+          §5): a static directory (default target/www-page) with relative
+          references, a meta CSP whose connect-src is the relay origin and
+          <page-url>sealpass_bg.wasm ('self' without --page-url), and its own
+          signed releases.json. Serve DIR as is; run the relay with
+          --allow-origin <the page's origin>.
   serve   build, then scripts/serve-demo.sh [args]   (when present)
   pack    scripts/pack.sh [args]                     (when present)
   bench   bench/run.sh [args]                        (when present)
@@ -528,6 +535,38 @@ cmd_serve() {
     exit "$rc"
 }
 
+cmd_page() {
+    local origin="" url="" out="$ROOT/target/www-page"
+    while (($#)); do
+        case $1 in
+        --relay-origin | --page-url | --out)
+            (($# >= 2)) || die "page: $1 needs a value"
+            case $1 in
+            --relay-origin) origin=$2 ;;
+            --page-url) url=$2 ;;
+            --out) out=$2 ;;
+            esac
+            shift 2
+            ;;
+        *) die "page: unknown argument '$1' (--relay-origin URL [--page-url URL] [--out DIR])" ;;
+        esac
+    done
+    [[ -n $origin ]] || die "page: --relay-origin URL is required"
+    [[ $out == /* ]] || out="$PWD/$out"
+    cmd_setup
+    # The manifest is signed with the sealpass CLI: release, else debug, else build it.
+    local bin=""
+    for bin in "$ROOT/target/release/sealpass" "$ROOT/target/debug/sealpass" ""; do
+        [[ -x $bin ]] && break
+    done
+    if [[ -z $bin ]]; then
+        must_step "build: sealpass (signs releases.json)" cargo_build_release -p sealpass-cli --bin sealpass
+        bin="$ROOT/target/release/sealpass"
+    fi
+    must_step "page: accept page for $origin -> $out" env SEALPASS_BIN="$bin" WWW_DIST="$out" \
+        WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-www.sh"
+}
+
 cmd_pack() { run_optional_script scripts/pack.sh "$@"; }
 cmd_bench() { run_optional_script bench/run.sh "$@"; }
 
@@ -540,6 +579,7 @@ main() {
     build) cmd_build ;;
     test) cmd_test ;;
     serve) cmd_serve "$@" ;;
+    page) cmd_page "$@" ;;
     pack) cmd_pack "$@" ;;
     bench) cmd_bench "$@" ;;
     help | -h | --help) usage ;;

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# build-www.sh — build the served accept page into target/www-dist.
+# build-www.sh — build the served accept page into target/www-dist, or (with
+# WWW_RELAY_ORIGIN, behind `./build.sh page`) a page hosted apart from the
+# relay (docs/PINNING.md §5).
 #
 #   index.html        served at /accept (integrity= on the script and the CSS)
 #   app.js            /static/app.js: www/app.js + the wasm-bindgen web glue,
@@ -15,9 +17,18 @@
 # go into index.html. The manifest is signed with $SEALPASS_RELEASE_KEY, or
 # with a development key made on first use (target/www-release.key).
 #
+# A separately hosted page (WWW_RELAY_ORIGIN set) has the same files, but all
+# references relative (app.css, app.js, sealpass_bg.wasm next to index.html),
+# its CSP in a <meta http-equiv> tag with connect-src = the relay origin and
+# the page's own Wasm (<WWW_PAGE_URL>sealpass_bg.wasm, or 'self' without a
+# page URL), and the relay origin compiled into app.js: the page refuses a
+# link whose `r` names another relay.
+#
 # Env: SEALPASS_BIN (sealpass CLI; default target/release then target/debug),
 #      SEALPASS_RELEASE_KEY, SEALPASS_RELEASE_VERSION (default: Cargo.toml version),
-#      WWW_DIST (output dir, default target/www-dist).
+#      WWW_DIST (output dir, default target/www-dist),
+#      WWW_RELAY_ORIGIN (an origin: scheme://host[:port]), WWW_PAGE_URL (the
+#      URL of the page's directory, ending in /; needs WWW_RELAY_ORIGIN).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,12 +39,37 @@ DIST="${WWW_DIST:-$ROOT/target/www-dist}"
 WB="$ROOT/target/www-build"
 PKG="$WB/pkg"
 WASM_URL=/static/sealpass_bg.wasm
+RELAY_ORIGIN="${WWW_RELAY_ORIGIN:-}"
+PAGE_URL="${WWW_PAGE_URL:-}"
 
 say() { printf 'build-www: %s\n' "$*"; }
 die() {
     printf 'build-www: error: %s\n' "$*" >&2
     exit 1
 }
+
+# The meta CSP of a separately hosted page: the relay's header CSP without
+# frame-ancestors (ignored in a meta tag) and connect-src as PINNING §5 says.
+page_csp() {
+    printf "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src %s %s; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; require-trusted-types-for 'script'; trusted-types 'none'" \
+        "$RELAY_ORIGIN" "$1"
+}
+
+# Exact-form checks (node is needed for esbuild anyway): an origin must be
+# its own URL's origin (lower case, no default port, no path, no slash);
+# a page URL must be http(s), its own href, end in /, no query or fragment.
+if [[ -n $RELAY_ORIGIN ]]; then
+    RELAY_ORIGIN=${RELAY_ORIGIN%/}
+    node -e 'const u = new URL(process.argv[1]); process.exit(/^https?:$/.test(u.protocol) && u.origin === process.argv[1] ? 0 : 1)' \
+        "$RELAY_ORIGIN" 2>/dev/null || die "--relay-origin must be an origin like https://relay.example[:port] (got '$RELAY_ORIGIN')"
+    if [[ -n $PAGE_URL ]]; then
+        node -e 'const s = process.argv[1], u = new URL(s); process.exit(/^https?:$/.test(u.protocol) && u.href === s && s.endsWith("/") && !/[;,\s]/.test(s) ? 0 : 1)' \
+            "$PAGE_URL" 2>/dev/null || die "--page-url must be the http(s) URL of the page's directory, ending in / (got '$PAGE_URL')"
+    fi
+    WASM_URL=sealpass_bg.wasm
+elif [[ -n $PAGE_URL ]]; then
+    die "--page-url needs --relay-origin"
+fi
 
 sri() { printf 'sha384-%s' "$(openssl dgst -sha384 -binary "$1" | openssl base64 -A)"; }
 
@@ -78,7 +114,7 @@ WASM_SRI=$(sri "$NEW/sealpass_bg.wasm")
 "$ESBUILD" "$STAGE/app.js" --bundle --format=esm --minify --target=es2020 \
     --legal-comments=none --log-level=warning \
     "--define:WASM_SRI=\"$WASM_SRI\"" "--define:WASM_URL=\"$WASM_URL\"" \
-    --outfile="$NEW/app.js"
+    "--define:RELAY=\"$RELAY_ORIGIN\"" --outfile="$NEW/app.js"
 "$ESBUILD" www/app.css --minify --log-level=warning --outfile="$NEW/app.css"
 
 # No inner script may ever appear in the bundle's HTML-facing parts.
@@ -88,6 +124,16 @@ grep -q 'innerHTML\|outerHTML\|insertAdjacentHTML\|document.write' "$NEW/app.js"
 JS_SRI=$(sri "$NEW/app.js")
 CSS_SRI=$(sri "$NEW/app.css")
 sed -e "s|%JS_SRI%|$JS_SRI|" -e "s|%CSS_SRI%|$CSS_SRI|" www/index.html >"$NEW/index.html"
+if [[ -n $RELAY_ORIGIN ]]; then
+    CSP=$(page_csp "${PAGE_URL:+${PAGE_URL}sealpass_bg.wasm}")
+    [[ -n $PAGE_URL ]] || CSP=$(page_csp "'self'")
+    # Relative references, and the CSP before anything it governs.
+    sed -i -e 's|"/static/|"|g' \
+        -e "s|^<meta charset=\"utf-8\">\$|&\n<meta http-equiv=\"Content-Security-Policy\" content=\"$CSP\">|" "$NEW/index.html"
+    grep -q '/static/' "$NEW/index.html" && die "absolute /static/ reference left in index.html"
+    grep -qF "content=\"$CSP\"" "$NEW/index.html" || die "CSP meta tag not written"
+    say "separate page for relay $RELAY_ORIGIN; CSP: $CSP"
+fi
 grep -q '%[A-Z_]*SRI%' "$NEW/index.html" && die "unreplaced SRI placeholder in index.html"
 
 # 4. Signed release manifest.

@@ -1,15 +1,19 @@
 // sealpass accept page: fetch the node's one-time key(s) from the relay,
-// show the fingerprint to compare out of band, seal the secret in this
+// check them against the identities pinned in the link (docs/PINNING.md §4)
+// or show the fingerprint to compare out of band, seal the secret in this
 // browser with the Rust/Wasm seal(), post only the envelope(s).
 // DOM is built with textContent only (Trusted Types are enforced).
-import init, { seal, fingerprint } from './sealpass.js';
+import init, { seal, fingerprint, identityFingerprint } from './sealpass.js';
 
-/* global WASM_SRI, WASM_URL */
-const API = '/api/v1/pending/';
+/* global WASM_SRI, WASM_URL, RELAY */
+// RELAY: the relay origin this page was built for (PINNING §5), '' for the
+// page the relay serves itself (same origin). A link naming another relay
+// is refused.
+let API = '';
 const $ = (id) => document.getElementById(id);
 const ui = {
   targets: $('targets'), list: $('target-list'), form: $('form'), secret: $('secret'),
-  confirm: $('confirm'), send: $('send'), status: $('status'),
+  confirm: $('confirm'), check: $('check'), hint: $('hint'), send: $('send'), status: $('status'),
   title: $('status-title'), text: $('status-text'), code: $('status-code'),
 };
 
@@ -25,12 +29,15 @@ const WORDS = {
   8604: ['Already used', 'A secret was already sent for this request; each link works once.'],
   8605: ['Rate limited', 'Too many failed attempts. Wait a few minutes, then try again.'],
   8607: ['Too large', 'The request is too large for the relay.'],
+  8901: ['Identity mismatch', 'The relay does not report the node identity pinned in this link. Nothing was sent. Do not retry; tell the administrator.'],
+  8903: ['Bad link', 'This link is malformed or names another relay. Check that you copied all of it.'],
   8612: ['Key check failed', 'The relay sent a key that does not match what it claims. Do not send; tell the administrator.'],
 };
 const ACCEPTS = new Set(['pubkey_posted', 'decrypt_failed']);
 
 let pendingId = '';
 let targets = [];
+const pins = new Map();   // node id -> pinned identity key (B64U), from the link
 
 function show(kind, title, text, code) {
   ui.status.className = 'box ' + kind;
@@ -83,14 +90,18 @@ function renderTargets(pending) {
     node.textContent = 'Node ' + t.node_id;
     const fp = document.createElement('code');
     fp.className = 'fp';
-    fp.textContent = t.fp;
+    fp.textContent = t.ifp || t.fp;
     fp.dataset.node = t.node_id;
+    const pin = document.createElement('p');
+    pin.className = t.pinned ? 'meta pin' : 'meta warn';
+    pin.textContent = t.pinned ? 'Identity pinned in the link: checked.'
+      : 'Not pinned: this link does not fix the node’s ' + (t.ifp ? 'identity' : 'key') + '. Compare this fingerprint with the node operator.';
     const meta = document.createElement('p');
     meta.className = 'meta';
     const c = t.context;
     meta.textContent = 'Stores it as “' + c.slug + '” (' + c.injection_method +
       (c.field_name ? ' ' + c.field_name : '') + ')' + (c.target_url ? ' for ' + c.target_url : '');
-    li.append(node, fp, meta);
+    li.append(node, fp, pin, meta);
     ui.list.append(li);
   }
   const exp = new Date(pending.expires_at * 1000);
@@ -98,18 +109,31 @@ function renderTargets(pending) {
   p.className = 'meta';
   p.textContent = 'Link expires ' + exp.toLocaleString();
   ui.list.append(p);
+  // Every target pinned by the link: nothing is left to compare.
+  ui.hint.hidden = ui.check.hidden = pending.targets.every((t) => t.pinned);
   ui.targets.hidden = false;
 }
 
-// Check what the relay says against itself before anything is shown: the
-// fingerprint is recomputed here, and each context must name this pending id
-// and its own node.
+// Check what the relay says against the link's pins, then against itself,
+// before anything is shown: every pinned node must be a target reporting
+// exactly the pinned identity (8901, whatever else is wrong); the
+// fingerprints are recomputed here, and each context must name this pending
+// id and its own node (8612).
 function checkPending(p) {
-  if (!p || !Array.isArray(p.targets) || p.targets.length === 0) throw new ApiError(200, 8612, 'RelayProtocol');
-  for (const t of p.targets) {
+  const ts = p && Array.isArray(p.targets) && p.targets.length ? p.targets : [];
+  for (const [id, nik] of pins) {
+    if (!ts.some((t) => t && t.node_id === id && t.identity_key === nik)) throw new ApiError(200, 8901, 'IdentityMismatch');
+  }
+  if (!ts.length) throw new ApiError(200, 8612, 'RelayProtocol');
+  for (const t of ts) {
     const c = t.context;
+    const nik = t.identity_key;
     t.fp = fingerprint(t.public_key);
-    if (t.fp !== t.fingerprint || !c || c.pending_id !== pendingId || c.node_id !== t.node_id) {
+    t.ifp = nik === undefined ? '' : identityFingerprint(nik);
+    t.pinned = pins.has(t.node_id);
+    // Sealed v2 to the pin, else to the reported identity; v1 only without one.
+    t.opts = nik === undefined ? undefined : { identity: t.pinned ? pins.get(t.node_id) : nik };
+    if (t.fp !== t.fingerprint || t.ifp !== (t.identity_fingerprint || '') || !c || c.pending_id !== pendingId || c.node_id !== t.node_id) {
       throw new ApiError(200, 8612, 'RelayProtocol');
     }
   }
@@ -147,7 +171,7 @@ function ready(p) {
 
 async function submit(ev) {
   ev.preventDefault();
-  if (!ui.confirm.checked) {
+  if (!ui.check.hidden && !ui.confirm.checked) {
     show('warn', 'Compare the fingerprint first', 'Tick the box once the node operator has read out the same fingerprint.');
     ui.confirm.focus();
     return;
@@ -158,7 +182,7 @@ async function submit(ev) {
   try {
     envelopes = targets.filter((t) => ACCEPTS.has(t.state)).map((t) => ({
       node_id: t.node_id,
-      envelope: seal(t.public_key, bytes, t.context),
+      envelope: seal(t.public_key, bytes, t.context, t.opts),
     }));
   } catch (e) {
     bytes.fill(0);
@@ -236,15 +260,33 @@ function failed(e) {
   }
 }
 
+// The fragment (PINNING §4): `p=ID&r=ORIGIN&n=NODE:NIK&…` or the legacy
+// `ID`. Sets pendingId, API and pins; false for anything else.
+function parseLink(h) {
+  const ID = /^[A-Za-z0-9_-]{22}$/;
+  let p = ID.test(h) ? h : undefined, r;
+  if (!p) {
+    for (const [k, v] of new URLSearchParams(h)) {
+      const m = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9_-]{43})$/.exec(v);
+      if (k === 'p' && p === undefined) p = v;
+      else if (k === 'r' && r === undefined) r = v;
+      else if (k === 'n' && m && !pins.has(m[1]) && pins.size < 16) pins.set(m[1], m[2]);
+      else return false;
+    }
+  }
+  r = r === undefined ? location.origin : r;
+  // The one relay this page talks to (its CSP allows no other).
+  if (!ID.test(p) || r !== (RELAY || location.origin)) return false;
+  pendingId = p;
+  API = r + '/api/v1/pending/';
+  return true;
+}
+
 async function main() {
   $('boot').remove();
   $('app').hidden = false;
   ui.form.addEventListener('submit', submit);
-  pendingId = location.hash.slice(1);
-  if (!/^[A-Za-z0-9_-]{22}$/.test(pendingId)) {
-    show('error', 'No request in this link', 'The link should end with # and a 22-character id. Check that you copied all of it.');
-    return;
-  }
+  if (!parseLink(location.hash.slice(1))) return showCode(8903, 'KnownNodesMalformed');
   show('', 'Loading…', 'Checking the page code and asking the relay for the node key.');
   // The Wasm is pinned like the script: fetch() refuses bytes whose SHA-384
   // differs from WASM_SRI, and only verified bytes are instantiated.
@@ -256,6 +298,11 @@ async function main() {
     show('error', 'Integrity check failed', 'The page’s WebAssembly did not match its pinned SHA-384 hash (or could not be loaded), so this page will not run. Do not enter a secret here; tell the relay administrator.');
     console.error('sealpass: wasm integrity check failed:', String(e));
     return;
+  }
+  try {
+    for (const nik of pins.values()) identityFingerprint(nik);   // canonical B64U of 32 bytes
+  } catch {
+    return showCode(8903, 'KnownNodesMalformed');
   }
   try {
     ready(await load());

@@ -168,13 +168,17 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   const slug = 'e2e-' + tag;
   const p = await newPending(slug);
   const page = await open(RELAY + '/accept#' + p.pending_id);
-  const nodeFp = await nodeFingerprint(p.pending_id);
+  await nodeFingerprint(p.pending_id);
   await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  // A legacy `#ID` link pins nothing: the node's identity fingerprint is
+  // shown (the agent posts its identity), with a plain "not pinned".
   const shown = await text(page, '.fp');
-  check('fingerprint shown equals the one the node printed', nodeFp && shown === nodeFp, `page "${shown}" node "${nodeFp}"`);
+  const idm = readFileSync(NODE_LOG, 'utf8').match(/node web-1: identity fingerprint (\S+) /);
+  check('identity fingerprint shown equals the one the node printed', idm && shown === idm[1], `page "${shown}" node "${idm && idm[1]}"`);
   const pub = await (await fetch(RELAY + '/api/v1/pending/' + p.pending_id)).json();
-  const cliFp = execFileSync(SEALPASS, ['fingerprint', pub.targets[0].public_key]).toString().trim();
-  check('fingerprint shown equals `sealpass fingerprint` of the key', shown === cliFp, cliFp);
+  const cliFp = execFileSync(SEALPASS, ['fingerprint', '--identity', pub.targets[0].identity_key]).toString().trim();
+  check('fingerprint shown equals `sealpass fingerprint --identity` of the reported identity', shown === cliFp, cliFp);
+  check('legacy link: says plainly it was not pinned', /^Not pinned/.test(await text(page, '.meta.warn')));
   check('secret field is a password field with a label', await page.$eval('#secret', (e) => e.type === 'password' && e.labels.length === 1));
   check('boot/integrity warning is gone once the script runs', !(await page.$('#boot')));
   await shot(page, 'ready');

@@ -5,6 +5,12 @@
 # budget and the signed release manifest over HTTP, then starts a real relay
 # (+ a second relay serving a tampered copy of the page) and a real node
 # agent, and drives system Chromium and Firefox through tests/e2e/e2e.mjs.
+# Then the page hosted apart from the relay (docs/PINNING.md §4, §5): built
+# with `./build.sh page` for the relay's origin, served by a plain static
+# server (tests/e2e/static-server.mjs) on another loopback origin that the
+# relay allows (--allow-origin), driven through tests/e2e/pinned.mjs; when
+# sealpass-tests' hostile-relay and `inject --browser --page-url` exist, also
+# through hostile proxies and with a link printed by inject.
 # Finally searches the relay's database files and every log for the secrets.
 # Ends with `N passed, N failed`; exit status non-zero on any failure.
 #
@@ -16,7 +22,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 export PATH="/usr/local/bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 export PUPPETEER_SKIP_DOWNLOAD=1
-BUDGET=30720   # bytes, gzip -9: HTML + JS + CSS + Wasm
 
 PASSED=0
 FAILED=0
@@ -67,12 +72,12 @@ fi
 grep -E '^build-www:   ' "$TMP/build-www.log"
 
 # ---------------------------------------------------------------- budget
-total=0
-for f in index.html app.js app.css sealpass_bg.wasm; do
-    total=$((total + $(gzip -9c "$DIST/$f" | wc -c)))
-done
-figure="$total B gzip ($(awk -v t="$total" 'BEGIN{printf "%.1f", t/1024}') KiB) of $BUDGET B"
-if ((total <= BUDGET)); then pass "budget: page transfer $figure"; else fail "budget: page transfer $figure"; fi
+budget() { # DIR: tests/e2e/budget.sh's verdict as one check
+    local line
+    line=$(bash tests/e2e/budget.sh "$1")
+    if [[ $line == ok* ]]; then pass "${line#ok   }"; else fail "${line#FAIL }"; fi
+}
+budget "$DIST"
 
 # No inline script or style in the page source.
 if grep -qiE '<script>|<script [^>]*>[^<]|<style|style=|\son[a-z]+=' "$DIST/index.html"; then
@@ -87,10 +92,11 @@ else
 fi
 
 # ---------------------------------------------------------------- relays + node
-start_relay() { # NAME WWW_DIR -> sets URL_<NAME>
+start_relay() { # NAME WWW_DIR [RELAY ARGS...] -> sets URL_<NAME>
     local name=$1 www=$2 url
+    shift 2
     "$RELAY_BIN" --data-dir "$TMP/$name" --dev-insecure-kek --listen 127.0.0.1:0 --www "$www" \
-        --test-min-expiry-secs 1 >"$TMP/$name.out" 2>"$TMP/$name.err" &
+        --test-min-expiry-secs 1 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     PIDS+=($!)
     for _ in $(seq 100); do
         url=$(sed -nE '1s/^listening on (http:[^ ]+).*/\1/p' "$TMP/$name.out")
@@ -101,11 +107,32 @@ start_relay() { # NAME WWW_DIR -> sets URL_<NAME>
     printf -v "URL_$name" '%s' "$url"
 }
 
+# The static host of the separately built pages (started first: the relay
+# must name its origin in --allow-origin, the pages the relay's origin).
+PAGES="$TMP/pages"
+mkdir -p "$PAGES"
+node tests/e2e/static-server.mjs "$PAGES" >"$TMP/static.out" 2>"$TMP/static.err" &
+PIDS+=($!)
+PAGE_ORIGIN=""
+for _ in $(seq 100); do
+    PAGE_ORIGIN=$(sed -nE '1s/^listening on (http:[^ ]+).*/\1/p' "$TMP/static.out")
+    [[ -n $PAGE_ORIGIN ]] && break
+    sleep 0.1
+done
+ALLOW=()
+if [[ -z $PAGE_ORIGIN ]]; then
+    fail "static server: did not start ($(cat "$TMP/static.err"))"
+elif "$RELAY_BIN" --help 2>&1 | grep -q -- '--allow-origin'; then
+    ALLOW=(--allow-origin "$PAGE_ORIGIN")
+else
+    fail "relay: no --allow-origin (PINNING §5): the page hosted apart cannot be tested"
+fi
+
 mkdir -p "$TMP/relay" "$TMP/tamper-www"
 cp "$DIST"/* "$TMP/tamper-www/"
 if "$RELAY_BIN" --data-dir "$TMP/relay" --dev-insecure-kek node add web-1 >"$TMP/web-1.json" 2>>"$TMP/relay.err" &&
     "$RELAY_BIN" --data-dir "$TMP/relay" --dev-insecure-kek node add idle-1 >/dev/null 2>>"$TMP/relay.err" &&
-    start_relay relay "$DIST" && start_relay tamper "$TMP/tamper-www"; then
+    start_relay relay "$DIST" "${ALLOW[@]}" && start_relay tamper "$TMP/tamper-www"; then
     pass "relay: started ($URL_relay; tampered copy at $URL_tamper)"
 else
     fail "relay: could not start"
@@ -172,6 +199,114 @@ for b in ${E2E_BROWSERS:-chrome firefox}; do
     fi
 done
 
+# ---------------------------------------------------------------- page hosted apart
+# page_build NAME RELAY_ORIGIN [PAGE_URL]: ./build.sh page into $PAGES/NAME.
+page_build() {
+    local name=$1 origin=$2 url=${3:-}
+    ./build.sh page --relay-origin "$origin" ${url:+--page-url "$url"} --out "$PAGES/$name" >"$TMP/page-$name.log" 2>&1 ||
+        { tail -n 20 "$TMP/page-$name.log"; return 1; }
+}
+csp_of() { sed -nE 's/.*<meta http-equiv="Content-Security-Policy" content="([^"]*)">.*/\1/p' "$1/index.html"; }
+connect_of() { csp_of "$1" | tr ';' '\n' | sed -nE 's/^ *connect-src (.*)$/\1/p'; }
+
+if [[ -n $PAGE_ORIGIN ]] && page_build direct "$URL_relay" "$PAGE_ORIGIN/direct/" &&
+    page_build noself "$URL_relay/"; then
+    pass "./build.sh page: built for relay $URL_relay (page $PAGE_ORIGIN/direct/, and one without --page-url)"
+    budget "$PAGES/direct"
+    got=$(connect_of "$PAGES/direct")
+    want="$URL_relay $PAGE_ORIGIN/direct/sealpass_bg.wasm"
+    if [[ $got == "$want" ]]; then pass "page CSP: connect-src is exactly the relay and <page-url>sealpass_bg.wasm"; else
+        fail "page CSP: connect-src '$got', want '$want'"
+    fi
+    got=$(connect_of "$PAGES/noself")
+    if [[ $got == "$URL_relay 'self'" ]]; then pass "page CSP without --page-url: connect-src is exactly the relay and 'self'"; else
+        fail "page CSP without --page-url: connect-src '$got'"
+    fi
+    csp=$(csp_of "$PAGES/direct")
+    miss=""
+    for d in "default-src 'none'" "script-src 'self' 'wasm-unsafe-eval'" "style-src 'self'" "base-uri 'none'" \
+        "form-action 'none'" "require-trusted-types-for 'script'" "trusted-types 'none'"; do
+        [[ $csp == *"$d"* ]] || miss+=" [$d]"
+    done
+    if [[ -z $miss && $csp != *frame-ancestors* ]]; then pass "page CSP: strict meta policy (no frame-ancestors in a meta tag)"; else
+        fail "page CSP: missing$miss or has frame-ancestors: $csp"
+    fi
+    if ! grep -qE '(src|href)="/' "$PAGES/direct/index.html" && grep -q 'src="app.js"' "$PAGES/direct/index.html" &&
+        grep -q 'href="app.css"' "$PAGES/direct/index.html" && [[ $(grep -c 'integrity="sha384-' "$PAGES/direct/index.html") -eq 2 ]] &&
+        grep -q '"sealpass_bg.wasm"' "$PAGES/direct/app.js" && ! grep -q '/static/' "$PAGES/direct/app.js"; then
+        pass "page: all references relative, SRI on script and stylesheet"
+    else
+        fail "page: absolute references or missing SRI"
+    fi
+    if "$SEALPASS" release verify --manifest "$PAGES/direct/releases.json" --pubkey "$PUB" --dir "$PAGES/direct" >"$TMP/verify-page.out" 2>&1; then
+        pass "page: its releases.json is signed and matches its files"
+    else
+        fail "page release verify: $(cat "$TMP/verify-page.out")"
+    fi
+    out=$(./build.sh page --relay-origin "$URL_relay/path" --out "$TMP/never" 2>&1)
+    if [[ ! -e $TMP/never && $out == *"must be an origin"* ]]; then pass "./build.sh page refuses a relay URL with a path"; else
+        fail "./build.sh page accepted '$URL_relay/path'"
+    fi
+    out=$(./build.sh page --relay-origin "$URL_relay" --page-url "$PAGE_ORIGIN/direct" --out "$TMP/never" 2>&1)
+    if [[ ! -e $TMP/never && $out == *"ending in /"* ]]; then pass "./build.sh page refuses a page URL not ending in /"; else
+        fail "./build.sh page accepted a page URL without a trailing /"
+    fi
+
+    # Hostile proxies in front of the relay (sealpass-tests), one per mode.
+    HOSTILE="$ROOT/$BIN_DIR/hostile-relay"
+    PROXY_ENV=()
+    if [[ -x $HOSTILE ]]; then
+        for mode in swap-identity swap-both swap-view swap-pubkey; do
+            sd="$TMP/proxy-$mode"
+            mkdir -p "$sd"
+            "$HOSTILE" --upstream "$URL_relay" --mode "$mode" --state-dir "$sd" >"$sd.out" 2>"$sd.err" &
+            PIDS+=($!)
+            purl=""
+            for _ in $(seq 100); do
+                purl=$(sed -nE 's/^listening on (http:[^ ]+).*/\1/p' "$sd.out" | head -n1)
+                [[ -n $purl ]] && break
+                sleep 0.1
+            done
+            if [[ -n $purl ]] && page_build "proxy-$mode" "$purl" "$PAGE_ORIGIN/proxy-$mode/"; then
+                v=E2E_PROXY_${mode^^}
+                PROXY_ENV+=("${v//-/_}=$purl|$sd|$PAGE_ORIGIN/proxy-$mode/")
+            else
+                fail "hostile-relay --mode $mode: did not start or its page did not build ($(cat "$sd.err"))"
+            fi
+        done
+    else
+        fail "hostile-relay not built ($HOSTILE): hostile-relay page tests not run"
+    fi
+    INJECT_ENV=()
+    if "$SEALPASS" inject --help 2>&1 | grep -q -- '--page-url'; then
+        INJECT_ENV=("E2E_INJECT_CMD=$ROOT/tests/e2e/inject-link.sh")
+    else
+        fail "sealpass inject has no --page-url: the inject --browser link test not run"
+    fi
+
+    for b in ${E2E_BROWSERS:-chrome firefox}; do
+        shots="$TMP/screenshots-$b"
+        [[ $b == chrome && ${SEALPASS_UPDATE_SCREENSHOTS:-0} == 1 ]] && shots="$ROOT/docs/screenshots"
+        mkdir -p "$shots"
+        env E2E_RELAY="$URL_relay" E2E_PAGE_URL="$PAGE_ORIGIN/direct/" E2E_OTHER_ORIGIN="$URL_tamper" \
+            E2E_ADMIN_TOKEN_FILE="$TMP/relay/admin.token" E2E_SEALPASS="$SEALPASS" E2E_NODE_DIR="$NODE_DIR" \
+            E2E_NODE_LOG="$TMP/node.out" E2E_SCREENSHOTS="$shots" E2E_SECRETS_FILE="$SECRETS" \
+            E2E_INJECT_RELAY="$URL_relay" E2E_INJECT_PAGE="$PAGE_ORIGIN/direct/" E2E_INJECT_TMP="$TMP/inject-$b" \
+            "${PROXY_ENV[@]}" "${INJECT_ENV[@]}" \
+            timeout 400 node tests/e2e/pinned.mjs "$b" 2>&1 | tee "$TMP/pinned-$b.log"
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/pinned-$b.log" | tail -n1)
+        if [[ -n $line ]]; then
+            PASSED=$((PASSED + ${line%% *}))
+            f=${line#*, }
+            FAILED=$((FAILED + ${f%% *}))
+        else
+            fail "$b: pinned.mjs did not finish"
+        fi
+    done
+else
+    fail "./build.sh page: could not build the separately hosted page"
+fi
+
 # ---------------------------------------------------------------- leak search
 # The relay's database (and WAL), every log and the node's console must not
 # contain any secret typed in the browsers.
@@ -180,12 +315,12 @@ n=0
 while IFS= read -r s; do
     [[ -z $s ]] && continue
     n=$((n + 1))
-    if grep -rlaF -- "$s" "$TMP/relay" "$TMP/tamper" "$TMP"/*.out "$TMP"/*.err 2>/dev/null; then
+    if grep -rlaF -- "$s" "$TMP/relay" "$TMP/tamper" "$TMP"/proxy-* "$TMP"/*.out "$TMP"/*.err 2>/dev/null; then
         leaks=$((leaks + 1))
     fi
 done <"$SECRETS"
 if ((n > 0 && leaks == 0)); then
-    pass "leak search: $n secret(s) absent from relay DB files ($(find "$TMP/relay" -type f | wc -l) files) and all relay/node logs"
+    pass "leak search: $n secret(s) absent from relay DB files ($(find "$TMP/relay" -type f | wc -l) files), all relay/node/static-server logs and every hostile proxy's files ($(find "$TMP" -path "$TMP/proxy-*" -type f 2>/dev/null | wc -l))"
 else
     fail "leak search: $leaks of $n secrets found (or none recorded)"
 fi
