@@ -11,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+mod cors;
 mod flow;
 mod http_abuse;
 mod load;
