@@ -14,6 +14,7 @@
 mod cors;
 mod flow;
 mod http_abuse;
+mod identity;
 mod load;
 mod no_decrypt;
 mod signing;
