@@ -11,8 +11,10 @@
     clippy::indexing_slicing
 )]
 
+mod cors;
 mod flow;
 mod http_abuse;
+mod identity;
 mod load;
 mod no_decrypt;
 mod signing;

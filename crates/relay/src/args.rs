@@ -25,6 +25,12 @@ pub struct Args {
     /// else `<data-dir>/admin.token`, created on first start).
     #[arg(long, value_name = "FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// Let an accept page hosted on ORIGIN (exactly `scheme://host[:port]`,
+    /// as browsers send it; repeatable; `*` is refused) call the sender
+    /// endpoints across origins (CORS). Admin and node routes never answer
+    /// CORS.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
     /// Use the well-known development KEK for the keystore (NOT for production).
     #[arg(long, global = true)]
     pub dev_insecure_kek: bool,

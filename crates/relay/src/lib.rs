@@ -12,6 +12,7 @@ mod api_error;
 mod args;
 mod auth;
 mod body;
+mod cors;
 mod db;
 mod router;
 mod routes;
@@ -21,6 +22,7 @@ pub mod static_files;
 mod store;
 
 pub use api_error::{status_for, ApiError};
+pub use cors::AllowedOrigins;
 pub use router::router;
 pub use serve::main;
 pub use state::AppState;

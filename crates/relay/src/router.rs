@@ -13,7 +13,7 @@ use sealpass::error::Code;
 use super::api_error::ApiError;
 use super::routes::{admin, node, sealing};
 use super::state::AppState;
-use super::{auth, static_files};
+use super::{auth, cors, static_files};
 
 /// Path patterns (axum syntax), as [`axum::extract::MatchedPath`] reports them.
 mod paths {
@@ -57,14 +57,22 @@ pub(crate) fn audit_label(matched_path: &str) -> Option<&'static str> {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     use paths::*;
+    // The sender endpoints, the only ones a page on another origin may
+    // call (docs/PINNING.md §5); the CORS layer sits on these alone.
+    let sender = Router::new()
+        .route(PENDING, get(sealing::get_pending))
+        .route(PENDING_ENVELOPES, post(sealing::post_envelopes))
+        .route(PENDING_STATUS, get(sealing::status))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.allowed_origins.clone(),
+            cors::sender_cors,
+        ));
     Router::new()
         .route(ADMIN_NODES, post(admin::add_node))
         .route(ADMIN_ROTATE_SECRET, post(admin::rotate_secret))
         .route(ADMIN_PENDING, post(admin::create_pending))
         .route(ADMIN_PENDING_GET, get(admin::get_pending))
-        .route(PENDING, get(sealing::get_pending))
-        .route(PENDING_ENVELOPES, post(sealing::post_envelopes))
-        .route(PENDING_STATUS, get(sealing::status))
+        .merge(sender)
         .route(NODE_HEARTBEAT, post(node::heartbeat))
         .route(NODE_PENDING, get(node::pending))
         .route(NODE_PUBKEY, put(node::put_pubkey))

@@ -15,6 +15,7 @@ use sealpass_native::keystore::{KekConfig, Keystore};
 use sealpass_native::signing::unix_now;
 
 use super::args::{Args, Command, NodeCommand};
+use super::cors::AllowedOrigins;
 use super::router::router;
 use super::state::{blocking, AppState};
 use super::store::{self, Limits, Store};
@@ -139,10 +140,12 @@ fn check_www(dir: &std::path::Path) -> Result<()> {
 
 fn serve(a: Args) -> Result<()> {
     check_www(&a.www)?;
+    // Before anything is opened: a bad origin is an operator's typo.
+    let origins = AllowedOrigins::parse(&a.allow_origin)?;
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&a)?;
     let token = admin_token(&a, &data_dir)?;
-    let state = AppState::new(store.clone(), token, a.www.clone());
+    let state = AppState::new(store.clone(), token, a.www.clone()).with_allowed_origins(origins);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

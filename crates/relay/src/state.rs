@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 use sealpass::error::{Code, Result};
 
 use super::api_error::{ApiError, ApiResult};
+use super::cors::AllowedOrigins;
 use super::store::Store;
 
 /// Shared by every handler.
@@ -17,6 +18,7 @@ pub struct AppState {
     pub(crate) store: Arc<Store>,
     pub(crate) admin_token: Arc<Zeroizing<String>>,
     pub(crate) www: Arc<PathBuf>,
+    pub(crate) allowed_origins: AllowedOrigins,
 }
 
 impl AppState {
@@ -27,7 +29,14 @@ impl AppState {
             store,
             admin_token: Arc::new(admin_token),
             www: Arc::new(www),
+            allowed_origins: AllowedOrigins::default(),
         }
+    }
+
+    /// Let pages on these origins call the sender endpoints (CORS).
+    pub fn with_allowed_origins(mut self, origins: AllowedOrigins) -> AppState {
+        self.allowed_origins = origins;
+        self
     }
 }
 
