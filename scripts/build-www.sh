@@ -170,5 +170,11 @@ for f in index.html app.js app.css sealpass_bg.wasm; do
 done
 say "page total: $total B gzip ($(awk -v t="$total" 'BEGIN{printf "%.1f", t/1024}') KiB)"
 say "release $VERSION signed; release public key: $PUB"
-say "check a served page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --base-url http://127.0.0.1:8080"
+if [[ -n $RELAY_ORIGIN ]]; then
+    # The manifest's url fields are the relay's layout (/accept, /static/…):
+    # check a separately hosted copy by its files.
+    say "check a copy of this page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --dir DIR"
+else
+    say "check a served page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --base-url http://127.0.0.1:8080"
+fi
 say "done: $DIST"

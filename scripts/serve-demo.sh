@@ -121,13 +121,20 @@ for _ in $(seq 150); do
     sleep 0.2
 done
 
+# The node's identity (printed by the agent at start) pins the link
+# (docs/PINNING.md §4): the page then checks it and asks no question.
+NIK=$(sed -nE "s/^node $NODE_ID: identity fingerprint ([0-9a-f-]+) \(public key ([A-Za-z0-9_-]{43})\).*/\2/p" "$DATA/node.log" | head -n1)
+IFP=$(sed -nE "s/^node $NODE_ID: identity fingerprint ([0-9a-f-]+) .*/\1/p" "$DATA/node.log" | head -n1)
+
 cat <<EOF
 
   ==========================================================================
-   Open:        $BASE/accept#$PENDING
-   Fingerprint: ${FP:-"(node has not posted its key yet; watch the [node] lines)"}
-                The page must show exactly this fingerprint for node
-                $NODE_ID. If it differs, do not send.
+   Open:        $BASE/accept#p=$PENDING${NIK:+&n=$NODE_ID:$NIK}
+                (pinned to node $NODE_ID's identity: nothing to compare)
+   Unpinned:    $BASE/accept#$PENDING
+   Fingerprint: ${IFP:-${FP:-"(node has not posted its key yet; watch the [node] lines)"}}
+                For the unpinned link the page must show exactly this
+                fingerprint for node $NODE_ID. If it differs, do not send.
    Then type any test secret and press "Seal and send". The [node] line
    "delivered slug=$SLUG ..." confirms it; read it back with:
      $SEALPASS node secret get --data-dir $DATA/node --dev-insecure-kek $SLUG
