@@ -8,7 +8,7 @@
 // a hostile-relay proxy (sealpass-tests) must refuse or fail safely.
 // Usage: node pinned.mjs chrome|firefox   (environment from run.sh)
 // Prints one line per check and ends with `N passed, N failed`.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -259,12 +259,23 @@ for (const [name, extra, want, title] of [
   await page2.close();
 }
 
-// 6. A link printed by `sealpass inject --browser --page-url` (E2E_INJECT_LINK_FILE).
-if (process.env.E2E_INJECT_CMD) {
+// 6. A link printed by `sealpass inject --browser --page-url` (E2E_INJECT=1):
+// inject prints the link, then waits for the result, so it runs beside the
+// browser. It pins the node's identity by its fingerprint (--pin), in a
+// known-nodes file of its own.
+if (process.env.E2E_INJECT) {
   const slug = 'inject-' + tag;
-  const out = execFileSync('bash', ['-c', process.env.E2E_INJECT_CMD + ' ' + slug], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-  const url = (out.match(/https?:\/\/\S+#\S+/) || [''])[0];
-  check('inject --browser printed a pinned link for the page', url.startsWith(PAGE + '#') && /[#&]n=web-1(%3A|:)/.test(url), out.trim().slice(0, 200));
+  const kn = join(mkdtempSync(join(tmpdir(), 'e2e-kn-')), 'known_nodes');
+  const child = spawn(SEALPASS, ['inject', '--relay', RELAY, '--admin-token-file', env('E2E_ADMIN_TOKEN_FILE'),
+    '--node', NODE_ID, '--slug', slug, '--method', 'env', '--field-name', 'E2E_TOKEN', '--browser',
+    '--page-url', PAGE, '--known-nodes', kn, '--pin', NODE_IFP, '--timeout', '120'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const done = new Promise((res) => child.on('exit', (c) => res(c)));
+  let url = '';
+  for (const t0 = Date.now(); !url && Date.now() - t0 < 30000; await sleep(200)) url = (out.match(/https?:\/\/\S+#\S+/) || [''])[0];
+  check('inject --browser printed a pinned link for this page', url.startsWith(PAGE + '#') && /[#&]n=web-1(%3A|:)/.test(url), out.trim().slice(0, 300));
   if (url) {
     const page = await open(url);
     await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
@@ -274,6 +285,10 @@ if (process.env.E2E_INJECT_CMD) {
     check('inject link: delivered', await waitTitle(page, 'Delivered') && nodeSecret(slug) === secret);
     await page.close();
   }
+  const rc = await Promise.race([done, sleep(30000).then(() => 'timeout')]);
+  if (rc === 'timeout') child.kill();
+  check('inject --browser exits 0 once delivered', rc === 0, `${rc}: ${out.trim().split('\n').slice(-2).join(' | ')}`);
+  check('inject output never shows the secret', !out.includes(secret));
 }
 
 // 7. Through a hostile relay (E2E_PROXY_<MODE>=origin|statedir|pageurl).

@@ -279,7 +279,7 @@ if [[ -n $PAGE_ORIGIN ]] && page_build direct "$URL_relay" "$PAGE_ORIGIN/direct/
     fi
     INJECT_ENV=()
     if "$SEALPASS" inject --help 2>&1 | grep -q -- '--page-url'; then
-        INJECT_ENV=("E2E_INJECT_CMD=$ROOT/tests/e2e/inject-link.sh")
+        INJECT_ENV=(E2E_INJECT=1)
     else
         fail "sealpass inject has no --page-url: the inject --browser link test not run"
     fi
@@ -291,7 +291,6 @@ if [[ -n $PAGE_ORIGIN ]] && page_build direct "$URL_relay" "$PAGE_ORIGIN/direct/
         env E2E_RELAY="$URL_relay" E2E_PAGE_URL="$PAGE_ORIGIN/direct/" E2E_OTHER_ORIGIN="$URL_tamper" \
             E2E_ADMIN_TOKEN_FILE="$TMP/relay/admin.token" E2E_SEALPASS="$SEALPASS" E2E_NODE_DIR="$NODE_DIR" \
             E2E_NODE_LOG="$TMP/node.out" E2E_SCREENSHOTS="$shots" E2E_SECRETS_FILE="$SECRETS" \
-            E2E_INJECT_RELAY="$URL_relay" E2E_INJECT_PAGE="$PAGE_ORIGIN/direct/" E2E_INJECT_TMP="$TMP/inject-$b" \
             "${PROXY_ENV[@]}" "${INJECT_ENV[@]}" \
             timeout 400 node tests/e2e/pinned.mjs "$b" 2>&1 | tee "$TMP/pinned-$b.log"
         line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/pinned-$b.log" | tail -n1)
