@@ -252,3 +252,72 @@ fn identities_and_bindings_survive_restart_and_both_keystore_rotations() {
     assert_eq!(node.identity_json()["retired"], serde_json::json!([]));
     assert_not_in_files(&relay.data_dir, &s1);
 }
+
+#[test]
+fn rotate_cli_prints_the_new_identity_counts_old_keys_and_fails_cleanly() {
+    use sealpass_tests::cli::{random_kek, run, write_ctx};
+    let tmp = tempdir();
+    let data = tmp.path().join("ks");
+    let (kek, _) = random_kek();
+    let env = [("SEALPASS_KEK", kek.as_str())];
+    let first = run(&data, &env, &["node", "identity"], b"").ok();
+    let nik1 = first.field("identity");
+    let ctx = write_ctx(tmp.path(), "pend-rot", "rot");
+    run(
+        &data,
+        &env,
+        &["node", "pending", "new", "--context", ctx.to_str().unwrap()],
+        b"",
+    )
+    .ok();
+    let r = run(&data, &env, &["node", "identity", "rotate"], b"").ok();
+    let nik2 = r.field("identity");
+    let fp2 = r.field("identity_fingerprint");
+    assert_ne!(nik2, nik1);
+    assert_eq!(
+        sealpass::PublicKey::from_b64u(&nik2)
+            .unwrap()
+            .identity_fingerprint(),
+        fp2
+    );
+    let fp1 = sealpass::PublicKey::from_b64u(&nik1)
+        .unwrap()
+        .identity_fingerprint();
+    assert!(
+        r.text().contains(&format!(
+            "previous identity {fp1}: still used by 1 pending key(s)"
+        )),
+        "{}",
+        r.text()
+    );
+    assert!(r.text().contains("re-pin"), "{}", r.text());
+    // `node identity` keeps its first two lines and lists the retired one.
+    let now = run(&data, &env, &["node", "identity"], b"").ok();
+    assert_eq!(now.field("identity"), nik2);
+    assert!(
+        now.text().contains(&format!("retired: {nik1}")),
+        "{}",
+        now.text()
+    );
+
+    // --help tells what it means for senders.
+    let help = run(&data, &[], &["node", "identity", "rotate", "--help"], b"").ok();
+    assert!(
+        help.text().contains("re-pin") && help.text().contains("8901"),
+        "{}",
+        help.text()
+    );
+
+    // Failure: nothing on stdout, one `error <code> <Name>:` line, nothing rotated.
+    let bad = run(&data, &[], &["node", "identity", "rotate"], b"");
+    assert_ne!(bad.code, 0);
+    assert!(bad.stdout.is_empty());
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.starts_with("error 8501 KekMissing:"),
+        "{}",
+        bad.stderr
+    );
+    let after = run(&data, &env, &["node", "identity"], b"").ok();
+    assert_eq!(after.field("identity"), nik2);
+}
