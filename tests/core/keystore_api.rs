@@ -4,6 +4,20 @@
 use sealpass::{Code, Context};
 use sealpass_native::keystore::{KekConfig, Keystore, Purpose, DB_FILE};
 
+/// What the CLI passes to `accept`: the identity the key is bound to when
+/// there is one, v1 only otherwise.
+pub(crate) fn open_any(
+    sk: &sealpass::SecretKey,
+    isk: Option<&sealpass::SecretKey>,
+    env: &[u8],
+    ctx: &Context,
+) -> sealpass::Result<zeroize::Zeroizing<Vec<u8>>> {
+    match isk {
+        Some(isk) => sealpass_open::open_json_with_identity(sk, isk, env, ctx),
+        None => sealpass_open::open_json(sk, env, ctx),
+    }
+}
+
 fn kek() -> KekConfig {
     KekConfig::new([0x5a; 32], None)
 }
@@ -99,7 +113,7 @@ fn pending_keys_are_idempotent_and_bound_to_their_context() {
             .find(|p| p.pending_id == "p1")
             .unwrap()
             .public_key,
-        pk
+        pk.public_key
     );
     assert_eq!(list[0].fingerprint, list[0].public_key.fingerprint());
     let st = ks.status().unwrap();
@@ -165,42 +179,36 @@ mod accept {
         let dir = tempfile::tempdir().unwrap();
         let ks = Keystore::open(dir.path(), &kek()).unwrap();
         let c = ctx("p-acc", "api");
-        let pk = ks.create_pending(&c).unwrap();
+        let keys = ks.create_pending(&c).unwrap();
+        let (pk, nik) = (keys.public_key, keys.identity_key.unwrap());
+        assert_eq!(nik, ks.node_identity().unwrap().public_key());
         // Sealed for a different context (the relay lied about the slug): 8006, key kept.
-        let wrong = sealpass::seal(&pk, b"s3cret", &ctx("p-acc", "elsewhere")).unwrap();
+        let wrong = sealpass::seal_v2(&pk, &nik, b"s3cret", &ctx("p-acc", "elsewhere")).unwrap();
         let err = ks
-            .accept(
-                "p-acc",
-                wrong.to_json().as_bytes(),
-                sealpass_open::open_json,
-            )
+            .accept("p-acc", wrong.to_json().as_bytes(), open_any)
             .unwrap_err();
         assert_eq!(err.code(), Code::DecryptFailed);
         assert_eq!(ks.list_pending().unwrap().len(), 1);
         assert_eq!(
-            ks.accept("p-acc", b"not json", sealpass_open::open_json)
+            ks.accept("p-acc", b"not json", open_any)
                 .unwrap_err()
                 .code(),
             Code::EnvelopeNotJson
         );
         let big = vec![b' '; sealpass::envelope::MAX_ENVELOPE_JSON + 1];
         assert_eq!(
-            ks.accept("p-acc", &big, sealpass_open::open_json)
-                .unwrap_err()
-                .code(),
+            ks.accept("p-acc", &big, open_any).unwrap_err().code(),
             Code::CiphertextTooLarge
         );
         assert_eq!(
-            ks.accept("nope", b"{}", sealpass_open::open_json)
-                .unwrap_err()
-                .code(),
+            ks.accept("nope", b"{}", open_any).unwrap_err().code(),
             Code::RecordNotFound
         );
 
-        let env = sealpass::seal(&pk, b"s3cret", &c).unwrap().to_json();
-        let a = ks
-            .accept("p-acc", env.as_bytes(), sealpass_open::open_json)
-            .unwrap();
+        let env = sealpass::seal_v2(&pk, &nik, b"s3cret", &c)
+            .unwrap()
+            .to_json();
+        let a = ks.accept("p-acc", env.as_bytes(), open_any).unwrap();
         assert_eq!(
             (
                 a.slug.as_str(),
@@ -212,7 +220,7 @@ mod accept {
         );
         assert_eq!(&ks.secret_get("api").unwrap()[..], b"s3cret");
         assert_eq!(
-            ks.accept("p-acc", env.as_bytes(), sealpass_open::open_json)
+            ks.accept("p-acc", env.as_bytes(), open_any)
                 .unwrap_err()
                 .code(),
             Code::AlreadyConsumed
@@ -276,20 +284,18 @@ fn node_identity_is_made_once_sealed_and_kept() {
     }
     // Accept opens a v2 envelope sealed to it when given the identity key.
     let c2 = ctx("p-v2", "api");
-    let pk = ks.create_pending(&c2).unwrap();
+    let pk = ks.create_pending(&c2).unwrap().public_key;
     let env = sealpass::seal_v2(&pk, &a.public_key(), b"v2-secret", &c2).unwrap();
     let json = env.to_json();
     assert_eq!(
-        ks.accept("p-v2", json.as_bytes(), sealpass_open::open_json)
-            .unwrap_err()
-            .code(),
+        ks.accept("p-v2", json.as_bytes(), |sk, _, e, cx| {
+            sealpass_open::open_json(sk, e, cx)
+        })
+        .unwrap_err()
+        .code(),
         Code::IdentityKeyRequired
     );
-    let accepted = ks
-        .accept("p-v2", json.as_bytes(), |sk, e, cx| {
-            sealpass_open::open_json_with_identity(sk, &a, e, cx)
-        })
-        .unwrap();
+    let accepted = ks.accept("p-v2", json.as_bytes(), open_any).unwrap();
     assert_eq!(accepted.size, 9);
     assert_eq!(&ks.secret_get("api").unwrap()[..], b"v2-secret");
 }

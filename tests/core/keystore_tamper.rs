@@ -68,6 +68,12 @@ fn setup(dir: &Path) -> (Keystore, Vec<(Purpose, String, Vec<u8>)>) {
             "pend-2".to_string(),
             ctx2.to_json().into_bytes(),
         ),
+        // The identity the two keys are bound to (made by the first one).
+        (
+            Purpose::NodeIdentityKey,
+            "identity".to_string(),
+            ks.node_identity().unwrap().as_bytes().to_vec(),
+        ),
     ];
     for (p, id, v) in [
         (

@@ -129,6 +129,31 @@ impl Node {
         run_with_stdin(cmd, envelope_json)
     }
 
+    /// `sealpass node ARGS... --data-dir D` with this node's KEK (e.g.
+    /// `["identity", "rotate", "--json"]`).
+    pub fn node_cmd(&self, args: &[&str]) -> Output {
+        Command::new(bins::sealpass())
+            .arg("node")
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data)
+            .env("SEALPASS_KEK", &self.kek)
+            .env_remove("SEALPASS_DATA_DIR")
+            .output()
+            .unwrap()
+    }
+
+    /// `sealpass node identity --json`, parsed (fails the test on error).
+    pub fn identity_json(&self) -> serde_json::Value {
+        let out = self.node_cmd(&["identity", "--json"]);
+        assert!(
+            out.status.success(),
+            "node identity: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     /// `sealpass node secret get SLUG`: the delivered bytes.
     pub fn secret_get(&self, slug: &str) -> Output {
         Command::new(bins::sealpass())
@@ -183,4 +208,32 @@ pub fn created_pending_id(text: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no 'pending <id>: created' line in:\n{text}"))
         .to_string()
+}
+
+/// Seal with the real CLI as a sender does: `sealpass seal --to PK
+/// [--identity NIK] --context CTX.json`, the secret on stdin, the target's
+/// context from a relay view written to a file in `dir`. Returns the
+/// envelope JSON.
+pub fn seal_cli(
+    dir: &Path,
+    public_key: &str,
+    identity: Option<&str>,
+    context: &serde_json::Value,
+    secret: &str,
+) -> String {
+    let ctx_file = dir.join(format!("ctx-{}.json", rand_hex(6)));
+    std::fs::write(&ctx_file, context.to_string()).unwrap();
+    let mut cmd = Command::new(bins::sealpass());
+    cmd.args(["seal", "--to", public_key]);
+    if let Some(nik) = identity {
+        cmd.args(["--identity", nik]);
+    }
+    cmd.arg("--context").arg(&ctx_file);
+    let out = run_with_stdin(cmd, secret);
+    assert!(
+        out.status.success(),
+        "sealpass seal: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }

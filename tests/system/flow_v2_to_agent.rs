@@ -113,14 +113,22 @@ fn v2_envelopes_open_only_with_the_agents_identity_which_survives_restarts_and_r
     let line = node.out().wait_for("identity fingerprint", T);
     assert!(line.contains(&fp), "{line}");
 
-    // A v1 envelope still delivers to a node with an identity.
+    // Its keys are bound to that identity: a v1 envelope is a downgrade
+    // (8308), reported decrypt_failed with the key kept; v2 then delivers.
     let p2 = relay.create_pending_slug(&["solo"], "v1-key");
     let (pk2, ctx2) = target(&relay, &p2);
     let v1 = sealpass::seal(&pk2, b"plain-v1", &ctx2).unwrap();
     let (st, v) = relay.post_envelopes(&p2, &[("solo", v1.to_json())]);
     assert_eq!(st, 202, "{v}");
+    relay.wait_status(&p2, T, |v| target_state(v, "solo") == "decrypt_failed");
+    node.out()
+        .wait_for(&format!("pending {p2}: refused a v1 envelope"), T);
+    assert!(!node.secret_get("v1-key").status.success());
+    let v2 = sealpass::seal_v2(&pk2, &nik_key, b"plain-v2", &ctx2).unwrap();
+    let (st, v) = relay.post_envelopes(&p2, &[("solo", v2.to_json())]);
+    assert_eq!(st, 202, "{v}");
     relay.wait_status(&p2, T, |v| target_state(v, "solo") == "consumed");
-    assert_eq!(node.secret_get("v1-key").stdout, b"plain-v1");
+    assert_eq!(node.secret_get("v1-key").stdout, b"plain-v2");
     assert_not_in_files(&relay.data_dir, &secret);
     assert!(!relay.output().contains(&secret));
 }

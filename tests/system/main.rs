@@ -20,6 +20,7 @@ mod flow_v2_to_agent;
 mod node_cli_concurrency;
 mod node_cli_e2e;
 mod node_cli_kek;
+mod node_identity_rotation;
 mod relay_via_cli;
 mod release_manifest;
 mod signing_cli;

@@ -80,11 +80,20 @@ fn pending_seal_accept_restart_rotate_read() {
     let listed = t.keep(run(&data, &e1, &["node", "pending", "list"], b"").ok());
     assert!(listed.text().contains(&fp) && listed.text().contains("pend-e2e"));
 
+    // The key is bound to the node's identity (v2 only; PINNING.md §6).
+    let nik = again.field("identity_key");
+    let id = t.keep(run(&data, &e1, &["node", "identity"], b"").ok());
+    assert_eq!(id.field("identity"), nik);
+    assert_eq!(
+        again.field("identity_fingerprint"),
+        id.field("identity_fingerprint")
+    );
+
     // 2. Seal to it (core CLI, no keystore involved).
     let env = run(
         &data,
         &[],
-        &["seal", "--to", &pk, "--context", ctx_s],
+        &["seal", "--to", &pk, "--identity", &nik, "--context", ctx_s],
         &secret,
     )
     .ok();
@@ -206,10 +215,10 @@ fn pending_seal_accept_restart_rotate_read() {
         r.stderr
     );
 
-    // 7. rotate-dek with the new KEK alone.
+    // 7. rotate-dek with the new KEK alone (the secret and the identity).
     let rot = t.keep(run(&data, &e2, &["keystore", "rotate-dek"], b"").ok());
     assert!(
-        rot.text().contains("1 record(s) re-sealed"),
+        rot.text().contains("2 record(s) re-sealed"),
         "{}",
         rot.text()
     );
@@ -219,7 +228,7 @@ fn pending_seal_accept_restart_rotate_read() {
     assert_eq!(st["kek_id"], k2_id.as_str());
     assert_eq!(st["deks"].as_array().unwrap().len(), 1);
     assert_eq!(st["deks"][0]["kek_id"], k2_id.as_str());
-    assert_eq!(st["deks"][0]["records"], 1);
+    assert_eq!(st["deks"][0]["records"], 2, "the secret and the identity");
     assert_eq!(st["secrets"], 1);
     t.keep(run(&data, &e2, &["keystore", "verify"], b"").ok());
 

@@ -28,15 +28,45 @@ Example: sealpass node accept --pending p-123 < envelope.json")]
     /// Delivered secrets.
     #[command(subcommand)]
     Secret(SecretCommand),
-    /// Print the node's identity public key and identity fingerprint (the key
-    /// is made and sealed on first use, as `node run` does on first start).
+    /// Print the node's current identity public key and identity fingerprint
+    /// (made and sealed on first use, as `node run` does on first start), and
+    /// the retired identities pending keys are still bound to.
     #[command(after_help = "\
 Senders compare the identity fingerprint once per node (out of band) and pin
 the public key; envelopes sealed to it (`sealpass seal --identity`, v2) open
-only on this node, whatever one-time key a relay hands out.")]
-    Identity(ListArgs),
+only on this node, whatever one-time key a relay hands out.
+`sealpass node identity rotate` makes a new identity.")]
+    Identity(IdentityArgs),
     /// Run the node agent against a relay.
     Run(crate::agent::RunArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct IdentityArgs {
+    #[command(subcommand)]
+    cmd: Option<IdentityCommand>,
+    #[command(flatten)]
+    list: ListArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IdentityCommand {
+    /// Make a new current identity; the old one is retired.
+    #[command(after_help = "\
+What rotation means:
+  * One-time keys made from now on are bound to the NEW identity, and the
+    node posts the new identity with them.
+  * Keys made before stay bound to the OLD identity: envelopes sealed to it
+    for those keys still open; nothing else does. The old identity's secret
+    is deleted once no pending key is bound to it.
+  * Senders who pinned the old identity get 8901 IdentityMismatch for new
+    requests. Give them the new fingerprint over a channel you trust; they
+    check it and re-pin (`sealpass nodes pin NODE_ID --identity NIK
+    --fingerprint FP --replace`; docs/PINNING.md §6). Never re-pin on the
+    relay's word alone.
+A running agent notices the rotation and prints the new fingerprint.")]
+    Rotate(ListArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -115,7 +145,11 @@ pub fn run(c: NodeCommand) -> Result<()> {
             write_stdout(&secret)
         }
         NodeCommand::Secret(SecretCommand::List(a)) => secret_list(a),
-        NodeCommand::Identity(a) => identity(a),
+        NodeCommand::Identity(IdentityArgs {
+            cmd: Some(IdentityCommand::Rotate(a)),
+            ..
+        }) => identity_rotate(a),
+        NodeCommand::Identity(a) => identity(a.list),
         NodeCommand::Run(a) => crate::agent::run(a),
     }
 }
@@ -123,23 +157,39 @@ pub fn run(c: NodeCommand) -> Result<()> {
 fn pending_new(a: PendingNewArgs) -> Result<()> {
     let ctx = load_context(&a.context)?;
     let ks = a.store.open()?;
-    let pk = ks.create_pending(&ctx)?;
+    let keys = ks.create_pending(&ctx)?;
+    let pk = &keys.public_key;
+    let nik = keys.identity_key.as_ref();
     let out = if a.json {
-        let v = serde_json::json!({
-            "pending_id": ctx.pending_id(),
-            "node_id": ctx.node_id(),
-            "slug": ctx.slug(),
-            "public_key": pk.to_b64u(),
-            "fingerprint": pk.fingerprint(),
-        });
+        let mut v = serde_json::Map::new();
+        v.insert("pending_id".into(), ctx.pending_id().into());
+        v.insert("node_id".into(), ctx.node_id().into());
+        v.insert("slug".into(), ctx.slug().into());
+        v.insert("public_key".into(), pk.to_b64u().into());
+        v.insert("fingerprint".into(), pk.fingerprint().into());
+        if let Some(nik) = nik {
+            v.insert("identity_key".into(), nik.to_b64u().into());
+            v.insert(
+                "identity_fingerprint".into(),
+                nik.identity_fingerprint().into(),
+            );
+        }
         format!("{}\n", to_json(&v)?)
     } else {
-        format!(
+        let mut s = format!(
             "pending_id: {}\npublic_key: {}\nfingerprint: {}\n",
             ctx.pending_id(),
             pk.to_b64u(),
             pk.fingerprint()
-        )
+        );
+        if let Some(nik) = nik {
+            s.push_str(&format!(
+                "identity_key: {}\nidentity_fingerprint: {}\n",
+                nik.to_b64u(),
+                nik.identity_fingerprint()
+            ));
+        }
+        s
     };
     write_stdout(out.as_bytes())
 }
@@ -153,6 +203,7 @@ fn pending_list(a: ListArgs) -> Result<()> {
                 "pending_id": p.pending_id, "node_id": p.node_id, "slug": p.slug,
                 "created_at": p.created_at, "public_key": p.public_key.to_b64u(),
                 "fingerprint": p.fingerprint,
+                "identity_fingerprint": p.identity_key.as_ref().map(|k| k.identity_fingerprint()),
             });
             out.push_str(&to_json(&v)?);
         } else {
@@ -165,6 +216,9 @@ fn pending_list(a: ListArgs) -> Result<()> {
                 p.fingerprint,
                 p.public_key.to_b64u()
             ));
+            if let Some(k) = &p.identity_key {
+                out.push_str(&format!("  identity {}", k.identity_fingerprint()));
+            }
         }
         out.push('\n');
     }
@@ -174,18 +228,74 @@ fn pending_list(a: ListArgs) -> Result<()> {
 fn identity(a: ListArgs) -> Result<()> {
     let ks = a.store.open()?;
     let nik = ks.node_identity()?.public_key();
+    let all = ks.node_identities()?;
+    let pending_keys = all.iter().find(|i| i.current).map_or(0, |i| i.pending_keys);
+    let retired: Vec<_> = all.iter().filter(|i| !i.current).collect();
     let out = if a.json {
         let v = serde_json::json!({
             "identity": nik.to_b64u(),
             "identity_fingerprint": nik.identity_fingerprint(),
+            "pending_keys": pending_keys,
+            "retired": retired.iter().map(|i| serde_json::json!({
+                "identity": i.public_key.to_b64u(),
+                "identity_fingerprint": i.public_key.identity_fingerprint(),
+                "pending_keys": i.pending_keys,
+            })).collect::<Vec<_>>(),
         });
         format!("{}\n", to_json(&v)?)
     } else {
-        format!(
+        let mut s = format!(
             "identity: {}\nidentity_fingerprint: {}\n",
             nik.to_b64u(),
             nik.identity_fingerprint()
-        )
+        );
+        for i in retired {
+            s.push_str(&format!(
+                "retired: {}  identity_fingerprint {}  still used by {} pending key(s)\n",
+                i.public_key.to_b64u(),
+                i.public_key.identity_fingerprint(),
+                i.pending_keys
+            ));
+        }
+        s
+    };
+    write_stdout(out.as_bytes())
+}
+
+fn identity_rotate(a: ListArgs) -> Result<()> {
+    let ks = a.store.open()?;
+    let r = ks.rotate_node_identity()?;
+    let nik = &r.new.public_key;
+    let out = if a.json {
+        let v = serde_json::json!({
+            "identity": nik.to_b64u(),
+            "identity_fingerprint": nik.identity_fingerprint(),
+            "previous_identity": r.previous.as_ref().map(|p| p.to_b64u()),
+            "previous_identity_fingerprint": r.previous.as_ref().map(|p| p.identity_fingerprint()),
+            "previous_pending_keys": r.previous_pending_keys,
+            "deleted": r.deleted.iter().map(|p| p.identity_fingerprint()).collect::<Vec<_>>(),
+        });
+        format!("{}\n", to_json(&v)?)
+    } else {
+        let mut s = format!(
+            "identity: {}\nidentity_fingerprint: {}\n",
+            nik.to_b64u(),
+            nik.identity_fingerprint()
+        );
+        if let Some(p) = &r.previous {
+            s.push_str(&format!(
+                "previous identity {}: still used by {} pending key(s){}\n",
+                p.identity_fingerprint(),
+                r.previous_pending_keys,
+                if r.previous_pending_keys == 0 {
+                    "; its secret was deleted"
+                } else {
+                    "; its secret is deleted once they are consumed"
+                }
+            ));
+        }
+        s.push_str("senders who pinned the previous identity must check this fingerprint out of band and re-pin\n");
+        s
     };
     write_stdout(out.as_bytes())
 }
@@ -196,14 +306,12 @@ fn accept(a: AcceptArgs) -> Result<()> {
         Error::new(Code::CiphertextTooLarge, "envelope larger than 64 KiB"),
     )?;
     let ks = a.store.open()?;
-    // v1 envelopes open with the one-time key alone; v2 also need the
-    // node's identity key, when it has one (else 8307).
-    let r = match ks.existing_node_identity()? {
-        Some(isk) => ks.accept(&a.pending, &envelope, |sk, env, ctx| {
-            sealpass_open::open_json_with_identity(sk, &isk, env, ctx)
-        })?,
-        None => ks.accept(&a.pending, &envelope, sealpass_open::open_json)?,
-    };
+    // The keystore picks the identity the key is bound to (and refuses a
+    // v1 envelope for a bound key, 8308); without one only v1 opens.
+    let r = ks.accept(&a.pending, &envelope, |sk, isk, env, ctx| match isk {
+        Some(isk) => sealpass_open::open_json_with_identity(sk, isk, env, ctx),
+        None => sealpass_open::open_json(sk, env, ctx),
+    })?;
     write_stdout(
         format!(
             "accepted: pending {} -> secret {:?} ({} bytes), sealed in {}\nread it with: sealpass node secret get {}\n",

@@ -49,8 +49,9 @@ pub struct Agent {
     store: Keystore,
     opts: Options,
     secret: NodeSecret,
-    /// The node's identity key (made on first start): opens v2 envelopes.
-    identity: SecretKey,
+    /// The current identity public key as last seen (made on first start):
+    /// a rotation while running is noticed by comparing with it.
+    identity: sealpass::PublicKey,
     stop: Stop,
     /// Pending ids whose fingerprint was printed (once per process).
     announced: HashSet<String>,
@@ -64,7 +65,7 @@ impl Agent {
     /// Load the HMAC secret and get ready; fails if the node was never registered.
     pub fn new(relay: Relay, store: Keystore, opts: Options) -> Result<Agent> {
         let secret = load_secret(&store, &opts.node_id)?;
-        let identity = store.node_identity()?;
+        let identity = store.node_identity()?.public_key();
         Ok(Agent {
             relay,
             store,
@@ -86,9 +87,9 @@ impl Agent {
             self.relay.base(),
             self.store.db_path().display()
         );
-        let nik = self.identity.public_key();
+        let nik = self.identity;
         println!(
-            "node {}: identity fingerprint {} (public key {}); senders pin it once",
+            "node {}: current identity fingerprint {} (public key {}); senders pin it once",
             self.opts.node_id,
             nik.identity_fingerprint(),
             nik.to_b64u()
@@ -143,6 +144,7 @@ impl Agent {
             self.sweep_stale_keys();
             self.last_sweep = Some(Instant::now());
         }
+        self.notice_identity_rotation();
         self.signed("POST", "/api/v1/node/heartbeat", Some(b"{}"), SMALL_LIMIT)?;
         let reply = self.signed("GET", "/api/v1/node/pending", None, LARGE_LIMIT)?;
         let list: PendingList<Box<RawValue>> = http::parse(&reply.body, "pending list")?;
@@ -187,8 +189,8 @@ impl Agent {
             );
             return Ok(());
         }
-        let pk = match self.store.create_pending(&ctx) {
-            Ok(pk) => pk,
+        let keys = match self.store.create_pending(&ctx) {
+            Ok(k) => k,
             Err(e) if e.code() == Code::AlreadyConsumed => {
                 self.warn_once(
                     &id,
@@ -208,14 +210,17 @@ impl Agent {
         if self.announced.insert(id.clone()) {
             println!(
                 "pending {id}: one-time key fingerprint {} (slug={}, method={})",
-                pk.fingerprint(),
+                keys.public_key.fingerprint(),
                 printable(ctx.slug()),
                 printable(ctx.injection_method())
             );
         }
+        // The identity this key is bound to in the keystore, which may be a
+        // retired one for a key made before a rotation: never the current
+        // one by default (PINNING.md §6).
         let body = request_body(&PostPubkey {
-            public_key: pk.to_b64u(),
-            identity_key: Some(self.identity.public_key().to_b64u()),
+            public_key: keys.public_key.to_b64u(),
+            identity_key: keys.identity_key.map(|k| k.to_b64u()),
         })?;
         let path = format!("/api/v1/node/pending/{id}/pubkey");
         if let Some(e) = self.signed_settled("PUT", &path, &body)? {
@@ -232,10 +237,7 @@ impl Agent {
         }
         let id = item.pending_id.as_str();
         let raw = item.envelope.get().as_bytes();
-        let isk = &self.identity;
-        let open = |sk: &SecretKey, env: &[u8], ctx: &Context| {
-            sealpass_open::open_json_with_identity(sk, isk, env, ctx)
-        };
+        let open = open_with;
         let ack = match self.store.accept(id, raw, open) {
             Ok(a) => {
                 println!(
@@ -289,6 +291,15 @@ impl Agent {
                 );
                 Some(ack)
             }
+            Code::VersionDowngrade => {
+                let ack = AckResult::DecryptFailed;
+                println!(
+                    "pending {id}: refused a v1 envelope for a key bound to this node's identity (possible downgrade by the relay; {}); key kept, reporting {}",
+                    e.code(),
+                    ack.target_state().as_str()
+                );
+                Some(ack)
+            }
             // 8307: a v2 envelope this node cannot open without an identity
             // key (the agent holds one; kept for keystores without). Like
             // every envelope it can never open: say so, so the sender can
@@ -336,6 +347,27 @@ impl Agent {
     fn warn_once(&mut self, pending_id: &str, what: &str) {
         if self.warned.insert(format!("{pending_id}\n{what}")) {
             eprintln!("pending {}: {what}", printable(pending_id));
+        }
+    }
+
+    /// A rotation (`sealpass node identity rotate`) made while this agent
+    /// runs: say so once, with the new fingerprint senders must re-pin.
+    fn notice_identity_rotation(&mut self) {
+        match self.store.existing_node_identity() {
+            Ok(Some(sk)) => {
+                let nik = sk.public_key();
+                if nik != self.identity {
+                    println!(
+                        "node {}: identity rotated; new keys are bound to identity fingerprint {} (public key {}); senders must re-pin it",
+                        self.opts.node_id,
+                        nik.identity_fingerprint(),
+                        nik.to_b64u()
+                    );
+                    self.identity = nik;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.warn_once("?", &format!("cannot read the identity key: {e}")),
         }
     }
 
@@ -427,6 +459,20 @@ impl Agent {
             }
             Err(e) => eprintln!("node {}: cannot list pending keys: {e}", self.opts.node_id),
         }
+    }
+}
+
+/// The decryption step of an accept: v1 and v2 with the identity the key is
+/// bound to, v1 only without one.
+fn open_with(
+    sk: &SecretKey,
+    isk: Option<&SecretKey>,
+    env: &[u8],
+    ctx: &Context,
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    match isk {
+        Some(isk) => sealpass_open::open_json_with_identity(sk, isk, env, ctx),
+        None => sealpass_open::open_json(sk, env, ctx),
     }
 }
 

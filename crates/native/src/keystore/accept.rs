@@ -9,8 +9,8 @@ use super::audit::{self, Entry};
 use super::db::{immediate, now, sql_err};
 use super::pending::{consumed, not_found, open_key, typed_row, PendingKeyState};
 use super::records;
-use super::{active_dek, Accepted, Keystore, Purpose};
-use sealpass::envelope::MAX_ENVELOPE_JSON;
+use super::{active_dek, identity, Accepted, Keystore, Purpose};
+use sealpass::envelope::{Envelope, Version, MAX_ENVELOPE_JSON};
 use sealpass::error::{Code, Error, Result};
 use sealpass::{Context, SecretKey};
 use zeroize::Zeroizing;
@@ -22,15 +22,21 @@ impl Keystore {
     /// key, in one transaction. Consume once: a second call is 8507. A
     /// failed open (8006 and other envelope errors) keeps the key for a retry.
     ///
-    /// `open` is the decryption step, `sealpass_open::open_json` (or, on a
-    /// node with an identity key, `open_json_with_identity` bound to it):
-    /// called with the pending's secret key, the envelope JSON and the
-    /// stored context.
+    /// The key opens with the identity it is bound to (in its sealed
+    /// record), never with whichever identity is current now; a v1 envelope
+    /// for a bound key is refused before opening (8308 VersionDowngrade,
+    /// audited, key kept): a relay must not be able to strip the identity
+    /// DH. A legacy (unbound) key opens v1, and v2 with generation 1.
+    ///
+    /// `open` is the decryption step: called with the pending's secret key,
+    /// the identity secret to use (`None`: none exists), the envelope JSON
+    /// and the stored context. Pass `sealpass_open::open_json_with_identity`
+    /// when an identity is given, `sealpass_open::open_json` otherwise.
     pub fn accept(
         &self,
         pending_id: &str,
         envelope_json: &[u8],
-        open: impl FnOnce(&SecretKey, &[u8], &Context) -> Result<Zeroizing<Vec<u8>>>,
+        open: impl FnOnce(&SecretKey, Option<&SecretKey>, &[u8], &Context) -> Result<Zeroizing<Vec<u8>>>,
     ) -> Result<Accepted> {
         if envelope_json.len() > MAX_ENVELOPE_JSON {
             return Err(Error::new(
@@ -55,8 +61,24 @@ impl Keystore {
             }
             Some(_) => {}
         }
-        let opened = open_key(&tx, &self.kek, "accept-key", pending_id)
-            .and_then(|(sk, ctx)| open(&sk, envelope_json, &ctx).map(|pt| (pt, ctx)));
+        let opened = open_key(&tx, &self.kek, "accept-key", pending_id).and_then(|k| {
+            let isk = match &k.identity {
+                Some(nik) => {
+                    if Envelope::from_json(envelope_json)?.version == Version::V1 {
+                        return Err(Error::with_detail(
+                            Code::VersionDowngrade,
+                            format!(
+                                "a v1 envelope for a one-time key bound to identity {}: refused as a downgrade",
+                                nik.identity_fingerprint()
+                            ),
+                        ));
+                    }
+                    Some(identity::secret_for(&tx, &self.kek, nik)?)
+                }
+                None => identity::legacy_identity(&tx, &self.kek)?,
+            };
+            open(&k.sk, isk.as_ref(), envelope_json, &k.ctx).map(|pt| (pt, k.ctx))
+        });
         let (pt, ctx) = match opened {
             Ok(v) => v,
             Err(e) => {
@@ -97,6 +119,7 @@ impl Keystore {
             pt.len()
         );
         audit::ok(&tx, entry().dek(&dek.id).detail(detail))?;
+        identity::prune_retired(&tx, &self.kek)?;
         tx.commit().map_err(sql_err)?;
         Ok(Accepted {
             slug: ctx.slug().to_owned(),

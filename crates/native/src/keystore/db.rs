@@ -220,7 +220,8 @@ CREATE TABLE IF NOT EXISTS pending (
     public_key TEXT NOT NULL,
     state TEXT NOT NULL CHECK (state IN ('pending', 'consumed')),
     created_at INTEGER NOT NULL,
-    consumed_at INTEGER
+    consumed_at INTEGER,
+    identity_key TEXT
 ) STRICT;
 CREATE TABLE IF NOT EXISTS secrets (
     slug TEXT PRIMARY KEY,
@@ -249,3 +250,20 @@ BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
 ";
+
+/// Stores made before one-time keys were bound to an identity lack
+/// `pending.identity_key`: add it (NULL: a legacy, unbound key).
+pub(crate) fn migrate(conn: &Connection) -> Result<()> {
+    let has: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('pending') WHERE name = 'identity_key'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
+    if has == 0 {
+        conn.execute_batch("ALTER TABLE pending ADD COLUMN identity_key TEXT")
+            .map_err(sql_err)?;
+    }
+    Ok(())
+}

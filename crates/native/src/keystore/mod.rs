@@ -27,6 +27,7 @@ use serde::Serialize;
 
 pub use audit::AuditEvent;
 pub use db::DB_FILE;
+pub use identity::{IdentityInfo, IdentityRotation};
 pub use kek::{
     KekConfig, DEV_INSECURE_KEK, ENV_KEK, ENV_KEK_FILE, ENV_KEK_PREVIOUS, ENV_KEK_PREVIOUS_FILE,
 };
@@ -162,6 +163,18 @@ pub struct PendingMeta {
     pub public_key: PublicKey,
     /// Its fingerprint (compare out of band).
     pub fingerprint: String,
+    /// The identity it is bound to (`None`: a key made before binding).
+    pub identity_key: Option<PublicKey>,
+}
+
+/// What [`Keystore::create_pending`] returns: the keys to post to the relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPendingKey {
+    /// The one-time public key.
+    pub public_key: PublicKey,
+    /// The identity public key it is bound to (always set for keys made
+    /// now; `None` only for a legacy key made before binding).
+    pub identity_key: Option<PublicKey>,
 }
 
 /// A delivered secret's metadata (never its value).
@@ -289,6 +302,7 @@ impl Keystore {
     fn check_or_init(conn: &mut Connection, kek: &KekConfig, db_path: &Path) -> Result<()> {
         let tx = immediate(conn)?;
         tx.execute_batch(db::SCHEMA).map_err(sql_err)?;
+        db::migrate(&tx)?;
         let version: Option<String> = tx
             .query_row(
                 "SELECT value FROM meta WHERE key = 'format_version'",

@@ -1,8 +1,12 @@
 //! One-time keypairs awaiting an envelope, and delivered-secret metadata.
 //!
-//! A pending key's record plaintext is `secret_key (32) || context JSON`,
-//! so the context used to open the envelope is as tamper-proof as the key;
-//! the `pending` table keeps a plain copy for listing.
+//! A pending key's record plaintext is
+//! `secret_key (32) || 0x02 || identity_public_key (32) || context JSON`:
+//! the context used to open the envelope and the identity the key is bound
+//! to are as tamper-proof as the key. Records made before keys were bound
+//! are `secret_key (32) || context JSON`; a context always starts with `{`,
+//! so the byte after the key tells the two apart. The `pending` table keeps
+//! plain copies (context, public key, identity) for listing and counting.
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -12,7 +16,7 @@ use super::audit::{self, Entry};
 use super::db::{immediate, now, sql_err};
 use super::kek::KekConfig;
 use super::records;
-use super::{active_dek, Keystore, PendingMeta, Purpose, SecretMeta};
+use super::{active_dek, identity, Keystore, NewPendingKey, PendingMeta, Purpose, SecretMeta};
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
 use sealpass::keys::{PublicKey, SecretKey};
@@ -91,33 +95,67 @@ pub(crate) fn not_found(pending_id: &str) -> Error {
     )
 }
 
-/// Open the sealed pending key: the secret key and the context stored with it.
+/// The byte after the secret key that marks a record bound to an identity.
+const BOUND_TAG: u8 = 0x02;
+
+/// A pending key opened from its sealed record.
+pub(crate) struct OpenedKey {
+    pub sk: SecretKey,
+    /// The identity it is bound to; `None` for a legacy (unbound) record.
+    pub identity: Option<PublicKey>,
+    pub ctx: Context,
+}
+
+/// Open the sealed pending key: the secret key, the identity it is bound
+/// to and the context stored with it.
 pub(crate) fn open_key(
     conn: &Connection,
     kek: &KekConfig,
     event: &str,
     pending_id: &str,
-) -> Result<(SecretKey, Context)> {
+) -> Result<OpenedKey> {
     let pt = records::read_audited(conn, kek, event, Purpose::PendingKey, pending_id)?;
     let tampered = || Error::new(Code::RecordTampered, "pending key record has a bad layout");
-    let (key, ctx_json) = pt
-        .split_first_chunk::<KEY_LEN>()
-        .filter(|(_, rest)| !rest.is_empty())
-        .ok_or_else(tampered)?;
+    let (key, rest) = pt.split_first_chunk::<KEY_LEN>().ok_or_else(tampered)?;
     let sk = Zeroizing::new(*key);
+    let (identity, ctx_json) = match rest.split_first() {
+        Some((&BOUND_TAG, bound)) => {
+            let (nik, ctx_json) = bound.split_first_chunk::<KEY_LEN>().ok_or_else(tampered)?;
+            (Some(PublicKey::from_bytes(*nik)), ctx_json)
+        }
+        Some((b'{', _)) => (None, rest),
+        _ => return Err(tampered()),
+    };
     let ctx = Context::from_json(ctx_json).map_err(|_| tampered())?;
     if ctx.pending_id() != pending_id {
         return Err(tampered());
     }
-    Ok((SecretKey::from_bytes(*sk), ctx))
+    Ok(OpenedKey {
+        sk: SecretKey::from_bytes(*sk),
+        identity,
+        ctx,
+    })
+}
+
+/// `(public_key, identity_key)` of a stored pending row.
+fn stored_keys(pk: &str, identity: Option<&str>) -> Result<NewPendingKey> {
+    let bad = |_| Error::new(Code::RecordTampered, "stored public key is malformed");
+    Ok(NewPendingKey {
+        public_key: PublicKey::from_b64u(pk).map_err(bad)?,
+        identity_key: identity
+            .map(PublicKey::from_b64u)
+            .transpose()
+            .map_err(bad)?,
+    })
 }
 
 impl Keystore {
-    /// Create a one-time X25519 keypair for `ctx` and seal its private key
-    /// (purpose PendingKey, id = pending id). Idempotent: the same pending id
-    /// with the same context returns the existing public key; a different
-    /// context is 8509, a consumed one 8507.
-    pub fn create_pending(&self, ctx: &Context) -> Result<PublicKey> {
+    /// Create a one-time X25519 keypair for `ctx`, bound to the current
+    /// identity (made if there is none), and seal its private key with the
+    /// binding (purpose PendingKey, id = pending id). Idempotent: the same
+    /// pending id with the same context returns the existing keys (a legacy
+    /// key has no identity); a different context is 8509, a consumed one 8507.
+    pub fn create_pending(&self, ctx: &Context) -> Result<NewPendingKey> {
         let pending_id = ctx.pending_id();
         let ctx_json = ctx.to_json();
         let mut conn = self.conn()?;
@@ -132,19 +170,28 @@ impl Keystore {
                     format!("pending id {pending_id:?} already exists with a different context"),
                 ));
             }
-            return PublicKey::from_b64u(&pk)
-                .map_err(|_| Error::new(Code::RecordTampered, "stored public key is malformed"));
+            let identity: Option<String> = tx
+                .query_row(
+                    "SELECT identity_key FROM pending WHERE pending_id = ?1",
+                    [pending_id],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err)?;
+            return stored_keys(&pk, identity.as_deref());
         }
+        let nik = identity::current_or_create(&tx, &self.kek)?.public_key();
         let sk = SecretKey::generate()?;
         let pk = sk.public_key();
-        let mut pt = Zeroizing::new(Vec::with_capacity(KEY_LEN + ctx_json.len()));
+        let mut pt = Zeroizing::new(Vec::with_capacity(2 * KEY_LEN + 1 + ctx_json.len()));
         pt.extend_from_slice(sk.as_bytes());
+        pt.push(BOUND_TAG);
+        pt.extend_from_slice(nik.as_bytes());
         pt.extend_from_slice(ctx_json.as_bytes());
         let dek = active_dek(&tx, &self.kek)?;
         records::write(&tx, &dek, Purpose::PendingKey, pending_id, &pt)?;
         tx.execute(
-            "INSERT INTO pending (pending_id, node_id, slug, context_json, public_key, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO pending (pending_id, node_id, slug, context_json, public_key, state, created_at, identity_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 pending_id,
                 ctx.node_id(),
@@ -152,19 +199,25 @@ impl Keystore {
                 ctx_json,
                 pk.to_b64u(),
                 PendingKeyState::Pending,
-                now()
+                now(),
+                nik.to_b64u()
             ],
         )
         .map_err(sql_err)?;
         let e = Entry::new("pending-new").record(Purpose::PendingKey, pending_id);
         audit::ok(
             &tx,
-            e.kek(self.kek.kek_id())
-                .dek(&dek.id)
-                .detail(format!("fingerprint {}", pk.fingerprint())),
+            e.kek(self.kek.kek_id()).dek(&dek.id).detail(format!(
+                "fingerprint {}; bound to identity {}",
+                pk.fingerprint(),
+                nik.identity_fingerprint()
+            )),
         )?;
         tx.commit().map_err(sql_err)?;
-        Ok(pk)
+        Ok(NewPendingKey {
+            public_key: pk,
+            identity_key: Some(nik),
+        })
     }
 
     /// The context stored with a pending key (from the sealed record while
@@ -176,9 +229,7 @@ impl Keystore {
             Some((PendingKeyState::Consumed, ctx_json, _)) => {
                 Context::from_json(ctx_json.as_bytes())
             }
-            Some(_) => {
-                open_key(&conn, &self.kek, "pending-context", pending_id).map(|(_, ctx)| ctx)
-            }
+            Some(_) => open_key(&conn, &self.kek, "pending-context", pending_id).map(|k| k.ctx),
         }
     }
 
@@ -187,7 +238,7 @@ impl Keystore {
         let conn = self.conn()?;
         let mut st = conn
             .prepare(
-                "SELECT pending_id, node_id, slug, created_at, public_key FROM pending
+                "SELECT pending_id, node_id, slug, created_at, public_key, identity_key FROM pending
                  WHERE state = ?1 ORDER BY created_at, pending_id",
             )
             .map_err(sql_err)?;
@@ -199,14 +250,17 @@ impl Keystore {
                     r.get(2)?,
                     r.get(3)?,
                     r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
                 ))
             })
             .map_err(sql_err)?;
         let mut out = Vec::new();
         for r in rows {
-            let (pending_id, node_id, slug, created_at, pk) = r.map_err(sql_err)?;
-            let public_key = PublicKey::from_b64u(&pk)
-                .map_err(|_| Error::new(Code::RecordTampered, "stored public key is malformed"))?;
+            let (pending_id, node_id, slug, created_at, pk, identity) = r.map_err(sql_err)?;
+            let NewPendingKey {
+                public_key,
+                identity_key,
+            } = stored_keys(&pk, identity.as_deref())?;
             let fingerprint = public_key.fingerprint();
             out.push(PendingMeta {
                 pending_id,
@@ -215,6 +269,7 @@ impl Keystore {
                 created_at,
                 public_key,
                 fingerprint,
+                identity_key,
             });
         }
         Ok(out)

@@ -149,6 +149,8 @@ impl Keystore {
                     params![record_id, PendingKeyState::Pending],
                 )
                 .map_err(sql_err)?;
+                // A retired identity may have lost its last bound key.
+                super::identity::prune_retired(&tx, &self.kek)?;
             }
             Purpose::RelayHmacSecret | Purpose::NodeHmacSecret | Purpose::NodeIdentityKey => {}
         }
