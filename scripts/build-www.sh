@@ -152,7 +152,10 @@ if [[ ! -f $KEY ]]; then
 fi
 PUB=$("$BIN" release pubkey --key "$KEY")
 VERSION="${SEALPASS_RELEASE_VERSION:-$(sed -nE 's/^version = "([^"]+)"/\1/p' Cargo.toml | head -n1)}"
-"$BIN" release sign --key "$KEY" --dir "$NEW" --version "$VERSION" --out "$NEW/releases.json"
+# The relay serves /accept and /static/FILE; a static host the directory as is.
+LAYOUT=relay
+[[ -n $RELAY_ORIGIN ]] && LAYOUT=static
+"$BIN" release sign --key "$KEY" --dir "$NEW" --version "$VERSION" --layout "$LAYOUT" --out "$NEW/releases.json"
 printf '%s\n' "$PUB" >"$ROOT/target/www-release.pub"
 
 rm -rf "$DIST.old"
@@ -171,9 +174,8 @@ done
 say "page total: $total B gzip ($(awk -v t="$total" 'BEGIN{printf "%.1f", t/1024}') KiB)"
 say "release $VERSION signed; release public key: $PUB"
 if [[ -n $RELAY_ORIGIN ]]; then
-    # The manifest's url fields are the relay's layout (/accept, /static/…):
-    # check a separately hosted copy by its files.
-    say "check a copy of this page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --dir DIR"
+    # The manifest's url fields are the directory's own (--layout static).
+    say "check the hosted page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --base-url PAGE_URL (or --dir DIR for a copy)"
 else
     say "check a served page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --base-url http://127.0.0.1:8080"
 fi

@@ -243,6 +243,12 @@ if [[ -n $PAGE_ORIGIN ]] && page_build direct "$URL_relay" "$PAGE_ORIGIN/direct/
     else
         fail "page release verify: $(cat "$TMP/verify-page.out")"
     fi
+    # As served by the static host: the manifest's URLs are the directory's.
+    if "$SEALPASS" release verify --manifest "$PAGES/direct/releases.json" --pubkey "$PUB" --base-url "$PAGE_ORIGIN/direct" >"$TMP/verify-page-url.out" 2>&1; then
+        pass "page: release verify --base-url <page URL> checks what the static host serves"
+    else
+        fail "page release verify --base-url: $(cat "$TMP/verify-page-url.out")"
+    fi
     out=$(./build.sh page --relay-origin "$URL_relay/path" --out "$TMP/never" 2>&1)
     if [[ ! -e $TMP/never && $out == *"must be an origin"* ]]; then pass "./build.sh page refuses a relay URL with a path"; else
         fail "./build.sh page accepted '$URL_relay/path'"

@@ -171,8 +171,19 @@ impl Node {
 /// API_TOKEN). The admin token comes from `token_file`, or from
 /// SEALPASS_ADMIN_TOKEN when `None`.
 pub fn inject_cmd(relay: &Relay, token_file: Option<&Path>, nodes: &[&str], slug: &str) -> Command {
+    inject_cmd_via(&relay.url, relay, token_file, nodes, slug)
+}
+
+/// [`inject_cmd`] talking to `url` (a proxy in front of `relay`) instead.
+pub fn inject_cmd_via(
+    url: &str,
+    relay: &Relay,
+    token_file: Option<&Path>,
+    nodes: &[&str],
+    slug: &str,
+) -> Command {
     let mut cmd = Command::new(bins::sealpass());
-    cmd.args(["inject", "--relay", &relay.url])
+    cmd.args(["inject", "--relay", url])
         .args([
             "--slug",
             slug,

@@ -68,6 +68,7 @@ fn source_dirs(name: &str) -> &'static [&'static str] {
     match name {
         "sealpass" => &["src", "crates/native", "crates/open", "crates/cli"],
         "sealpass-relay" => &["src", "crates/native", "crates/relay"],
+        "hostile-relay" => &["src", "tests/bin"],
         _ => &[],
     }
 }
@@ -102,6 +103,11 @@ fn newest_source(name: &str) -> Option<(PathBuf, SystemTime)> {
         }
     }
     newest
+}
+
+/// The hostile relay proxy (tests/bin/hostile_relay.rs).
+pub fn hostile_relay() -> PathBuf {
+    bin("hostile-relay")
 }
 
 /// The `sealpass` CLI.

@@ -17,6 +17,7 @@ mod flow_fanout;
 mod flow_restart;
 mod flow_single;
 mod flow_v2_to_agent;
+mod hostile_relay;
 mod node_cli_concurrency;
 mod node_cli_e2e;
 mod node_cli_kek;

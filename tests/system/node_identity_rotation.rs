@@ -80,7 +80,7 @@ fn keys_keep_the_identity_they_were_made_with_across_a_rotation() {
     let relay = Relay::start_sealed(&tmp.path().join("relay"));
     let mut node = Node::new(&relay, tmp.path(), "solo");
     node.start(&relay.url);
-    node.out().wait_for("current identity fingerprint", T);
+    node.out().wait_for(": identity fingerprint", T);
     let nik1 = node.identity_json()["identity"]
         .as_str()
         .unwrap()
@@ -230,7 +230,7 @@ fn identities_and_bindings_survive_restart_and_both_keystore_rotations() {
     let fp2 = sealpass::PublicKey::from_b64u(&nik2)
         .unwrap()
         .identity_fingerprint();
-    let banner = node.out().wait_for("current identity fingerprint", T);
+    let banner = node.out().wait_for(": identity fingerprint", T);
     assert!(banner.contains(&fp2) && banner.contains(&nik2), "{banner}");
 
     let s1 = format!("one-{}", rand_hex(8));

@@ -11,7 +11,7 @@ use sealpass::error::{Code, Error, Result};
 use sealpass_native::io::write_stdout;
 use sealpass_native::io::{read_file_limited, write_new_private_file};
 use sealpass_native::release::{
-    Manifest, ReleaseKey, ReleasePublicKey, SignedManifest, MAX_FILE_SIZE, MAX_KEY_FILE,
+    Layout, Manifest, ReleaseKey, ReleasePublicKey, SignedManifest, MAX_FILE_SIZE, MAX_KEY_FILE,
     MAX_MANIFEST_JSON,
 };
 
@@ -66,6 +66,21 @@ pub struct SignArgs {
     /// Output file (overwritten), or `-` for stdout.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// Where the files will be served, which sets each file's signed URL:
+    /// `relay` (the relay's `--www`: /accept and /static/FILE) or `static`
+    /// (a static host serving the directory as is: /FILE below the page's
+    /// base URL, for `release verify --base-url PAGE_BASE`).
+    #[arg(long, value_enum, default_value_t = SignLayout::Relay)]
+    layout: SignLayout,
+}
+
+/// `--layout` of `release sign`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum SignLayout {
+    /// Served by the relay.
+    Relay,
+    /// Served by a static host.
+    Static,
 }
 
 #[derive(Args, Debug)]
@@ -111,7 +126,11 @@ fn load_key(path: &Path) -> Result<ReleaseKey> {
 
 fn sign(a: SignArgs) -> Result<()> {
     let key = load_key(&a.key)?;
-    let signed = Manifest::from_dir(&a.dir, &a.version)?.sign(&key);
+    let layout = match a.layout {
+        SignLayout::Relay => Layout::Relay,
+        SignLayout::Static => Layout::Static,
+    };
+    let signed = Manifest::from_dir_as(&a.dir, &a.version, layout)?.sign(&key);
     let json = signed.to_json();
     if a.out.as_os_str() == "-" {
         return write_stdout(json.as_bytes());

@@ -89,7 +89,7 @@ impl Agent {
         );
         let nik = self.identity;
         println!(
-            "node {}: current identity fingerprint {} (public key {}); senders pin it once",
+            "node {}: identity fingerprint {} (public key {}); senders pin it once",
             self.opts.node_id,
             nik.identity_fingerprint(),
             nik.to_b64u()

@@ -82,14 +82,31 @@ pub fn sha384_b64(bytes: &[u8]) -> String {
     STANDARD.encode(Sha384::digest(bytes))
 }
 
-/// The URL path a release file is served at by the relay (`--www DIR`):
-/// index.html is the page at `/accept`, every other file is under `/static/`.
-pub fn served_url(path: &str) -> String {
-    if path == "index.html" {
-        "/accept".to_owned()
-    } else {
-        format!("/static/{path}")
+/// Where a release's files are served, which sets each file's signed `url`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// By the relay (`--www DIR`): index.html is the page at `/accept`,
+    /// every other file is under `/static/`.
+    Relay,
+    /// By a static host, the directory as it is (`./build.sh page`): each
+    /// file at `/<path>` below the page's base URL.
+    Static,
+}
+
+impl Layout {
+    /// The URL path of `path` in this layout.
+    pub fn url(self, path: &str) -> String {
+        match self {
+            Layout::Relay if path == "index.html" => "/accept".to_owned(),
+            Layout::Relay => format!("/static/{path}"),
+            Layout::Static => format!("/{path}"),
+        }
     }
+}
+
+/// The URL path a release file is served at by the relay (`--www DIR`).
+pub fn served_url(path: &str) -> String {
+    Layout::Relay.url(path)
 }
 
 fn valid_segment(s: &str) -> bool {
@@ -174,8 +191,13 @@ impl Manifest {
     /// Hash every regular file under `dir` (except releases.json). Symlinks
     /// and oversized files are refused so the manifest describes real bytes.
     pub fn from_dir(dir: &Path, version: &str) -> Result<Self> {
+        Manifest::from_dir_as(dir, version, Layout::Relay)
+    }
+
+    /// [`Manifest::from_dir`] for files served in `layout`.
+    pub fn from_dir_as(dir: &Path, version: &str, layout: Layout) -> Result<Self> {
         let mut files = Vec::new();
-        walk(dir, "", &mut files, 0)?;
+        walk(dir, "", &mut files, 0, layout)?;
         Manifest::new(version, files)
     }
 
@@ -232,7 +254,7 @@ impl Manifest {
     /// unlisted is there (a stray file would be served too).
     pub fn check_dir(&self, dir: &Path) -> Result<()> {
         let mut present = Vec::new();
-        walk(dir, "", &mut present, 0)?;
+        walk(dir, "", &mut present, 0, Layout::Relay)?; // paths only
         for f in &self.files {
             let bytes = read_bounded(&dir.join(&f.path))?;
             Manifest::check_file(f, &bytes)?;
@@ -273,7 +295,13 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<FileEntry>, depth: usize) -> Result<()> {
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<FileEntry>,
+    depth: usize,
+    layout: Layout,
+) -> Result<()> {
     if depth > 8 {
         return Err(malformed("release directory nested too deeply"));
     }
@@ -303,7 +331,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<FileEntry>, depth: usize) -> Res
         }
         let meta = fs::symlink_metadata(e.path()).map_err(io)?;
         if meta.is_dir() {
-            walk(&e.path(), &rel, out, depth + 1)?;
+            walk(&e.path(), &rel, out, depth + 1, layout)?;
         } else if meta.is_file() {
             if !valid_path(&rel) {
                 return Err(Error::with_detail(
@@ -316,7 +344,7 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<FileEntry>, depth: usize) -> Res
             }
             let bytes = read_bounded(&e.path())?;
             out.push(FileEntry {
-                url: served_url(&rel),
+                url: layout.url(&rel),
                 sha384: sha384_b64(&bytes),
                 path: rel,
             });
@@ -474,6 +502,23 @@ mod tests {
             url: served_url(path),
             sha384: sha384_b64(body),
         }
+    }
+
+    #[test]
+    fn layouts_set_the_signed_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), b"<p>").unwrap();
+        std::fs::write(dir.path().join("app.js"), b"1").unwrap();
+        let urls = |layout| {
+            let m = Manifest::from_dir_as(dir.path(), "1.0.0", layout).unwrap();
+            m.files().iter().map(|f| f.url.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(urls(Layout::Relay), ["/static/app.js", "/accept"]);
+        assert_eq!(urls(Layout::Static), ["/app.js", "/index.html"]);
+        // The URL is signed: the same files in another layout sign other bytes.
+        let relay = Manifest::from_dir(dir.path(), "1.0.0").unwrap();
+        let stat = Manifest::from_dir_as(dir.path(), "1.0.0", Layout::Static).unwrap();
+        assert_ne!(relay.signing_bytes(), stat.signing_bytes());
     }
 
     #[test]

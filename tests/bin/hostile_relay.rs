@@ -1,0 +1,409 @@
+//! `hostile-relay`: a breached relay, for tests. An HTTP proxy on 127.0.0.1
+//! in front of a real relay that forwards everything and lies in the
+//! pending views, the way an attacker holding the relay would.
+//!
+//! ```text
+//! hostile-relay --upstream http://127.0.0.1:PORT --mode MODE --state-dir DIR [--max-lifetime SECS]
+//! ```
+//!
+//! Prints `listening on http://127.0.0.1:PORT` as its first stdout line.
+//! At start it makes the attacker's keys: DIR/attacker_otk.key and
+//! DIR/attacker_identity.key (key files as `sealpass keygen` writes them),
+//! their public keys in DIR/attacker_otk.pub / DIR/attacker_identity.pub.
+//! Everything it sees goes to DIR/log (request and response heads and
+//! bodies); every `POST /api/v1/pending/{id}/envelopes` body is appended as
+//! one line to DIR/envelopes.jsonl — what an attacker would get to keep.
+//!
+//! MODE rewrites the 200 answers of `GET /api/v1/pending/{id}` and
+//! `GET /api/v1/admin/pending/{id}` in place (the JSON text keeps its key
+//! order, only values change):
+//! - `pass`: nothing;
+//! - `swap-pubkey`: each target's `public_key`/`fingerprint` → the
+//!   attacker's one-time key;
+//! - `swap-identity`: each `identity_key`/`identity_fingerprint` → the
+//!   attacker's identity;
+//! - `swap-both`: both of the above;
+//! - `swap-view`: both, and every `node_id` (target and context) →
+//!   `evil-node`.
+//!
+//! Bounded like any test service: loopback only, heads ≤ 16 KiB, bodies ≤
+//! 1 MiB, one thread per connection with read timeouts, and the process
+//! exits by itself after `--max-lifetime` (default 900 s).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::exit;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use sealpass::keys::{PublicKey, SecretKey};
+
+const MAX_HEAD: usize = 16 * 1024;
+const MAX_BODY: usize = 1024 * 1024;
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Pass,
+    SwapPubkey,
+    SwapIdentity,
+    SwapBoth,
+    SwapView,
+}
+
+impl Mode {
+    fn parse(s: &str) -> Option<Mode> {
+        Some(match s {
+            "pass" => Mode::Pass,
+            "swap-pubkey" => Mode::SwapPubkey,
+            "swap-identity" => Mode::SwapIdentity,
+            "swap-both" => Mode::SwapBoth,
+            "swap-view" => Mode::SwapView,
+            _ => return None,
+        })
+    }
+    fn pubkey(self) -> bool {
+        matches!(self, Mode::SwapPubkey | Mode::SwapBoth | Mode::SwapView)
+    }
+    fn identity(self) -> bool {
+        matches!(self, Mode::SwapIdentity | Mode::SwapBoth | Mode::SwapView)
+    }
+}
+
+struct Attacker {
+    otk: PublicKey,
+    identity: PublicKey,
+}
+
+struct Shared {
+    upstream: String,
+    mode: Mode,
+    attacker: Attacker,
+    log: Mutex<File>,
+    envelopes: Mutex<File>,
+}
+
+fn usage(msg: &str) -> ! {
+    eprintln!("hostile-relay: {msg}");
+    eprintln!(
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view --state-dir DIR [--max-lifetime SECS]"
+    );
+    exit(2)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut upstream, mut mode, mut dir, mut lifetime) = (None, None, None, 900u64);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().unwrap_or_else(|| usage("missing value"));
+        match a.as_str() {
+            "--upstream" => upstream = Some(val()),
+            "--mode" => mode = Some(Mode::parse(&val()).unwrap_or_else(|| usage("unknown mode"))),
+            "--state-dir" => dir = Some(PathBuf::from(val())),
+            "--max-lifetime" => {
+                lifetime = val()
+                    .parse()
+                    .unwrap_or_else(|_| usage("bad --max-lifetime"))
+            }
+            _ => usage("unknown argument"),
+        }
+    }
+    let upstream = upstream.unwrap_or_else(|| usage("--upstream is required"));
+    let host = upstream
+        .strip_prefix("http://")
+        .map(|h| h.trim_end_matches('/').to_owned())
+        .filter(|h| h.starts_with("127.0.0.1:") || h.starts_with("localhost:"))
+        .unwrap_or_else(|| usage("--upstream must be http://127.0.0.1:PORT"));
+    let mode = mode.unwrap_or_else(|| usage("--mode is required"));
+    let dir = dir.unwrap_or_else(|| usage("--state-dir is required"));
+    fs::create_dir_all(&dir).unwrap_or_else(|e| usage(&format!("state dir: {e}")));
+
+    let attacker = Attacker {
+        otk: write_key(&dir, "attacker_otk"),
+        identity: write_key(&dir, "attacker_identity"),
+    };
+    let open = |name: &str| {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(name))
+            .unwrap_or_else(|e| usage(&format!("{name}: {e}")))
+    };
+    let shared = Arc::new(Shared {
+        upstream: host,
+        mode,
+        attacker,
+        log: Mutex::new(open("log")),
+        envelopes: Mutex::new(open("envelopes.jsonl")),
+    });
+
+    let listener =
+        TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| usage(&format!("bind: {e}")));
+    let addr = listener.local_addr().expect("bound address");
+    println!("listening on http://{addr}");
+    let _ = std::io::stdout().flush();
+    thread::spawn(move || {
+        thread::sleep(Duration::from_secs(lifetime));
+        exit(0)
+    });
+    for conn in listener.incoming() {
+        let Ok(conn) = conn else { continue };
+        let shared = shared.clone();
+        thread::spawn(move || {
+            if let Err(e) = serve(conn, &shared) {
+                shared.note(&format!("!! connection error: {e}\n"));
+            }
+        });
+    }
+}
+
+/// A fresh key pair: the secret as a key file, the public key as B64U.
+fn write_key(dir: &Path, name: &str) -> PublicKey {
+    let sk = SecretKey::generate().expect("OS random");
+    let pk = sk.public_key();
+    fs::write(dir.join(format!("{name}.key")), sk.to_key_file().as_bytes()).expect("key file");
+    fs::write(dir.join(format!("{name}.pub")), pk.to_b64u() + "\n").expect("pub file");
+    pk
+}
+
+impl Shared {
+    fn note(&self, s: &str) {
+        if let Ok(mut f) = self.log.lock() {
+            let _ = f.write_all(s.as_bytes());
+        }
+    }
+}
+
+struct Message {
+    /// Request or status line.
+    start: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Message {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read one HTTP/1.1 message: head, then a Content-Length or chunked body
+/// (or, for a response without either, everything until EOF).
+fn read_message(r: &mut impl BufRead, is_response: bool) -> Result<Message, String> {
+    let mut head = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        let n = r
+            .take((MAX_HEAD + 1 - head.len().min(MAX_HEAD)) as u64)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("connection closed in the head".into());
+        }
+        head.extend_from_slice(&line);
+        if head.len() > MAX_HEAD {
+            return Err("head too large".into());
+        }
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+    }
+    let text = String::from_utf8(head).map_err(|_| "head is not UTF-8".to_string())?;
+    let mut lines = text.lines();
+    let start = lines.next().unwrap_or_default().to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut m = Message {
+        start,
+        headers,
+        body: Vec::new(),
+    };
+    if m.header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            let mut size = String::new();
+            r.read_line(&mut size).map_err(|e| e.to_string())?;
+            let n = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| "bad chunk size".to_string())?;
+            if m.body.len() + n > MAX_BODY {
+                return Err("body too large".into());
+            }
+            let mut chunk = vec![0; n + 2];
+            r.read_exact(&mut chunk).map_err(|e| e.to_string())?;
+            m.body.extend_from_slice(&chunk[..n]);
+            if n == 0 {
+                break;
+            }
+        }
+        m.headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case("transfer-encoding"));
+    } else if let Some(len) = m.header("content-length") {
+        let n: usize = len.parse().map_err(|_| "bad content-length".to_string())?;
+        if n > MAX_BODY {
+            return Err("body too large".into());
+        }
+        m.body = vec![0; n];
+        r.read_exact(&mut m.body).map_err(|e| e.to_string())?;
+    } else if is_response {
+        r.take(MAX_BODY as u64)
+            .read_to_end(&mut m.body)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(m)
+}
+
+fn write_message(w: &mut impl Write, m: &Message) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    out.extend_from_slice(m.start.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for (k, v) in &m.headers {
+        if k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("connection") {
+            continue;
+        }
+        out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+    }
+    out.extend_from_slice(format!("Content-Length: {}\r\n", m.body.len()).as_bytes());
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    out.extend_from_slice(&m.body);
+    w.write_all(&out)?;
+    w.flush()
+}
+
+fn log_message(shared: &Shared, dir: &str, m: &Message) {
+    let mut s = format!("{dir} {}\n", m.start);
+    for (k, v) in &m.headers {
+        s.push_str(&format!("{dir} {k}: {v}\n"));
+    }
+    s.push_str(&format!("{dir} body {} bytes: ", m.body.len()));
+    s.push_str(&String::from_utf8_lossy(&m.body));
+    s.push('\n');
+    shared.note(&s);
+}
+
+fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
+    conn.set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(conn.try_clone().map_err(|e| e.to_string())?);
+    let mut req = read_message(&mut reader, false)?;
+    log_message(shared, ">>", &req);
+    let mut parts = req.start.split(' ');
+    let method = parts.next().unwrap_or("").to_owned();
+    let path = parts.next().unwrap_or("").to_owned();
+    if method == "POST" && is_pending_path(&path, Some("envelopes")) {
+        if let Ok(mut f) = shared.envelopes.lock() {
+            let mut line: Vec<u8> = req
+                .body
+                .iter()
+                .map(|&b| if b == b'\n' { b' ' } else { b })
+                .collect();
+            line.push(b'\n');
+            let _ = f.write_all(&line);
+        }
+    }
+    for (k, v) in req.headers.iter_mut() {
+        if k.eq_ignore_ascii_case("host") {
+            *v = shared.upstream.clone();
+        }
+    }
+    let up = TcpStream::connect(&shared.upstream).map_err(|e| format!("upstream: {e}"))?;
+    up.set_read_timeout(Some(IO_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let mut up_w = up.try_clone().map_err(|e| e.to_string())?;
+    write_message(&mut up_w, &req).map_err(|e| e.to_string())?;
+    let mut resp = read_message(&mut BufReader::new(up), true)?;
+    let ok = resp.start.split(' ').nth(1) == Some("200");
+    if ok && method == "GET" && is_pending_path(&path, None) {
+        resp.body = rewrite_view(&resp.body, shared.mode, &shared.attacker);
+    }
+    log_message(shared, "<<", &resp);
+    let mut w = conn;
+    write_message(&mut w, &resp).map_err(|e| e.to_string())
+}
+
+/// `/api/v1/pending/{id}[/{tail}]` or `/api/v1/admin/pending/{id}[/{tail}]`
+/// with exactly that tail (None: no tail).
+fn is_pending_path(path: &str, tail: Option<&str>) -> bool {
+    let path = path.split('?').next().unwrap_or("");
+    let rest = path
+        .strip_prefix("/api/v1/pending/")
+        .or_else(|| path.strip_prefix("/api/v1/admin/pending/"));
+    let Some(rest) = rest else { return false };
+    let mut segs = rest.split('/');
+    let id_ok = segs.next().is_some_and(|id| !id.is_empty());
+    id_ok && segs.next() == tail && segs.next().is_none()
+}
+
+/// Replace the string values of the view's keys, keeping every other byte.
+fn rewrite_view(body: &[u8], mode: Mode, a: &Attacker) -> Vec<u8> {
+    let Ok(mut text) = String::from_utf8(body.to_vec()) else {
+        return body.to_vec();
+    };
+    if mode.pubkey() {
+        text = replace_values(&text, "public_key", &a.otk.to_b64u());
+        text = replace_values(&text, "fingerprint", &a.otk.fingerprint());
+    }
+    if mode.identity() {
+        text = replace_values(&text, "identity_key", &a.identity.to_b64u());
+        text = replace_values(
+            &text,
+            "identity_fingerprint",
+            &a.identity.identity_fingerprint(),
+        );
+    }
+    if mode == Mode::SwapView {
+        text = replace_values(&text, "node_id", "evil-node");
+    }
+    text.into_bytes()
+}
+
+/// Every `"key":"…"` (a value without escapes) gets `value`.
+fn replace_values(text: &str, key: &str, value: &str) -> String {
+    let needle = format!("\"{key}\":\"");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(&needle) {
+        out.push_str(&rest[..i + needle.len()]);
+        rest = &rest[i + needle.len()..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        out.push_str(value);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_replaced_in_place() {
+        let t = r#"{"targets":[{"node_id":"a","fingerprint":"x","identity_fingerprint":"y","context":{"node_id":"a"}}]}"#;
+        assert_eq!(
+            replace_values(t, "node_id", "evil-node"),
+            r#"{"targets":[{"node_id":"evil-node","fingerprint":"x","identity_fingerprint":"y","context":{"node_id":"evil-node"}}]}"#
+        );
+        // "fingerprint" does not match inside "identity_fingerprint".
+        assert_eq!(
+            replace_values(t, "fingerprint", "F"),
+            r#"{"targets":[{"node_id":"a","fingerprint":"F","identity_fingerprint":"y","context":{"node_id":"a"}}]}"#
+        );
+        assert!(is_pending_path("/api/v1/pending/abc", None));
+        assert!(is_pending_path("/api/v1/admin/pending/abc", None));
+        assert!(!is_pending_path("/api/v1/pending/abc/status", None));
+        assert!(is_pending_path(
+            "/api/v1/pending/abc/envelopes",
+            Some("envelopes")
+        ));
+    }
+}
