@@ -115,27 +115,37 @@ function renderTargets(pending) {
 }
 
 // Check what the relay says against the link's pins, then against itself,
-// before anything is shown: every pinned node must be a target reporting
-// exactly the pinned identity (8901, whatever else is wrong); the
-// fingerprints are recomputed here, and each context must name this pending
-// id and its own node (8612).
+// before anything is shown. A pinned link names every node the secret may go
+// to: each must be a target exactly once, reporting exactly its pinned
+// identity, and no other target may be there (8901, whatever else is
+// wrong). Then the fingerprints are recomputed here, node ids must be
+// distinct and each context must name this pending id and its own node (8612).
 function checkPending(p) {
   const ts = p && Array.isArray(p.targets) && p.targets.length ? p.targets : [];
-  for (const [id, nik] of pins) {
-    if (!ts.some((t) => t && t.node_id === id && t.identity_key === nik)) throw new ApiError(200, 8901, 'IdentityMismatch');
+  if (pins.size) {
+    const seen = new Set();
+    for (const t of ts) {
+      const id = t && t.node_id;
+      if (!pins.has(id) || seen.has(id) || t.identity_key !== pins.get(id)) throw new ApiError(200, 8901, 'IdentityMismatch');
+      seen.add(id);
+    }
+    if (seen.size !== pins.size) throw new ApiError(200, 8901, 'IdentityMismatch');
   }
   if (!ts.length) throw new ApiError(200, 8612, 'RelayProtocol');
+  const ids = new Set();
   for (const t of ts) {
     const c = t.context;
     const nik = t.identity_key;
     t.fp = fingerprint(t.public_key);
     t.ifp = nik === undefined ? '' : identityFingerprint(nik);
     t.pinned = pins.has(t.node_id);
-    // Sealed v2 to the pin, else to the reported identity; v1 only without one.
-    t.opts = nik === undefined ? undefined : { identity: t.pinned ? pins.get(t.node_id) : nik };
-    if (t.fp !== t.fingerprint || t.ifp !== (t.identity_fingerprint || '') || !c || c.pending_id !== pendingId || c.node_id !== t.node_id) {
+    // Sealed v2 to the pin, else to the reported identity; v1 only for an
+    // unpinned target without one.
+    t.opts = t.pinned ? { identity: pins.get(t.node_id) } : nik === undefined ? undefined : { identity: nik };
+    if (ids.has(t.node_id) || t.fp !== t.fingerprint || t.ifp !== (t.identity_fingerprint || '') || !c || c.pending_id !== pendingId || c.node_id !== t.node_id) {
       throw new ApiError(200, 8612, 'RelayProtocol');
     }
+    ids.add(t.node_id);
   }
   return p;
 }

@@ -24,7 +24,11 @@
 //!   attacker's identity;
 //! - `swap-both`: both of the above;
 //! - `swap-view`: both, and every `node_id` (target and context) →
-//!   `evil-node`.
+//!   `evil-node`;
+//! - `add-target`: keeps the real targets and adds a second copy of the
+//!   first one (same node id and context) with the attacker's one-time key
+//!   and no identity — bait for a sender that checks pins per node id but
+//!   seals per target.
 //!
 //! Bounded like any test service: loopback only, heads ≤ 16 KiB, bodies ≤
 //! 1 MiB, one thread per connection with read timeouts, and the process
@@ -52,6 +56,7 @@ enum Mode {
     SwapIdentity,
     SwapBoth,
     SwapView,
+    AddTarget,
 }
 
 impl Mode {
@@ -62,6 +67,7 @@ impl Mode {
             "swap-identity" => Mode::SwapIdentity,
             "swap-both" => Mode::SwapBoth,
             "swap-view" => Mode::SwapView,
+            "add-target" => Mode::AddTarget,
             _ => return None,
         })
     }
@@ -89,7 +95,7 @@ struct Shared {
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view --state-dir DIR [--max-lifetime SECS]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target --state-dir DIR [--max-lifetime SECS]"
     );
     exit(2)
 }
@@ -363,7 +369,67 @@ fn rewrite_view(body: &[u8], mode: Mode, a: &Attacker) -> Vec<u8> {
     if mode == Mode::SwapView {
         text = replace_values(&text, "node_id", "evil-node");
     }
+    if mode == Mode::AddTarget {
+        text = add_target(&text, a);
+    }
     text.into_bytes()
+}
+
+/// Insert after the first target a copy of it with the attacker's one-time
+/// key and without identity fields.
+fn add_target(text: &str, a: &Attacker) -> String {
+    let Some(start) = text.find("\"targets\":[{").map(|i| i + "\"targets\":[".len()) else {
+        return text.to_owned();
+    };
+    let Some(len) = object_len(&text[start..]) else {
+        return text.to_owned();
+    };
+    let first = &text[start..start + len];
+    let mut copy = replace_values(first, "public_key", &a.otk.to_b64u());
+    copy = replace_values(&copy, "fingerprint", &a.otk.fingerprint());
+    copy = remove_field(&copy, "identity_key");
+    copy = remove_field(&copy, "identity_fingerprint");
+    format!("{},{copy}{}", &text[..start + len], &text[start + len..])
+}
+
+/// Length of the JSON object at the start of `s` (strings and escapes
+/// respected), if it closes.
+fn object_len(s: &str) -> Option<usize> {
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    for (i, b) in s.bytes().enumerate() {
+        if in_str {
+            match (esc, b) {
+                (true, _) => esc = false,
+                (false, b'\\') => esc = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Drop `,"key":"…"` (a string value without escapes).
+fn remove_field(text: &str, key: &str) -> String {
+    let needle = format!(",\"{key}\":\"");
+    let Some(i) = text.find(&needle) else {
+        return text.to_owned();
+    };
+    let rest = &text[i + needle.len()..];
+    let end = rest.find('"').map_or(rest.len(), |e| e + 1);
+    format!("{}{}", &text[..i], &rest[end..])
 }
 
 /// Every `"key":"…"` (a value without escapes) gets `value`.
@@ -398,6 +464,20 @@ mod tests {
             replace_values(t, "fingerprint", "F"),
             r#"{"targets":[{"node_id":"a","fingerprint":"F","identity_fingerprint":"y","context":{"node_id":"a"}}]}"#
         );
+        let view = r#"{"pending_id":"p","targets":[{"node_id":"a","public_key":"K","fingerprint":"F","identity_key":"I","identity_fingerprint":"J","context":{"node_id":"a","slug":"}{\"x"}}],"x":1}"#;
+        let a = Attacker {
+            otk: SecretKey::from_bytes([1; 32]).public_key(),
+            identity: SecretKey::from_bytes([2; 32]).public_key(),
+        };
+        let added = add_target(view, &a);
+        let v: serde_json::Value = serde_json::from_str(&added).unwrap();
+        let ts = v["targets"].as_array().unwrap();
+        assert_eq!(ts.len(), 2);
+        assert_eq!(ts[0]["public_key"], "K");
+        assert_eq!(ts[1]["node_id"], "a");
+        assert_eq!(ts[1]["public_key"], a.otk.to_b64u().as_str());
+        assert!(ts[1].get("identity_key").is_none() && ts[1].get("identity_fingerprint").is_none());
+        assert_eq!(ts[1]["context"], ts[0]["context"]);
         assert!(is_pending_path("/api/v1/pending/abc", None));
         assert!(is_pending_path("/api/v1/admin/pending/abc", None));
         assert!(!is_pending_path("/api/v1/pending/abc/status", None));
