@@ -95,3 +95,25 @@ pub fn sealpass(args: &[&str], stdin: &[u8]) -> std::process::Output {
     }
     child.wait_with_output().expect("wait for sealpass")
 }
+
+/// Make an inject command pin-aware: use the known-nodes file `known`
+/// (never the user's config dir) and `--pin` each identity fingerprint.
+pub fn with_pins<'a>(
+    cmd: &'a mut Command,
+    known: &Path,
+    identity_fps: &[String],
+) -> &'a mut Command {
+    cmd.arg("--known-nodes").arg(known);
+    for fp in identity_fps {
+        cmd.args(["--pin", fp]);
+    }
+    cmd
+}
+
+/// The identity fingerprint a node agent publishes (`sealpass node identity --json`).
+pub fn identity_fp(node: &crate::agent::Node) -> String {
+    node.identity_json()["identity_fingerprint"]
+        .as_str()
+        .expect("identity_fingerprint")
+        .to_owned()
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sealpass::{Context, PublicKey};
 use sealpass_tests::agent::*;
+use sealpass_tests::cli::{identity_fp, with_pins};
 use sealpass_tests::proc::*;
 use sealpass_tests::relay::Relay;
 
@@ -48,7 +49,9 @@ fn fan_out_three_nodes_one_tampered_then_retry_subset() {
             )
             .unwrap();
         }
-        let env = sealpass::seal(&pk, secret.as_bytes(), &ctx).unwrap();
+        // The agents bind their keys to their identities: v2 (v1 is 8308).
+        let nik = PublicKey::from_b64u(t["identity_key"].as_str().unwrap()).unwrap();
+        let env = sealpass::seal_v2(&pk, &nik, secret.as_bytes(), &ctx).unwrap();
         envs.push((node, env.to_json()));
     }
     let (st, v) = relay.post_envelopes(&pending_id, &envs);
@@ -81,6 +84,9 @@ fn fan_out_three_nodes_one_tampered_then_retry_subset() {
     for (n, fp) in ids.iter().zip(&fps) {
         cmd.args(["--expect-fingerprint", &format!("{n}={fp}")]);
     }
+    // Every agent publishes its identity: pin all three (v2 to each pin).
+    let id_fps: Vec<String> = nodes.iter().map(identity_fp).collect();
+    with_pins(&mut cmd, &tmp.path().join("known_nodes"), &id_fps);
     let out = cmd.output().unwrap();
     let text = format!(
         "{}{}",

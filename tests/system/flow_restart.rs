@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use sealpass_tests::agent::*;
+use sealpass_tests::cli::{identity_fp, with_pins};
 use sealpass_tests::proc::*;
 use sealpass_tests::relay::Relay;
 
@@ -14,18 +15,20 @@ fn in_flight(state: &str) -> bool {
     matches!(state, "ciphertext_received" | "ciphertext_queued")
 }
 
-/// Inject with --pending/--yes, in the background (it waits for the result).
+/// Inject with --pending/--yes and the node's identity pinned, in the background (it waits for the result).
 fn background_inject(
     relay: &Relay,
     tmp: &std::path::Path,
-    node: &str,
+    node: &Node,
     slug: &str,
     pending: &str,
     fp: &str,
     secret: &str,
 ) -> Proc {
     let token = relay.token_file(tmp);
-    let mut cmd = inject_cmd(relay, Some(&token), &[node], slug);
+    let mut cmd = inject_cmd(relay, Some(&token), &[&node.id], slug);
+    // The agent publishes its identity: inject seals v2 to the pin.
+    with_pins(&mut cmd, &tmp.join("known_nodes"), &[identity_fp(node)]);
     cmd.env("SP_SECRET", secret).args([
         "--secret-env",
         "SP_SECRET",
@@ -54,7 +57,7 @@ fn node_restart_holding_a_sealed_one_time_key() {
     let mut inject = background_inject(
         &relay,
         tmp.path(),
-        "app",
+        &node,
         "restart-key",
         &pending_id,
         &fp,
@@ -100,7 +103,7 @@ fn node_offline_then_reconnecting_gets_the_queued_envelope() {
     let mut inject = background_inject(
         &relay,
         tmp.path(),
-        "edge",
+        &node,
         "offline-key",
         &pending_id,
         &fp,
@@ -136,15 +139,7 @@ fn relay_restart_with_a_queued_envelope() {
     a.agent.as_mut().unwrap().kill();
 
     let secret = format!("survives-{}", rand_hex(10));
-    let mut inject = background_inject(
-        &relay,
-        tmp.path(),
-        "node-a",
-        "queued",
-        &pending_id,
-        &fp,
-        &secret,
-    );
+    let mut inject = background_inject(&relay, tmp.path(), &a, "queued", &pending_id, &fp, &secret);
     relay.wait_status(&pending_id, T, |v| in_flight(&target_state(v, "node-a")));
 
     // Crash the relay with the envelope stored, start it on the same port.
@@ -168,7 +163,7 @@ fn relay_restart_with_a_queued_envelope() {
     let fp2 = b.fingerprint(&p2);
     relay.wait_keys(&p2);
     let secret2 = format!("after-{}", rand_hex(10));
-    let mut inject2 = background_inject(&relay, tmp.path(), "node-b", "after", &p2, &fp2, &secret2);
+    let mut inject2 = background_inject(&relay, tmp.path(), &b, "after", &p2, &fp2, &secret2);
     assert!(inject2.wait_exit(T).success(), "{}", inject2.out.all());
     assert_eq!(b.secret_get("after").stdout, secret2.as_bytes());
     assert_not_in_files(&relay.data_dir, &secret);
@@ -190,7 +185,7 @@ fn lost_ack_is_repeated_after_a_crash_between_open_and_ack() {
     let mut inject = background_inject(
         &relay,
         tmp.path(),
-        "solo",
+        &node,
         "acked-twice",
         &pending_id,
         &fp,

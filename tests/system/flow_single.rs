@@ -4,37 +4,62 @@
 use std::time::Duration;
 
 use sealpass_tests::agent::*;
+use sealpass_tests::cli::{identity_fp, with_pins};
 use sealpass_tests::proc::*;
 use sealpass_tests::relay::Relay;
 
 const T: Duration = Duration::from_secs(60);
 
 #[test]
-fn inject_interactive_confirm_then_secret_get_and_no_leak() {
+fn inject_pinned_node_then_secret_get_and_no_leak() {
     let tmp = tempdir();
     let relay = Relay::start_sealed(&tmp.path().join("relay"));
     let mut node = Node::new(&relay, tmp.path(), "web-1");
     node.start(&relay.url);
     let secret = format!("tok-{}-END", rand_hex(16));
     let token = relay.token_file(tmp.path());
+    // The operator pins the node's identity once, out of band.
+    let id = node.identity_json();
+    let known = tmp.path().join("known_nodes");
+    let pin = sealpass_tests::cli::sealpass(
+        &[
+            "nodes",
+            "pin",
+            "web-1",
+            "--identity",
+            id["identity"].as_str().unwrap(),
+            "--fingerprint",
+            id["identity_fingerprint"].as_str().unwrap(),
+            "--known-nodes",
+            known.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(
+        pin.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pin.stderr)
+    );
 
     let mut cmd = inject_cmd(&relay, Some(&token), &["web-1"], "api-token");
     cmd.env("SP_SECRET", &secret)
         .args(["--secret-env", "SP_SECRET"]);
-    let mut inject = spawn_with_stdin(cmd);
+    with_pins(&mut cmd, &known, &[]);
+    // No question is asked for a pinned node: stdin stays closed.
+    let mut inject = spawn(cmd);
     let created = inject.out.wait_for(": created", T);
     let pending_id = created_pending_id(&created);
-    // The operator compares what inject shows with what the node printed.
-    let shown = inject
-        .out
-        .wait_for("node web-1: one-time key fingerprint ", T);
-    let node_fp = node.fingerprint(&pending_id);
-    assert!(shown.ends_with(&node_fp), "{shown} vs {node_fp}");
-    // (The "[y/N]" prompt has no newline; the answer is read after it.)
-    inject.write_stdin("y\n");
     let st = inject.wait_exit(T);
     let inject_out = inject.out.all();
     assert!(st.success(), "inject failed:\n{inject_out}");
+    assert!(
+        inject_out.contains(&format!(
+            "node web-1: identity {} matches the pin",
+            id["identity_fingerprint"].as_str().unwrap()
+        )),
+        "{inject_out}"
+    );
+    assert!(!inject_out.contains("[y/N]"), "{inject_out}");
     assert!(inject_out.contains("node web-1: consumed"), "{inject_out}");
     assert!(inject_out.contains(&format!("pending {pending_id}: consumed")));
 
@@ -103,7 +128,8 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
         "pubkey_posted"
     );
 
-    // --yes without an expectation for every node is refused.
+    // --yes with an unpinned node and no --pin: 8902, nothing sent.
+    let known = tmp.path().join("known_nodes");
     let mut cmd = inject_cmd(&relay, Some(&token), &["db.2"], "db-pass");
     cmd.env("SP_SECRET", &secret).args([
         "--secret-env",
@@ -112,7 +138,15 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
         &pending_id,
         "--yes",
     ]);
-    assert!(!cmd.output().unwrap().status.success());
+    with_pins(&mut cmd, &known, &[]);
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error 8902 IdentityNotPinned"));
+    assert_eq!(
+        target_state(&relay.status(&pending_id), "db.2"),
+        "pubkey_posted"
+    );
+    let id_fp = identity_fp(&node);
 
     let mut cmd = inject_cmd(&relay, Some(&token), &["db.2"], "db-pass");
     cmd.env("SP_SECRET", &secret).args([
@@ -124,6 +158,7 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
         "--expect-fingerprint",
         &fp,
     ]);
+    with_pins(&mut cmd, &known, std::slice::from_ref(&id_fp));
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
@@ -147,6 +182,7 @@ fn expect_fingerprint_mismatch_sends_nothing_then_match_delivers_exact_bytes() {
         "--expect-fingerprint",
         &fp,
     ]);
+    with_pins(&mut cmd, &known, &[]);
     let out = cmd.output().unwrap();
     assert!(out.status.success());
     assert_eq!(node.secret_get("db-pass").stdout, secret.as_bytes());
@@ -159,21 +195,45 @@ fn browser_mode_prints_the_accept_url_and_waits_for_the_result() {
     let mut node = Node::new(&relay, tmp.path(), "web-2");
     node.start(&relay.url);
     // Admin token from the environment this time; no secret given at all.
+    let id = node.identity_json();
+    let nik = id["identity"].as_str().unwrap().to_string();
     let mut cmd = inject_cmd(&relay, None, &["web-2"], "browser-key");
     cmd.arg("--browser");
+    with_pins(
+        &mut cmd,
+        &tmp.path().join("known_nodes"),
+        &[id["identity_fingerprint"].as_str().unwrap().to_string()],
+    );
     let mut inject = spawn(cmd);
     let line = inject.out.wait_for("/accept#", T);
-    let pending_id = line.rsplit('#').next().unwrap().to_string();
-    assert_eq!(line, format!("open {}/accept#{pending_id}", relay.url));
+    let pending_id = line
+        .split("#p=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    // The pinned link of docs/PINNING.md §4: relay origin and the pin.
+    let origin: String = relay.url.replace(':', "%3A").replace('/', "%2F");
+    assert_eq!(
+        line,
+        format!(
+            "open {}/accept#p={pending_id}&r={origin}&n=web-2%3A{nik}",
+            relay.url
+        )
+    );
 
-    // What the page does: read the key and context, seal, post.
+    // What the page does: read the key and context, seal v2 to the pin, post.
     let view = relay.wait_keys(&pending_id);
     let t = &view["targets"][0];
+    assert_eq!(t["identity_key"].as_str(), Some(nik.as_str()));
     let pk = sealpass::PublicKey::from_b64u(t["public_key"].as_str().unwrap()).unwrap();
     assert_eq!(pk.fingerprint(), node.fingerprint(&pending_id));
     let ctx = sealpass::Context::from_json(t["context"].to_string().as_bytes()).unwrap();
     let secret = format!("from-the-browser-{}", rand_hex(6));
-    let env = sealpass::seal(&pk, secret.as_bytes(), &ctx).unwrap();
+    let nik_pk = sealpass::PublicKey::from_b64u(&nik).unwrap();
+    let env = sealpass::seal_v2(&pk, &nik_pk, secret.as_bytes(), &ctx).unwrap();
     let (st, v) = relay.post_envelopes(&pending_id, &[("web-2", env.to_json())]);
     assert_eq!(st, 202, "{v}");
     let st = inject.wait_exit(T);

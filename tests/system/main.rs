@@ -22,6 +22,7 @@ mod node_cli_concurrency;
 mod node_cli_e2e;
 mod node_cli_kek;
 mod node_identity_rotation;
+mod pinning;
 mod relay_via_cli;
 mod release_manifest;
 mod signing_cli;

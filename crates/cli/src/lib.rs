@@ -13,6 +13,7 @@ pub mod agent;
 mod core_cmds;
 mod keystore_cmd;
 mod node_cmd;
+mod nodes_cmd;
 mod relay_cmd;
 mod release_cmd;
 mod sign_cmd;
@@ -20,9 +21,10 @@ mod sign_cmd;
 /// Hand a secret to one machine through a relay that cannot read it.
 ///
 /// Secrets are sealed (X25519 + HKDF-SHA256 + XChaCha20-Poly1305) to a node's
-/// one-time public key; only that node can open them. Compare the key
-/// fingerprint out of band: it is the only defence against a relay that
-/// swaps the node's key.
+/// one-time public key and its long-term identity key (envelope v2); only
+/// that node can open them. Pin each node's identity once after comparing
+/// its fingerprint out of band (`sealpass nodes pin`): the pin is the
+/// defence against a relay that swaps the node's keys.
 #[derive(Parser, Debug)]
 #[command(
     name = "sealpass",
@@ -53,10 +55,13 @@ enum Command {
     /// Node-side commands: one-time keys, accepting envelopes, secrets, the agent.
     #[command(subcommand)]
     Node(node_cmd::NodeCommand),
+    /// Sender side: pin, list and forget node identity keys (the known-nodes file).
+    #[command(subcommand)]
+    Nodes(nodes_cmd::NodesCommand),
     /// Run the relay server (runs the separate `sealpass-relay` binary, which
     /// is built without decryption).
     Relay(relay_cmd::RelayArgs),
-    /// Admin side: create a pending credential, check the node key, seal and send.
+    /// Admin side: create a pending credential, check the node's pinned identity, seal and send.
     Inject(crate::agent::inject::InjectArgs),
     /// Sign an HTTP request by hand (HMAC-SHA256), printing the headers.
     Sign(sign_cmd::SignArgs),
@@ -114,6 +119,7 @@ fn run(cmd: Command) -> Result<()> {
         Command::Open(a) => core_cmds::open(a),
         Command::Keystore(c) => keystore_cmd::run(c),
         Command::Node(c) => node_cmd::run(c),
+        Command::Nodes(c) => nodes_cmd::run(c),
         Command::Relay(a) => relay_cmd::run(a),
         Command::Inject(a) => crate::agent::inject::run(a),
         Command::Sign(a) => sign_cmd::sign(a),

@@ -10,6 +10,7 @@
 mod hex;
 pub mod io;
 pub mod keystore;
+pub mod known_nodes;
 pub mod release;
 pub mod signing;
 pub mod wire;

@@ -1,11 +1,13 @@
-//! `sealpass inject`: the admin side without a browser.
+//! `sealpass inject`: the admin side.
 //!
-//! Create the pending credential, wait for every node's one-time key, show
-//! the fingerprints for an out-of-band comparison, read the secret (no echo,
-//! or from an environment variable), seal it locally to each node's key with
-//! the exact requested context, post the envelopes and wait for the nodes'
-//! verdicts. The secret is only ever in a `Zeroizing` buffer: never on argv,
-//! in output or in an error.
+//! Create the pending credential, wait for every node's one-time key, check
+//! each node's reported identity against the sender's pin (docs/PINNING.md
+//! §3) before anything is sealed or printed, read the secret (no echo, or
+//! from an environment variable), seal it locally (envelope v2, to the
+//! pinned identity) with the exact requested context, post the envelopes
+//! and wait for the nodes' verdicts. With `--browser` the pinned accept link
+//! is printed instead and the page seals. The secret is only ever in a
+//! `Zeroizing` buffer: never on argv, in output or in an error.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
@@ -16,12 +18,13 @@ use clap::Args;
 use zeroize::Zeroizing;
 
 use super::http::{self, check_id, printable, Relay, SMALL_LIMIT};
-use super::targets::{self, Checked, Request};
+use super::targets::{self, Checked, Identities, Request};
 use super::waiting;
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
 use sealpass::suite::MAX_PLAINTEXT_SIZE;
 use sealpass_native::io::read_file_limited;
+use sealpass_native::known_nodes::{self, KnownNodes};
 use sealpass_native::wire::{
     raw_from_json, request_body, CreatePending, PendingCreated, PostEnvelopes, PostedEnvelope,
 };
@@ -33,10 +36,13 @@ pub const ENV_ADMIN_TOKEN: &str = "SEALPASS_ADMIN_TOKEN";
 #[derive(Args, Debug)]
 #[command(after_help = "\
 Modes: interactive (default; the secret is typed twice without echo), --secret-env VAR,
-or --browser (prints the accept-page URL; the secret is typed in the browser).
-Before sealing, each node's one-time key fingerprint is shown: compare it with what
-`sealpass node run` printed on that node. --yes skips the question only together
-with --expect-fingerprint for every node.
+or --browser (prints the accept-page link with the pins; the secret is typed in the browser).
+Every envelope is v2, sealed to the node's pinned identity key (the known-nodes file,
+see `sealpass nodes --help`). Before anything is sealed or printed:
+  pinned node: the identity the relay reports must equal the pin, else 8901 and nothing is sent;
+  unpinned node: --pin FINGERPRINT (compared out of band with `sealpass node identity` on the
+  node) pins it; without --pin, on a terminal you are shown the fingerprint and asked to pin it;
+  otherwise (no terminal, or --yes) it is 8902 and nothing is sent.
 To retry after a partial failure, run again with --pending ID and the same context
 flags: only the nodes that failed get a new envelope.")]
 pub struct InjectArgs {
@@ -75,13 +81,23 @@ pub struct InjectArgs {
     /// Read the secret from this environment variable (its name, not its value).
     #[arg(long, value_name = "VAR", conflicts_with = "browser")]
     secret_env: Option<String>,
-    /// Print the browser accept-page URL and wait for the result.
+    /// Print the accept-page link (with the pins) and wait for the result.
     #[arg(long)]
     browser: bool,
-    /// Skip the fingerprint question (only with --expect-fingerprint for every node).
-    #[arg(long, requires = "expect_fingerprint", conflicts_with = "browser")]
+    /// Accept-page URL for --browser (default: <relay>/accept).
+    #[arg(long, value_name = "URL", requires = "browser")]
+    page_url: Option<String>,
+    /// Known-nodes file (default: $XDG_CONFIG_HOME/sealpass/known_nodes or ~/.config/sealpass/known_nodes).
+    #[arg(long, value_name = "FILE")]
+    known_nodes: Option<PathBuf>,
+    /// Pin an unpinned node whose identity fingerprint is FINGERPRINT (compared out of
+    /// band); repeat for several nodes. A node matching none of them is 8901.
+    #[arg(long = "pin", value_name = "FINGERPRINT")]
+    pins: Vec<String>,
+    /// Never ask: an unpinned node without a matching --pin is 8902.
+    #[arg(long)]
     yes: bool,
-    /// Expected fingerprint, `NODE=FP` (or just `FP` with one node); a mismatch aborts.
+    /// Also check the one-time key fingerprint, `NODE=FP` (or just `FP` with one node); a mismatch aborts (8612).
     #[arg(long, value_name = "[NODE=]FP")]
     expect_fingerprint: Vec<String>,
     /// Give up after this many seconds overall.
@@ -94,8 +110,15 @@ pub fn run(a: InjectArgs) -> Result<()> {
     let relay = Relay::new(&a.relay)?;
     check_request(&a)?;
     let expect = expectations(&a)?;
+    let page = match &a.page_url {
+        Some(u) => check_page_url(u)?,
+        None => format!("{}/accept", relay.base()),
+    };
+    // A malformed known-nodes file fails before anything is created.
+    let known_path = known_nodes::resolve(a.known_nodes.as_deref())?;
+    let known = KnownNodes::load(&known_path)?;
     // A missing or unusable env var fails before anything is created; a
-    // typed secret is asked for only after the fingerprints were confirmed.
+    // typed secret is asked for only after the identities were checked.
     let mut secret = match a.secret_env {
         Some(_) => Some(read_secret(&a)?),
         None => None,
@@ -109,12 +132,6 @@ pub fn run(a: InjectArgs) -> Result<()> {
         }
         None => create(&relay, &a)?,
     };
-    if a.browser {
-        println!("open {}/accept#{pending_id}", relay.base());
-        flush();
-        eprintln!("waiting for the browser to seal and the nodes to open it...");
-        return waiting::wait_result(&relay, &pending_id, deadline);
-    }
     let view = waiting::wait_keys(&relay, &pending_id, deadline)?;
     let req = Request {
         nodes: &a.nodes,
@@ -130,15 +147,134 @@ pub fn run(a: InjectArgs) -> Result<()> {
             "pending {pending_id}: no node is waiting for an envelope (state {})",
             view.state.as_str()
         );
-    } else {
-        confirm(&todo, &expect, a.yes)?;
-        let secret = match secret.take() {
-            Some(s) => s,
-            None => read_secret(&a)?,
-        };
-        post_envelopes(&relay, &pending_id, &todo, &secret)?;
+        return waiting::wait_result(&relay, &pending_id, deadline);
     }
+    check_expectations(&todo, &expect)?;
+    let ids = resolve_identities(&a, &todo, &known, &known_path)?;
+    if a.browser {
+        let link = accept_link(&page, &pending_id, &relay_origin(relay.base()), &todo, &ids);
+        sealpass_native::io::write_stdout(format!("open {link}\n").as_bytes())?;
+        eprintln!("waiting for the browser to seal and the nodes to open it...");
+        return waiting::wait_result(&relay, &pending_id, deadline);
+    }
+    let secret = match secret.take() {
+        Some(s) => s,
+        None => read_secret(&a)?,
+    };
+    post_envelopes(&relay, &pending_id, &todo, &ids.seal_to, &secret)?;
     waiting::wait_result(&relay, &pending_id, deadline)
+}
+
+/// Check every identity against the pins, ask or use `--pin` for unpinned
+/// ones, and write the new pins before anything is sealed or printed.
+fn resolve_identities(
+    a: &InjectArgs,
+    todo: &[&Checked],
+    known: &KnownNodes,
+    known_path: &std::path::Path,
+) -> Result<Identities> {
+    let interactive = !a.yes
+        && std::io::IsTerminal::is_terminal(&std::io::stdin())
+        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut ask = |node: &str, fp: &str| -> Result<bool> {
+        eprintln!("node {node}: identity fingerprint {fp} (NOT pinned yet)");
+        eprint!("Compare it with `sealpass node identity` on {node}. Pin it and continue? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .take(256)
+            .read_line(&mut line)
+            .map_err(|_| Error::new(Code::Io, "cannot read the answer"))?;
+        Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+    };
+    let ask: targets::Ask<'_> = if interactive { Some(&mut ask) } else { None };
+    let ids = targets::identities(todo, known, &a.pins, ask)?;
+    if !ids.new_pins.is_empty() {
+        let mut updated = known.clone();
+        for (node, nik) in &ids.new_pins {
+            updated.pin(node, *nik, false)?;
+        }
+        updated.save(known_path)?;
+        for (node, nik) in &ids.new_pins {
+            eprintln!(
+                "node {node}: pinned identity {} in {}",
+                nik.identity_fingerprint(),
+                known_path.display()
+            );
+        }
+    }
+    for (t, nik) in todo.iter().zip(&ids.seal_to) {
+        eprintln!(
+            "node {}: identity {} matches the pin",
+            t.node_id,
+            nik.identity_fingerprint()
+        );
+    }
+    Ok(ids)
+}
+
+/// `--page-url`: an http(s) URL without a fragment or whitespace.
+fn check_page_url(u: &str) -> Result<String> {
+    let ok = (u.starts_with("https://") || u.starts_with("http://"))
+        && u.len() <= 2048
+        && !u.contains('#')
+        && u.chars().all(|c| c.is_ascii_graphic());
+    if ok {
+        Ok(u.to_owned())
+    } else {
+        Err(Error::new(
+            Code::Usage,
+            "--page-url must be an http(s) URL without a fragment",
+        ))
+    }
+}
+
+/// The relay's origin as `URL.origin` gives it: lower case, no default port.
+fn relay_origin(base: &str) -> String {
+    let lower = base.to_ascii_lowercase();
+    if let Some(h) = lower.strip_prefix("https://") {
+        format!("https://{}", h.strip_suffix(":443").unwrap_or(h))
+    } else if let Some(h) = lower.strip_prefix("http://") {
+        format!("http://{}", h.strip_suffix(":80").unwrap_or(h))
+    } else {
+        lower
+    }
+}
+
+/// `application/x-www-form-urlencoded` (as `URLSearchParams` writes it).
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(b))
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `PAGE#p=ID&r=ORIGIN&n=NODE:NIK...` (docs/PINNING.md §4).
+fn accept_link(
+    page: &str,
+    pending_id: &str,
+    origin: &str,
+    todo: &[&Checked],
+    ids: &Identities,
+) -> String {
+    let mut link = format!(
+        "{page}#p={}&r={}",
+        form_encode(pending_id),
+        form_encode(origin)
+    );
+    for (t, nik) in todo.iter().zip(&ids.seal_to) {
+        link.push_str("&n=");
+        link.push_str(&form_encode(&format!("{}:{}", t.node_id, nik.to_b64u())));
+    }
+    link
 }
 
 fn check_request(a: &InjectArgs) -> Result<()> {
@@ -193,12 +329,6 @@ fn expectations(a: &InjectArgs) -> Result<HashMap<String, String>> {
             ));
         }
         out.insert(node, fp.trim().to_ascii_lowercase());
-    }
-    if a.yes && a.nodes.iter().any(|n| !out.contains_key(n)) {
-        return Err(Error::new(
-            Code::Usage,
-            "--yes needs --expect-fingerprint for every --node",
-        ));
     }
     Ok(out)
 }
@@ -261,35 +391,17 @@ fn create(relay: &Relay, a: &InjectArgs) -> Result<String> {
     Ok(c.pending_id)
 }
 
-/// Show each fingerprint; check expectations; ask unless `--yes`.
-fn confirm(todo: &[&Checked], expect: &HashMap<String, String>, yes: bool) -> Result<()> {
+/// `--expect-fingerprint`: an extra check of the one-time keys (8612).
+fn check_expectations(todo: &[&Checked], expect: &HashMap<String, String>) -> Result<()> {
     for t in todo {
-        let fp = t.public_key.fingerprint();
-        eprintln!("node {}: one-time key fingerprint {fp}", t.node_id);
         if let Some(want) = expect.get(&t.node_id) {
-            if *want != fp {
+            if *want != t.public_key.fingerprint() {
                 return Err(Error::with_detail(
                     Code::RelayProtocol,
-                    format!("node {}: fingerprint does not match --expect-fingerprint; nothing was sent", t.node_id),
-                ));
-            }
-        }
-        if !yes {
-            eprint!("Does it match what node {} printed? [y/N] ", t.node_id);
-            let _ = std::io::stderr().flush();
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .take(256)
-                .read_line(&mut line)
-                .map_err(|_| Error::new(Code::Io, "cannot read the answer"))?;
-            if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                eprintln!(); // a piped answer is not echoed
-            }
-            if !matches!(line.trim(), "y" | "Y" | "yes") {
-                return Err(Error::new(
-                    Code::Usage,
-                    "fingerprint not confirmed; nothing was sent",
+                    format!(
+                        "node {}: one-time key fingerprint does not match --expect-fingerprint; nothing was sent",
+                        t.node_id
+                    ),
                 ));
             }
         }
@@ -349,10 +461,16 @@ fn os_bytes(v: std::ffi::OsString) -> Vec<u8> {
     v.to_string_lossy().into_owned().into_bytes()
 }
 
-fn post_envelopes(relay: &Relay, id: &str, todo: &[&Checked], secret: &[u8]) -> Result<()> {
+fn post_envelopes(
+    relay: &Relay,
+    id: &str,
+    todo: &[&Checked],
+    identities: &[sealpass::keys::PublicKey],
+    secret: &[u8],
+) -> Result<()> {
     let mut envelopes = Vec::with_capacity(todo.len());
-    for t in todo {
-        let env = sealpass::seal(&t.public_key, secret, &t.context)?;
+    for (t, nik) in todo.iter().zip(identities) {
+        let env = sealpass::seal_v2(&t.public_key, nik, secret, &t.context)?;
         envelopes.push(PostedEnvelope {
             node_id: t.node_id.clone(),
             envelope: raw_from_json(env.to_json())?,
@@ -361,10 +479,33 @@ fn post_envelopes(relay: &Relay, id: &str, todo: &[&Checked], secret: &[u8]) -> 
     let body = request_body(&PostEnvelopes { envelopes })?;
     let path = format!("/api/v1/pending/{id}/envelopes");
     relay.call("POST", &path, &[], Some(&body), SMALL_LIMIT)?;
-    eprintln!("pending {id}: sealed and posted {} envelope(s)", todo.len());
+    eprintln!(
+        "pending {id}: sealed (v2, to the pinned identities) and posted {} envelope(s)",
+        todo.len()
+    );
     Ok(())
 }
 
-fn flush() {
-    let _ = std::io::stdout().flush();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_and_form_encoding() {
+        assert_eq!(
+            relay_origin("HTTPS://Relay.Example:443"),
+            "https://relay.example"
+        );
+        assert_eq!(relay_origin("http://127.0.0.1:80"), "http://127.0.0.1");
+        assert_eq!(
+            relay_origin("http://127.0.0.1:8080"),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(form_encode("http://a:1"), "http%3A%2F%2Fa%3A1");
+        assert_eq!(form_encode("web-1:Ab_-9"), "web-1%3AAb_-9");
+        assert!(check_page_url("https://x/accept").is_ok());
+        for bad in ["ftp://x", "https://x/#a", "https://x/ y", "javascript:x"] {
+            assert!(check_page_url(bad).is_err(), "{bad}");
+        }
+    }
 }
