@@ -292,7 +292,7 @@ if (process.env.E2E_INJECT) {
 }
 
 // 7. Through a hostile relay (E2E_PROXY_<MODE>=origin|statedir|pageurl).
-for (const mode of ['swap-identity', 'swap-both', 'swap-view', 'swap-pubkey']) {
+for (const mode of ['swap-identity', 'swap-both', 'swap-view', 'add-target', 'swap-pubkey']) {
   const spec = process.env['E2E_PROXY_' + mode.toUpperCase().replace('-', '_')];
   if (!spec) continue;
   const [proxy, dir, ppage] = spec.split('|');

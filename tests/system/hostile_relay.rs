@@ -171,3 +171,11 @@ fn an_honest_proxy_delivers() {
     assert_eq!(s.hostile.envelope_posts().len(), 1);
     assert_not_leaked(&s, &secret, &out);
 }
+
+#[test]
+fn an_extra_identity_less_copy_of_the_target_is_refused_before_sealing() {
+    // The real target plus a second `web-1` with the attacker's key and no
+    // identity: a sender that checked pins per node id but sealed per
+    // target would seal v1 to the attacker.
+    refused("add-target", &["8612", "8901"]);
+}
