@@ -273,3 +273,28 @@ fn an_old_store_without_the_identity_column_is_migrated() {
     assert!(k.identity_key.is_some());
     assert_eq!(ks.list_pending().unwrap()[0].identity_key, k.identity_key);
 }
+
+#[test]
+fn a_re_post_reports_the_sealed_binding_not_an_edited_plain_copy() {
+    // Someone with write access to the file (no KEK) points the plain
+    // identity column at a key of their own: the agent must not post it.
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    let made = ks.create_pending(&ctx("p-1", "s")).unwrap();
+    let evil = SecretKey::from_bytes([9; 32]).public_key();
+    let db = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+    db.execute(
+        "UPDATE pending SET identity_key = ?1 WHERE pending_id = 'p-1'",
+        [evil.to_b64u()],
+    )
+    .unwrap();
+    let err = ks.create_pending(&ctx("p-1", "s")).unwrap_err();
+    assert_eq!(err.code(), Code::RecordTampered);
+    // Put back, the same keys as when it was made.
+    db.execute(
+        "UPDATE pending SET identity_key = ?1 WHERE pending_id = 'p-1'",
+        [made.identity_key.unwrap().to_b64u()],
+    )
+    .unwrap();
+    assert_eq!(ks.create_pending(&ctx("p-1", "s")).unwrap(), made);
+}

@@ -257,6 +257,10 @@ if [[ -n $PAGE_ORIGIN ]] && page_build direct "$URL_relay" "$PAGE_ORIGIN/direct/
     if [[ ! -e $TMP/never && $out == *"ending in /"* ]]; then pass "./build.sh page refuses a page URL not ending in /"; else
         fail "./build.sh page accepted a page URL without a trailing /"
     fi
+    out=$(./build.sh page --relay-origin "$URL_relay" --page-url "$PAGE_ORIGIN/direct/?x=1/" --out "$TMP/never" 2>&1)
+    if [[ ! -e $TMP/never && $out == *"ending in /"* ]]; then pass "./build.sh page refuses a page URL with a query"; else
+        fail "./build.sh page accepted a page URL with a query"
+    fi
 
     # Hostile proxies in front of the relay (sealpass-tests), one per mode.
     HOSTILE="$ROOT/$BIN_DIR/hostile-relay"

@@ -177,7 +177,22 @@ impl Keystore {
                     |r| r.get(0),
                 )
                 .map_err(sql_err)?;
-            return stored_keys(&pk, identity.as_deref());
+            // The keys come from the sealed record; the plain copies (which
+            // anyone with the file can edit) must agree with it.
+            let opened = open_key(&tx, &self.kek, "pending-reuse", pending_id)?;
+            let keys = NewPendingKey {
+                public_key: opened.sk.public_key(),
+                identity_key: opened.identity,
+            };
+            let plain = stored_keys(&pk, identity.as_deref())?;
+            if plain.public_key != keys.public_key || plain.identity_key != keys.identity_key {
+                return Err(Error::new(
+                    Code::RecordTampered,
+                    "pending key row disagrees with its sealed record",
+                ));
+            }
+            tx.commit().map_err(sql_err)?;
+            return Ok(keys);
         }
         let nik = identity::current_or_create(&tx, &self.kek)?.public_key();
         let sk = SecretKey::generate()?;
