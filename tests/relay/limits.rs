@@ -34,6 +34,9 @@ fn slow_head(
     req.into_bytes()
 }
 
+/// (method, path, headers, expected status, expected code)
+type Case = (&'static str, String, Vec<(String, String)>, u16, u64);
+
 fn signed_headers(n: &Node, method: &str, path: &str, ts: i64) -> Vec<(String, String)> {
     sign_request(&n.secret, &n.id, n.version, method, path, b"{}", ts)
         .into_iter()
@@ -62,7 +65,7 @@ fn what_needs_no_body_is_refused_before_the_body() {
     let ack = format!("/api/v1/node/pending/{id}/ack");
     let pubkey = format!("/api/v1/node/pending/{id}/pubkey");
     let heartbeat = "/api/v1/node/heartbeat";
-    let cases: Vec<(&str, String, Vec<(String, String)>, u16, u64)> = vec![
+    let cases: Vec<Case> = vec![
         ("POST", heartbeat.to_owned(), vec![], 401, 8701),
         ("POST", ack.clone(), vec![], 401, 8701),
         (
