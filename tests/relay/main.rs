@@ -11,10 +11,12 @@
     clippy::indexing_slicing
 )]
 
+mod audit;
 mod cors;
 mod flow;
 mod http_abuse;
 mod identity;
+mod limits;
 mod load;
 mod no_decrypt;
 mod signing;

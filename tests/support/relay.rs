@@ -203,6 +203,19 @@ impl Relay {
         }
     }
 
+    /// The relay's process id.
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().expect("running").pid()
+    }
+
+    /// How many file descriptors the relay process holds (Linux /proc;
+    /// None elsewhere).
+    pub fn open_fds(&self) -> Option<usize> {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .ok()
+            .map(|d| d.count())
+    }
+
     /// Is the process still running?
     pub fn is_running(&mut self) -> bool {
         self.proc.as_mut().is_some_and(|p| p.is_running())
@@ -463,6 +476,72 @@ pub fn raw(addr: &str, bytes: &[u8]) -> Resp {
     let _ = s.read_to_end(&mut buf);
     parse_response(&buf)
         .unwrap_or_else(|| panic!("bad HTTP response: {:?}", String::from_utf8_lossy(&buf)))
+}
+
+/// Open a connection and send `bytes` (e.g. a request head and part of its
+/// body) without reading: a slow or idle client, for limit tests.
+pub fn send_partial(addr: &str, bytes: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect to relay");
+    s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(bytes).expect("send partial request");
+    s
+}
+
+/// Read from `s` until the peer closes or `within` passes. Returns the bytes
+/// and whether the relay closed the connection in time (EOF or reset).
+pub fn read_until_closed(s: &mut TcpStream, within: Duration) -> (Vec<u8>, bool) {
+    let end = Instant::now() + within;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return (buf, false);
+        }
+        s.set_read_timeout(Some(left)).unwrap();
+        match s.read(&mut chunk) {
+            Ok(0) => return (buf, true),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return (buf, false)
+            }
+            Err(_) => return (buf, true),
+        }
+    }
+}
+
+/// Read one response from `s` (the relay answers, then closes or not):
+/// None if no complete response head arrived within `within`.
+pub fn read_response_within(s: &mut TcpStream, within: Duration) -> Option<Resp> {
+    let end = Instant::now() + within;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(r) = parse_complete(&buf) {
+            return Some(r);
+        }
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        s.set_read_timeout(Some(left)).unwrap();
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return parse_response(&buf),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// A response whose body is complete by its Content-Length.
+fn parse_complete(buf: &[u8]) -> Option<Resp> {
+    let r = parse_response(buf)?;
+    let len: usize = r.header("content-length")?.parse().ok()?;
+    (r.body.len() >= len).then_some(r)
 }
 
 fn parse_response(buf: &[u8]) -> Option<Resp> {

@@ -14,6 +14,9 @@ pub struct ApiError {
     pub error: Error,
     /// Seconds for a `Retry-After` header.
     pub retry_after: Option<u64>,
+    /// A status other than the code's own (408 for a body that did not
+    /// arrive in time: no code of its own, it is 8601 BadRequest).
+    pub status: Option<StatusCode>,
 }
 
 impl From<Error> for ApiError {
@@ -22,7 +25,11 @@ impl From<Error> for ApiError {
             Code::PubkeyAwaiting => Some(1),
             _ => None,
         };
-        ApiError { error, retry_after }
+        ApiError {
+            error,
+            retry_after,
+            status: None,
+        }
     }
 }
 
@@ -30,6 +37,12 @@ impl ApiError {
     /// Shorthand for `Error::new(code, detail).into()`.
     pub fn new(code: Code, detail: &'static str) -> Self {
         Error::new(code, detail).into()
+    }
+
+    /// Answer with this status instead of the code's own.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
     }
 
     /// Attach a `Retry-After` value.
@@ -86,6 +99,7 @@ impl IntoResponse for ApiError {
             name: code.name().to_owned(),
             message,
         };
+        let status = self.status.unwrap_or(status);
         let mut resp = (status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

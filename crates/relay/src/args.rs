@@ -43,6 +43,19 @@ pub struct Args {
     /// Test hook: seconds without a signed request before a node is offline (default 30).
     #[arg(long, hide = true)]
     pub test_offline_after_secs: Option<i64>,
+    /// Test hook: requests served at once, over all routes (default 256).
+    #[arg(long, hide = true)]
+    pub test_max_requests: Option<usize>,
+    /// Test hook: seconds a request body may take to arrive (default 15).
+    #[arg(long, hide = true)]
+    pub test_body_timeout_secs: Option<u64>,
+    /// Test hook: open connections at once (default 512).
+    #[arg(long, hide = true)]
+    pub test_max_connections: Option<usize>,
+    /// Test hook: seconds for a request head, and for an idle connection
+    /// before it is closed (default 10).
+    #[arg(long, hide = true)]
+    pub test_header_timeout_secs: Option<u64>,
     /// Operator commands (instead of serving).
     #[command(subcommand)]
     pub command: Option<Command>,

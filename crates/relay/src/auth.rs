@@ -2,8 +2,9 @@
 //! and the rule that signing headers commit a request to HMAC checking.
 //!
 //! Handlers take [`Admin`] or [`NodeRequest`] as an argument instead of
-//! checking themselves, so no route can forget the check, its audit row or
-//! (for nodes) the bounded body read that precedes it.
+//! checking themselves, so no route can forget the check, its failure
+//! counter or (for nodes) the order: header checks, then a bounded body
+//! read with a deadline, then the MAC over that body.
 
 use std::marker::PhantomData;
 
@@ -19,7 +20,7 @@ use sealpass::error::Code;
 use sealpass_native::signing::{any_signing_header, unix_now, SignatureHeaders};
 
 use super::api_error::{ApiError, ApiResult};
-use super::body::{read_json, read_optional_json, MAX_SMALL_BODY};
+use super::body::{check_head, read_checked, MAX_SMALL_BODY};
 use super::router::audit_label;
 use super::state::{blocking, AppState};
 
@@ -43,7 +44,7 @@ pub async fn guard_signing_headers(
     if !req.uri().path().starts_with(NODE_PREFIX) && has_signing_header(req.headers()) {
         let store = s.store.clone();
         let _ = blocking(move || {
-            store.audit_node_failure(None, NON_NODE_LABEL, Code::SignatureMalformed, unix_now());
+            store.count_node_failure(None, NON_NODE_LABEL, Code::SignatureMalformed, unix_now());
             Ok(())
         })
         .await;
@@ -67,7 +68,10 @@ fn route_label(extensions: &Extensions) -> ApiResult<&'static str> {
 }
 
 /// Proof that the request carried `Authorization: Bearer <admin token>`.
-/// A failure is audited (`admin_auth_failed`) and answered 401/8609.
+/// A failure is counted (`admin_auth_failed`, see [`Store::count_failure`])
+/// and answered 401/8609.
+///
+/// [`Store::count_failure`]: super::store::Store::count_failure
 pub struct Admin;
 
 #[axum::async_trait]
@@ -89,12 +93,12 @@ impl FromRequestParts<AppState> for Admin {
         }
         let store = s.store.clone();
         let _ = blocking(move || {
-            store.audit(
+            store.count_failure(
                 unix_now(),
                 "admin_auth_failed",
                 "unknown",
                 route,
-                Some(Code::Unauthorized),
+                Code::Unauthorized,
             );
             Ok(())
         })
@@ -125,7 +129,7 @@ impl NodeBody for OptionalBody {
 }
 
 /// A node request whose signature verified over its exact method, request
-/// target and body bytes (at most 64 KiB). Failures are audited
+/// target and body bytes (at most 64 KiB). Failures are counted
 /// (`node_auth_failed`, with a registered node id or "unknown") and
 /// answered 401/87xx.
 pub struct NodeRequest<B> {
@@ -140,16 +144,25 @@ pub struct NodeRequest<B> {
 impl<B: NodeBody> FromRequest<AppState> for NodeRequest<B> {
     type Rejection = ApiError;
 
+    /// Headers first, body last: Content-Type and Content-Length, then
+    /// everything the signing headers prove without the body (shape, the
+    /// timestamp window, a known caller and key version), and only then a
+    /// bounded, deadlined body read and the MAC over it. A client that is
+    /// not a node cannot make the relay wait for a body.
     async fn from_request(req: Request, s: &AppState) -> ApiResult<Self> {
         let route = route_label(req.extensions())?;
         let (parts, body) = req.into_parts();
-        let body = if B::MAY_BE_EMPTY {
-            read_optional_json(&parts.headers, body, MAX_SMALL_BODY).await?
-        } else {
-            read_json(&parts.headers, body, MAX_SMALL_BODY).await?
-        };
-        let node_id =
-            verify_node(s, &parts.method, &parts.uri, &parts.headers, &body, route).await?;
+        check_head(&parts.headers, MAX_SMALL_BODY, B::MAY_BE_EMPTY)?;
+        let sig = precheck_node(s, &parts.headers, route).await?;
+        let body = read_checked(
+            &parts.headers,
+            body,
+            MAX_SMALL_BODY,
+            B::MAY_BE_EMPTY,
+            s.http.body_timeout,
+        )
+        .await?;
+        let node_id = verify_node(s, sig, &parts.method, &parts.uri, &body, route).await?;
         Ok(NodeRequest {
             node_id,
             body,
@@ -158,28 +171,26 @@ impl<B: NodeBody> FromRequest<AppState> for NodeRequest<B> {
     }
 }
 
-/// Verify a node request; returns the authenticated node id.
-async fn verify_node(
+/// The checks of a node request that need no body; returns its parsed
+/// signing headers. Failures are counted (`node_auth_failed`).
+async fn precheck_node(
     s: &AppState,
-    method: &Method,
-    uri: &Uri,
     headers: &HeaderMap,
-    body: &Bytes,
     route: &'static str,
-) -> ApiResult<String> {
+) -> ApiResult<SignatureHeaders> {
     let now = unix_now();
-    let audited = |code: Code| {
+    let counted = |code: Code| {
         let store = s.store.clone();
         async move {
             let _ = blocking(move || {
-                store.audit_node_failure(None, route, code, now);
+                store.count_node_failure(None, route, code, now);
                 Ok(())
             })
             .await;
         }
     };
     if headers.contains_key(header::AUTHORIZATION) {
-        audited(Code::SignatureMalformed).await;
+        counted(Code::SignatureMalformed).await;
         return Err(ApiError::new(
             Code::SignatureMalformed,
             "node routes take a request signature only, not Authorization",
@@ -190,17 +201,36 @@ async fn verify_node(
     let sig = match parsed {
         Ok(Some(sig)) => sig,
         Ok(None) => {
-            audited(Code::SignatureMalformed).await;
+            counted(Code::SignatureMalformed).await;
             return Err(ApiError::new(
                 Code::SignatureMalformed,
                 "request signature required",
             ));
         }
         Err(e) => {
-            audited(e.code()).await;
+            counted(e.code()).await;
             return Err(e.into());
         }
     };
+    let store = s.store.clone();
+    blocking(move || {
+        store.precheck_node_request(&sig, route, now)?;
+        Ok(sig)
+    })
+    .await
+}
+
+/// Verify a node request whose headers passed [`precheck_node`] over its
+/// body; returns the authenticated node id.
+async fn verify_node(
+    s: &AppState,
+    sig: SignatureHeaders,
+    method: &Method,
+    uri: &Uri,
+    body: &Bytes,
+    route: &'static str,
+) -> ApiResult<String> {
+    let now = unix_now();
     let path = uri
         .path_and_query()
         .map(|p| p.as_str().to_owned())

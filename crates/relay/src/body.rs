@@ -1,8 +1,12 @@
-//! Request bodies: Content-Type first, then a bounded read, then a strict
-//! parse. Nothing is stored before all three pass.
+//! Request bodies: Content-Type and Content-Length first (before anything
+//! else is checked), then a bounded read with a deadline (after the checks
+//! that need no body: signature headers, the pending id), then a strict
+//! parse. Nothing is stored before all of them pass.
 
 use axum::body::{to_bytes, Body, Bytes};
-use axum::http::{header, HeaderMap};
+use std::time::Duration;
+
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use sealpass::envelope::Envelope;
@@ -34,46 +38,99 @@ fn is_json_content_type(headers: &HeaderMap) -> bool {
     })
 }
 
-/// Read a JSON body: 415/8606 unless `Content-Type: application/json`,
-/// 413/8607 when over `limit` (from Content-Length or while reading).
-pub async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
-    if !is_json_content_type(headers) {
-        return Err(ApiError::new(
-            Code::UnsupportedMediaType,
-            "Content-Type must be application/json",
-        ));
-    }
-    read_bounded(headers, body, limit).await
-}
-
-/// Like [`read_json`], but an empty body without Content-Type is allowed.
-pub async fn read_optional_json(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
-    if headers.get(header::CONTENT_TYPE).is_none() {
-        let bytes = read_bounded(headers, body, limit).await?;
-        if bytes.is_empty() {
-            return Ok(bytes);
-        }
-        return Err(ApiError::new(
-            Code::UnsupportedMediaType,
-            "Content-Type must be application/json",
-        ));
-    }
-    read_json(headers, body, limit).await
-}
-
-async fn read_bounded(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
-    let too_large = || ApiError::new(Code::PayloadTooLarge, "request body too large");
-    if let Some(len) = headers.get(header::CONTENT_LENGTH) {
-        let len: usize = len
+fn declared_length(headers: &HeaderMap) -> ApiResult<Option<usize>> {
+    match headers.get(header::CONTENT_LENGTH) {
+        None => Ok(None),
+        Some(len) => len
             .to_str()
             .ok()
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| ApiError::new(Code::BadRequest, "invalid Content-Length"))?;
-        if len > limit {
-            return Err(too_large());
-        }
+            .map(Some)
+            .ok_or_else(|| ApiError::new(Code::BadRequest, "invalid Content-Length")),
     }
-    to_bytes(body, limit).await.map_err(|_| too_large())
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(Code::PayloadTooLarge, "request body too large")
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        Code::UnsupportedMediaType,
+        "Content-Type must be application/json",
+    )
+}
+
+/// What can be judged from the headers alone, before anything else looks
+/// at the request: 415/8606 unless `Content-Type: application/json` (with
+/// `may_be_empty`, no Content-Type and no declared body is fine too),
+/// 400/8601 for a bad Content-Length, 413/8607 when it is over `limit`.
+pub fn check_head(headers: &HeaderMap, limit: usize, may_be_empty: bool) -> ApiResult<()> {
+    let declared = if may_be_empty && headers.get(header::CONTENT_TYPE).is_none() {
+        let declared = declared_length(headers)?;
+        if declared.is_some_and(|n| n > 0) {
+            return Err(not_json());
+        }
+        declared
+    } else {
+        if !is_json_content_type(headers) {
+            return Err(not_json());
+        }
+        declared_length(headers)?
+    };
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    Ok(())
+}
+
+/// Read a body whose head passed [`check_head`]: at most `limit` bytes
+/// (413/8607), all of them within `deadline` (408/8601: there is no code
+/// of its own for a slow client, and the request was malformed in time).
+pub async fn read_checked(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    may_be_empty: bool,
+    deadline: Duration,
+) -> ApiResult<Bytes> {
+    let bytes = match tokio::time::timeout(deadline, to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return Err(too_large()),
+        Err(_) => {
+            return Err(
+                ApiError::new(Code::BadRequest, "request body not received in time")
+                    .with_status(StatusCode::REQUEST_TIMEOUT),
+            )
+        }
+    };
+    // A chunked body without Content-Type is only known once read.
+    if may_be_empty && headers.get(header::CONTENT_TYPE).is_none() && !bytes.is_empty() {
+        return Err(not_json());
+    }
+    Ok(bytes)
+}
+
+/// [`check_head`] then [`read_checked`] for a JSON body.
+pub async fn read_json(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> ApiResult<Bytes> {
+    check_head(headers, limit, false)?;
+    read_checked(headers, body, limit, false, deadline).await
+}
+
+/// Like [`read_json`], but an empty body without Content-Type is allowed.
+pub async fn read_optional_json(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> ApiResult<Bytes> {
+    check_head(headers, limit, true)?;
+    read_checked(headers, body, limit, true, deadline).await
 }
 
 /// Parse a small JSON body into `T` (unknown and duplicate fields rejected

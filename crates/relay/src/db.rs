@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS replay (
     signature  BLOB PRIMARY KEY,
     expires_at INTEGER NOT NULL
 );
+-- Security-relevant events, one row each, written only by credentialed
+-- actions (docs/OPERATIONS.md, "Audit trail").
 CREATE TABLE IF NOT EXISTS audit (
     id     INTEGER PRIMARY KEY AUTOINCREMENT,
     at     INTEGER NOT NULL,
@@ -68,6 +70,18 @@ CREATE TABLE IF NOT EXISTS audit (
     actor  TEXT NOT NULL,
     route  TEXT NOT NULL,
     code   INTEGER
+);
+-- Failures without valid credentials, counted per minute bucket (minute is
+-- the bucket's start, unix seconds): bounded, and kept apart from events.
+CREATE TABLE IF NOT EXISTS auth_failures (
+    minute  INTEGER NOT NULL,
+    event   TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    route   TEXT NOT NULL,
+    code    INTEGER NOT NULL,
+    count   INTEGER NOT NULL,
+    last_at INTEGER NOT NULL,
+    PRIMARY KEY (minute, event, actor, route, code)
 );
 "#;
 

@@ -25,5 +25,5 @@ pub use api_error::{status_for, ApiError};
 pub use cors::AllowedOrigins;
 pub use router::router;
 pub use serve::main;
-pub use state::AppState;
+pub use state::{AppState, HttpLimits};
 pub use store::{Limits, Store};

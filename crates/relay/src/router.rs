@@ -31,7 +31,7 @@ mod paths {
     pub const NODE_ACK: &str = "/api/v1/node/pending/:pending_id/ack";
 }
 
-/// The `route` column of audit rows for each authenticated route (admin
+/// The `route` column of failure counters for each authenticated route (admin
 /// bearer or node signature), by path pattern. The extractors in `auth`
 /// look their route up here.
 const AUDIT_LABELS: [(&str, &str); 9] = [
@@ -87,14 +87,21 @@ pub fn router(state: AppState) -> Router {
             auth::guard_signing_headers,
         ))
         .layer(axum::middleware::map_response(finish_response))
-        // Bound what a flood of clients can tie up: a whole request (headers,
-        // body, handler) gets 30 s, and at most 256 are served at once (the
-        // rest wait in the accept queue). Bodies are capped per route.
+        // Bound what a flood of clients can tie up: a whole request gets
+        // 30 s (its body: `HttpLimits::body_timeout`, read only after the
+        // checks that need none), and at most `max_requests` are served at
+        // once over the whole relay: the layer below is added once per route
+        // by `Router::layer`, but every copy shares one semaphore (the
+        // per-route `ConcurrencyLimitLayer` gave each route its own). The
+        // rest wait for a permit. Connections and request heads are bounded
+        // in serve.rs.
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(tower::limit::ConcurrencyLimitLayer::new(256))
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            state.http.max_requests.max(1),
+        ))
         .with_state(state)
 }
 
@@ -151,10 +158,11 @@ mod tests {
 
     type AuditRow = (String, String, String, Option<i64>);
 
+    /// The most recently counted failure bucket.
     fn last_audit(dir: &std::path::Path) -> Option<AuditRow> {
         let c = rusqlite::Connection::open(dir.join(crate::db::DB_FILE)).unwrap();
         c.query_row(
-            "SELECT event, actor, route, code FROM audit ORDER BY id DESC LIMIT 1",
+            "SELECT event, actor, route, code FROM auth_failures ORDER BY last_at DESC, rowid DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
@@ -162,8 +170,8 @@ mod tests {
     }
 
     /// Every authenticated route rejects an unauthenticated request with its
-    /// code and audits it under its own label; a bad body on a node route is
-    /// refused before the signature check and not audited.
+    /// code and counts it under its own label; a bad body on a node route is
+    /// refused before the signature check and not counted.
     #[tokio::test]
     async fn authenticated_routes_audit_under_their_labels() {
         let dir = tempfile::tempdir().unwrap();

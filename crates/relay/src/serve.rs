@@ -1,5 +1,6 @@
 //! The relay process: arguments, the store and admin token it opens, the
-//! listener, signals and graceful shutdown, and the expiry sweep.
+//! listener and its HTTP server (timeouts, connection cap), signals and
+//! graceful shutdown, and the expiry sweep.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use sealpass_native::signing::unix_now;
 use super::args::{Args, Command, NodeCommand};
 use super::cors::AllowedOrigins;
 use super::router::router;
-use super::state::{blocking, AppState};
+use super::state::{blocking, AppState, HttpLimits};
 use super::store::{self, Limits, Store};
 
 fn default_data_dir() -> PathBuf {
@@ -145,7 +146,10 @@ fn serve(a: Args) -> Result<()> {
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&a)?;
     let token = admin_token(&a, &data_dir)?;
-    let state = AppState::new(store.clone(), token, a.www.clone()).with_allowed_origins(origins);
+    let http = http_limits(&a);
+    let state = AppState::new(store.clone(), token, a.www.clone())
+        .with_allowed_origins(origins)
+        .with_http_limits(http);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -170,13 +174,90 @@ fn serve(a: Args) -> Result<()> {
             let _ = out.flush();
         }
         tokio::spawn(sweep_loop(store, a.sweep_interval_secs.max(1)));
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|_| Error::new(Code::Io, "server error"))
+        serve_http(listener, router(state), http, shutdown).await;
+        Ok::<(), Error>(())
     })?;
     eprintln!("sealpass-relay: stopped");
     Ok(())
+}
+
+fn http_limits(a: &Args) -> HttpLimits {
+    let mut l = HttpLimits::default();
+    if let Some(v) = a.test_max_requests {
+        l.max_requests = v.max(1);
+    }
+    if let Some(v) = a.test_body_timeout_secs {
+        l.body_timeout = Duration::from_secs(v.max(1));
+    }
+    if let Some(v) = a.test_max_connections {
+        l.max_connections = v.max(1);
+    }
+    if let Some(v) = a.test_header_timeout_secs {
+        l.header_timeout = Duration::from_secs(v.max(1));
+    }
+    l
+}
+
+/// How long a graceful stop waits for requests in flight.
+const DRAIN_SECS: u64 = 10;
+
+/// The HTTP/1.1 server: hyper with a timer, so a request head must arrive
+/// within `header_timeout` of the connection opening or of the previous
+/// response (that is also the keep-alive idle timeout: an idle connection is
+/// closed then), and at most `max_connections` connections at once — the
+/// next one is accepted only when one closes, so excess clients wait in the
+/// kernel's listen backlog (bounded) instead of costing file descriptors.
+/// On `shutdown`: stop accepting, close idle connections, let requests in
+/// flight finish (at most [`DRAIN_SECS`]).
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: HttpLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => match s {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    // Out of file descriptors or a connection reset before
+                    // accept: back off briefly rather than spin.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let conn =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(DRAIN_SECS), graceful.shutdown()).await;
 }
 
 async fn sweep_loop(store: Arc<Store>, every: u64) {

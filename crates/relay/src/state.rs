@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use zeroize::Zeroizing;
 
@@ -12,6 +13,32 @@ use super::api_error::{ApiError, ApiResult};
 use super::cors::AllowedOrigins;
 use super::store::Store;
 
+/// Bounds on what clients can tie up (the hidden `--test-*` flags of
+/// `sealpass-relay` shorten them; docs/OPERATIONS.md lists them).
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Requests served at once over the whole relay; the rest wait.
+    pub max_requests: usize,
+    /// A request body must arrive within this (408 otherwise).
+    pub body_timeout: Duration,
+    /// Open connections at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+    /// A request head must arrive within this, counted from the connection
+    /// opening or the previous response (so it is also the idle timeout).
+    pub header_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_requests: 256,
+            body_timeout: Duration::from_secs(15),
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
@@ -19,6 +46,7 @@ pub struct AppState {
     pub(crate) admin_token: Arc<Zeroizing<String>>,
     pub(crate) www: Arc<PathBuf>,
     pub(crate) allowed_origins: AllowedOrigins,
+    pub(crate) http: HttpLimits,
 }
 
 impl AppState {
@@ -30,7 +58,14 @@ impl AppState {
             admin_token: Arc::new(admin_token),
             www: Arc::new(www),
             allowed_origins: AllowedOrigins::default(),
+            http: HttpLimits::default(),
         }
+    }
+
+    /// Use these connection and request bounds.
+    pub fn with_http_limits(mut self, http: HttpLimits) -> AppState {
+        self.http = http;
+        self
     }
 
     /// Let pages on these origins call the sender endpoints (CORS).

@@ -32,7 +32,7 @@ pub async fn add_node(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<SecretIssued>)> {
-    let bytes = read_json(&headers, body, MAX_SMALL_BODY).await?;
+    let bytes = read_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     let req: AddNode = parse(&bytes)?;
     let store = s.store.clone();
     let issued = blocking(move || store.add_node(&req.node_id, unix_now())).await?;
@@ -47,7 +47,7 @@ pub async fn rotate_secret(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<SecretIssued>> {
-    let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY).await?;
+    let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     parse_empty_object(&bytes)?;
     let store = s.store.clone();
     let issued = blocking(move || store.rotate_secret(&node_id, unix_now())).await?;
@@ -61,7 +61,7 @@ pub async fn create_pending(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<PendingCreated>)> {
-    let bytes = read_json(&headers, body, MAX_SMALL_BODY).await?;
+    let bytes = read_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     let req: CreatePending = parse(&bytes)?;
     let store = s.store.clone();
     let v = blocking(move || store.create_pending(&req, unix_now())).await?;

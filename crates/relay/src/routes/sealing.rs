@@ -11,7 +11,7 @@ use sealpass_native::signing::unix_now;
 use sealpass_native::wire::{PendingView, StatusView};
 
 use super::super::api_error::{ApiError, ApiResult};
-use super::super::body::{parse_envelopes, read_json, MAX_ENVELOPES_BODY};
+use super::super::body::{check_head, parse_envelopes, read_checked, MAX_ENVELOPES_BODY};
 use super::super::state::{blocking, AppState};
 
 /// `GET /api/v1/pending/{pending_id}`
@@ -56,7 +56,9 @@ pub async fn post_envelopes(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<StatusView>)> {
-    let bytes = read_json(&headers, body, MAX_ENVELOPES_BODY).await?;
+    // The head, then the pending id (404/410/429), and only then the body:
+    // a guessed or dead id never makes the relay wait for a body.
+    check_head(&headers, MAX_ENVELOPES_BODY, false)?;
     let now = unix_now();
     let (store, id) = (s.store.clone(), pending_id.clone());
     if let Some(left) = blocking(move || store.check_post_allowed(&id, now)).await? {
@@ -66,6 +68,14 @@ pub async fn post_envelopes(
         )
         .retry_after(u64::try_from(left).unwrap_or(1)));
     }
+    let bytes = read_checked(
+        &headers,
+        body,
+        MAX_ENVELOPES_BODY,
+        false,
+        s.http.body_timeout,
+    )
+    .await?;
     let outcome = match parse_envelopes(&bytes) {
         Ok(items) => {
             let (store, id) = (s.store.clone(), pending_id.clone());

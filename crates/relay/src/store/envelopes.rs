@@ -10,7 +10,7 @@ use sealpass_native::wire::{
 
 use super::pending::load_live;
 use super::views::{load, status_view};
-use super::{audit, immediate, sql_err, Store};
+use super::{audit, count_failure, immediate, sql_err, Store};
 
 /// One envelope for one target, already shape-checked and canonical.
 pub struct Posted {
@@ -79,13 +79,14 @@ impl Store {
                 Some(Code::RateLimited),
             )?;
         }
-        audit(
+        // The lockout above is the event; each failure is only counted.
+        count_failure(
             &tx,
             now,
             "envelope_post_failed",
             "sealer",
             "envelopes",
-            Some(code),
+            code,
         )?;
         tx.commit().map_err(sql_err)
     }

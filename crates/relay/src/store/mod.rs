@@ -98,10 +98,15 @@ impl Store {
             .map_err(|_| Error::new(Code::Internal, "relay database lock poisoned"))
     }
 
-    /// Record an audit event (metadata only: never bodies or secrets).
-    pub fn audit(&self, now: i64, event: &str, actor: &str, route: &str, code: Option<Code>) {
+    /// Count a failure by a client without valid credentials (bad admin
+    /// token, node signature that does not verify, bad envelope post): one
+    /// `auth_failures` row per (minute, event, actor, route, code), its
+    /// `count` incremented. Such failures never become `audit` events, so
+    /// junk traffic cannot push real events out of the trail. `actor` must
+    /// be bounded (a registered node id, "unknown", "sealer").
+    pub fn count_failure(&self, now: i64, event: &str, actor: &str, route: &str, code: Code) {
         if let Ok(c) = self.conn() {
-            let _ = audit(&c, now, event, actor, route, code);
+            let _ = count_failure(&c, now, event, actor, route, code);
         }
     }
 }
@@ -111,6 +116,10 @@ fn immediate(conn: &mut Connection) -> Result<Transaction<'_>> {
         .map_err(sql_err)
 }
 
+/// Record a security-relevant event (metadata only: never bodies or
+/// secrets). Only credentialed actions (admin, a verified node, a sealer
+/// holding a live pending id) write events; failures go to
+/// [`count_failure`].
 fn audit(
     c: &Connection,
     now: i64,
@@ -122,6 +131,32 @@ fn audit(
     c.execute(
         "INSERT INTO audit (at, event, actor, route, code) VALUES (?1, ?2, ?3, ?4, ?5)",
         rusqlite::params![now, event, actor, route, code.map(|c| c.number())],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+fn count_failure(
+    c: &Connection,
+    now: i64,
+    event: &str,
+    actor: &str,
+    route: &str,
+    code: Code,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO auth_failures (minute, event, actor, route, code, count, last_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)
+         ON CONFLICT (minute, event, actor, route, code)
+         DO UPDATE SET count = count + 1, last_at = MAX(last_at, excluded.last_at)",
+        rusqlite::params![
+            now.div_euclid(60) * 60,
+            event,
+            actor,
+            route,
+            code.number(),
+            now
+        ],
     )
     .map_err(sql_err)?;
     Ok(())

@@ -8,10 +8,10 @@ use sealpass::error::{Code, Error, Result};
 use sealpass_native::keystore::Purpose;
 use sealpass_native::signing::{
     generate_secret, is_valid_caller, ReplayCache, SecretSource, SignatureHeaders, Verified,
-    Verifier, ROTATION_GRACE_SECS,
+    Verifier, ROTATION_GRACE_SECS, WINDOW_SECS,
 };
 
-use super::{audit, immediate, sql_err, Store};
+use super::{audit, count_failure, immediate, sql_err, Store};
 
 /// A newly issued secret, shown to the operator once.
 pub struct IssuedSecret {
@@ -120,7 +120,39 @@ impl Store {
         })
     }
 
-    /// Verify a signed node request, mark the node as seen, and audit a
+    /// What the signing headers prove without the body, in the verifier's
+    /// order: the timestamp window (8703), then a known caller with a valid
+    /// key version (8705). Run before a body is read, so clients that are
+    /// not nodes cannot hold a request open; [`Store::verify_node_request`]
+    /// repeats both and checks the MAC. Failures are counted.
+    pub fn precheck_node_request(
+        &self,
+        headers: &SignatureHeaders,
+        route: &str,
+        now: i64,
+    ) -> Result<()> {
+        let c = self.conn()?;
+        let out = if headers.timestamp.abs_diff(now) > WINDOW_SECS.unsigned_abs() {
+            Err(Error::new(
+                Code::SignatureExpired,
+                "timestamp outside the 300 s window",
+            ))
+        } else if !valid_secret_exists(&c, &headers.caller, headers.key_version, now)? {
+            Err(Error::new(
+                Code::SignatureUnknownKey,
+                "no valid secret for this caller and key version",
+            ))
+        } else {
+            Ok(())
+        };
+        if let Err(e) = &out {
+            let actor = bounded_actor(&c, Some(&headers.caller));
+            let _ = count_failure(&c, now, "node_auth_failed", &actor, route, e.code());
+        }
+        out
+    }
+
+    /// Verify a signed node request, mark the node as seen, and count a
     /// failure with a bounded actor (a registered node id or "unknown").
     pub fn verify_node_request(
         &self,
@@ -150,17 +182,17 @@ impl Store {
             }
             Err(e) => {
                 let actor = bounded_actor(&c, Some(&headers.caller));
-                let _ = audit(&c, now, "node_auth_failed", &actor, route, Some(e.code()));
+                let _ = count_failure(&c, now, "node_auth_failed", &actor, route, e.code());
                 Err(e)
             }
         }
     }
 
-    /// Audit a node-auth failure that happened before headers parsed.
-    pub fn audit_node_failure(&self, caller: Option<&str>, route: &str, code: Code, now: i64) {
+    /// Count a node-auth failure that happened before headers parsed.
+    pub fn count_node_failure(&self, caller: Option<&str>, route: &str, code: Code, now: i64) {
         if let Ok(c) = self.conn() {
             let actor = bounded_actor(&c, caller);
-            let _ = audit(&c, now, "node_auth_failed", &actor, route, Some(code));
+            let _ = count_failure(&c, now, "node_auth_failed", &actor, route, code);
         }
     }
 
@@ -181,7 +213,25 @@ impl Store {
     }
 }
 
-/// Caller ids only reach the audit log if they name a registered node.
+/// Is there a secret for (caller, version) still valid at `now`? The same
+/// rule as [`Secrets`], without opening the secret.
+fn valid_secret_exists(c: &Connection, caller: &str, version: u32, now: i64) -> Result<bool> {
+    let row: Option<Option<i64>> = c
+        .query_row(
+            "SELECT not_after FROM node_secrets WHERE node_id = ?1 AND version = ?2",
+            params![caller, version],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    Ok(match row {
+        None => false,
+        Some(Some(not_after)) => now < not_after,
+        Some(None) => true,
+    })
+}
+
+/// Caller ids only reach the failure counters if they name a registered node.
 fn bounded_actor(c: &Connection, caller: Option<&str>) -> String {
     let known = caller.filter(|id| {
         is_valid_caller(id)

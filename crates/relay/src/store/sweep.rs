@@ -10,8 +10,13 @@ use super::{audit, immediate, sql_err, Store};
 
 /// Expired pendings are kept this long for status queries, then deleted.
 const KEEP_EXPIRED_SECS: i64 = 24 * 3600;
-/// Audit rows kept (oldest deleted first).
+/// Audit events kept (oldest deleted first). Only credentialed actions
+/// write events, so failure noise cannot reach this bound.
 const MAX_AUDIT_ROWS: i64 = 100_000;
+/// Failure-counter buckets are kept this long...
+pub(crate) const KEEP_FAILURE_SECS: i64 = 7 * 24 * 3600;
+/// ...and at most this many (oldest buckets deleted first).
+pub(crate) const MAX_FAILURE_BUCKETS: i64 = 50_000;
 
 impl Store {
     /// One sweep; returns how many pendings it expired.
@@ -62,6 +67,17 @@ impl Store {
         tx.execute(
             "DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?1",
             [MAX_AUDIT_ROWS],
+        )
+        .map_err(sql_err)?;
+        tx.execute(
+            "DELETE FROM auth_failures WHERE minute < ?1",
+            [now - KEEP_FAILURE_SECS],
+        )
+        .map_err(sql_err)?;
+        tx.execute(
+            "DELETE FROM auth_failures WHERE rowid IN
+               (SELECT rowid FROM auth_failures ORDER BY minute DESC LIMIT -1 OFFSET ?1)",
+            [MAX_FAILURE_BUCKETS],
         )
         .map_err(sql_err)?;
         if expired > 0 {
