@@ -63,7 +63,7 @@ if [[ -n $RELAY_ORIGIN ]]; then
     node -e 'const u = new URL(process.argv[1]); process.exit(/^https?:$/.test(u.protocol) && u.origin === process.argv[1] ? 0 : 1)' \
         "$RELAY_ORIGIN" 2>/dev/null || die "--relay-origin must be an origin like https://relay.example[:port] (got '$RELAY_ORIGIN')"
     if [[ -n $PAGE_URL ]]; then
-        node -e 'const s = process.argv[1], u = new URL(s); process.exit(/^https?:$/.test(u.protocol) && u.href === s && s.endsWith("/") && !u.search && !u.hash && !u.username && !/[;,\s'"&|]/.test(s) ? 0 : 1)' \
+        node -e 'const s = process.argv[1], u = new URL(s); process.exit(/^https?:$/.test(u.protocol) && u.href === s && s.endsWith("/") && !u.search && !u.hash && !u.username && !/[;,\s\x27"&|]/.test(s) ? 0 : 1)' \
             "$PAGE_URL" 2>/dev/null || die "--page-url must be the http(s) URL of the page's directory, ending in / (got '$PAGE_URL')"
     fi
     WASM_URL=sealpass_bg.wasm
