@@ -378,7 +378,10 @@ fn rewrite_view(body: &[u8], mode: Mode, a: &Attacker) -> Vec<u8> {
 /// Insert after the first target a copy of it with the attacker's one-time
 /// key and without identity fields.
 fn add_target(text: &str, a: &Attacker) -> String {
-    let Some(start) = text.find("\"targets\":[{").map(|i| i + "\"targets\":[".len()) else {
+    let Some(start) = text
+        .find("\"targets\":[{")
+        .map(|i| i + "\"targets\":[".len())
+    else {
         return text.to_owned();
     };
     let Some(len) = object_len(&text[start..]) else {
