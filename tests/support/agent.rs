@@ -143,6 +143,27 @@ impl Node {
             .unwrap()
     }
 
+    /// `sealpass keystore ARGS... --data-dir D` with only `env` for the KEK
+    /// (e.g. `SEALPASS_KEK_PREVIOUS` during a rotation); its stdout.
+    pub fn keystore(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let out = Command::new(bins::sealpass())
+            .arg("keystore")
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data)
+            .env_remove("SEALPASS_KEK")
+            .env_remove("SEALPASS_DATA_DIR")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "keystore {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// `sealpass node identity --json`, parsed (fails the test on error).
     pub fn identity_json(&self) -> serde_json::Value {
         let out = self.node_cmd(&["identity", "--json"]);

@@ -38,24 +38,6 @@ fn identity_of(node: &Node) -> (String, String) {
     (field("identity"), field("identity_fingerprint"))
 }
 
-fn keystore(node: &Node, env: &[(&str, &str)], args: &[&str]) {
-    let out = Command::new(bins::sealpass())
-        .arg("keystore")
-        .args(args)
-        .arg("--data-dir")
-        .arg(&node.data)
-        .env_remove("SEALPASS_KEK")
-        .env_remove("SEALPASS_DATA_DIR")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "keystore {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn target(relay: &Relay, pending_id: &str) -> (PublicKey, Context) {
     let view = relay.wait_keys(pending_id);
     let t = &view["targets"][0];
@@ -97,10 +79,9 @@ fn v2_envelopes_open_only_with_the_agents_identity_which_survives_restarts_and_r
 
     // The identity survives an agent restart and both rotations.
     node.agent.take().unwrap().kill();
-    keystore(&node, &[("SEALPASS_KEK", &node.kek)], &["rotate-dek"]);
+    node.keystore(&[("SEALPASS_KEK", &node.kek)], &["rotate-dek"]);
     let new_kek = new_kek();
-    keystore(
-        &node,
+    node.keystore(
         &[
             ("SEALPASS_KEK", &new_kek),
             ("SEALPASS_KEK_PREVIOUS", &node.kek),

@@ -2,11 +2,9 @@
 //! node agent, `sealpass node identity [rotate]`, and envelopes sealed with
 //! the real `sealpass seal` CLI (docs/PINNING.md §6).
 
-use std::process::Command;
 use std::time::Duration;
 
 use sealpass_tests::agent::*;
-use sealpass_tests::bins;
 use sealpass_tests::proc::*;
 use sealpass_tests::relay::Relay;
 
@@ -48,27 +46,8 @@ fn rotate(node: &Node) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn keystore(node: &Node, env: &[(&str, &str)], args: &[&str]) -> String {
-    let out = Command::new(bins::sealpass())
-        .arg("keystore")
-        .args(args)
-        .arg("--data-dir")
-        .arg(&node.data)
-        .env_remove("SEALPASS_KEK")
-        .env_remove("SEALPASS_DATA_DIR")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "keystore {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn audit(node: &Node) -> Vec<serde_json::Value> {
-    keystore(node, &[("SEALPASS_KEK", &node.kek)], &["audit"])
+    node.keystore(&[("SEALPASS_KEK", &node.kek)], &["audit"])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
@@ -214,10 +193,9 @@ fn identities_and_bindings_survive_restart_and_both_keystore_rotations() {
     let before = node.identity_json();
 
     node.agent.take().unwrap().kill();
-    keystore(&node, &[("SEALPASS_KEK", &node.kek)], &["rotate-dek"]);
+    node.keystore(&[("SEALPASS_KEK", &node.kek)], &["rotate-dek"]);
     let new_kek = new_kek();
-    keystore(
-        &node,
+    node.keystore(
         &[
             ("SEALPASS_KEK", &new_kek),
             ("SEALPASS_KEK_PREVIOUS", &node.kek),
