@@ -24,7 +24,8 @@ Commands:
           features and on the Wasm crate for wasm32, cargo test (test targets
           core, relay, system + unit and doc tests), wasm tests (node,
           headless chrome, headless firefox), then the interop / npm / e2e
-          hooks when present.
+          hooks when present, then fuzz-short (every fuzz target for
+          FUZZ_SHORT_SECS, default 20 s; fails on any crash).
           Stops at the first failure; always ends with a summary table and
           a final line `N passed, N failed`.
   page    --relay-origin URL [--page-url URL] [--out DIR]
@@ -37,12 +38,20 @@ Commands:
   serve   build, then scripts/serve-demo.sh [args]   (when present)
   pack    scripts/pack.sh [args]                     (when present)
   bench   bench/run.sh [args]                        (when present)
+  fuzz    [SECS]  coverage-guided fuzzing (cargo-fuzz, libFuzzer; fuzz/):
+          installs what is missing (nightly toolchain via rustup, cargo-fuzz
+          0.13.2), seeds fuzz/corpus/<target>/ from tests/vectors,
+          runs every target in turn for SECS seconds (default 600,
+          -jobs=1 -workers=1), prints executions and crashes per target and
+          rewrites the results table of docs/FUZZING.md. Fails on any crash
+          (reproducer in fuzz/artifacts/<target>/).
   help    Show this text (also -h, --help).
 
 Environment:
   CI=true                 no colour in cargo output, CARGO_INCREMENTAL=0.
   WASM_BINDGEN_VERSION=V  force the wasm-bindgen-cli version (default: from
                           Cargo.lock, then Cargo.toml).
+  FUZZ_SHORT_SECS=N       seconds per fuzz target in `test` (default 20).
 EOF
 }
 
@@ -56,6 +65,9 @@ BINARYEN_NPM_VERSION=132.0.0   # npm `binaryen`; Debian's binaryen 108 breaks on
 BINARYEN_MIN_MAJOR=132
 WASM_TARGET=wasm32-unknown-unknown
 APT_PACKAGES=(chromium chromium-driver firefox-esr)
+CARGO_FUZZ_VERSION=0.13.2     # keep in step with the usage text
+FUZZ_TOOLCHAIN=nightly        # cargo-fuzz needs -Z flags (sanitizer coverage)
+FUZZ_TARGETS=(envelope context json b64 signing manifest keystore_blob open)
 
 # ---------------------------------------------------------------- environment
 # /usr/local/bin first (npm binaryen's wasm-opt must win over any Debian one),
@@ -462,6 +474,7 @@ TEST_PLAN=(
     "hook interop|hook tests/interop/run.sh"
     "hook npm|hook tests/npm/run.sh"
     "hook e2e|hook tests/e2e/run.sh"
+    "fuzz-short|fuzz_short"
 )
 
 print_summary() {
@@ -508,6 +521,141 @@ cmd_test() {
         fi
         ((LAST_RC == 0)) || exit 1
     done
+}
+
+# ---------------------------------------------------------------- fuzz
+# fuzz/ is its own cargo workspace (excluded from the root one), built with
+# nightly by cargo-fuzz. Corpora, logs and artifacts are generated under
+# fuzz/ at run time and ignored by git.
+FUZZ_DIR="$ROOT/fuzz"
+
+ensure_nightly() {
+    if rustup toolchain list | grep -q "^$FUZZ_TOOLCHAIN"; then
+        note "present: rust toolchain $FUZZ_TOOLCHAIN ($(rustup run "$FUZZ_TOOLCHAIN" rustc --version))"
+    else
+        note "rustup toolchain install $FUZZ_TOOLCHAIN --profile minimal"
+        rustup toolchain install "$FUZZ_TOOLCHAIN" --profile minimal
+    fi
+}
+
+ensure_cargo_fuzz() {
+    if [[ "$(tool_version cargo fuzz --version)" == "$CARGO_FUZZ_VERSION" ]]; then
+        note "present: cargo-fuzz $CARGO_FUZZ_VERSION"
+    else
+        cargo_install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+    fi
+}
+
+fuzz_setup() {
+    ensure_nightly
+    ensure_cargo_fuzz
+}
+
+# Seed corpora (fuzz/src/bin/seed.rs): envelopes and contexts from
+# tests/vectors, the other inputs built with the crates' own APIs.
+fuzz_seed() {
+    (cd "$FUZZ_DIR" && cargo "+$FUZZ_TOOLCHAIN" run --locked -q --features seed --bin seed -- "$FUZZ_DIR/corpus")
+}
+
+fuzz_build() {
+    cargo "+$FUZZ_TOOLCHAIN" fuzz build --fuzz-dir "$FUZZ_DIR"
+}
+
+# Results of the last fuzz_run_all: "target execs crashes" lines.
+FUZZ_RESULTS=()
+
+# fuzz_run TARGET SECS: one target, one process (-jobs=1 -workers=1; the
+# job's output goes to fuzz/logs/TARGET/fuzz-0.log). Appends to FUZZ_RESULTS;
+# returns non-zero on a crash or a failed run.
+fuzz_run() {
+    local t=$1 secs=$2 logdir="$FUZZ_DIR/logs/$1" art="$FUZZ_DIR/artifacts/$1" rc=0 execs crashes
+    mkdir -p "$logdir" "$art"
+    rm -f "$logdir"/fuzz-*.log
+    local before
+    before=$(find "$art" -type f | wc -l)
+    # Bounded twice: libFuzzer's own -max_total_time, and timeout(1) for a hang.
+    (cd "$logdir" && timeout --signal=KILL $((secs + 120)) \
+        cargo "+$FUZZ_TOOLCHAIN" fuzz run --fuzz-dir "$FUZZ_DIR" "$t" "$FUZZ_DIR/corpus/$t" -- \
+        -max_total_time="$secs" -jobs=1 -workers=1 -print_final_stats=1 \
+        >"$logdir/run.log" 2>&1) || rc=$?
+    cat "$logdir"/fuzz-*.log >>"$logdir/run.log" 2>/dev/null || true
+    execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$logdir/run.log" | tail -n1 | grep -oE '[0-9]+$' || true)
+    [[ -n $execs ]] || execs=$(grep -oE '^#[0-9]+[[:space:]]+DONE' "$logdir/run.log" | tail -n1 | grep -oE '[0-9]+' || true)
+    crashes=$(($(find "$art" -type f | wc -l) - before))
+    ((rc == 0 || crashes > 0)) || crashes="?"
+    printf '     %-14s %12s execs  %s crashes  (%ss, exit %d, log fuzz/logs/%s/run.log)\n' \
+        "$t" "${execs:-?}" "$crashes" "$secs" "$rc" "$t"
+    FUZZ_RESULTS+=("$t ${execs:-?} $crashes")
+    if ((rc != 0)); then
+        grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written' "$logdir/run.log" | head -n 20 >&2 || true
+        return 1
+    fi
+    [[ -n $execs ]] || { echo "fuzz $t: no execution count in the log" >&2; return 1; }
+}
+
+# fuzz_run_all SECS: every target in turn; fails after all ran if any failed.
+fuzz_run_all() {
+    local secs=$1 t failed=()
+    FUZZ_RESULTS=()
+    for t in "${FUZZ_TARGETS[@]}"; do
+        fuzz_run "$t" "$secs" || failed+=("$t")
+    done
+    if ((${#failed[@]})); then
+        echo "fuzz: crash or failed run in: ${failed[*]}" >&2
+        return 1
+    fi
+}
+
+# Rewrite the generated block of docs/FUZZING.md from FUZZ_RESULTS.
+fuzz_write_doc() {
+    local secs=$1 doc="$ROOT/docs/FUZZING.md" table commit date line t e c
+    commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git -C "$ROOT" diff --quiet HEAD -- src crates fuzz 2>/dev/null || commit+=" (+ uncommitted changes)"
+    date=$(date -u +%Y-%m-%d)
+    table="<!-- fuzz-results:begin (generated by ./build.sh fuzz; do not edit) -->"$'\n'
+    table+="Last run: $date, commit $commit, ${secs} s per target, one process each"
+    table+=" (\`-jobs=1 -workers=1\`), $(nproc) cores, $(cargo "+$FUZZ_TOOLCHAIN" fuzz --version 2>/dev/null), $(rustup run "$FUZZ_TOOLCHAIN" rustc --version 2>/dev/null)."$'\n\n'
+    table+="| target | seconds | executions | crashes | date | commit |"$'\n'
+    table+="| --- | ---: | ---: | ---: | --- | --- |"$'\n'
+    for line in "${FUZZ_RESULTS[@]}"; do
+        read -r t e c <<<"$line"
+        table+="| \`$t\` | $secs | $e | $c | $date | $commit |"$'\n'
+    done
+    table+="<!-- fuzz-results:end -->"
+    [[ -f $doc ]] || printf '# Fuzzing\n\n<!-- fuzz-results:begin -->\n<!-- fuzz-results:end -->\n' >"$doc"
+    TABLE="$table" awk '
+        /<!-- fuzz-results:begin/ { print ENVIRON["TABLE"]; skip = 1; next }
+        /<!-- fuzz-results:end/ { skip = 0; next }
+        !skip { print }
+    ' "$doc" >"$doc.tmp"
+    mv "$doc.tmp" "$doc"
+    note "wrote the results table of docs/FUZZING.md"
+}
+
+cmd_fuzz() {
+    local secs=${1:-600}
+    [[ $secs =~ ^[1-9][0-9]*$ ]] || die "fuzz: SECS must be a positive integer, not '$secs'"
+    must_step "fuzz: setup (nightly, cargo-fuzz $CARGO_FUZZ_VERSION)" fuzz_setup
+    must_step "fuzz: seed corpora" fuzz_seed
+    must_step "fuzz: build targets" fuzz_build
+    try_step "fuzz: run ${#FUZZ_TARGETS[@]} targets x ${secs}s" fuzz_run_all_and_doc "$secs"
+    exit "$LAST_RC"
+}
+
+# The table is written whatever the outcome (a crash shows in it).
+fuzz_run_all_and_doc() {
+    local rc=0
+    fuzz_run_all "$1" || rc=$?
+    fuzz_write_doc "$1"
+    return "$rc"
+}
+
+# `test` step: every target briefly; fails on any crash.
+fuzz_short() {
+    fuzz_setup
+    fuzz_seed
+    fuzz_build
+    fuzz_run_all "${FUZZ_SHORT_SECS:-20}"
 }
 
 # ---------------------------------------------------------------- placeholders
@@ -582,6 +730,7 @@ main() {
     page) cmd_page "$@" ;;
     pack) cmd_pack "$@" ;;
     bench) cmd_bench "$@" ;;
+    fuzz) cmd_fuzz "$@" ;;
     help | -h | --help) usage ;;
     "")
         usage >&2

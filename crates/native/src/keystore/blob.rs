@@ -193,6 +193,26 @@ impl Dek {
     }
 }
 
+/// Fuzzing entry point (cargo feature `fuzzing`, used by fuzz/ only; not an
+/// API): the keystore's read path on untrusted stored bytes. `wrapped` is
+/// decoded and unwrapped as the DEK `dek_id` under `kek` (as at start-up);
+/// when that authenticates, `record` is decoded and opened as the `purpose`
+/// record `record_id` sealed under that DEK (as a record read).
+#[cfg(feature = "fuzzing")]
+pub fn fuzz_decode(
+    kek: &KekConfig,
+    dek_id: &str,
+    wrapped: &[u8],
+    purpose: Purpose,
+    record_id: &str,
+    record: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let dek = Dek::unwrap(kek, dek_id, wrapped)?;
+    // records.rs picks the DEK by the id the blob names, then opens.
+    key_id_of(record, "fuzzed record")?;
+    dek.open(purpose, record_id, record)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

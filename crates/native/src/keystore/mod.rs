@@ -33,6 +33,9 @@ pub use kek::{
 };
 
 use audit::Entry;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use blob::fuzz_decode;
 use blob::Dek;
 use db::{immediate, now, sql_err};
 
