@@ -330,3 +330,30 @@ fn v2_contract_seal_to_an_identity_open_with_its_key() {
         8401,
     );
 }
+
+/// Numbers on the command line are range-checked before any arithmetic:
+/// `inject --timeout 18446744073709551615` once overflowed `Instant + secs`
+/// and panicked (issue #14 finding 7).
+#[test]
+fn huge_timeouts_are_usage_errors_not_panics() {
+    for t in ["18446744073709551615", "0", "604801"] {
+        let err = fails(
+            &[
+                "inject",
+                "--relay",
+                "http://127.0.0.1:9",
+                "--node",
+                "n1",
+                "--slug",
+                "s",
+                "--method",
+                "env",
+                "--timeout",
+                t,
+            ],
+            b"",
+            8403,
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

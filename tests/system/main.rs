@@ -18,6 +18,7 @@ mod flow_restart;
 mod flow_single;
 mod flow_v2_to_agent;
 mod hostile_relay;
+mod hostile_text;
 mod node_cli_concurrency;
 mod node_cli_e2e;
 mod node_cli_kek;

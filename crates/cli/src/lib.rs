@@ -17,6 +17,7 @@ mod nodes_cmd;
 mod relay_cmd;
 mod release_cmd;
 mod sign_cmd;
+pub mod text;
 
 /// Hand a secret to one machine through a relay that cannot read it.
 ///

@@ -12,6 +12,8 @@ use sealpass::envelope::MAX_ENVELOPE_JSON;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::io::write_stdout;
 
+use crate::text::escape;
+
 #[derive(Subcommand, Debug)]
 pub enum NodeCommand {
     /// One-time keypairs awaiting an envelope.
@@ -209,9 +211,9 @@ fn pending_list(a: ListArgs) -> Result<()> {
         } else {
             out.push_str(&format!(
                 "{}  node {}  slug {}  created {}  fingerprint {}  public_key {}",
-                p.pending_id,
-                p.node_id,
-                p.slug,
+                escape(&p.pending_id),
+                escape(&p.node_id),
+                escape(&p.slug),
                 p.created_at,
                 p.fingerprint,
                 p.public_key.to_b64u()
@@ -314,12 +316,12 @@ fn accept(a: AcceptArgs) -> Result<()> {
     })?;
     write_stdout(
         format!(
-            "accepted: pending {} -> secret {:?} ({} bytes), sealed in {}\nread it with: sealpass node secret get {}\n",
-            r.pending_id,
-            r.slug,
+            "accepted: pending {} -> secret \"{}\" ({} bytes), sealed in {}\nread it with: sealpass node secret get {}\n",
+            escape(&r.pending_id),
+            escape(&r.slug),
             r.size,
             r.db_path.display(),
-            r.slug
+            escape(&r.slug)
         )
         .as_bytes(),
     )
@@ -333,14 +335,14 @@ fn secret_list(a: ListArgs) -> Result<()> {
             out.push_str(&to_json(&s)?);
         } else {
             out.push_str(&format!(
-                "{}  {} bytes  node {}  via {}  field {:?}  target {:?}  pending {}  stored {}",
-                s.slug,
+                "{}  {} bytes  node {}  via {}  field \"{}\"  target \"{}\"  pending {}  stored {}",
+                escape(&s.slug),
                 s.size,
-                s.node_id,
-                s.injection_method,
-                s.field_name,
-                s.target_url,
-                s.pending_id,
+                escape(&s.node_id),
+                escape(&s.injection_method),
+                escape(&s.field_name),
+                escape(&s.target_url),
+                escape(&s.pending_id),
                 s.stored_at
             ));
         }

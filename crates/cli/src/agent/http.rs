@@ -159,12 +159,11 @@ fn relay_error(status: u16, body: &[u8]) -> Error {
     }
 }
 
-/// Relay text may hold anything: keep it short and free of control characters.
+/// Relay text may hold anything: keep it short and escaped
+/// ([`crate::text::escape`]) before it reaches a terminal.
 pub fn printable(s: &str) -> String {
-    s.chars()
-        .take(MAX_MESSAGE_CHARS)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    let short: String = s.chars().take(MAX_MESSAGE_CHARS).collect();
+    crate::text::escape(&short)
 }
 
 /// Parse a JSON answer into `T`; any mismatch is the relay's fault.

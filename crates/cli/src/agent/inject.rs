@@ -100,8 +100,9 @@ pub struct InjectArgs {
     /// Also check the one-time key fingerprint, `NODE=FP` (or just `FP` with one node); a mismatch aborts (8612).
     #[arg(long, value_name = "[NODE=]FP")]
     expect_fingerprint: Vec<String>,
-    /// Give up after this many seconds overall.
-    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    /// Give up after this many seconds overall (1..=604800).
+    #[arg(long, value_name = "SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
     timeout: u64,
 }
 

@@ -1,0 +1,55 @@
+//! The one escaping function for text that came from outside (a relay, a
+//! context, a keystore row) on its way to a terminal: control characters
+//! (ESC sequences could hide or rewrite the rest of a line) and Unicode
+//! format characters (bidi overrides, zero-width characters could make a
+//! forged fingerprint read like the real one) are shown as `\u{XXXX}`; a
+//! backslash is doubled so an escape cannot be faked.
+
+/// `s` with every control and format character escaped (see the module).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() || is_format(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Unicode general category Cf (format), plus the line and paragraph
+/// separators: invisible characters that change how the text around them
+/// is shown.
+fn is_format(c: char) -> bool {
+    matches!(u32::from(c),
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891
+        | 0x08E2 | 0x180E | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2064
+        | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD
+        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+        | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn hostile_text_is_shown_not_obeyed() {
+        assert_eq!(escape("db-pass"), "db-pass");
+        assert_eq!(escape("é ü 日本"), "é ü 日本");
+        assert_eq!(escape("a\u{1b}[8mhidden"), "a\\u{1b}[8mhidden");
+        assert_eq!(escape("x\u{202e}gnp.exe"), "x\\u{202e}gnp.exe");
+        assert_eq!(
+            escape("zero\u{200b}width\u{feff}"),
+            "zero\\u{200b}width\\u{feff}"
+        );
+        assert_eq!(escape("line\nbreak\r\t"), "line\\u{a}break\\u{d}\\u{9}");
+        assert_eq!(escape("\u{2066}iso\u{2069}"), "\\u{2066}iso\\u{2069}");
+        // A literal backslash cannot pose as an escape.
+        assert_eq!(escape("\\u{1b}"), "\\\\u{1b}");
+        assert_eq!(escape("\u{7f}\u{85}"), "\\u{7f}\\u{85}");
+    }
+}
