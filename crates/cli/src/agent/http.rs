@@ -253,7 +253,7 @@ mod tests {
             br#"{"code":8009,"name":"PubkeyAwaiting","message":"wait\nplease"}"#,
         );
         assert_eq!(e.code(), Code::PubkeyAwaiting);
-        assert!(e.detail().contains("wait?please"));
+        assert!(e.detail().contains("wait\\u{a}please"), "{}", e.detail());
         assert_eq!(relay_error(502, b"<html>").code(), Code::Internal);
         assert_eq!(
             relay_error(400, br#"{"code":1,"message":""}"#).code(),
