@@ -164,6 +164,21 @@ impl Node {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// `keystore rotate-dek`, then `rotate-kek` to a fresh KEK, which this
+    /// node uses from then on (the agent must be stopped).
+    pub fn rotate_dek_and_kek(&mut self) {
+        self.keystore(&[("SEALPASS_KEK", &self.kek)], &["rotate-dek"]);
+        let new_kek = crate::proc::new_kek();
+        self.keystore(
+            &[
+                ("SEALPASS_KEK", &new_kek),
+                ("SEALPASS_KEK_PREVIOUS", &self.kek),
+            ],
+            &["rotate-kek"],
+        );
+        self.kek = new_kek;
+    }
+
     /// `sealpass node identity --json`, parsed (fails the test on error).
     pub fn identity_json(&self) -> serde_json::Value {
         let out = self.node_cmd(&["identity", "--json"]);

@@ -79,16 +79,7 @@ fn v2_envelopes_open_only_with_the_agents_identity_which_survives_restarts_and_r
 
     // The identity survives an agent restart and both rotations.
     node.agent.take().unwrap().kill();
-    node.keystore(&[("SEALPASS_KEK", &node.kek)], &["rotate-dek"]);
-    let new_kek = new_kek();
-    node.keystore(
-        &[
-            ("SEALPASS_KEK", &new_kek),
-            ("SEALPASS_KEK_PREVIOUS", &node.kek),
-        ],
-        &["rotate-kek"],
-    );
-    node.kek = new_kek;
+    node.rotate_dek_and_kek();
     assert_eq!(identity_of(&node), (nik.clone(), fp.clone()));
     node.start(&relay.url);
     let line = node.out().wait_for("identity fingerprint", T);

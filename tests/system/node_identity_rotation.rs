@@ -193,16 +193,7 @@ fn identities_and_bindings_survive_restart_and_both_keystore_rotations() {
     let before = node.identity_json();
 
     node.agent.take().unwrap().kill();
-    node.keystore(&[("SEALPASS_KEK", &node.kek)], &["rotate-dek"]);
-    let new_kek = new_kek();
-    node.keystore(
-        &[
-            ("SEALPASS_KEK", &new_kek),
-            ("SEALPASS_KEK_PREVIOUS", &node.kek),
-        ],
-        &["rotate-kek"],
-    );
-    node.kek = new_kek;
+    node.rotate_dek_and_kek();
     assert_eq!(node.identity_json(), before);
     node.start(&relay.url);
     let fp2 = sealpass::PublicKey::from_b64u(&nik2)

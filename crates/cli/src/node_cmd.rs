@@ -246,11 +246,7 @@ fn identity(a: ListArgs) -> Result<()> {
         });
         format!("{}\n", to_json(&v)?)
     } else {
-        let mut s = format!(
-            "identity: {}\nidentity_fingerprint: {}\n",
-            nik.to_b64u(),
-            nik.identity_fingerprint()
-        );
+        let mut s = identity_lines(&nik);
         for i in retired {
             s.push_str(&format!(
                 "retired: {}  identity_fingerprint {}  still used by {} pending key(s)\n",
@@ -262,6 +258,15 @@ fn identity(a: ListArgs) -> Result<()> {
         s
     };
     write_stdout(out.as_bytes())
+}
+
+/// The human form of an identity: its public key and identity fingerprint.
+fn identity_lines(nik: &sealpass::PublicKey) -> String {
+    format!(
+        "identity: {}\nidentity_fingerprint: {}\n",
+        nik.to_b64u(),
+        nik.identity_fingerprint()
+    )
 }
 
 fn identity_rotate(a: ListArgs) -> Result<()> {
@@ -279,11 +284,7 @@ fn identity_rotate(a: ListArgs) -> Result<()> {
         });
         format!("{}\n", to_json(&v)?)
     } else {
-        let mut s = format!(
-            "identity: {}\nidentity_fingerprint: {}\n",
-            nik.to_b64u(),
-            nik.identity_fingerprint()
-        );
+        let mut s = identity_lines(nik);
         if let Some(p) = &r.previous {
             s.push_str(&format!(
                 "previous identity {}: still used by {} pending key(s){}\n",
