@@ -54,7 +54,24 @@ impl Node {
 
     /// Start `sealpass node run` (registering the secret on first start).
     pub fn start(&mut self, relay_url: &str) -> &Proc {
-        let mut cmd = Command::new(bins::sealpass());
+        let cmd = self.run_command(relay_url, &[]);
+        let p = Proc::spawn(cmd);
+        p.out.wait_for("agent started", Duration::from_secs(30));
+        self.started(p)
+    }
+
+    /// The `sealpass node run` command [`Node::start`] spawns, run through
+    /// `wrapper` (a program and its arguments, e.g. a resource limit) when
+    /// one is given. With the registration file while it exists.
+    pub fn run_command(&self, relay_url: &str, wrapper: &[&str]) -> Command {
+        let mut cmd = match wrapper.split_first() {
+            Some((prog, args)) => {
+                let mut c = Command::new(prog);
+                c.args(args).arg(bins::sealpass());
+                c
+            }
+            None => Command::new(bins::sealpass()),
+        };
         cmd.args([
             "node",
             "run",
@@ -72,8 +89,12 @@ impl Node {
         if self.secret_file.exists() {
             cmd.arg("--register-secret-file").arg(&self.secret_file);
         }
-        let p = Proc::spawn(cmd);
-        p.out.wait_for("agent started", Duration::from_secs(30));
+        cmd
+    }
+
+    /// Adopt a running agent process (from [`Node::run_command`]); the
+    /// registration file is gone once an agent stored it.
+    pub fn started(&mut self, p: Proc) -> &Proc {
         if self.secret_file.exists() {
             std::fs::remove_file(&self.secret_file).unwrap();
         }
