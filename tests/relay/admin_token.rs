@@ -85,3 +85,53 @@ fn token_files_others_could_rewrite_are_refused() {
         assert!(out.contains("owned by uid 65534"), "{out}");
     }
 }
+
+/// Wrong tokens of every length — shorter, a prefix, the right length,
+/// longer — get one and the same answer (the comparison itself is over
+/// fixed-length digests: auth.rs, `token_matches`; not timed here).
+#[test]
+fn wrong_tokens_of_any_length_get_the_same_answer() {
+    let relay = sealpass_tests::relay::Relay::start();
+    let t = relay.token.clone();
+    let flipped: String = t
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 {
+                if c == 'A' {
+                    'B'
+                } else {
+                    'A'
+                }
+            } else {
+                c
+            }
+        })
+        .collect();
+    let wrong = [
+        String::new(),
+        "x".to_owned(),
+        t[..t.len() - 1].to_owned(),
+        flipped,
+        format!("{t}x"),
+        "y".repeat(4000),
+    ];
+    let answers: Vec<_> = wrong
+        .iter()
+        .map(|w| {
+            let auth = format!("Bearer {w}");
+            relay.req(
+                "POST",
+                "/api/v1/admin/nodes/n1/rotate-secret",
+                &[("Authorization", &auth)],
+                b"",
+            )
+        })
+        .collect();
+    answers[0].expect(401, 8609);
+    for (w, r) in wrong.iter().zip(&answers) {
+        assert_eq!((r.status, &r.body), (401, &answers[0].body), "{}", w.len());
+    }
+    let ok = relay.admin("POST", "/api/v1/admin/nodes", r#"{"node_id":"n1"}"#);
+    assert_eq!(ok.status, 201);
+}

@@ -50,7 +50,7 @@ pub async fn rotate_secret(
     body: Body,
 ) -> ApiResult<Json<SecretIssued>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
-    parse_empty_object(&bytes)?;
+    parse_empty_object(bytes).await?;
     let store = s.store.clone();
     let issued = blocking(move || store.rotate_secret(&node_id, unix_now())).await?;
     Ok(Json(secret_out(issued)))
@@ -65,7 +65,7 @@ pub async fn revoke_previous(
     body: Body,
 ) -> ApiResult<Json<PreviousRevoked>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
-    parse_empty_object(&bytes)?;
+    parse_empty_object(bytes).await?;
     let (store, id) = (s.store.clone(), node_id.clone());
     let (key_version, revoked) = blocking(move || store.revoke_previous(&id, unix_now())).await?;
     Ok(Json(PreviousRevoked {
@@ -84,7 +84,7 @@ pub async fn delete_node(
     body: Body,
 ) -> ApiResult<Json<NodeDeleted>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
-    parse_empty_object(&bytes)?;
+    parse_empty_object(bytes).await?;
     let (store, id) = (s.store.clone(), node_id.clone());
     let pendings_ended = blocking(move || store.delete_node(&id, unix_now())).await?;
     Ok(Json(NodeDeleted {
