@@ -92,7 +92,7 @@ fn a_flood_of_bad_auth_leaves_real_events_and_adds_bounded_rows() {
             now() - i % 200,
         );
         let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        relay.req("POST", hb, &h, b"").expect(401, 8705);
+        relay.req("POST", hb, &h, b"").expect(401, 8702);
         relay
             .req(
                 "GET",

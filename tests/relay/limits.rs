@@ -49,32 +49,21 @@ fn as_refs(h: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// Node routes check what the signing headers can prove before reading a
-/// body (no signature, unknown caller, stale timestamp), and an envelope
+/// body (no signature, stale timestamp; an unknown caller is only found out
+/// after the body, like a wrong MAC: tests/relay/enumeration.rs), and an envelope
 /// post for an unknown pending id is refused before its body: a slow body
 /// of 60 KB that never arrives gets its answer at once.
 #[test]
 fn what_needs_no_body_is_refused_before_the_body() {
     let relay = Relay::start();
     let n = Node::register(&relay, "n1");
-    let ghost = Node {
-        id: "ghost".into(),
-        ..n.clone()
-    };
     let t = now();
     let id = "AAAAAAAAAAAAAAAAAAAAAA";
     let ack = format!("/api/v1/node/pending/{id}/ack");
-    let pubkey = format!("/api/v1/node/pending/{id}/pubkey");
     let heartbeat = "/api/v1/node/heartbeat";
     let cases: Vec<Case> = vec![
         ("POST", heartbeat.to_owned(), vec![], 401, 8701),
         ("POST", ack.clone(), vec![], 401, 8701),
-        (
-            "PUT",
-            pubkey.clone(),
-            signed_headers(&ghost, "PUT", &pubkey, t),
-            401,
-            8705,
-        ),
         (
             "POST",
             ack.clone(),

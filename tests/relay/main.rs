@@ -11,13 +11,19 @@
     clippy::indexing_slicing
 )]
 
+mod admin_nodes;
+mod admin_token;
 mod audit;
 mod cors;
+mod enumeration;
+mod fanout;
 mod flow;
+mod head_limits;
 mod http_abuse;
 mod identity;
 mod limits;
 mod load;
+mod lockout;
 mod no_decrypt;
 mod signing;
 mod static_files;

@@ -97,3 +97,37 @@ fn missing_www_is_404_not_500() {
     let relay = Relay::start_with(&["--www", "/nonexistent/sealpass-www"]);
     relay.req("GET", "/accept", &[], b"").expect(404, 8602);
 }
+
+/// A symlink in `--www` may lead to another file of the page, never out of
+/// the directory (to a file or through a linked directory).
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_www_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let www = tmp.path().join("www");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(www.join("app.js"), "console.log(1)").unwrap();
+    std::fs::write(outside.join("leak.json"), "{\"leak\":1}").unwrap();
+    symlink(outside.join("leak.json"), www.join("leak.json")).unwrap();
+    symlink("../outside/leak.json", www.join("rel.json")).unwrap();
+    symlink(&outside, www.join("dir")).unwrap();
+    symlink(outside.join("leak.json"), www.join("releases.json")).unwrap();
+    symlink("app.js", www.join("alias.js")).unwrap();
+    let www_s = www.to_str().unwrap().to_owned();
+    let relay = Relay::start_with(&["--www", &www_s]);
+    for bad in [
+        "/static/leak.json",
+        "/static/rel.json",
+        "/static/dir/leak.json",
+        "/releases.json",
+    ] {
+        let r = relay.req("GET", bad, &[], b"");
+        assert!(!r.text().contains("leak"), "{bad} followed a symlink out");
+        r.expect(404, 8602);
+    }
+    let r = relay.req("GET", "/static/alias.js", &[], b"");
+    assert_eq!((r.status, r.text().as_str()), (200, "console.log(1)"));
+}

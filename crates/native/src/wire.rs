@@ -333,6 +333,27 @@ pub struct SecretIssued {
     pub secret: String,
 }
 
+/// `POST /api/v1/admin/nodes/{node_id}/revoke-previous` answer: the
+/// previous versions kept valid by a rotation stop at once.
+#[derive(Serialize, Deserialize)]
+pub struct PreviousRevoked {
+    /// The node.
+    pub node_id: String,
+    /// The one version still valid (the current one).
+    pub key_version: u32,
+    /// How many versions were still valid and stopped now (0: nothing to do).
+    pub revoked: u32,
+}
+
+/// `DELETE /api/v1/admin/nodes/{node_id}` answer.
+#[derive(Serialize, Deserialize)]
+pub struct NodeDeleted {
+    /// The node, no longer registered.
+    pub node_id: String,
+    /// Live pending credentials that named it and were ended (expired).
+    pub pendings_ended: u32,
+}
+
 /// `POST /api/v1/admin/pending` request.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -82,4 +82,16 @@ pub enum NodeCommand {
         /// Node id.
         node_id: String,
     },
+    /// End the rotation grace now: only the newest secret version stays
+    /// valid (JSON, like the admin API).
+    RevokePrevious {
+        /// Node id.
+        node_id: String,
+    },
+    /// Unregister a node: its secrets stop at once and every live pending
+    /// credential naming it ends (JSON, like the admin API).
+    Delete {
+        /// Node id.
+        node_id: String,
+    },
 }

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use sealpass::error::Code;
-use sealpass_native::signing::{any_signing_header, unix_now, SignatureHeaders};
+use sealpass_native::signing::{any_signing_header, compute_mac, unix_now, SignatureHeaders};
 
 use super::api_error::{ApiError, ApiResult};
 use super::body::{check_head, read_checked, MAX_SMALL_BODY};
@@ -67,6 +67,19 @@ fn route_label(extensions: &Extensions) -> ApiResult<&'static str> {
         .ok_or_else(|| ApiError::new(Code::Internal, "route has no audit label"))
 }
 
+/// Key of the digests [`token_matches`] compares (public: it only makes
+/// both sides the same length, it hides nothing).
+const TOKEN_DIGEST_KEY: &[u8] = b"sealpass-relay admin token comparison v1";
+
+/// Is `presented` the admin token? Compares fixed-length digests of both in
+/// constant time: comparing the raw bytes returned early on a length
+/// mismatch, which told a caller the token's length.
+pub(crate) fn token_matches(presented: &[u8], token: &[u8]) -> bool {
+    let a = compute_mac(TOKEN_DIGEST_KEY, presented);
+    let b = compute_mac(TOKEN_DIGEST_KEY, token);
+    bool::from(a[..].ct_eq(&b[..]))
+}
+
 /// Proof that the request carried `Authorization: Bearer <admin token>`.
 /// A failure is counted (`admin_auth_failed`, see [`Store::count_failure`])
 /// and answered 401/8609.
@@ -85,7 +98,7 @@ impl FromRequestParts<AppState> for Admin {
             (Some(v), None) => v
                 .as_bytes()
                 .strip_prefix(b"Bearer ")
-                .is_some_and(|t| bool::from(t.ct_eq(s.admin_token.as_bytes()))),
+                .is_some_and(|t| token_matches(t, s.admin_token.as_bytes())),
             _ => false,
         };
         if ok {
@@ -145,10 +158,11 @@ impl<B: NodeBody> FromRequest<AppState> for NodeRequest<B> {
     type Rejection = ApiError;
 
     /// Headers first, body last: Content-Type and Content-Length, then
-    /// everything the signing headers prove without the body (shape, the
-    /// timestamp window, a known caller and key version), and only then a
-    /// bounded, deadlined body read and the MAC over it. A client that is
-    /// not a node cannot make the relay wait for a body.
+    /// what the signing headers prove without the body and without telling
+    /// who is registered (shape, the timestamp window), and only then a
+    /// bounded, deadlined body read and the MAC over it. An unknown caller
+    /// or key version is found out only there and answered as a wrong MAC:
+    /// refusing it before the body told registered ids apart.
     async fn from_request(req: Request, s: &AppState) -> ApiResult<Self> {
         let route = route_label(req.extensions())?;
         let (parts, body) = req.into_parts();
@@ -241,4 +255,27 @@ async fn verify_node(
     let v = blocking(move || store.verify_node_request(&sig, &method, &path, &body, route, now))
         .await?;
     Ok(v.caller)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_matches;
+
+    /// Every length reaches the same fixed-length comparison; only the
+    /// exact token matches.
+    #[test]
+    fn token_comparison_is_over_fixed_length_digests() {
+        let token = b"0123456789abcdef0123456789abcdef";
+        assert!(token_matches(token, token));
+        for wrong in [
+            &b""[..],
+            &token[..1],
+            &token[..31],
+            b"0123456789abcdef0123456789abcdeF",
+            b"0123456789abcdef0123456789abcdef0",
+            &[b'x'; 4096][..],
+        ] {
+            assert!(!token_matches(wrong, token), "{}", wrong.len());
+        }
+    }
 }

@@ -6,14 +6,17 @@
 //!
 //! By role: `router` (the routes table), `state` (what handlers share),
 //! `serve` (the process: listener, signals, shutdown, `main`), `auth` (the
-//! admin and node extractors), `routes` (handlers), `store` (SQLite).
+//! admin and node extractors), `admin_token` (where the token comes from),
+//! `head` (request head bounds), `routes` (handlers), `store` (SQLite).
 
+mod admin_token;
 mod api_error;
 mod args;
 mod auth;
 mod body;
 mod cors;
 mod db;
+mod head;
 mod router;
 mod routes;
 mod serve;

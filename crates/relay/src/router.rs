@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use sealpass::error::Code;
@@ -13,12 +13,14 @@ use sealpass::error::Code;
 use super::api_error::ApiError;
 use super::routes::{admin, node, sealing};
 use super::state::AppState;
-use super::{auth, cors, static_files};
+use super::{auth, cors, head, static_files};
 
 /// Path patterns (axum syntax), as [`axum::extract::MatchedPath`] reports them.
 mod paths {
     pub const ADMIN_NODES: &str = "/api/v1/admin/nodes";
+    pub const ADMIN_NODE: &str = "/api/v1/admin/nodes/:node_id";
     pub const ADMIN_ROTATE_SECRET: &str = "/api/v1/admin/nodes/:node_id/rotate-secret";
+    pub const ADMIN_REVOKE_PREVIOUS: &str = "/api/v1/admin/nodes/:node_id/revoke-previous";
     pub const ADMIN_PENDING: &str = "/api/v1/admin/pending";
     pub const ADMIN_PENDING_GET: &str = "/api/v1/admin/pending/:pending_id";
     pub const PENDING: &str = "/api/v1/pending/:pending_id";
@@ -34,9 +36,11 @@ mod paths {
 /// The `route` column of failure counters for each authenticated route (admin
 /// bearer or node signature), by path pattern. The extractors in `auth`
 /// look their route up here.
-const AUDIT_LABELS: [(&str, &str); 9] = [
+const AUDIT_LABELS: [(&str, &str); 11] = [
     (paths::ADMIN_NODES, "admin/nodes"),
+    (paths::ADMIN_NODE, "admin/delete-node"),
     (paths::ADMIN_ROTATE_SECRET, "admin/rotate-secret"),
+    (paths::ADMIN_REVOKE_PREVIOUS, "admin/revoke-previous"),
     (paths::ADMIN_PENDING, "admin/pending"),
     (paths::ADMIN_PENDING_GET, "admin/pending/get"),
     (paths::NODE_HEARTBEAT, "node/heartbeat"),
@@ -69,7 +73,9 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route(ADMIN_NODES, post(admin::add_node))
+        .route(ADMIN_NODE, delete(admin::delete_node))
         .route(ADMIN_ROTATE_SECRET, post(admin::rotate_secret))
+        .route(ADMIN_REVOKE_PREVIOUS, post(admin::revoke_previous))
         .route(ADMIN_PENDING, post(admin::create_pending))
         .route(ADMIN_PENDING_GET, get(admin::get_pending))
         .merge(sender)
@@ -86,6 +92,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::guard_signing_headers,
         ))
+        .layer(axum::middleware::from_fn(head::check_head_size))
         .layer(axum::middleware::map_response(finish_response))
         // Bound what a flood of clients can tie up: a whole request gets
         // 30 s (its body: `HttpLimits::body_timeout`, read only after the
@@ -210,6 +217,18 @@ mod tests {
                 "/api/v1/admin/nodes/n1/rotate-secret".to_owned(),
                 false,
                 "admin/rotate-secret",
+            ),
+            (
+                "DELETE",
+                "/api/v1/admin/nodes/n1".to_owned(),
+                false,
+                "admin/delete-node",
+            ),
+            (
+                "POST",
+                "/api/v1/admin/nodes/n1/revoke-previous".to_owned(),
+                false,
+                "admin/revoke-previous",
             ),
             (
                 "POST",

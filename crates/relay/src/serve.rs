@@ -3,7 +3,7 @@
 //! graceful shutdown, and the expiry sweep.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +14,12 @@ use zeroize::Zeroizing;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::keystore::{KekConfig, Keystore};
 use sealpass_native::signing::unix_now;
+use sealpass_native::wire::{NodeDeleted, PreviousRevoked};
 
+use super::admin_token;
 use super::args::{Args, Command, NodeCommand};
 use super::cors::AllowedOrigins;
+use super::head;
 use super::router::router;
 use super::state::{blocking, AppState, HttpLimits};
 use super::store::{self, Limits, Store};
@@ -41,69 +44,19 @@ fn open_store(a: &Args) -> Result<Arc<Store>> {
     Store::open(&data_dir, keystore, limits)
 }
 
-/// Admin token: `--admin-token-file`, else `SEALPASS_ADMIN_TOKEN`, else
-/// `<data-dir>/admin.token` (created 0600 with 32 random bytes).
-fn admin_token(a: &Args, data_dir: &Path) -> Result<Zeroizing<String>> {
-    let from_file = |p: &Path| -> Result<Zeroizing<String>> {
-        let raw = Zeroizing::new(std::fs::read(p).map_err(|e| {
-            Error::with_detail(
-                Code::Io,
-                format!("cannot read {}: {}", p.display(), e.kind()),
-            )
-        })?);
-        let text = std::str::from_utf8(&raw)
-            .map_err(|_| Error::new(Code::Usage, "admin token file is not UTF-8"))?;
-        Ok(Zeroizing::new(text.trim().to_owned()))
-    };
-    let token = if let Some(p) = &a.admin_token_file {
-        from_file(p)?
-    } else if let Ok(t) = std::env::var("SEALPASS_ADMIN_TOKEN") {
-        Zeroizing::new(t.trim().to_owned())
-    } else {
-        let p = data_dir.join("admin.token");
-        if !p.exists() {
-            let mut b = Zeroizing::new([0u8; 32]);
-            sealpass::rng::os_fill(&mut b[..])?;
-            let t = Zeroizing::new(sealpass::b64::encode(&b[..]));
-            write_private(&p, t.as_bytes())?;
-            eprintln!("sealpass-relay: created admin token in {}", p.display());
-        }
-        from_file(&p)?
-    };
-    if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::new(
-            Code::Usage,
-            "admin token must be at least 16 printable ASCII characters",
-        ));
-    }
-    Ok(token)
-}
-
-fn write_private(p: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o.open(p).map_err(|e| {
-        Error::with_detail(
-            Code::Io,
-            format!("cannot create {}: {}", p.display(), e.kind()),
-        )
-    })?;
-    f.write_all(bytes)
-        .map_err(|_| Error::new(Code::Io, "cannot write the admin token"))
-}
-
 fn print_secret(s: store::IssuedSecret) -> Result<()> {
     let out = serde_json::json!({
         "node_id": s.node_id,
         "key_version": s.key_version,
         "secret": Zeroizing::new(sealpass::b64::encode(&s.secret)).as_str(),
     });
+    println!("{out}");
+    Ok(())
+}
+
+/// One JSON line on stdout, the admin API's answer for the same action.
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    let out = serde_json::to_string(v).map_err(|_| Error::new(Code::Internal, "cannot encode"))?;
     println!("{out}");
     Ok(())
 }
@@ -117,6 +70,23 @@ fn run(a: Args) -> Result<()> {
         Some(Command::Node(NodeCommand::RotateSecret { node_id })) => {
             let store = open_store(&a)?;
             print_secret(store.rotate_secret(node_id, unix_now())?)
+        }
+        Some(Command::Node(NodeCommand::RevokePrevious { node_id })) => {
+            let store = open_store(&a)?;
+            let (key_version, revoked) = store.revoke_previous(node_id, unix_now())?;
+            print_json(&PreviousRevoked {
+                node_id: node_id.clone(),
+                key_version,
+                revoked,
+            })
+        }
+        Some(Command::Node(NodeCommand::Delete { node_id })) => {
+            let store = open_store(&a)?;
+            let pendings_ended = store.delete_node(node_id, unix_now())?;
+            print_json(&NodeDeleted {
+                node_id: node_id.clone(),
+                pendings_ended,
+            })
         }
         None => serve(a),
     }
@@ -145,7 +115,7 @@ fn serve(a: Args) -> Result<()> {
     let origins = AllowedOrigins::parse(&a.allow_origin)?;
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&a)?;
-    let token = admin_token(&a, &data_dir)?;
+    let token = admin_token::load(a.admin_token_file.as_deref(), &data_dir)?;
     let http = http_limits(&a);
     let state = AppState::new(store.clone(), token, a.www.clone())
         .with_allowed_origins(origins)
@@ -225,6 +195,10 @@ async fn serve_http(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        // Above the router's own head limits (head.rs), which answer in
+        // the JSON error shape; hyper's bare 431 is only the backstop.
+        .max_headers(head::HYPER_MAX_HEADERS)
+        .max_buf_size(head::HYPER_MAX_BUF)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {

@@ -88,15 +88,28 @@ fn safe_relative(p: &str) -> Option<PathBuf> {
     Some(out)
 }
 
+/// `root/rel` with every symlink resolved, if it still lies inside the
+/// resolved root: a link inside `--www` may point to another file of the
+/// page, never out of the directory (the name rules of [`safe_relative`]
+/// cannot see where a link leads).
+fn resolve_inside(root: &Path, rel: &Path) -> Option<PathBuf> {
+    let root = std::fs::canonicalize(root).ok()?;
+    let full = std::fs::canonicalize(root.join(rel)).ok()?;
+    full.starts_with(&root).then_some(full)
+}
+
 async fn serve_file(root: &Path, rel: &Path, is_page: bool) -> Response {
     let not_found = || ApiError::new(Code::NotFound, "no such file").into_response();
     let Some(ct) = content_type(rel) else {
         return not_found();
     };
-    let full = root.join(rel);
-    let read = tokio::task::spawn_blocking(move || match std::fs::metadata(&full) {
-        Ok(m) if m.is_file() && m.len() <= MAX_FILE => std::fs::read(&full).ok(),
-        _ => None,
+    let (root, rel) = (root.to_owned(), rel.to_owned());
+    let read = tokio::task::spawn_blocking(move || {
+        let full = resolve_inside(&root, &rel)?;
+        match std::fs::metadata(&full) {
+            Ok(m) if m.is_file() && m.len() <= MAX_FILE => std::fs::read(&full).ok(),
+            _ => None,
+        }
     });
     let Ok(Some(bytes)) = read.await else {
         return not_found();

@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 
 use sealpass_native::signing::unix_now;
-use sealpass_native::wire::{AddNode, CreatePending, PendingCreated, PendingView, SecretIssued};
+use sealpass_native::wire::{
+    AddNode, CreatePending, NodeDeleted, PendingCreated, PendingView, PreviousRevoked, SecretIssued,
+};
 
 use super::super::api_error::ApiResult;
 use super::super::auth::Admin;
@@ -48,10 +50,47 @@ pub async fn rotate_secret(
     body: Body,
 ) -> ApiResult<Json<SecretIssued>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
-    parse_empty_object(&bytes)?;
+    parse_empty_object(bytes).await?;
     let store = s.store.clone();
     let issued = blocking(move || store.rotate_secret(&node_id, unix_now())).await?;
     Ok(Json(secret_out(issued)))
+}
+
+/// `POST /api/v1/admin/nodes/{node_id}/revoke-previous`
+pub async fn revoke_previous(
+    State(s): State<AppState>,
+    Path(node_id): Path<String>,
+    _: Admin,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<PreviousRevoked>> {
+    let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
+    parse_empty_object(bytes).await?;
+    let (store, id) = (s.store.clone(), node_id.clone());
+    let (key_version, revoked) = blocking(move || store.revoke_previous(&id, unix_now())).await?;
+    Ok(Json(PreviousRevoked {
+        node_id,
+        key_version,
+        revoked,
+    }))
+}
+
+/// `DELETE /api/v1/admin/nodes/{node_id}`
+pub async fn delete_node(
+    State(s): State<AppState>,
+    Path(node_id): Path<String>,
+    _: Admin,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<NodeDeleted>> {
+    let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
+    parse_empty_object(bytes).await?;
+    let (store, id) = (s.store.clone(), node_id.clone());
+    let pendings_ended = blocking(move || store.delete_node(&id, unix_now())).await?;
+    Ok(Json(NodeDeleted {
+        node_id,
+        pendings_ended,
+    }))
 }
 
 /// `POST /api/v1/admin/pending`

@@ -16,7 +16,7 @@ use super::super::state::{blocking, AppState};
 
 /// `POST /api/v1/node/heartbeat`
 pub async fn heartbeat(req: NodeRequest<OptionalBody>) -> ApiResult<Json<Heartbeat>> {
-    parse_empty_object(&req.body)?;
+    parse_empty_object(req.body).await?;
     Ok(Json(Heartbeat {
         node_id: req.node_id,
         server_time: unix_now(),

@@ -13,6 +13,7 @@ use sealpass_native::wire::{PendingView, StatusView};
 use super::super::api_error::{ApiError, ApiResult};
 use super::super::body::{check_head, parse_envelopes, read_checked, MAX_ENVELOPES_BODY};
 use super::super::state::{blocking, AppState};
+use super::super::store::PostVerdict;
 
 /// `GET /api/v1/pending/{pending_id}`
 pub async fn get_pending(
@@ -34,19 +35,13 @@ pub async fn status(
     Ok(Json(v))
 }
 
-/// Failures that count towards the lockout: the poster's own mistakes, not
-/// capacity or server faults.
-fn counts_as_failure(code: Code) -> bool {
-    !matches!(
-        code,
-        Code::QueueFull
-            | Code::NotFound
-            | Code::Expired
-            | Code::RateLimited
-            | Code::Internal
-            | Code::StoreUnavailable
-            | Code::RecordTampered
+/// 429/8605 with the seconds the lockout still runs.
+fn locked_out(left: i64) -> ApiError {
+    ApiError::new(
+        Code::RateLimited,
+        "too many failed posts for this pending id; locked out",
     )
+    .retry_after(u64::try_from(left).unwrap_or(1))
 }
 
 /// `POST /api/v1/pending/{pending_id}/envelopes`
@@ -62,11 +57,7 @@ pub async fn post_envelopes(
     let now = unix_now();
     let (store, id) = (s.store.clone(), pending_id.clone());
     if let Some(left) = blocking(move || store.check_post_allowed(&id, now)).await? {
-        return Err(ApiError::new(
-            Code::RateLimited,
-            "too many failed posts for this pending id; locked out",
-        )
-        .retry_after(u64::try_from(left).unwrap_or(1)));
+        return Err(locked_out(left));
     }
     let bytes = read_checked(
         &headers,
@@ -76,22 +67,18 @@ pub async fn post_envelopes(
         s.http.body_timeout,
     )
     .await?;
-    let outcome = match parse_envelopes(&bytes) {
-        Ok(items) => {
-            let (store, id) = (s.store.clone(), pending_id.clone());
-            blocking(move || store.accept_envelopes(&id, &items, now)).await
-        }
-        Err(e) => Err(e.into()),
-    };
-    match outcome {
-        Ok(v) => Ok((StatusCode::ACCEPTED, Json(v))),
-        Err(e) => {
-            let code = e.error.code();
-            if counts_as_failure(code) {
-                let store = s.store.clone();
-                blocking(move || store.record_post_failure(&pending_id, code, now)).await?;
-            }
-            Err(e)
-        }
+    // Parsing and validating up to 512 KiB of JSON is CPU work: it runs on
+    // the blocking pool (bounded by the relay's request cap), never on an
+    // async worker, and the verdict is settled in the same blocking call.
+    let store = s.store.clone();
+    let verdict = blocking(move || {
+        let parsed = parse_envelopes(&bytes);
+        store.settle_post(&pending_id, parsed, now)
+    })
+    .await?;
+    match verdict {
+        PostVerdict::Accepted(v) => Ok((StatusCode::ACCEPTED, Json(v))),
+        PostVerdict::Refused(e) => Err(e.into()),
+        PostVerdict::LockedOut(left) => Err(locked_out(left)),
     }
 }

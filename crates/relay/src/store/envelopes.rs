@@ -1,200 +1,22 @@
-//! Envelope posting (first push wins, rate limit, caps), pulling and acks.
+//! Envelope pulling and acks (posting: posts.rs).
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use sealpass::envelope::Envelope;
 use sealpass::error::{Code, Error, Result};
-use sealpass_native::wire::{
-    AckResult, Delivery, StatusView, TargetState, WireContext, WireEnvelope,
-};
+use sealpass_native::wire::{AckResult, Delivery, TargetState, WireContext, WireEnvelope};
 
 use super::pending::load_live;
-use super::views::{load, status_view};
-use super::{audit, count_failure, immediate, sql_err, Store};
-
-/// One envelope for one target, already shape-checked and canonical.
-pub struct Posted {
-    /// Target node.
-    pub node_id: String,
-    /// Canonical envelope JSON.
-    pub envelope_json: String,
-}
+use super::views::load;
+use super::{audit, immediate, sql_err, Store};
 
 /// Re-check the caps on stored envelope text (before storage and on replay):
 /// whatever happened to the row, nothing over 16 KiB leaves the relay.
-fn recheck(envelope_json: &str) -> Result<Envelope> {
+pub(super) fn recheck(envelope_json: &str) -> Result<Envelope> {
     Envelope::from_json(envelope_json.as_bytes())
 }
 
 impl Store {
-    /// 404 / 410 / 429-with-seconds-left before any work on a post.
-    pub fn check_post_allowed(&self, pending_id: &str, now: i64) -> Result<Option<i64>> {
-        let c = self.conn()?;
-        load_live(&c, pending_id, now)?;
-        let until: Option<i64> = c
-            .query_row(
-                "SELECT until FROM lockouts WHERE pending_id = ?1",
-                [pending_id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(sql_err)?;
-        Ok(until.filter(|u| *u > now).map(|u| u - now))
-    }
-
-    /// Count a failed post; the third inside the window locks the id.
-    pub fn record_post_failure(&self, pending_id: &str, code: Code, now: i64) -> Result<()> {
-        let lim = self.limits;
-        let mut c = self.conn()?;
-        let tx = immediate(&mut c)?;
-        tx.execute(
-            "INSERT INTO post_failures (pending_id, at) VALUES (?1, ?2)",
-            params![pending_id, now],
-        )
-        .map_err(sql_err)?;
-        let n: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM post_failures WHERE pending_id = ?1 AND at > ?2",
-                params![pending_id, now - lim.failure_window_secs],
-                |r| r.get(0),
-            )
-            .map_err(sql_err)?;
-        if n >= lim.max_failed_posts {
-            tx.execute(
-                "INSERT OR REPLACE INTO lockouts (pending_id, until) VALUES (?1, ?2)",
-                params![pending_id, now + lim.lockout_secs],
-            )
-            .map_err(sql_err)?;
-            tx.execute(
-                "DELETE FROM post_failures WHERE pending_id = ?1",
-                [pending_id],
-            )
-            .map_err(sql_err)?;
-            audit(
-                &tx,
-                now,
-                "pending_locked",
-                "sealer",
-                "envelopes",
-                Some(Code::RateLimited),
-            )?;
-        }
-        // The lockout above is the event; each failure is only counted.
-        count_failure(
-            &tx,
-            now,
-            "envelope_post_failed",
-            "sealer",
-            "envelopes",
-            code,
-        )?;
-        tx.commit().map_err(sql_err)
-    }
-
-    /// Store one envelope per listed target, all or nothing.
-    pub fn accept_envelopes(
-        &self,
-        pending_id: &str,
-        items: &[Posted],
-        now: i64,
-    ) -> Result<StatusView> {
-        let lim = self.limits;
-        let mut c = self.conn()?;
-        let tx = immediate(&mut c)?;
-        let l = load_live(&tx, pending_id, now)?;
-        if items.is_empty() {
-            return Err(Error::new(Code::BadRequest, "envelopes must not be empty"));
-        }
-        for (i, item) in items.iter().enumerate() {
-            if items.iter().take(i).any(|o| o.node_id == item.node_id) {
-                return Err(Error::new(Code::BadRequest, "one envelope per node_id"));
-            }
-            let t = l
-                .targets
-                .iter()
-                .find(|t| t.node_id == item.node_id)
-                .ok_or_else(|| {
-                    Error::new(
-                        Code::BadRequest,
-                        "node_id is not a target of this pending id",
-                    )
-                })?;
-            if t.state == TargetState::AwaitingPubkey {
-                return Err(Error::new(
-                    Code::PubkeyAwaiting,
-                    "the node has not posted its public key yet",
-                ));
-            }
-            if !t.state.accepts_envelope() {
-                return Err(Error::new(
-                    Code::AlreadyUsed,
-                    "an envelope was already accepted for this target",
-                ));
-            }
-            recheck(&item.envelope_json)?;
-            let queued: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM targets WHERE node_id = ?1 AND state IN (?2, ?3)",
-                    params![
-                        item.node_id,
-                        TargetState::CiphertextReceived,
-                        TargetState::CiphertextQueued
-                    ],
-                    |r| r.get(0),
-                )
-                .map_err(sql_err)?;
-            if queued >= lim.queue_cap {
-                return Err(Error::new(
-                    Code::QueueFull,
-                    "the node already has 5 undelivered envelopes",
-                ));
-            }
-            let last_seen: i64 = tx
-                .query_row(
-                    "SELECT last_seen FROM nodes WHERE node_id = ?1",
-                    [&item.node_id],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(sql_err)?
-                .unwrap_or(0);
-            let online = now - last_seen <= lim.offline_after_secs;
-            let new_state = if online {
-                TargetState::CiphertextReceived
-            } else {
-                TargetState::CiphertextQueued
-            };
-            // First push wins: the state guard makes a lost race change nothing.
-            let changed = tx
-                .execute(
-                    "UPDATE targets SET state = ?3, envelope = ?4, last_code = NULL, updated_at = ?5
-                     WHERE pending_id = ?1 AND node_id = ?2 AND state IN (?6, ?7)",
-                    params![
-                        pending_id,
-                        item.node_id,
-                        new_state,
-                        item.envelope_json,
-                        now,
-                        TargetState::PubkeyPosted,
-                        TargetState::DecryptFailed
-                    ],
-                )
-                .map_err(sql_err)?;
-            if changed != 1 {
-                return Err(Error::new(
-                    Code::AlreadyUsed,
-                    "an envelope was already accepted for this target",
-                ));
-            }
-        }
-        audit(&tx, now, "envelopes_posted", "sealer", "envelopes", None)?;
-        let l =
-            load(&tx, pending_id)?.ok_or_else(|| Error::new(Code::Internal, "pending vanished"))?;
-        let view = status_view(&l, now);
-        tx.commit().map_err(sql_err)?;
-        Ok(view)
-    }
-
     /// Hand a node every envelope waiting for it; queued ones become
     /// received (delivered on reconnect).
     pub fn pull_envelopes(&self, node_id: &str, now: i64) -> Result<Vec<Delivery>> {

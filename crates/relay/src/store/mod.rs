@@ -9,6 +9,7 @@
 mod envelopes;
 mod nodes;
 mod pending;
+mod posts;
 mod sweep;
 mod views;
 
@@ -21,12 +22,13 @@ use zeroize::Zeroizing;
 
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::keystore::Keystore;
+use sealpass_native::signing::generate_secret;
 
 use super::db::{self, sql_err};
 
-pub use envelopes::Posted;
 pub use nodes::IssuedSecret;
 pub use pending::MAX_TARGETS;
+pub use posts::{PostVerdict, Posted};
 
 /// Tunables (the hidden test flags shorten them).
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +74,9 @@ pub struct Store {
     /// Opened HMAC secrets, so the keystore is not hit on every request.
     /// Validity (rotation grace) is still read from the database each time.
     secret_cache: Mutex<SecretCache>,
+    /// A random HMAC key nobody holds, verified against for callers that
+    /// have no valid secret (nodes.rs): same work, same answer as a wrong MAC.
+    dummy_secret: Zeroizing<Vec<u8>>,
     limits: Limits,
 }
 
@@ -83,6 +88,7 @@ impl Store {
             conn: Mutex::new(conn),
             keystore,
             secret_cache: Mutex::new(HashMap::new()),
+            dummy_secret: generate_secret()?,
             limits,
         }))
     }

@@ -1,5 +1,8 @@
-//! Registered nodes, their versioned HMAC secrets (sealed in the keystore),
-//! signed-request verification and the replay cache.
+//! Registered nodes (added, deleted), their versioned HMAC secrets (sealed
+//! in the keystore; rotated, previous ones revoked), signed-request
+//! verification and the replay cache.
+
+use std::cell::Cell;
 
 use rusqlite::{params, Connection, OptionalExtension};
 use zeroize::Zeroizing;
@@ -10,6 +13,7 @@ use sealpass_native::signing::{
     generate_secret, is_valid_caller, ReplayCache, SecretSource, SignatureHeaders, Verified,
     Verifier, ROTATION_GRACE_SECS, WINDOW_SECS,
 };
+use sealpass_native::wire::TargetState;
 
 use super::{audit, count_failure, immediate, sql_err, Store};
 
@@ -54,24 +58,42 @@ impl Store {
         if exists {
             return Err(Error::new(Code::AlreadyUsed, "node already registered"));
         }
+        // A node id deleted before keeps its retired versions, so a
+        // re-registered node starts after them: (node id, version) never
+        // names two secrets, and no cache (here or in a running relay
+        // beside the ops CLI) can hand out a predecessor's secret.
+        let retired: Option<u32> = tx
+            .query_row(
+                "SELECT MAX(version) FROM node_secrets WHERE node_id = ?1",
+                [node_id],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
+        let version = retired
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or_else(|| Error::new(Code::Internal, "key version overflow"))?;
         let secret = generate_secret()?;
-        self.keystore
-            .put_record(Purpose::RelayHmacSecret, &record_id(node_id, 1), &secret)?;
+        self.keystore.put_record(
+            Purpose::RelayHmacSecret,
+            &record_id(node_id, version),
+            &secret,
+        )?;
         tx.execute(
             "INSERT INTO nodes (node_id, created_at, last_seen) VALUES (?1, ?2, 0)",
             params![node_id, now],
         )
         .map_err(sql_err)?;
         tx.execute(
-            "INSERT INTO node_secrets (node_id, version, created_at, not_after) VALUES (?1, 1, ?2, NULL)",
-            params![node_id, now],
+            "INSERT INTO node_secrets (node_id, version, created_at, not_after) VALUES (?1, ?2, ?3, NULL)",
+            params![node_id, version, now],
         )
         .map_err(sql_err)?;
         audit(&tx, now, "node_added", node_id, "admin", None)?;
         tx.commit().map_err(sql_err)?;
         Ok(IssuedSecret {
             node_id: node_id.to_owned(),
-            key_version: 1,
+            key_version: version,
             secret,
         })
     }
@@ -81,14 +103,7 @@ impl Store {
         check_node_id(node_id)?;
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
-        let current: Option<u32> = tx
-            .query_row(
-                "SELECT MAX(version) FROM node_secrets WHERE node_id = ?1",
-                [node_id],
-                |r| r.get(0),
-            )
-            .map_err(sql_err)?;
-        let current = current.ok_or_else(|| Error::new(Code::NotFound, "unknown node"))?;
+        let current = current_version(&tx, node_id)?;
         let next = current
             .checked_add(1)
             .ok_or_else(|| Error::new(Code::Internal, "key version overflow"))?;
@@ -120,36 +135,111 @@ impl Store {
         })
     }
 
-    /// What the signing headers prove without the body, in the verifier's
-    /// order: the timestamp window (8703), then a known caller with a valid
-    /// key version (8705). Run before a body is read, so clients that are
-    /// not nodes cannot hold a request open; [`Store::verify_node_request`]
-    /// repeats both and checks the MAC. Failures are counted.
+    /// End the rotation grace now: every version but the newest stops being
+    /// valid (an operator who rotated because the old secret leaked must not
+    /// wait 24 h). Returns (current version, versions that were still valid).
+    pub fn revoke_previous(&self, node_id: &str, now: i64) -> Result<(u32, u32)> {
+        check_node_id(node_id)?;
+        let mut c = self.conn()?;
+        let tx = immediate(&mut c)?;
+        let current = current_version(&tx, node_id)?;
+        let revoked = tx
+            .execute(
+                "UPDATE node_secrets SET not_after = ?3
+                 WHERE node_id = ?1 AND version < ?2 AND (not_after IS NULL OR not_after > ?3)",
+                params![node_id, current, now],
+            )
+            .map_err(sql_err)?;
+        audit(&tx, now, "previous_secret_revoked", node_id, "admin", None)?;
+        tx.commit().map_err(sql_err)?;
+        self.forget_secrets(node_id, |v| v < current);
+        Ok((current, u32::try_from(revoked).unwrap_or(u32::MAX)))
+    }
+
+    /// Unregister a node: its secrets stop at once (sealed bytes deleted), and
+    /// every live pending credential that names it ends (expired, stored
+    /// envelopes deleted) — a pending for a set of nodes is never left to
+    /// be sealed to a subset. Consumed targets stay consumed. Returns how
+    /// many pendings were ended.
+    pub fn delete_node(&self, node_id: &str, now: i64) -> Result<u32> {
+        check_node_id(node_id)?;
+        let mut c = self.conn()?;
+        let tx = immediate(&mut c)?;
+        let current = current_version(&tx, node_id)?;
+        let live = "SELECT t.pending_id FROM targets t JOIN pendings p USING (pending_id)
+                    WHERE t.node_id = ?1 AND p.expired = 0";
+        tx.execute(
+            &format!(
+                "UPDATE targets SET state = ?2, envelope = NULL, updated_at = ?3
+                 WHERE state != ?4 AND pending_id IN ({live})"
+            ),
+            params![node_id, TargetState::Expired, now, TargetState::Consumed],
+        )
+        .map_err(sql_err)?;
+        // A pending whose every target consumed is done, not ended.
+        let ended = tx
+            .execute(
+                &format!(
+                    "UPDATE pendings SET expired = 1, expires_at = MIN(expires_at, ?2)
+                     WHERE pending_id IN ({live}) AND EXISTS
+                       (SELECT 1 FROM targets u
+                        WHERE u.pending_id = pendings.pending_id AND u.state != ?3)"
+                ),
+                params![node_id, now, TargetState::Consumed],
+            )
+            .map_err(sql_err)?;
+        // Versions stay as retired rows (see `add_node`).
+        tx.execute(
+            "UPDATE node_secrets SET not_after = MIN(COALESCE(not_after, ?2), ?2)
+             WHERE node_id = ?1",
+            params![node_id, now],
+        )
+        .map_err(sql_err)?;
+        tx.execute("DELETE FROM nodes WHERE node_id = ?1", [node_id])
+            .map_err(sql_err)?;
+        audit(&tx, now, "node_deleted", node_id, "admin", None)?;
+        tx.commit().map_err(sql_err)?;
+        self.forget_secrets(node_id, |_| true);
+        // Every version is retired now, so these records are never read
+        // again; deleting them is clean-up, and a failure is only logged.
+        for v in 1..=current {
+            if let Err(e) = self
+                .keystore
+                .delete_record(Purpose::RelayHmacSecret, &record_id(node_id, v))
+            {
+                eprintln!("sealpass-relay: deleting a node secret record: {e}");
+            }
+        }
+        Ok(u32::try_from(ended).unwrap_or(u32::MAX))
+    }
+
+    /// Drop opened secrets of `node_id` whose version matches `which` (a
+    /// re-registered node must never meet its predecessor's cached secret).
+    fn forget_secrets(&self, node_id: &str, which: impl Fn(u32) -> bool) {
+        if let Ok(mut cache) = self.secret_cache.lock() {
+            cache.retain(|(n, v), _| n != node_id || !which(*v));
+        }
+    }
+
+    /// What the signing headers prove without the body: the timestamp
+    /// window (8703), which says nothing about who is registered. Run
+    /// before a body is read; whether the caller and key version exist is
+    /// left to [`Store::verify_node_request`], which answers an unknown one
+    /// exactly like a wrong MAC. Failures are counted.
     pub fn precheck_node_request(
         &self,
         headers: &SignatureHeaders,
         route: &str,
         now: i64,
     ) -> Result<()> {
-        let c = self.conn()?;
-        let out = if headers.timestamp.abs_diff(now) > WINDOW_SECS.unsigned_abs() {
-            Err(Error::new(
-                Code::SignatureExpired,
-                "timestamp outside the 300 s window",
-            ))
-        } else if !valid_secret_exists(&c, &headers.caller, headers.key_version, now)? {
-            Err(Error::new(
-                Code::SignatureUnknownKey,
-                "no valid secret for this caller and key version",
-            ))
-        } else {
-            Ok(())
-        };
-        if let Err(e) = &out {
-            let actor = bounded_actor(&c, Some(&headers.caller));
-            let _ = count_failure(&c, now, "node_auth_failed", &actor, route, e.code());
+        if headers.timestamp.abs_diff(now) <= WINDOW_SECS.unsigned_abs() {
+            return Ok(());
         }
-        out
+        let e = Error::new(Code::SignatureExpired, "timestamp outside the 300 s window");
+        let c = self.conn()?;
+        let actor = bounded_actor(&c, Some(&headers.caller));
+        let _ = count_failure(&c, now, "node_auth_failed", &actor, route, e.code());
+        Err(e)
     }
 
     /// Verify a signed node request, mark the node as seen, and count a
@@ -167,10 +257,20 @@ impl Store {
         let source = Secrets {
             store: self,
             conn: &c,
+            used_dummy: Cell::new(false),
         };
         let replay = SqlReplay { conn: &c };
-        let out =
-            Verifier::new().verify(headers, method, path_and_query, body, now, &source, &replay);
+        let out = Verifier::new()
+            .verify(headers, method, path_and_query, body, now, &source, &replay)
+            .and_then(|v| {
+                // Unreachable in practice (nobody knows the dummy key), but
+                // a dummy must never authenticate anyone.
+                if source.used_dummy.get() {
+                    Err(mac_mismatch())
+                } else {
+                    Ok(v)
+                }
+            });
         match out {
             Ok(v) => {
                 c.execute(
@@ -213,22 +313,24 @@ impl Store {
     }
 }
 
-/// Is there a secret for (caller, version) still valid at `now`? The same
-/// rule as [`Secrets`], without opening the secret.
-fn valid_secret_exists(c: &Connection, caller: &str, version: u32, now: i64) -> Result<bool> {
-    let row: Option<Option<i64>> = c
+/// The newest secret version of a registered node (404/8602 if none,
+/// also for a deleted one).
+fn current_version(c: &Connection, node_id: &str) -> Result<u32> {
+    let current: Option<u32> = c
         .query_row(
-            "SELECT not_after FROM node_secrets WHERE node_id = ?1 AND version = ?2",
-            params![caller, version],
+            "SELECT MAX(s.version) FROM node_secrets s JOIN nodes n USING (node_id)
+             WHERE s.node_id = ?1",
+            [node_id],
             |r| r.get(0),
         )
-        .optional()
         .map_err(sql_err)?;
-    Ok(match row {
-        None => false,
-        Some(Some(not_after)) => now < not_after,
-        Some(None) => true,
-    })
+    current.ok_or_else(|| Error::new(Code::NotFound, "unknown node"))
+}
+
+/// What a wrong MAC is answered with: also the answer for an unknown
+/// caller or key version, so the two cannot be told apart.
+fn mac_mismatch() -> Error {
+    Error::new(Code::SignatureInvalid, "signature does not verify")
 }
 
 /// Caller ids only reach the failure counters if they name a registered node.
@@ -244,9 +346,15 @@ fn bounded_actor(c: &Connection, caller: Option<&str>) -> String {
     known.unwrap_or("unknown").to_owned()
 }
 
+/// The verifier's secrets. For a caller or key version with no valid
+/// secret it hands out the store's dummy key instead of "none": the MAC is
+/// computed and compared as for a real node and fails as a wrong MAC
+/// (8702), so registered ids and versions cannot be enumerated.
 struct Secrets<'a> {
     store: &'a Store,
     conn: &'a Connection,
+    /// Set when the dummy key was handed out.
+    used_dummy: Cell<bool>,
 }
 
 impl SecretSource for Secrets<'_> {
@@ -266,9 +374,14 @@ impl SecretSource for Secrets<'_> {
             .optional()
             .map_err(sql_err)?;
         match row {
-            None => Ok(None),
-            Some(Some(not_after)) if now >= not_after => Ok(None),
-            Some(_) => self.store.load_secret(caller, key_version).map(Some),
+            Some(None) => self.store.load_secret(caller, key_version).map(Some),
+            Some(Some(not_after)) if now < not_after => {
+                self.store.load_secret(caller, key_version).map(Some)
+            }
+            _ => {
+                self.used_dummy.set(true);
+                Ok(Some(self.store.dummy_secret.clone()))
+            }
         }
     }
 }

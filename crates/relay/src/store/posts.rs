@@ -1,0 +1,266 @@
+//! Envelope posts by the sealing side: first push wins, the caps, and the
+//! per-pending-id lockout. A post's verdict (locked out, accepted, or failed
+//! and counted) is reached in one IMMEDIATE transaction, so concurrent posts
+//! are judged one after another against the failures already counted: no
+//! more than `max_failed_posts` failures are ever answered before the lock.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use sealpass::error::{Code, Error, Result};
+use sealpass_native::wire::{StatusView, TargetState};
+
+use super::envelopes::recheck;
+use super::pending::load_live;
+use super::views::{load, status_view};
+use super::{audit, count_failure, immediate, sql_err, Limits, Store};
+
+/// One envelope for one target, already shape-checked and canonical.
+pub struct Posted {
+    /// Target node.
+    pub node_id: String,
+    /// Canonical envelope JSON.
+    pub envelope_json: String,
+}
+
+/// What became of a post.
+pub enum PostVerdict {
+    /// Stored (202).
+    Accepted(StatusView),
+    /// Refused with this error; counted towards the lockout if it is the
+    /// poster's own fault ([`counts_as_failure`]).
+    Refused(Error),
+    /// The pending id is locked for this many more seconds (429, not counted).
+    LockedOut(i64),
+}
+
+/// Failures that count towards the lockout: the poster's own mistakes (a
+/// body or envelope that fails the checks, a node that is not a target).
+/// Not counted: capacity and server faults, and the state conflicts a
+/// well-formed post can meet through no fault of its own — a late duplicate
+/// after the winner (8604) or a post before every key is in (8009); counting
+/// those locked out the sealer's legitimate retry.
+fn counts_as_failure(code: Code) -> bool {
+    !matches!(
+        code,
+        Code::QueueFull
+            | Code::NotFound
+            | Code::Expired
+            | Code::RateLimited
+            | Code::AlreadyUsed
+            | Code::PubkeyAwaiting
+            | Code::Internal
+            | Code::StoreUnavailable
+            | Code::RecordTampered
+    )
+}
+
+/// Seconds the lockout of `pending_id` still runs, if it does.
+fn lockout_left(c: &Connection, pending_id: &str, now: i64) -> Result<Option<i64>> {
+    let until: Option<i64> = c
+        .query_row(
+            "SELECT until FROM lockouts WHERE pending_id = ?1",
+            [pending_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    Ok(until.filter(|u| *u > now).map(|u| u - now))
+}
+
+impl Store {
+    /// 404 / 410 / 429-with-seconds-left before the body is read (cheap
+    /// refusal; [`Store::settle_post`] checks the lockout again).
+    pub fn check_post_allowed(&self, pending_id: &str, now: i64) -> Result<Option<i64>> {
+        let c = self.conn()?;
+        load_live(&c, pending_id, now)?;
+        lockout_left(&c, pending_id, now)
+    }
+
+    /// Decide a post whose body was parsed into `parsed`, in one
+    /// transaction: a lockout set meanwhile wins; else store the envelopes
+    /// (all or nothing), or count the failure (the third inside the window
+    /// locks the id). `Err` only for server faults.
+    pub fn settle_post(
+        &self,
+        pending_id: &str,
+        parsed: Result<Vec<Posted>>,
+        now: i64,
+    ) -> Result<PostVerdict> {
+        let lim = self.limits;
+        let mut c = self.conn()?;
+        let mut tx = immediate(&mut c)?;
+        if let Some(left) = lockout_left(&tx, pending_id, now)? {
+            return Ok(PostVerdict::LockedOut(left));
+        }
+        let outcome = parsed.and_then(|items| {
+            // A savepoint: a failure half-way leaves nothing behind, while
+            // the failure count below still commits.
+            let sp = tx.savepoint().map_err(sql_err)?;
+            let view = accept(&sp, lim, pending_id, &items, now)?;
+            sp.commit().map_err(sql_err)?;
+            Ok(view)
+        });
+        let verdict = match outcome {
+            Ok(view) => PostVerdict::Accepted(view),
+            Err(e) => {
+                if counts_as_failure(e.code()) {
+                    record_failure(&tx, lim, pending_id, e.code(), now)?;
+                }
+                PostVerdict::Refused(e)
+            }
+        };
+        tx.commit().map_err(sql_err)?;
+        Ok(verdict)
+    }
+}
+
+/// Count a failed post; the `max_failed_posts`-th inside the window locks
+/// the id.
+fn record_failure(
+    c: &Connection,
+    lim: Limits,
+    pending_id: &str,
+    code: Code,
+    now: i64,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO post_failures (pending_id, at) VALUES (?1, ?2)",
+        params![pending_id, now],
+    )
+    .map_err(sql_err)?;
+    let n: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM post_failures WHERE pending_id = ?1 AND at > ?2",
+            params![pending_id, now - lim.failure_window_secs],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
+    if n >= lim.max_failed_posts {
+        c.execute(
+            "INSERT OR REPLACE INTO lockouts (pending_id, until) VALUES (?1, ?2)",
+            params![pending_id, now + lim.lockout_secs],
+        )
+        .map_err(sql_err)?;
+        c.execute(
+            "DELETE FROM post_failures WHERE pending_id = ?1",
+            [pending_id],
+        )
+        .map_err(sql_err)?;
+        audit(
+            c,
+            now,
+            "pending_locked",
+            "sealer",
+            "envelopes",
+            Some(Code::RateLimited),
+        )?;
+    }
+    // The lockout above is the event; each failure is only counted.
+    count_failure(c, now, "envelope_post_failed", "sealer", "envelopes", code)
+}
+
+/// Store one envelope per listed target, all or nothing (the caller rolls
+/// back on `Err`).
+fn accept(
+    c: &Connection,
+    lim: Limits,
+    pending_id: &str,
+    items: &[Posted],
+    now: i64,
+) -> Result<StatusView> {
+    let l = load_live(c, pending_id, now)?;
+    if items.is_empty() {
+        return Err(Error::new(Code::BadRequest, "envelopes must not be empty"));
+    }
+    // Not only the listed targets: until every target has its one-time key
+    // the pending is not open for envelopes, so a sender cannot seal to a
+    // subset of the nodes it was meant for.
+    if l.targets
+        .iter()
+        .any(|t| t.state == TargetState::AwaitingPubkey)
+    {
+        return Err(Error::new(
+            Code::PubkeyAwaiting,
+            "not every node has posted its public key yet",
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        if items.iter().take(i).any(|o| o.node_id == item.node_id) {
+            return Err(Error::new(Code::BadRequest, "one envelope per node_id"));
+        }
+        let t = l
+            .targets
+            .iter()
+            .find(|t| t.node_id == item.node_id)
+            .ok_or_else(|| {
+                Error::new(
+                    Code::BadRequest,
+                    "node_id is not a target of this pending id",
+                )
+            })?;
+        if !t.state.accepts_envelope() {
+            return Err(Error::new(
+                Code::AlreadyUsed,
+                "an envelope was already accepted for this target",
+            ));
+        }
+        recheck(&item.envelope_json)?;
+        let queued: i64 = c
+            .query_row(
+                "SELECT COUNT(*) FROM targets WHERE node_id = ?1 AND state IN (?2, ?3)",
+                params![
+                    item.node_id,
+                    TargetState::CiphertextReceived,
+                    TargetState::CiphertextQueued
+                ],
+                |r| r.get(0),
+            )
+            .map_err(sql_err)?;
+        if queued >= lim.queue_cap {
+            return Err(Error::new(
+                Code::QueueFull,
+                "the node already has 5 undelivered envelopes",
+            ));
+        }
+        let last_seen: i64 = c
+            .query_row(
+                "SELECT last_seen FROM nodes WHERE node_id = ?1",
+                [&item.node_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql_err)?
+            .unwrap_or(0);
+        let online = now - last_seen <= lim.offline_after_secs;
+        let new_state = if online {
+            TargetState::CiphertextReceived
+        } else {
+            TargetState::CiphertextQueued
+        };
+        // First push wins: the state guard makes a lost race change nothing.
+        let changed = c
+            .execute(
+                "UPDATE targets SET state = ?3, envelope = ?4, last_code = NULL, updated_at = ?5
+                 WHERE pending_id = ?1 AND node_id = ?2 AND state IN (?6, ?7)",
+                params![
+                    pending_id,
+                    item.node_id,
+                    new_state,
+                    item.envelope_json,
+                    now,
+                    TargetState::PubkeyPosted,
+                    TargetState::DecryptFailed
+                ],
+            )
+            .map_err(sql_err)?;
+        if changed != 1 {
+            return Err(Error::new(
+                Code::AlreadyUsed,
+                "an envelope was already accepted for this target",
+            ));
+        }
+    }
+    audit(c, now, "envelopes_posted", "sealer", "envelopes", None)?;
+    let l = load(c, pending_id)?.ok_or_else(|| Error::new(Code::Internal, "pending vanished"))?;
+    Ok(status_view(&l, now))
+}
