@@ -118,7 +118,7 @@ fn pending_keys_are_idempotent_and_bound_to_their_context() {
     assert_eq!(list[0].fingerprint, list[0].public_key.fingerprint());
     let st = ks.status().unwrap();
     assert_eq!(st.pending, 2);
-    assert_eq!(st.format_version, 1);
+    assert_eq!(st.format_version, 2);
     assert_eq!(st.kek_id, kek().kek_id());
 }
 

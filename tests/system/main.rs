@@ -20,6 +20,7 @@ mod flow_v2_to_agent;
 mod hostile_relay;
 mod hostile_text;
 mod node_cli_concurrency;
+mod node_cli_context_binding;
 mod node_cli_e2e;
 mod node_cli_kek;
 mod node_identity_rotation;
