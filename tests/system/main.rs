@@ -22,6 +22,7 @@ mod hostile_text;
 mod node_cli_concurrency;
 mod node_cli_context_binding;
 mod node_cli_e2e;
+mod node_cli_empty_store;
 mod node_cli_kek;
 mod node_identity_rotation;
 mod pinning;
