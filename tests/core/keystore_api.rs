@@ -118,7 +118,7 @@ fn pending_keys_are_idempotent_and_bound_to_their_context() {
     assert_eq!(list[0].fingerprint, list[0].public_key.fingerprint());
     let st = ks.status().unwrap();
     assert_eq!(st.pending, 2);
-    assert_eq!(st.format_version, 1);
+    assert_eq!(st.format_version, 2);
     assert_eq!(st.kek_id, kek().kek_id());
 }
 
@@ -143,6 +143,72 @@ fn store_files_are_private() {
         Keystore::open(&open, &kek()).unwrap_err().code(),
         Code::StoreUnavailable
     );
+}
+
+/// Only a missing file is a new store: an empty (truncated) one would
+/// otherwise be re-created, losing every secret and the node identity.
+#[test]
+fn an_empty_store_file_fails_closed_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    ks.put_record(Purpose::NodeHmacSecret, "n", b"hmac")
+        .unwrap();
+    drop(ks);
+    let path = dir.path().join(DB_FILE);
+    std::fs::File::create(&path).unwrap();
+    for _ in 0..2 {
+        let err = Keystore::open(dir.path(), &kek()).unwrap_err();
+        assert_eq!(err.code(), Code::StoreUnavailable, "{err}");
+        assert!(err.detail().contains("empty (0 bytes)"), "{err}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
+    }
+    assert!(Keystore::expected_kek_ids(dir.path())
+        .unwrap_or_default()
+        .is_empty());
+    // Deleting it is the operator's explicit choice: then a new store.
+    std::fs::remove_file(&path).unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    assert_eq!(
+        ks.get_record(Purpose::NodeHmacSecret, "n")
+            .unwrap_err()
+            .code(),
+        Code::RecordNotFound
+    );
+    // No temporary file is left behind by the creation.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains(".new-"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+/// The store is created by linking a finished file into place, so first
+/// opens racing each other never see an empty file: all share one store.
+#[test]
+fn racing_first_opens_make_one_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh");
+    let go = std::sync::Barrier::new(4);
+    let deks: Vec<Vec<String>> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    go.wait();
+                    let ks = Keystore::open(&data, &kek()).unwrap();
+                    ks.status()
+                        .unwrap()
+                        .deks
+                        .into_iter()
+                        .map(|d| d.dek_id)
+                        .collect()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(deks[0].len(), 1);
+    assert!(deks.iter().all(|d| d == &deks[0]), "{deks:?}");
 }
 
 #[test]

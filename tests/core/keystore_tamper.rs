@@ -155,16 +155,20 @@ fn flipped_bytes_in_every_record_blob_are_refused_and_left_intact() {
             );
             checked += 1;
         }
-        // Truncation and an unknown format version are refused too.
+        // Truncation, an unknown format version and the old format
+        // (only the migration reads it) are refused too.
         set_blob(&c, *p, id, &orig[..HEADER + TAG - 1]);
         assert_eq!(read(&ks, *p, id).unwrap_err().code(), Code::RecordTampered);
-        let mut v2 = orig.clone();
-        v2[0] = 2;
-        set_blob(&c, *p, id, &v2);
-        assert_eq!(
-            read(&ks, *p, id).unwrap_err().code(),
-            Code::FormatUnsupported
-        );
+        for (v, code) in [(3, Code::FormatUnsupported), (1, Code::RecordTampered)] {
+            let mut other = orig.clone();
+            other[0] = v;
+            set_blob(&c, *p, id, &other);
+            assert_eq!(
+                read(&ks, *p, id).unwrap_err().code(),
+                code,
+                "{p:?} {id} v{v}"
+            );
+        }
         set_blob(&c, *p, id, &orig);
     }
     assert_eq!(checked, items.len() * 9);

@@ -19,6 +19,7 @@ mod hmac_vectors;
 mod hpke_dhkem;
 mod identity;
 mod keystore_api;
+mod keystore_context;
 mod keystore_identity;
 mod keystore_rotation;
 mod keystore_tamper;

@@ -48,7 +48,7 @@ fn keystore_seeds() -> Corpus {
     hkdf_sha256(&[], &KEK, &aad::dek_wrap_key_info(), &mut wrap_key).expect("hkdf");
     let nonce = [1u8; 24];
     let ct = aead_seal(&wrap_key, &nonce, &aad::dek_wrap_aad(DEK_ID, &kek_id), &DEK).expect("seal");
-    let mut wrapped = vec![aad::FORMAT_VERSION];
+    let mut wrapped = vec![aad::DEK_WRAP_VERSION];
     wrapped.extend(unhex(&kek_id));
     wrapped.extend(nonce);
     wrapped.extend(&ct);
@@ -59,7 +59,7 @@ fn keystore_seeds() -> Corpus {
         let mut rk = [0u8; 32];
         hkdf_sha256(&[], &DEK, &aad::record_key_info(purpose), &mut rk).expect("hkdf");
         let nonce = [p + 2; 24];
-        let aad = aad::record_aad(purpose, RECORD_ID, DEK_ID);
+        let aad = aad::record_aad(purpose, RECORD_ID, DEK_ID, None);
         let ct = aead_seal(&key32(&rk), &nonce, &aad, RECORD_PLAINTEXT).expect("seal");
         let mut record = vec![aad::FORMAT_VERSION];
         record.extend(unhex(DEK_ID));
@@ -68,11 +68,13 @@ fn keystore_seeds() -> Corpus {
         out.push(keystore_input(&wrapped, p, &record));
         // The same record under another purpose (fails authentication).
         out.push(keystore_input(&wrapped, p + 1, &record));
-        // Truncated record, future format version.
+        // Truncated record, old and future format versions.
         out.push(keystore_input(&wrapped, p, &record[..40]));
-        let mut v2 = record.clone();
-        v2[0] = 2;
-        out.push(keystore_input(&wrapped, p, &v2));
+        for v in [aad::LEGACY_FORMAT_VERSION, aad::FORMAT_VERSION + 1] {
+            let mut other = record.clone();
+            other[0] = v;
+            out.push(keystore_input(&wrapped, p, &other));
+        }
     }
     // Wrapped DEK under an unknown KEK id, truncated, future version.
     let mut other = wrapped.clone();
@@ -80,7 +82,7 @@ fn keystore_seeds() -> Corpus {
     out.push(keystore_input(&other, 0, &[]));
     out.push(keystore_input(&wrapped[..20], 0, &[]));
     let mut v2 = wrapped.clone();
-    v2[0] = 2;
+    v2[0] = aad::DEK_WRAP_VERSION + 1;
     out.push(keystore_input(&v2, 0, &[]));
     out
 }

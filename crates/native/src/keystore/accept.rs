@@ -8,8 +8,7 @@ use rusqlite::params;
 use super::audit::{self, Entry};
 use super::db::{immediate, now, sql_err};
 use super::pending::{consumed, not_found, open_key, typed_row, PendingKeyState};
-use super::records;
-use super::{active_dek, identity, Accepted, Keystore, Purpose};
+use super::{active_dek, identity, records, secrets, Accepted, Keystore, Purpose, SecretMeta};
 use sealpass::envelope::{Envelope, Version, MAX_ENVELOPE_JSON};
 use sealpass::error::{Code, Error, Result};
 use sealpass::{Context, SecretKey};
@@ -18,7 +17,8 @@ use zeroize::Zeroizing;
 impl Keystore {
     /// Open `envelope_json` with the sealed key of `pending_id` and the
     /// context stored with it (never one supplied now), seal the plaintext
-    /// as a DeliveredSecret under the context's slug, and delete the private
+    /// as a DeliveredSecret under the context's slug (its AAD binding that
+    /// context, as written to the `secrets` row), and delete the private
     /// key, in one transaction. Consume once: a second call is 8507. A
     /// failed open (8006 and other envelope errors) keeps the key for a retry.
     ///
@@ -87,26 +87,22 @@ impl Keystore {
                 return Err(e);
             }
         };
+        // The row first: sealing the record binds it as stored.
+        secrets::upsert(
+            &tx,
+            &SecretMeta {
+                slug: ctx.slug().to_owned(),
+                pending_id: pending_id.to_owned(),
+                node_id: ctx.node_id().to_owned(),
+                injection_method: ctx.injection_method().to_owned(),
+                field_name: ctx.field_name().to_owned(),
+                target_url: ctx.target_url().to_owned(),
+                stored_at: now(),
+                size: pt.len() as u64,
+            },
+        )?;
         let dek = active_dek(&tx, &self.kek)?;
         records::write(&tx, &dek, Purpose::DeliveredSecret, ctx.slug(), &pt)?;
-        tx.execute(
-            "INSERT INTO secrets (slug, pending_id, node_id, injection_method, field_name, target_url, stored_at, size)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (slug) DO UPDATE SET pending_id = excluded.pending_id, node_id = excluded.node_id,
-               injection_method = excluded.injection_method, field_name = excluded.field_name,
-               target_url = excluded.target_url, stored_at = excluded.stored_at, size = excluded.size",
-            params![
-                ctx.slug(),
-                pending_id,
-                ctx.node_id(),
-                ctx.injection_method(),
-                ctx.field_name(),
-                ctx.target_url(),
-                now(),
-                pt.len() as i64
-            ],
-        )
-        .map_err(sql_err)?;
         records::delete(&tx, Purpose::PendingKey, pending_id)?;
         tx.execute(
             "UPDATE pending SET state = ?3, consumed_at = ?2 WHERE pending_id = ?1",

@@ -3,13 +3,14 @@
 //! Every blob is `format_version (1) || key_id (8) || nonce (24) || ct || tag (16)`.
 //! For a wrapped DEK `key_id` is the id of the KEK that wrapped it; for a
 //! record it is the id of the DEK that sealed it. Both ids and the version
-//! are also bound in the AAD, so editing any byte fails authentication.
+//! are also bound in the AAD, so editing any byte fails authentication; a
+//! record's AAD also binds its delivered context (see [`aad::record_aad`]).
 
 use zeroize::Zeroizing;
 
-use super::aad::{self, FORMAT_VERSION};
+use super::aad::{self, DEK_WRAP_VERSION, FORMAT_VERSION, LEGACY_FORMAT_VERSION};
 use super::kek::{Kek, KekConfig};
-use super::Purpose;
+use super::{Purpose, SecretMeta};
 use crate::hex;
 use sealpass::error::{Code, Error, Result};
 use sealpass::suite::{self, KEY_LEN, NONCE_LEN, TAG_LEN};
@@ -33,6 +34,7 @@ impl core::fmt::Debug for Dek {
 
 /// The parts of a blob, borrowed.
 struct Parts<'a> {
+    version: u8,
     key_id: String,
     nonce: [u8; NONCE_LEN],
     ct: &'a [u8],
@@ -46,12 +48,6 @@ fn split<'a>(blob: &'a [u8], what: &str) -> Result<Parts<'a>> {
     let Some((&version, rest)) = blob.split_first() else {
         return Err(truncated());
     };
-    if version != FORMAT_VERSION {
-        return Err(Error::with_detail(
-            Code::FormatUnsupported,
-            format!("{what} has format version {version}, expected {FORMAT_VERSION}"),
-        ));
-    }
     let Some((key_id, rest)) = rest.split_first_chunk::<ID_LEN>() else {
         return Err(truncated());
     };
@@ -59,9 +55,32 @@ fn split<'a>(blob: &'a [u8], what: &str) -> Result<Parts<'a>> {
         return Err(truncated());
     };
     Ok(Parts {
+        version,
         key_id: hex::encode(key_id),
         nonce: *nonce,
         ct,
+    })
+}
+
+/// `split`, refusing any version but `want`. A format-1 record where format
+/// 2 is expected can only have been written back from an older copy of the
+/// store (the migration re-seals them all), so it is 8504, not 8508.
+fn split_version<'a>(blob: &'a [u8], what: &str, want: u8) -> Result<Parts<'a>> {
+    let p = split(blob, what)?;
+    if p.version == want {
+        return Ok(p);
+    }
+    let v = p.version;
+    Err(if want == FORMAT_VERSION && v == LEGACY_FORMAT_VERSION {
+        Error::with_detail(
+            Code::RecordTampered,
+            format!("{what} has record format {v} in a format-{want} store (written back from an older copy?)"),
+        )
+    } else {
+        Error::with_detail(
+            Code::FormatUnsupported,
+            format!("{what} has format version {v}, expected {want}"),
+        )
     })
 }
 
@@ -70,13 +89,24 @@ pub(crate) fn key_id_of(blob: &[u8], what: &str) -> Result<String> {
     split(blob, what).map(|p| p.key_id)
 }
 
-fn assemble(key_id: &str, aead_key: &[u8; KEY_LEN], aad: &[u8], pt: &[u8]) -> Result<Vec<u8>> {
+/// The format byte of a record blob (the migration picks format-1 records by it).
+pub(crate) fn version_of(blob: &[u8], what: &str) -> Result<u8> {
+    split(blob, what).map(|p| p.version)
+}
+
+fn assemble(
+    version: u8,
+    key_id: &str,
+    aead_key: &[u8; KEY_LEN],
+    aad: &[u8],
+    pt: &[u8],
+) -> Result<Vec<u8>> {
     let id = decode_id(key_id)?;
     let mut nonce = [0u8; NONCE_LEN];
     sealpass::rng::os_fill(&mut nonce)?;
     let ct = suite::aead_seal(aead_key, &nonce, aad, pt)?;
     let mut out = Vec::with_capacity(HEADER_LEN + ct.len());
-    out.push(FORMAT_VERSION);
+    out.push(version);
     out.extend_from_slice(&id);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&ct);
@@ -112,14 +142,20 @@ impl Dek {
     /// Wrap this DEK under `kek`.
     pub(crate) fn wrap(&self, kek: &Kek) -> Result<Vec<u8>> {
         let aad = aad::dek_wrap_aad(&self.id, kek.id());
-        assemble(kek.id(), &kek.wrap_key(), &aad, self.key.as_ref())
+        assemble(
+            DEK_WRAP_VERSION,
+            kek.id(),
+            &kek.wrap_key(),
+            &aad,
+            self.key.as_ref(),
+        )
     }
 
     /// Unwrap a stored DEK. The KEK is chosen by the id in the blob: current
     /// first, then previous; neither → 8502. Authentication failure → 8504.
     pub(crate) fn unwrap(kek: &KekConfig, dek_id: &str, blob: &[u8]) -> Result<Dek> {
         let what = format!("wrapped DEK {dek_id}");
-        let p = split(blob, &what)?;
+        let p = split_version(blob, &what, DEK_WRAP_VERSION)?;
         let kek = kek.by_id(&p.key_id).ok_or_else(|| {
             Error::with_detail(
                 Code::KekMismatch,
@@ -161,30 +197,67 @@ impl Dek {
         out
     }
 
-    /// Seal a record's plaintext.
-    pub(crate) fn seal(&self, purpose: Purpose, record_id: &str, pt: &[u8]) -> Result<Vec<u8>> {
-        let aad = aad::record_aad(purpose, record_id, &self.id);
-        assemble(&self.id, &self.record_key(purpose), &aad, pt)
+    /// Seal a record's plaintext (format 2) binding `context`, the
+    /// record's `secrets` row as stored (`None` for every other record).
+    pub(crate) fn seal(
+        &self,
+        purpose: Purpose,
+        record_id: &str,
+        context: Option<&SecretMeta>,
+        pt: &[u8],
+    ) -> Result<Vec<u8>> {
+        let aad = aad::record_aad(purpose, record_id, &self.id, context);
+        assemble(
+            FORMAT_VERSION,
+            &self.id,
+            &self.record_key(purpose),
+            &aad,
+            pt,
+        )
     }
 
-    /// Open a record blob sealed under this DEK (the caller picked this DEK
-    /// from the blob's own id).
+    /// Open a format-2 record blob sealed under this DEK (the caller picked
+    /// this DEK from the blob's own id) with `context` as stored now: any
+    /// edit of it since sealing is 8504.
     pub(crate) fn open(
+        &self,
+        purpose: Purpose,
+        record_id: &str,
+        context: Option<&SecretMeta>,
+        blob: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let aad = aad::record_aad(purpose, record_id, &self.id, context);
+        self.open_with(purpose, record_id, FORMAT_VERSION, &aad, blob)
+    }
+
+    /// Open a format-1 record (the migration only; it bound no context).
+    pub(crate) fn open_legacy(
         &self,
         purpose: Purpose,
         record_id: &str,
         blob: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>> {
+        let aad = aad::legacy_record_aad(purpose, record_id, &self.id);
+        self.open_with(purpose, record_id, LEGACY_FORMAT_VERSION, &aad, blob)
+    }
+
+    fn open_with(
+        &self,
+        purpose: Purpose,
+        record_id: &str,
+        version: u8,
+        aad: &[u8],
+        blob: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let what = format!("{} record {record_id:?}", purpose.name());
-        let p = split(blob, &what)?;
+        let p = split_version(blob, &what, version)?;
         if p.key_id != self.id {
             return Err(Error::with_detail(
                 Code::RecordTampered,
                 format!("{what} names another DEK"),
             ));
         }
-        let aad = aad::record_aad(purpose, record_id, &self.id);
-        suite::aead_open(&self.record_key(purpose), &p.nonce, &aad, p.ct).map_err(|_| {
+        suite::aead_open(&self.record_key(purpose), &p.nonce, aad, p.ct).map_err(|_| {
             Error::with_detail(
                 Code::RecordTampered,
                 format!("{what} failed authentication"),
@@ -210,7 +283,7 @@ pub fn fuzz_decode(
     let dek = Dek::unwrap(kek, dek_id, wrapped)?;
     // records.rs picks the DEK by the id the blob names, then opens.
     key_id_of(record, "fuzzed record")?;
-    dek.open(purpose, record_id, record)
+    dek.open(purpose, record_id, None, record)
 }
 
 #[cfg(test)]
@@ -224,21 +297,25 @@ mod tests {
         let w = dek.wrap(&kek.current).unwrap();
         assert_eq!(w.len(), HEADER_LEN + KEY_LEN + TAG_LEN);
         let again = Dek::unwrap(&kek, &dek.id, &w).unwrap();
-        let blob = dek.seal(Purpose::NodeHmacSecret, "r1", b"hello").unwrap();
+        let blob = dek
+            .seal(Purpose::NodeHmacSecret, "r1", None, b"hello")
+            .unwrap();
         assert_eq!(
-            &again.open(Purpose::NodeHmacSecret, "r1", &blob).unwrap()[..],
+            &again
+                .open(Purpose::NodeHmacSecret, "r1", None, &blob)
+                .unwrap()[..],
             b"hello"
         );
         assert_eq!(
             again
-                .open(Purpose::RelayHmacSecret, "r1", &blob)
+                .open(Purpose::RelayHmacSecret, "r1", None, &blob)
                 .unwrap_err()
                 .code(),
             Code::RecordTampered
         );
         assert_eq!(
             again
-                .open(Purpose::NodeHmacSecret, "r2", &blob)
+                .open(Purpose::NodeHmacSecret, "r2", None, &blob)
                 .unwrap_err()
                 .code(),
             Code::RecordTampered
@@ -248,17 +325,29 @@ mod tests {
             b[i] ^= 1;
             assert_eq!(
                 again
-                    .open(Purpose::NodeHmacSecret, "r1", &b)
+                    .open(Purpose::NodeHmacSecret, "r1", None, &b)
                     .unwrap_err()
                     .code(),
                 Code::RecordTampered
             );
         }
+        assert_eq!(blob[0], FORMAT_VERSION);
+        assert_eq!(w[0], DEK_WRAP_VERSION);
+        // A format-1 byte on a format-2 record: written back, 8504.
         let mut b = blob.clone();
-        b[0] = 2;
+        b[0] = LEGACY_FORMAT_VERSION;
         assert_eq!(
             again
-                .open(Purpose::NodeHmacSecret, "r1", &b)
+                .open(Purpose::NodeHmacSecret, "r1", None, &b)
+                .unwrap_err()
+                .code(),
+            Code::RecordTampered
+        );
+        let mut b = blob.clone();
+        b[0] = 3;
+        assert_eq!(
+            again
+                .open(Purpose::NodeHmacSecret, "r1", None, &b)
                 .unwrap_err()
                 .code(),
             Code::FormatUnsupported

@@ -140,11 +140,64 @@ fn retry_busy<T>(mut f: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result
     }
 }
 
-/// Open (creating if needed) the keystore database in `data_dir`.
+/// Make a missing database file appear whole: the schema is written to a
+/// private temporary file that is then hard-linked into place (which fails
+/// if another process got there first; then its file is used). So a
+/// `keystore.db` is never empty because it is being created, and an empty
+/// one can be refused.
+fn create_db(data_dir: &Path, path: &Path) -> Result<()> {
+    let mut rnd = [0u8; 8];
+    sealpass::rng::os_fill(&mut rnd)?;
+    let tmp = data_dir.join(format!(
+        "{DB_FILE}.new-{}-{}",
+        std::process::id(),
+        crate::hex::encode(&rnd)
+    ));
+    let made = (|| {
+        ensure_private_file(&tmp, true)?;
+        let c = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(sql_err)?;
+        c.execute_batch(SCHEMA).map_err(sql_err)?;
+        c.close().map_err(|(_, e)| sql_err(e))?;
+        match fs::hard_link(&tmp, path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                Err(io_err("cannot create", path, e))
+            }
+            _ => Ok(()),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    made
+}
+
+/// Only a missing file means a new store. An empty one is a store that was
+/// truncated (a crash, a bad copy, an operator): re-creating it would drop
+/// every secret and the node identity without a word, so it fails closed.
+fn check_not_empty(path: &Path) -> Result<()> {
+    let md = fs::metadata(path).map_err(|e| io_err("cannot stat", path, e))?;
+    if md.len() == 0 {
+        return Err(Error::with_detail(
+            Code::StoreUnavailable,
+            format!(
+                "{} is empty (0 bytes): the keystore was truncated, and this would lose every stored secret and the node identity, so nothing was done. Restore it from a backup; only if this node never stored anything, delete the file to start a new store (with a new node identity)",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Open (creating if missing) the keystore database in `data_dir`.
 pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
     ensure_dir(data_dir)?;
     let path = data_dir.join(DB_FILE);
-    ensure_private_file(&path, true)?;
+    match fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_db(data_dir, &path)?,
+        Err(e) => return Err(io_err("cannot stat", &path, e)),
+        Ok(_) => {}
+    }
+    check_not_empty(&path)?;
+    ensure_private_file(&path, false)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(&path, flags).map_err(sql_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;

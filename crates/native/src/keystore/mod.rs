@@ -18,7 +18,10 @@ mod kek;
 mod pending;
 mod records;
 mod rotate;
+mod secrets;
+mod upgrade;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -246,12 +249,33 @@ impl Keystore {
     /// first use. Fails closed: unless every DEK is wrapped under the
     /// configured current or previous KEK and authenticates, nothing is
     /// written but an audit row, and the error names the expected KEK id.
+    ///
+    /// A store of an older format is migrated here, in the same transaction
+    /// (docs/KEYSTORE.md, "Format versions"): every record is re-sealed so
+    /// that its AAD binds its delivered context. A record that does not open
+    /// stops it with 8504 and nothing changes.
     pub fn open(data_dir: &Path, kek: &KekConfig) -> Result<Keystore> {
+        Self::open_inner(data_dir, kek, None)
+    }
+
+    /// [`Keystore::open`] whose format migration fails after `fail_after`
+    /// records, inside its transaction (tests: an interrupted migration must
+    /// change nothing).
+    #[doc(hidden)]
+    pub fn open_with_upgrade_fault(
+        data_dir: &Path,
+        kek: &KekConfig,
+        fail_after: usize,
+    ) -> Result<Keystore> {
+        Self::open_inner(data_dir, kek, Some(fail_after))
+    }
+
+    fn open_inner(data_dir: &Path, kek: &KekConfig, fail_after: Option<usize>) -> Result<Keystore> {
         if kek.is_dev_insecure() {
             eprintln!("{}", kek::DEV_WARNING);
         }
         let (mut conn, db_path) = db::open(data_dir)?;
-        let outcome = Self::check_or_init(&mut conn, kek, &db_path);
+        let outcome = Self::check_or_init(&mut conn, kek, &db_path, fail_after);
         if let Err(e) = &outcome {
             if matches!(e.code(), Code::KekMismatch | Code::RecordTampered) {
                 let event = if e.code() == Code::KekMismatch {
@@ -302,7 +326,12 @@ impl Keystore {
         ids.collect::<std::result::Result<Vec<_>, _>>().ok()
     }
 
-    fn check_or_init(conn: &mut Connection, kek: &KekConfig, db_path: &Path) -> Result<()> {
+    fn check_or_init(
+        conn: &mut Connection,
+        kek: &KekConfig,
+        db_path: &Path,
+        fail_after: Option<usize>,
+    ) -> Result<()> {
         let tx = immediate(conn)?;
         tx.execute_batch(db::SCHEMA).map_err(sql_err)?;
         db::migrate(&tx)?;
@@ -314,18 +343,22 @@ impl Keystore {
             )
             .optional()
             .map_err(sql_err)?;
-        if let Some(v) = &version {
-            if v != &aad::FORMAT_VERSION.to_string() {
+        let upgrade = match version.as_deref() {
+            None => false,
+            Some(v) if v == aad::FORMAT_VERSION.to_string() => false,
+            Some(v) if v == aad::LEGACY_FORMAT_VERSION.to_string() => true,
+            Some(v) => {
                 return Err(Error::with_detail(
                     Code::FormatUnsupported,
                     format!(
-                        "{} has format version {v}; this build reads {}",
+                        "{} has format version {v}; this build reads {} and {}",
                         db_path.display(),
+                        aad::LEGACY_FORMAT_VERSION,
                         aad::FORMAT_VERSION
                     ),
                 ));
             }
-        }
+        };
         let deks: Vec<(String, String, String, Vec<u8>)> = {
             let mut st = tx
                 .prepare("SELECT dek_id, kek_id, state, wrapped FROM deks")
@@ -399,6 +432,10 @@ impl Keystore {
                 ));
             }
         }
+        // Only now, with every DEK checked: the migration needs them.
+        if upgrade {
+            upgrade::run(&tx, kek, fail_after)?;
+        }
         audit::ok(&tx, Entry::new("open").kek(kek.kek_id()))?;
         tx.commit().map_err(sql_err)
     }
@@ -467,4 +504,19 @@ fn dek_by_id(conn: &Connection, kek: &KekConfig, dek_id: &str) -> Result<Dek> {
             )
         })?;
     Dek::unwrap(kek, dek_id, &wrapped)
+}
+
+/// DEKs unwrapped once each during a pass over many records.
+#[derive(Default)]
+pub(crate) struct DekCache(HashMap<String, Dek>);
+
+impl DekCache {
+    /// The DEK `dek_id` ([`dek_by_id`] the first time).
+    pub(crate) fn get(&mut self, conn: &Connection, kek: &KekConfig, dek_id: &str) -> Result<&Dek> {
+        use std::collections::hash_map::Entry as Slot;
+        match self.0.entry(dek_id.to_owned()) {
+            Slot::Occupied(e) => Ok(e.into_mut()),
+            Slot::Vacant(e) => Ok(e.insert(dek_by_id(conn, kek, dek_id)?)),
+        }
+    }
 }

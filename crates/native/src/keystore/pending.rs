@@ -1,4 +1,4 @@
-//! One-time keypairs awaiting an envelope, and delivered-secret metadata.
+//! One-time keypairs awaiting an envelope.
 //!
 //! A pending key's record plaintext is
 //! `secret_key (32) || 0x02 || identity_public_key (32) || context JSON`:
@@ -16,7 +16,7 @@ use super::audit::{self, Entry};
 use super::db::{immediate, now, sql_err};
 use super::kek::KekConfig;
 use super::records;
-use super::{active_dek, identity, Keystore, NewPendingKey, PendingMeta, Purpose, SecretMeta};
+use super::{active_dek, identity, Keystore, NewPendingKey, PendingMeta, Purpose};
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
 use sealpass::keys::{PublicKey, SecretKey};
@@ -288,33 +288,6 @@ impl Keystore {
             });
         }
         Ok(out)
-    }
-
-    /// Delivered secrets' metadata (never values), by slug.
-    pub fn secret_list(&self) -> Result<Vec<SecretMeta>> {
-        let conn = self.conn()?;
-        let mut st = conn
-            .prepare(
-                "SELECT slug, pending_id, node_id, injection_method, field_name, target_url, stored_at, size
-                 FROM secrets ORDER BY slug",
-            )
-            .map_err(sql_err)?;
-        let rows = st
-            .query_map([], |r| {
-                Ok(SecretMeta {
-                    slug: r.get(0)?,
-                    pending_id: r.get(1)?,
-                    node_id: r.get(2)?,
-                    injection_method: r.get(3)?,
-                    field_name: r.get(4)?,
-                    target_url: r.get(5)?,
-                    stored_at: r.get(6)?,
-                    size: r.get(7)?,
-                })
-            })
-            .map_err(sql_err)?;
-        rows.collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(sql_err)
     }
 }
 

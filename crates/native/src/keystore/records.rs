@@ -1,4 +1,5 @@
-//! Generic sealed records: put (upsert), get, delete, each audited.
+//! Generic sealed records: put (upsert), get, delete, each audited. Every
+//! seal and open binds the record's context as stored (`secrets::context`).
 
 use rusqlite::{params, Connection, OptionalExtension};
 use zeroize::Zeroizing;
@@ -8,10 +9,12 @@ use super::blob::{self, Dek};
 use super::db::{immediate, now, sql_err};
 use super::kek::KekConfig;
 use super::pending::PendingKeyState;
+use super::secrets;
 use super::{active_dek, check_record_id, dek_by_id, Keystore, Purpose, MAX_RECORD_PLAINTEXT};
 use sealpass::error::{Code, Error, Result};
 
-/// Seal `pt` under `dek` and upsert it.
+/// Seal `pt` under `dek`, binding the record's context as stored now (a
+/// delivered secret's `secrets` row is written first), and upsert it.
 pub(crate) fn write(
     conn: &Connection,
     dek: &Dek,
@@ -25,7 +28,8 @@ pub(crate) fn write(
             format!("record plaintext larger than {MAX_RECORD_PLAINTEXT} bytes"),
         ));
     }
-    let sealed = dek.seal(purpose, record_id, pt)?;
+    let context = secrets::context(conn, purpose, record_id)?;
+    let sealed = dek.seal(purpose, record_id, context.as_ref(), pt)?;
     let t = now();
     conn.execute(
         "INSERT INTO records (purpose, record_id, dek_id, blob, created_at, updated_at)
@@ -38,13 +42,16 @@ pub(crate) fn write(
     .map_err(sql_err)
 }
 
-/// Read and open one record: 8505 if absent, 8504 if any byte was changed.
+/// Read and open one record with its context as stored: 8505 if absent,
+/// 8504 if any byte of it or of its context was changed.
 pub(crate) fn read(
     conn: &Connection,
     kek: &KekConfig,
     purpose: Purpose,
     record_id: &str,
 ) -> Result<(Zeroizing<Vec<u8>>, String)> {
+    let what = format!("{} record {record_id:?}", purpose.name());
+    let context = secrets::context(conn, purpose, record_id)?;
     let (col_dek, sealed): (String, Vec<u8>) = conn
         .query_row(
             "SELECT dek_id, blob FROM records WHERE purpose = ?1 AND record_id = ?2",
@@ -54,12 +61,16 @@ pub(crate) fn read(
         .optional()
         .map_err(sql_err)?
         .ok_or_else(|| {
-            Error::with_detail(
-                Code::RecordNotFound,
-                format!("no {} record {record_id:?}", purpose.name()),
-            )
+            if context.is_some() {
+                // A metadata row without its record was added or renamed.
+                Error::with_detail(
+                    Code::RecordTampered,
+                    format!("{what} is missing but its secrets row exists"),
+                )
+            } else {
+                Error::with_detail(Code::RecordNotFound, format!("no {what}"))
+            }
         })?;
-    let what = format!("{} record {record_id:?}", purpose.name());
     let blob_dek = blob::key_id_of(&sealed, &what)?;
     if blob_dek != col_dek {
         return Err(Error::with_detail(
@@ -68,7 +79,54 @@ pub(crate) fn read(
         ));
     }
     let dek = dek_by_id(conn, kek, &blob_dek)?;
-    Ok((dek.open(purpose, record_id, &sealed)?, blob_dek))
+    Ok((
+        dek.open(purpose, record_id, context.as_ref(), &sealed)?,
+        blob_dek,
+    ))
+}
+
+/// One stored record row, for the passes over every record (DEK rotation,
+/// verify, the format migration).
+pub(crate) struct Stored {
+    pub purpose: Purpose,
+    pub record_id: String,
+    /// The `dek_id` column (the blob names its DEK too; opening checks both agree).
+    pub dek_id: String,
+    pub blob: Vec<u8>,
+}
+
+/// Every record; an unknown purpose name is 8504.
+pub(crate) fn all(conn: &Connection) -> Result<Vec<Stored>> {
+    let mut st = conn
+        .prepare("SELECT purpose, record_id, dek_id, blob FROM records ORDER BY purpose, record_id")
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+            ))
+        })
+        .map_err(sql_err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (purpose, record_id, dek_id, blob) = row.map_err(sql_err)?;
+        let purpose = Purpose::from_name(&purpose).ok_or_else(|| {
+            Error::with_detail(
+                Code::RecordTampered,
+                format!("record {record_id:?} has an unknown purpose"),
+            )
+        })?;
+        out.push(Stored {
+            purpose,
+            record_id,
+            dek_id,
+            blob,
+        });
+    }
+    Ok(out)
 }
 
 /// Delete one record; true if it existed.
@@ -160,18 +218,6 @@ impl Keystore {
         audit::ok(&tx, e.detail(if existed { "deleted" } else { "absent" }))?;
         tx.commit().map_err(sql_err)?;
         Ok(existed)
-    }
-
-    /// Open a delivered secret by slug (audited as `secret-get`).
-    pub fn secret_get(&self, slug: &str) -> Result<Zeroizing<Vec<u8>>> {
-        check_record_id(slug)?;
-        read_audited(
-            &*self.conn()?,
-            &self.kek,
-            "secret-get",
-            Purpose::DeliveredSecret,
-            slug,
-        )
     }
 
     /// Bulk insert for tests and benchmarks: one transaction, one audit row.

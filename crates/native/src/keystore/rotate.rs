@@ -1,23 +1,23 @@
 //! Key rotation (each one transaction: all or nothing) and status.
 
-use std::collections::HashMap;
-
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::audit::{self, Entry};
 use super::blob::Dek;
 use super::db::{immediate, now, sql_err};
 use super::kek::KekConfig;
 use super::pending::PendingKeyState;
-use super::{aad, DekStatus, Keystore, Purpose, RotationReport, Status};
+use super::{
+    aad, records, secrets, DekCache, DekStatus, Keystore, Purpose, RotationReport, Status,
+};
 use sealpass::error::{Code, Error, Result};
 
-/// Injected failure for the interrupted-rotation tests.
-fn injected(done: usize, fail_after: Option<usize>) -> Result<()> {
+/// Injected failure for the interrupted-rotation and -migration tests.
+pub(crate) fn injected(done: usize, fail_after: Option<usize>) -> Result<()> {
     if fail_after == Some(done) {
         return Err(Error::new(
             Code::StoreUnavailable,
-            "injected fault during rotation",
+            "injected fault inside the transaction",
         ));
     }
     Ok(())
@@ -97,42 +97,22 @@ fn rotate_dek_tx(
         params![new.id, kek.kek_id(), new.wrap(&kek.current)?, t],
     )
     .map_err(sql_err)?;
-    let rows: Vec<(String, String, String, Vec<u8>)> = {
-        let mut st = tx
-            .prepare("SELECT purpose, record_id, dek_id, blob FROM records WHERE dek_id != ?1")
-            .map_err(sql_err)?;
-        let rows = st
-            .query_map([&new.id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .map_err(sql_err)?;
-        rows.collect::<std::result::Result<_, _>>()
-            .map_err(sql_err)?
-    };
-    let mut cache: HashMap<String, Dek> = HashMap::new();
+    let mut deks = DekCache::default();
     let mut n = 0;
     {
         let mut update = tx
             .prepare("UPDATE records SET dek_id = ?3, blob = ?4, updated_at = ?5 WHERE purpose = ?1 AND record_id = ?2")
             .map_err(sql_err)?;
-        for (purpose_name, record_id, dek_id, sealed) in &rows {
+        for r in records::all(&tx)?.iter().filter(|r| r.dek_id != new.id) {
             injected(n, fail_after)?;
-            let purpose = Purpose::from_name(purpose_name).ok_or_else(|| {
-                Error::with_detail(
-                    Code::RecordTampered,
-                    format!("record {record_id:?} has an unknown purpose"),
-                )
-            })?;
-            if !cache.contains_key(dek_id) {
-                cache.insert(dek_id.clone(), super::dek_by_id(&tx, kek, dek_id)?);
-            }
-            let old = cache
-                .get(dek_id)
-                .ok_or_else(|| Error::new(Code::StoreUnavailable, "DEK cache"))?;
-            let pt = old.open(purpose, record_id, sealed)?;
-            let resealed = new.seal(purpose, record_id, &pt)?;
+            // Opened and re-sealed with the context as stored: an edited
+            // row fails here (8504) instead of being sealed in.
+            let context = secrets::context(&tx, r.purpose, &r.record_id)?;
+            let old = deks.get(&tx, kek, &r.dek_id)?;
+            let pt = old.open(r.purpose, &r.record_id, context.as_ref(), &r.blob)?;
+            let resealed = new.seal(r.purpose, &r.record_id, context.as_ref(), &pt)?;
             update
-                .execute(params![purpose_name, record_id, new.id, resealed, t])
+                .execute(params![r.purpose.name(), r.record_id, new.id, resealed, t])
                 .map_err(sql_err)?;
             n += 1;
         }
@@ -175,33 +155,29 @@ fn rotate_dek_tx(
 
 fn verify_all(conn: &Connection, kek: &KekConfig) -> Result<usize> {
     let tx = conn.unchecked_transaction().map_err(sql_err)?;
-    let mut st = tx
-        .prepare("SELECT purpose, record_id, dek_id, blob FROM records")
-        .map_err(sql_err)?;
-    let mut rows = st.query([]).map_err(sql_err)?;
-    let mut cache: HashMap<String, Dek> = HashMap::new();
+    let mut deks = DekCache::default();
     let mut n = 0;
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        let (purpose_name, record_id, dek_id, sealed): (String, String, String, Vec<u8>) = (
-            r.get(0).map_err(sql_err)?,
-            r.get(1).map_err(sql_err)?,
-            r.get(2).map_err(sql_err)?,
-            r.get(3).map_err(sql_err)?,
-        );
-        let purpose = Purpose::from_name(&purpose_name).ok_or_else(|| {
-            Error::with_detail(
-                Code::RecordTampered,
-                format!("record {record_id:?} has an unknown purpose"),
-            )
-        })?;
-        if !cache.contains_key(&dek_id) {
-            cache.insert(dek_id.clone(), super::dek_by_id(&tx, kek, &dek_id)?);
-        }
-        let dek = cache
-            .get(&dek_id)
-            .ok_or_else(|| Error::new(Code::StoreUnavailable, "DEK cache"))?;
-        dek.open(purpose, &record_id, &sealed)?;
+    for r in records::all(&tx)? {
+        let context = secrets::context(&tx, r.purpose, &r.record_id)?;
+        let dek = deks.get(&tx, kek, &r.dek_id)?;
+        dek.open(r.purpose, &r.record_id, context.as_ref(), &r.blob)?;
         n += 1;
+    }
+    // A secrets row whose record is gone was added or renamed.
+    let orphan: Option<String> = tx
+        .query_row(
+            "SELECT slug FROM secrets s WHERE NOT EXISTS (SELECT 1 FROM records r
+               WHERE r.purpose = ?1 AND r.record_id = s.slug) ORDER BY slug LIMIT 1",
+            [Purpose::DeliveredSecret.name()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    if let Some(slug) = orphan {
+        return Err(Error::with_detail(
+            Code::RecordTampered,
+            format!("delivered-secret record {slug:?} is missing but its secrets row exists"),
+        ));
     }
     Ok(n)
 }
