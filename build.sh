@@ -771,8 +771,8 @@ mutants_baseline() {
 }
 
 mutants_run() {
-    local out="$ROOT/target/mutants" -a files=()
-    local f
+    local out="$ROOT/target/mutants" f
+    local -a files=()
     for f in "${MUTANTS_FILES[@]}"; do
         [[ -z ${MUTANTS_ONLY:-} || " $MUTANTS_ONLY " == *" $f "* ]] && files+=(-f "$f")
     done
