@@ -19,8 +19,7 @@ pub fn encode(bytes: &[u8]) -> String {
     for chunk in bytes.chunks(3) {
         let mut b = [0u8; 3];
         b.iter_mut().zip(chunk).for_each(|(d, s)| *d = *s);
-        let [b0, b1, b2] = b;
-        let n = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        let n = u32::from_be_bytes([0, b[0], b[1], b[2]]);
         for i in 0..=chunk.len() {
             out.push(symbol(n >> (18 - 6 * i)));
         }

@@ -415,6 +415,34 @@ mod tests {
         assert!(Context::new("n", "p", "s", "e", None, Some(&"u".repeat(2049))).is_err());
     }
 
+    /// The 64 KiB limit is on the whole input, inclusive: padding whitespace
+    /// counts, and exactly the limit is still parsed.
+    #[test]
+    fn json_size_limit_is_inclusive() {
+        let body = ctx_json("");
+        let pad = |total: usize| format!("{body}{}", " ".repeat(total - body.len()));
+        assert!(Context::from_json(pad(MAX_CONTEXT_JSON).as_bytes()).is_ok());
+        let e = Context::from_json(pad(MAX_CONTEXT_JSON + 1).as_bytes()).unwrap_err();
+        assert_eq!(e.code(), Code::ContextMalformed);
+        assert!(e.detail().contains("64 KiB"), "{}", e.detail());
+    }
+
+    /// The detail names what a field may be: required fields only strings,
+    /// optional ones strings or null.
+    #[test]
+    fn wrong_type_details_name_what_is_allowed() {
+        let detail = |j: &str| Context::from_json(j.as_bytes()).unwrap_err().detail().to_owned();
+        for (i, key) in KEYS.iter().enumerate() {
+            let d = detail(&format!(r#"{{"{key}":5}}"#));
+            let want = if i < 4 {
+                format!("{key} must be a string")
+            } else {
+                format!("{key} must be a string or null")
+            };
+            assert_eq!(d, want, "{key}");
+        }
+    }
+
     #[test]
     fn control_characters_are_kept_verbatim() {
         let c = Context::new("n\u{1}", "p\n", "s\"", "env", Some("f\u{0}"), None).unwrap();
