@@ -54,6 +54,11 @@ impl Node {
 
     /// Start `sealpass node run` (registering the secret on first start).
     pub fn start(&mut self, relay_url: &str) -> &Proc {
+        self.start_with(relay_url, &[])
+    }
+
+    /// [`Node::start`] with extra `node run` flags.
+    pub fn start_with(&mut self, relay_url: &str, extra: &[&str]) -> &Proc {
         let mut cmd = Command::new(bins::sealpass());
         cmd.args([
             "node",
@@ -67,6 +72,7 @@ impl Node {
             "--data-dir",
         ])
         .arg(&self.data)
+        .args(extra)
         .env("SEALPASS_KEK", &self.kek)
         .env_remove("SEALPASS_DATA_DIR");
         if self.secret_file.exists() {
@@ -188,6 +194,21 @@ impl Node {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// `sealpass node pending list --json`: the one-time keys it holds.
+    pub fn pending_keys(&self) -> Vec<serde_json::Value> {
+        let out = self.node_cmd(&["pending", "list", "--json"]);
+        assert!(
+            out.status.success(),
+            "node pending list: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// `sealpass node secret get SLUG`: the delivered bytes.
