@@ -43,6 +43,8 @@
 //! - `flood-slugs`: the same with a new slug each (`flood-slug-P-I`);
 //! - `flood-oversize`: 1,001 ever-new valid pendings: longer than any
 //!   honest relay's list;
+//! - `ask-again`: no items added, but every real one says `needs_pubkey`
+//!   even after the key was posted;
 //! - `redirect`: every request answered `302 Found` (`Location:
 //!   http://127.0.0.1:9/`) with a body that would be a valid answer
 //!   (`{"pending":[]}`, `{"envelopes":[]}`, a heartbeat), never forwarded.
@@ -79,6 +81,7 @@ enum Mode {
     FloodPendings,
     FloodSlugs,
     FloodOversize,
+    AskAgain,
     Redirect,
 }
 
@@ -95,6 +98,7 @@ impl Mode {
             "flood-pendings" => Mode::FloodPendings,
             "flood-slugs" => Mode::FloodSlugs,
             "flood-oversize" => Mode::FloodOversize,
+            "ask-again" => Mode::AskAgain,
             "redirect" => Mode::Redirect,
             _ => return None,
         })
@@ -108,7 +112,11 @@ impl Mode {
     fn floods(self) -> bool {
         matches!(
             self,
-            Mode::FloodBadIds | Mode::FloodPendings | Mode::FloodSlugs | Mode::FloodOversize
+            Mode::FloodBadIds
+                | Mode::FloodPendings
+                | Mode::FloodSlugs
+                | Mode::FloodOversize
+                | Mode::AskAgain
         )
     }
 }
@@ -133,7 +141,7 @@ struct Shared {
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N]"
     );
     exit(2)
 }
@@ -499,6 +507,11 @@ fn flood_pending(body: &[u8], mode: Mode, node: &str, poll: u64) -> Vec<u8> {
                     "flood".to_owned()
                 };
                 items.push(invented_pending(node, &id, &slug));
+            }
+        }
+        Mode::AskAgain => {
+            for item in items.iter_mut() {
+                item["needs_pubkey"] = serde_json::Value::Bool(true);
             }
         }
         _ => {}

@@ -231,6 +231,31 @@ fn ever_new_slugs_are_rate_limited() {
 }
 
 #[test]
+fn a_relay_that_keeps_asking_for_a_posted_key_costs_no_keystore_work() {
+    let mut s = setup("ask-again", &[]);
+    let pid = s.relay.create_pending_slug(&["web-1"], "asked-again");
+    s.node.start_with(&s.hostile.url, &[]);
+    s.node.fingerprint(&pid);
+    let seen = s.hostile.floods();
+    s.wait_floods(seen + 30);
+    // Re-posts re-send the first post: no keystore access, no audit row
+    // (each used to open the sealed key and audit it, every poll).
+    let audit = s
+        .node
+        .keystore(&[("SEALPASS_KEK", &s.node.kek)], &["audit"]);
+    let reuse = audit.matches("\"pending-reuse\"").count();
+    assert_eq!(reuse, 0, "{audit}");
+    // And not one post per poll: at most one a minute.
+    let log = String::from_utf8_lossy(&s.hostile.log()).into_owned();
+    let puts = log
+        .lines()
+        .filter(|l| l.starts_with(">> PUT /api/v1/node/pending/"))
+        .count();
+    assert!((1..=15).contains(&puts), "{puts} key posts in 30+ polls");
+    assert_eq!(s.relay.target_state(&pid, "web-1").0, "pubkey_posted");
+}
+
+#[test]
 fn an_oversize_pending_list_is_refused_whole() {
     let mut s = setup("flood-oversize", &[]);
     s.node.start_with(&s.hostile.url, &[]);
