@@ -3,7 +3,7 @@
 //! pending views, the way an attacker holding the relay would.
 //!
 //! ```text
-//! hostile-relay --upstream http://127.0.0.1:PORT --mode MODE --state-dir DIR [--max-lifetime SECS] [--flood-polls N]
+//! hostile-relay --upstream http://127.0.0.1:PORT --mode MODE --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` as its first stdout line.
@@ -45,6 +45,8 @@
 //!   honest relay's list;
 //! - `ask-again`: no items added, but every real one says `needs_pubkey`
 //!   even after the key was posted;
+//! - with `--unreadable-item`, every flooded list also holds one item in an
+//!   unknown state, so the agent cannot tell from it which pendings are gone;
 //! - `redirect`: every request answered `302 Found` (`Location:
 //!   http://127.0.0.1:9/`) with a body that would be a valid answer
 //!   (`{"pending":[]}`, `{"envelopes":[]}`, a heartbeat), never forwarded.
@@ -136,12 +138,13 @@ struct Shared {
     /// Flooded answers so far, and how many to flood.
     floods: AtomicU64,
     flood_polls: u64,
+    unreadable_item: bool,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -150,6 +153,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let (mut upstream, mut mode, mut dir, mut lifetime) = (None, None, None, 900u64);
     let mut flood_polls = u64::MAX;
+    let mut unreadable_item = false;
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| usage("missing value"));
         match a.as_str() {
@@ -164,6 +168,7 @@ fn main() {
             "--flood-polls" => {
                 flood_polls = val().parse().unwrap_or_else(|_| usage("bad --flood-polls"))
             }
+            "--unreadable-item" => unreadable_item = true,
             _ => usage("unknown argument"),
         }
     }
@@ -197,6 +202,7 @@ fn main() {
         dir: dir.clone(),
         floods: AtomicU64::new(0),
         flood_polls,
+        unreadable_item,
     });
 
     let listener =
@@ -394,7 +400,7 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
         let route = path.split('?').next().unwrap_or("");
         if route == "/api/v1/node/pending" {
             if let Some(poll) = shared.next_flood() {
-                resp.body = flood_pending(&resp.body, shared.mode, &caller, poll);
+                resp.body = flood_pending(&resp.body, shared, &caller, poll);
             }
         } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::FloodBadIds {
             let poll = shared.floods.load(Ordering::SeqCst);
@@ -480,7 +486,8 @@ fn bad_ids(poll: u64, n: usize) -> Vec<String> {
 }
 
 /// The real node pending list with the attacker's items appended.
-fn flood_pending(body: &[u8], mode: Mode, node: &str, poll: u64) -> Vec<u8> {
+fn flood_pending(body: &[u8], shared: &Shared, node: &str, poll: u64) -> Vec<u8> {
+    let mode = shared.mode;
     let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
         return body.to_vec();
     };
@@ -515,6 +522,11 @@ fn flood_pending(body: &[u8], mode: Mode, node: &str, poll: u64) -> Vec<u8> {
             }
         }
         _ => {}
+    }
+    if shared.unreadable_item {
+        let mut odd = invented_pending(node, &format!("flood-odd-{poll}"), "flood");
+        odd["state"] = serde_json::Value::from("from_the_future");
+        items.push(odd);
     }
     serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
 }

@@ -197,6 +197,39 @@ fn ever_new_pendings_are_rate_limited_pruned_and_real_ones_still_delivered() {
 }
 
 #[test]
+fn junk_kept_behind_an_unreadable_item_is_bounded_and_pruned_once_the_flood_stops() {
+    // The unreadable item makes every flooded list incomplete: absence
+    // from it proves nothing, so no key is pruned while the flood lasts.
+    let mut s = setup(
+        "flood-pendings",
+        &["--flood-polls", "30", "--unreadable-item"],
+    );
+    s.node
+        .start_with(&s.hostile.url, &["--max-new-keys-per-hour", "200"]);
+    let mut most = 0;
+    while s.hostile.floods() < 30 {
+        most = most.max(s.key_ids().len());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Held (not pruned) while the listing was incomplete, but never more
+    // than the budget: the burst plus one per 18 s.
+    assert!(
+        (150..=220).contains(&most),
+        "the node held at most {most} keys"
+    );
+    let log = agent_log(&s);
+    assert_eq!(
+        log.matches("skipped unreadable item(s)").count(),
+        1,
+        "{log}"
+    );
+    eventually(T, "junk keys pruned", || {
+        s.key_ids().iter().all(|id| !id.starts_with("flood-"))
+    });
+    s.delivered("after-sticky-flood");
+}
+
+#[test]
 fn ever_new_slugs_are_rate_limited() {
     let mut s = setup("flood-slugs", &["--flood-polls", "40"]);
     s.node.start_with(
