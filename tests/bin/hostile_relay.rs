@@ -45,6 +45,9 @@
 //!   honest relay's list;
 //! - `ask-again`: no items added, but every real one says `needs_pubkey`
 //!   even after the key was posted;
+//! - `replay-envelopes`: no items added to the pending list; every
+//!   envelope the real relay ever handed out is listed again in every later
+//!   envelope list (a lost-ack replay that never stops);
 //! - with `--unreadable-item`, every flooded list also holds one item in an
 //!   unknown state, so the agent cannot tell from it which pendings are gone;
 //! - `redirect`: every request answered `302 Found` (`Location:
@@ -84,6 +87,7 @@ enum Mode {
     FloodSlugs,
     FloodOversize,
     AskAgain,
+    ReplayEnvelopes,
     Redirect,
 }
 
@@ -101,6 +105,7 @@ impl Mode {
             "flood-slugs" => Mode::FloodSlugs,
             "flood-oversize" => Mode::FloodOversize,
             "ask-again" => Mode::AskAgain,
+            "replay-envelopes" => Mode::ReplayEnvelopes,
             "redirect" => Mode::Redirect,
             _ => return None,
         })
@@ -119,6 +124,7 @@ impl Mode {
                 | Mode::FloodSlugs
                 | Mode::FloodOversize
                 | Mode::AskAgain
+                | Mode::ReplayEnvelopes
         )
     }
 }
@@ -139,12 +145,14 @@ struct Shared {
     floods: AtomicU64,
     flood_polls: u64,
     unreadable_item: bool,
+    /// Every envelope item handed out (replay-envelopes).
+    handed_out: Mutex<Vec<serde_json::Value>>,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|replay-envelopes|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -203,6 +211,7 @@ fn main() {
         floods: AtomicU64::new(0),
         flood_polls,
         unreadable_item,
+        handed_out: Mutex::new(Vec::new()),
     });
 
     let listener =
@@ -407,6 +416,8 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
             if poll <= shared.flood_polls {
                 resp.body = flood_envelopes(&resp.body, poll);
             }
+        } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::ReplayEnvelopes {
+            resp.body = replay_envelopes(&resp.body, shared);
         }
     }
     log_message(shared, "<<", &resp);
@@ -542,6 +553,31 @@ fn flood_envelopes(body: &[u8], poll: u64) -> Vec<u8> {
     for id in bad_ids(poll + 1_000_000, 5) {
         items.push(serde_json::json!({"pending_id": id, "envelope": {}, "context": {}}));
     }
+    serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
+}
+
+/// The real envelope list plus every envelope handed out before.
+fn replay_envelopes(body: &[u8], shared: &Shared) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    let Some(items) = v.get_mut("envelopes").and_then(|p| p.as_array_mut()) else {
+        return body.to_vec();
+    };
+    let Ok(mut handed_out) = shared.handed_out.lock() else {
+        return body.to_vec();
+    };
+    for item in items.iter() {
+        if !handed_out.contains(item) {
+            handed_out.push(item.clone());
+        }
+    }
+    for old in handed_out.iter() {
+        if !items.contains(old) {
+            items.push(old.clone());
+        }
+    }
+    drop(handed_out);
     serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
 }
 

@@ -289,6 +289,31 @@ fn a_relay_that_keeps_asking_for_a_posted_key_costs_no_keystore_work() {
 }
 
 #[test]
+fn a_replayed_envelope_is_acknowledged_again_not_reopened_every_poll() {
+    let mut s = setup("replay-envelopes", &[]);
+    s.node.start_with(&s.hostile.url, &[]);
+    s.delivered("replayed");
+    // The proxy lists the consumed envelope again in every envelope list.
+    let seen = s.hostile.floods();
+    s.wait_floods(seen + 30);
+    // One open of the replay (8507, audited) and one acknowledgement, not
+    // one per poll: each re-open would add an audit row.
+    let audit = s
+        .node
+        .keystore(&[("SEALPASS_KEK", &s.node.kek)], &["audit"]);
+    let failed_accepts = audit
+        .lines()
+        .filter(|l| l.contains("\"event\":\"accept\"") && l.contains("\"outcome\":\"error\""))
+        .count();
+    assert!(
+        failed_accepts <= 1,
+        "{failed_accepts} failed accepts:\n{audit}"
+    );
+    let log = agent_log(&s);
+    assert!(log.matches("already delivered here").count() <= 1, "{log}");
+}
+
+#[test]
 fn an_oversize_pending_list_is_refused_whole() {
     let mut s = setup("flood-oversize", &[]);
     s.node.start_with(&s.hostile.url, &[]);

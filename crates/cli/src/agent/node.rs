@@ -351,19 +351,22 @@ impl Agent {
     }
 
     /// Open one envelope with the stored key and context, then acknowledge.
-    /// The same envelope bytes are acknowledged again at most every
-    /// [`REPOST_EVERY`]; another envelope for an id tried before spends the
-    /// re-open budget (each open is an audit row and an X25519 computation).
+    /// The same envelope bytes are not opened again, only acknowledged
+    /// again (the same answer), at most every [`REPOST_EVERY`]; another
+    /// envelope for an id tried before spends the re-open budget (each open
+    /// is an audit row and an X25519 computation).
     fn deliver(&mut self, item: &Delivery) -> Result<()> {
         let id = item.pending_id.as_str();
         let raw = item.envelope.get().as_bytes();
         let hash = envelope_hash(raw);
         let note = self.note(id)?;
-        if note
-            .acked
-            .is_some_and(|(h, t)| h == hash && t.elapsed() < REPOST_EVERY)
-        {
-            return Ok(());
+        if let Some((h, ack, at)) = note.acked {
+            if h == hash {
+                if at.elapsed() >= REPOST_EVERY {
+                    self.ack(id, ack, hash)?;
+                }
+                return Ok(());
+            }
         }
         let reopen = note.opened;
         if reopen && !self.reopens.ready() {
@@ -399,11 +402,16 @@ impl Agent {
                 }
             },
         };
+        self.ack(id, ack, hash)
+    }
+
+    /// Acknowledge the envelope with hash `hash` for `id`.
+    fn ack(&mut self, id: &str, ack: AckResult, hash: u64) -> Result<()> {
         let body = request_body(&PostAck { result: ack })?;
         let path = format!("/api/v1/node/pending/{id}/ack");
         // Already terminal or gone at the relay: nothing left to tell it.
         self.signed_settled("POST", &path, &body)?;
-        self.note(id)?.acked = Some((hash, Instant::now()));
+        self.note(id)?.acked = Some((hash, ack, Instant::now()));
         Ok(())
     }
 

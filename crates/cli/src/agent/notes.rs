@@ -11,6 +11,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use sealpass_native::wire::AckResult;
+
 /// Most ids remembered at once: above what an honest relay lists (1,000
 /// pendings plus up to 4,096 envelopes), far below anything that matters.
 pub const MAX_NOTES: usize = 8192;
@@ -66,8 +68,9 @@ pub struct Note {
     pub post_body: Option<Vec<u8>>,
     /// An envelope for it was opened (or tried) in this process.
     pub opened: bool,
-    /// The last envelope acknowledged: a hash of its bytes and when.
-    pub acked: Option<(u64, Instant)>,
+    /// The last envelope acknowledged: a hash of its bytes, the answer
+    /// given, and when.
+    pub acked: Option<(u64, AckResult, Instant)>,
 }
 
 impl Note {
