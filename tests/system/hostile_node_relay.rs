@@ -1,11 +1,12 @@
 //! A breached relay against the node agent (#14 findings 4 and 7): the
 //! `hostile-relay` proxy (a real process on loopback) sits between a real
 //! agent and the real relay and floods the agent's pending list with
-//! invalid ids, ever-new pendings, ever-new slugs or an oversize list, or
-//! answers with redirects. The agent stores nothing it did not validate,
-//! its keystore stays within the budgets, junk keys are pruned once the
-//! relay stops listing them, and a real pending through the real relay is
-//! still delivered.
+//! invalid ids, ever-new pendings, ever-new slugs or an oversize list,
+//! keeps asking for posted keys, replays envelopes, or answers with
+//! redirects. The agent stores nothing it did not validate, its memory,
+//! keystore and audit log stay within the budgets, junk keys are pruned
+//! once the relay stops listing them, and a real pending through the real
+//! relay is still delivered.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -345,4 +346,27 @@ fn a_redirect_is_an_error_not_a_success() {
         err.contains("error 8612 RelayProtocol") && err.contains("HTTP 302, a redirect"),
         "{err}"
     );
+}
+
+#[test]
+fn budget_flags_are_range_checked() {
+    for (flag, v) in [
+        ("--max-new-keys-per-hour", "0"),
+        ("--max-new-keys-per-hour", "100001"),
+        ("--max-new-keys-per-hour", "18446744073709551616"),
+        ("--max-new-slugs-per-hour", "0"),
+        ("--max-new-slugs-per-hour", "10001"),
+        ("--max-new-slugs-per-hour", "many"),
+    ] {
+        let out = std::process::Command::new(sealpass_tests::bins::sealpass())
+            .args(["node", "run", "--relay", "http://127.0.0.1:9", "--node-id"])
+            .args(["n1", flag, v])
+            .env_remove("SEALPASS_DATA_DIR")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {v}: {err}");
+        assert!(err.starts_with("error 8403 Usage:"), "{flag} {v}: {err}");
+        assert!(err.contains(flag) && !err.contains("panicked"), "{err}");
+    }
 }
