@@ -249,9 +249,6 @@ impl Agent {
         if note.posted_at.is_some_and(|t| t.elapsed() < REPOST_EVERY) {
             return Ok(());
         }
-        if let Some(body) = note.post_body.clone() {
-            return self.put_pubkey(id, &body);
-        }
         let ctx = match check_context(item, &node_id) {
             Ok(c) => c,
             Err(e) => {
@@ -259,6 +256,16 @@ impl Agent {
                 return Ok(());
             }
         };
+        // The canonical form: another spelling of the same context is the
+        // same context, and must not cost a keystore access either.
+        let ctx_digest = digest(ctx.to_json().as_bytes());
+        let note = self.note(id)?;
+        if let Some((d, body)) = &note.post_body {
+            if *d == ctx_digest {
+                let body = body.clone();
+                return self.put_pubkey(id, &body);
+            }
+        }
         let local = match local {
             Some(l) => l,
             None => local.insert(Local::read(&self.store)?),
@@ -309,7 +316,7 @@ impl Agent {
             public_key: keys.public_key.to_b64u(),
             identity_key: keys.identity_key.map(|k| k.to_b64u()),
         })?;
-        self.note(id)?.post_body = Some(body.clone());
+        self.note(id)?.post_body = Some((ctx_digest, body.clone()));
         self.put_pubkey(id, &body)
     }
 
@@ -358,7 +365,7 @@ impl Agent {
     fn deliver(&mut self, item: &Delivery) -> Result<()> {
         let id = item.pending_id.as_str();
         let raw = item.envelope.get().as_bytes();
-        let hash = envelope_hash(raw);
+        let hash = digest(raw);
         let note = self.note(id)?;
         if let Some((h, ack, at)) = note.acked {
             if h == hash {
@@ -632,10 +639,10 @@ fn check_context(item: &NodePending, node_id: &str) -> Result<Context> {
     Ok(ctx)
 }
 
-/// Tells envelopes apart cheaply. Not a security boundary: a relay that
-/// forges a collision only gets an envelope skipped, which it could simply
-/// withhold anyway.
-fn envelope_hash(raw: &[u8]) -> u64 {
+/// Tells envelopes (and contexts) apart cheaply. Not a security boundary:
+/// a relay that forges a collision only gets an envelope skipped or a key
+/// re-posted, which it could simply withhold or ask for anyway.
+fn digest(raw: &[u8]) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     raw.hash(&mut h);
     h.finish()

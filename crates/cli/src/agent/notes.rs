@@ -63,9 +63,10 @@ pub struct Note {
     warned: u8,
     /// When our public key was last posted (or refused for good).
     pub posted_at: Option<Instant>,
-    /// The body of that post, re-sent as is if the relay asks again (the
+    /// A digest of the context it was made for and the body of that post,
+    /// re-sent as is if the relay asks again with the same context (the
     /// keystore is not touched, and no audit row written, for a re-post).
-    pub post_body: Option<Vec<u8>>,
+    pub post_body: Option<(u64, Vec<u8>)>,
     /// An envelope for it was opened (or tried) in this process.
     pub opened: bool,
     /// The last envelope acknowledged: a hash of its bytes, the answer
