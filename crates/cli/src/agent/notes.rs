@@ -9,7 +9,7 @@
 //! [`MAX_NOTES`] notes of at most 64-byte ids, however long the agent runs.
 
 use std::collections::{HashMap, HashSet};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sealpass_native::wire::AckResult;
 
@@ -32,7 +32,13 @@ pub enum Warn {
     Kept = 16,
 }
 
-/// Relay misbehaviour logged once per episode (until a cycle without it).
+/// A new episode of the same kind is logged at most this often: a relay
+/// that alternates floods with quiet polls cannot turn each poll into a
+/// log line.
+pub const EPISODE_LOG_EVERY: Duration = Duration::from_secs(600);
+
+/// Relay misbehaviour logged once per episode (until a cycle without it),
+/// and at most every [`EPISODE_LOG_EVERY`] per kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Episode {
     /// Items whose pending id is not a valid id.
@@ -97,6 +103,8 @@ pub struct Notes {
     announced_at_start: HashSet<String>,
     episodes: u16,
     this_cycle: u16,
+    /// When each kind (by bit position) was last logged.
+    logged_at: [Option<Instant>; 16],
     listed: HashSet<String>,
 }
 
@@ -130,13 +138,22 @@ impl Notes {
         self.map.get_mut(id)
     }
 
-    /// True the first time `e` happens in an episode.
+    /// True when `e` is to be logged: the first time it happens in an
+    /// episode, unless the same kind was logged less than
+    /// [`EPISODE_LOG_EVERY`] ago.
     pub fn episode(&mut self, e: Episode) -> bool {
         let bit = e as u16;
         self.this_cycle |= bit;
         let first = self.episodes & bit == 0;
         self.episodes |= bit;
-        first
+        let slot = self.logged_at.get_mut(bit.trailing_zeros() as usize);
+        match slot {
+            Some(at) if first && at.map_or(true, |t| t.elapsed() >= EPISODE_LOG_EVERY) => {
+                *at = Some(Instant::now());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// End a cycle: episodes not seen in it are over; notes of ids not
@@ -213,6 +230,13 @@ mod tests {
         assert!(!n.episode(Episode::KeyBudget));
         n.end_cycle(false);
         n.end_cycle(false);
+        // A new episode right after: not logged again within 10 minutes...
+        assert!(!n.episode(Episode::KeyBudget));
+        n.end_cycle(false);
+        n.end_cycle(false);
+        // ...but after them, and other kinds have their own clock.
+        n.logged_at[2] = Instant::now().checked_sub(EPISODE_LOG_EVERY);
         assert!(n.episode(Episode::KeyBudget));
+        assert!(n.episode(Episode::SlugBudget));
     }
 }
