@@ -37,7 +37,8 @@
 //! answered here (200, `pubkey_posted`), never forwarded:
 //! - `flood-bad-ids`: 20 items with ever-new invalid pending ids (100 KiB
 //!   long, `..`/`/`, spaces, an ESC sequence, non-ASCII), each asking for a
-//!   key with a context naming that id; the envelope list gets 5 such too;
+//!   key with a context naming that id, and 5 ever-new valid ids whose
+//!   context names another node; the envelope list gets 5 invalid ids too;
 //! - `flood-pendings`: 50 ever-new valid pendings (`flood-P-I`, one slug
 //!   `flood`) asking for keys;
 //! - `flood-slugs`: the same with a new slug each (`flood-slug-P-I`);
@@ -509,6 +510,10 @@ fn flood_pending(body: &[u8], shared: &Shared, node: &str, poll: u64) -> Vec<u8>
         Mode::FloodBadIds => {
             for id in bad_ids(poll, 20) {
                 items.push(invented_pending(node, &id, "flood"));
+            }
+            for i in 0..5 {
+                let id = format!("flood-other-{poll}-{i}");
+                items.push(invented_pending("evil-node", &id, "flood"));
             }
         }
         Mode::FloodPendings | Mode::FloodSlugs | Mode::FloodOversize => {

@@ -143,6 +143,9 @@ fn invalid_pending_ids_are_rejected_without_being_kept_or_stored() {
         .filter(|l| l.contains("is not 1..=64 chars of"))
         .count();
     assert_eq!(lines, 1, "{log}");
+    // Valid ids, but contexts for another node: refused, logged once too.
+    let lines = log.matches("context names another node").count();
+    assert_eq!(lines, 1, "{log}");
     assert!(!log.contains('\u{1b}'), "raw ESC reached the log");
     // A real pending through the real relay is delivered meanwhile.
     s.delivered("api-token");

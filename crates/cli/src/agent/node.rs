@@ -252,7 +252,15 @@ impl Agent {
         let ctx = match check_context(item, &node_id) {
             Ok(c) => c,
             Err(e) => {
-                self.warn(id, Warn::BadContext, &format!("ignored: {e}"))?;
+                // Marked, so it is not checked again while listed; logged
+                // per episode: ever-new ids must not mean ever-new lines.
+                self.note(id)?.first(Warn::BadContext);
+                if self.notes.episode(Episode::BadContext) {
+                    eprintln!(
+                        "node {node_id}: ignoring pendings whose context fails the checks ({e}), e.g. pending {}",
+                        printable(id)
+                    );
+                }
                 return Ok(());
             }
         };

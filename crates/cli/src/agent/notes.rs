@@ -20,7 +20,8 @@ pub const MAX_NOTES: usize = 8192;
 /// Per-id warnings, each printed once for as long as the id is listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Warn {
-    /// Its context failed the checks (it never gets a key).
+    /// Its context failed the checks (it never gets a key; logged per
+    /// episode, [`Episode::BadContext`], not per id).
     BadContext = 1,
     /// Its key was consumed here already.
     Consumed = 2,
@@ -59,6 +60,8 @@ pub enum Episode {
     NotesFull = 128,
     /// The identity key could not be read.
     Identity = 256,
+    /// Items whose context fails the checks.
+    BadContext = 512,
 }
 
 /// What is remembered about one listed pending id.
