@@ -431,7 +431,12 @@ mod tests {
     /// optional ones strings or null.
     #[test]
     fn wrong_type_details_name_what_is_allowed() {
-        let detail = |j: &str| Context::from_json(j.as_bytes()).unwrap_err().detail().to_owned();
+        let detail = |j: &str| {
+            Context::from_json(j.as_bytes())
+                .unwrap_err()
+                .detail()
+                .to_owned()
+        };
         for (i, key) in KEYS.iter().enumerate() {
             let d = detail(&format!(r#"{{"{key}":5}}"#));
             let want = if i < 4 {

@@ -3,7 +3,7 @@
 //! pending views, the way an attacker holding the relay would.
 //!
 //! ```text
-//! hostile-relay --upstream http://127.0.0.1:PORT --mode MODE --state-dir DIR [--max-lifetime SECS]
+//! hostile-relay --upstream http://127.0.0.1:PORT --mode MODE --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` as its first stdout line.
@@ -30,6 +30,31 @@
 //!   and no identity — bait for a sender that checks pins per node id but
 //!   seals per target.
 //!
+//! Modes against the node agent rewrite the 200 answers of
+//! `GET /api/v1/node/pending` (the real items first, then the attacker's),
+//! for the first `--flood-polls N` of them (default: all), counting them
+//! in DIR/floods; the agent's `PUT …/pubkey` for an invented pending is
+//! answered here (200, `pubkey_posted`), never forwarded:
+//! - `flood-bad-ids`: 20 items with ever-new invalid pending ids (100 KiB
+//!   long, `..`/`/`, spaces, an ESC sequence, non-ASCII), each asking for a
+//!   key with a context naming that id, and 5 ever-new valid ids whose
+//!   context names another node; the envelope list gets 5 invalid ids too;
+//! - `flood-pendings`: 50 ever-new valid pendings (`flood-P-I`, one slug
+//!   `flood`) asking for keys;
+//! - `flood-slugs`: the same with a new slug each (`flood-slug-P-I`);
+//! - `flood-oversize`: 1,001 ever-new valid pendings: longer than any
+//!   honest relay's list;
+//! - `ask-again`: no items added, but every real one says `needs_pubkey`
+//!   even after the key was posted;
+//! - `replay-envelopes`: no items added to the pending list; every
+//!   envelope the real relay ever handed out is listed again in every later
+//!   envelope list (a lost-ack replay that never stops);
+//! - with `--unreadable-item`, every flooded list also holds one item in an
+//!   unknown state, so the agent cannot tell from it which pendings are gone;
+//! - `redirect`: every request answered `302 Found` (`Location:
+//!   http://127.0.0.1:9/`) with a body that would be a valid answer
+//!   (`{"pending":[]}`, `{"envelopes":[]}`, a heartbeat), never forwarded.
+//!
 //! Bounded like any test service: loopback only, heads ≤ 16 KiB, bodies ≤
 //! 1 MiB, one thread per connection with read timeouts, and the process
 //! exits by itself after `--max-lifetime` (default 900 s).
@@ -39,6 +64,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::exit;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -57,6 +83,13 @@ enum Mode {
     SwapBoth,
     SwapView,
     AddTarget,
+    FloodBadIds,
+    FloodPendings,
+    FloodSlugs,
+    FloodOversize,
+    AskAgain,
+    ReplayEnvelopes,
+    Redirect,
 }
 
 impl Mode {
@@ -68,6 +101,13 @@ impl Mode {
             "swap-both" => Mode::SwapBoth,
             "swap-view" => Mode::SwapView,
             "add-target" => Mode::AddTarget,
+            "flood-bad-ids" => Mode::FloodBadIds,
+            "flood-pendings" => Mode::FloodPendings,
+            "flood-slugs" => Mode::FloodSlugs,
+            "flood-oversize" => Mode::FloodOversize,
+            "ask-again" => Mode::AskAgain,
+            "replay-envelopes" => Mode::ReplayEnvelopes,
+            "redirect" => Mode::Redirect,
             _ => return None,
         })
     }
@@ -76,6 +116,17 @@ impl Mode {
     }
     fn identity(self) -> bool {
         matches!(self, Mode::SwapIdentity | Mode::SwapBoth | Mode::SwapView)
+    }
+    fn floods(self) -> bool {
+        matches!(
+            self,
+            Mode::FloodBadIds
+                | Mode::FloodPendings
+                | Mode::FloodSlugs
+                | Mode::FloodOversize
+                | Mode::AskAgain
+                | Mode::ReplayEnvelopes
+        )
     }
 }
 
@@ -90,12 +141,19 @@ struct Shared {
     attacker: Attacker,
     log: Mutex<File>,
     envelopes: Mutex<File>,
+    dir: PathBuf,
+    /// Flooded answers so far, and how many to flood.
+    floods: AtomicU64,
+    flood_polls: u64,
+    unreadable_item: bool,
+    /// Every envelope item handed out (replay-envelopes).
+    handed_out: Mutex<Vec<serde_json::Value>>,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target --state-dir DIR [--max-lifetime SECS]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|replay-envelopes|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -103,6 +161,8 @@ fn usage(msg: &str) -> ! {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut upstream, mut mode, mut dir, mut lifetime) = (None, None, None, 900u64);
+    let mut flood_polls = u64::MAX;
+    let mut unreadable_item = false;
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| usage("missing value"));
         match a.as_str() {
@@ -114,6 +174,10 @@ fn main() {
                     .parse()
                     .unwrap_or_else(|_| usage("bad --max-lifetime"))
             }
+            "--flood-polls" => {
+                flood_polls = val().parse().unwrap_or_else(|_| usage("bad --flood-polls"))
+            }
+            "--unreadable-item" => unreadable_item = true,
             _ => usage("unknown argument"),
         }
     }
@@ -144,6 +208,11 @@ fn main() {
         attacker,
         log: Mutex::new(open("log")),
         envelopes: Mutex::new(open("envelopes.jsonl")),
+        dir: dir.clone(),
+        floods: AtomicU64::new(0),
+        flood_polls,
+        unreadable_item,
+        handed_out: Mutex::new(Vec::new()),
     });
 
     let listener =
@@ -316,6 +385,12 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
             let _ = f.write_all(&line);
         }
     }
+    if let Some(resp) = answer_here(shared, &method, &path) {
+        log_message(shared, "<<", &resp);
+        let mut w = conn;
+        return write_message(&mut w, &resp).map_err(|e| e.to_string());
+    }
+    let caller = req.header("x-sealpass-caller").unwrap_or("").to_owned();
     for (k, v) in req.headers.iter_mut() {
         if k.eq_ignore_ascii_case("host") {
             *v = shared.upstream.clone();
@@ -331,9 +406,184 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
     if ok && method == "GET" && is_pending_path(&path, None) {
         resp.body = rewrite_view(&resp.body, shared.mode, &shared.attacker);
     }
+    if ok && method == "GET" && shared.mode.floods() {
+        let route = path.split('?').next().unwrap_or("");
+        if route == "/api/v1/node/pending" {
+            if let Some(poll) = shared.next_flood() {
+                resp.body = flood_pending(&resp.body, shared, &caller, poll);
+            }
+        } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::FloodBadIds {
+            let poll = shared.floods.load(Ordering::SeqCst);
+            if poll <= shared.flood_polls {
+                resp.body = flood_envelopes(&resp.body, poll);
+            }
+        } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::ReplayEnvelopes {
+            resp.body = replay_envelopes(&resp.body, shared);
+        }
+    }
     log_message(shared, "<<", &resp);
     let mut w = conn;
     write_message(&mut w, &resp).map_err(|e| e.to_string())
+}
+
+impl Shared {
+    /// The number of this flooded answer (1, 2, …), or `None` once
+    /// `--flood-polls` are done; DIR/floods holds the count.
+    fn next_flood(&self) -> Option<u64> {
+        let n = self
+            .floods
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < self.flood_polls).then_some(n + 1)
+            })
+            .ok()?
+            + 1;
+        let _ = fs::write(self.dir.join("floods"), format!("{n}\n"));
+        Some(n)
+    }
+}
+
+/// Answers the proxy gives itself: every request in `redirect` mode, and
+/// key posts for the pendings a flood invented.
+fn answer_here(shared: &Shared, method: &str, path: &str) -> Option<Message> {
+    let route = path.split('?').next().unwrap_or("");
+    let json = |start: &str, extra: Vec<(String, String)>, body: &str| {
+        let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        headers.extend(extra);
+        Message {
+            start: start.to_owned(),
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
+    };
+    if shared.mode == Mode::Redirect {
+        let body = match route {
+            "/api/v1/node/pending" => r#"{"pending":[]}"#,
+            "/api/v1/node/envelopes" => r#"{"envelopes":[]}"#,
+            "/api/v1/node/heartbeat" => r#"{"node_id":"web-1","server_time":0}"#,
+            _ => "{}",
+        };
+        let location = ("Location".to_owned(), "http://127.0.0.1:9/".to_owned());
+        return Some(json("HTTP/1.1 302 Found", vec![location], body));
+    }
+    let invented = route
+        .strip_prefix("/api/v1/node/pending/flood-")
+        .is_some_and(|r| r.ends_with("/pubkey"));
+    (shared.mode.floods() && method == "PUT" && invented)
+        .then(|| json("HTTP/1.1 200 OK", vec![], r#"{"state":"pubkey_posted"}"#))
+}
+
+/// A pending item asking `node` for a key, with a context naming `id`.
+fn invented_pending(node: &str, id: &str, slug: &str) -> serde_json::Value {
+    serde_json::json!({
+        "pending_id": id,
+        "state": "awaiting_pubkey",
+        "expires_at": 4_000_000_000i64,
+        "needs_pubkey": true,
+        "context": {"node_id": node, "pending_id": id, "slug": slug,
+                    "injection_method": "env", "field_name": "API_TOKEN"},
+    })
+}
+
+/// Ever-new invalid pending ids for flood `poll`.
+fn bad_ids(poll: u64, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| match i % 5 {
+            0 => format!("{}{poll}-{i}", "a".repeat(100 * 1024)),
+            1 => format!("../x{poll}-{i}"),
+            2 => format!("bad id {poll}-{i}"),
+            3 => format!("\u{1b}[31mred{poll}-{i}"),
+            _ => format!("é{poll}-{i}"),
+        })
+        .collect()
+}
+
+/// The real node pending list with the attacker's items appended.
+fn flood_pending(body: &[u8], shared: &Shared, node: &str, poll: u64) -> Vec<u8> {
+    let mode = shared.mode;
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    let Some(items) = v.get_mut("pending").and_then(|p| p.as_array_mut()) else {
+        return body.to_vec();
+    };
+    match mode {
+        Mode::FloodBadIds => {
+            for id in bad_ids(poll, 20) {
+                items.push(invented_pending(node, &id, "flood"));
+            }
+            for i in 0..5 {
+                let id = format!("flood-other-{poll}-{i}");
+                items.push(invented_pending("evil-node", &id, "flood"));
+            }
+        }
+        Mode::FloodPendings | Mode::FloodSlugs | Mode::FloodOversize => {
+            let n = if mode == Mode::FloodOversize {
+                1001
+            } else {
+                50
+            };
+            for i in 0..n {
+                let id = format!("flood-{poll}-{i}");
+                let slug = if mode == Mode::FloodSlugs {
+                    format!("flood-slug-{poll}-{i}")
+                } else {
+                    "flood".to_owned()
+                };
+                items.push(invented_pending(node, &id, &slug));
+            }
+        }
+        Mode::AskAgain => {
+            for item in items.iter_mut() {
+                item["needs_pubkey"] = serde_json::Value::Bool(true);
+            }
+        }
+        _ => {}
+    }
+    if shared.unreadable_item {
+        let mut odd = invented_pending(node, &format!("flood-odd-{poll}"), "flood");
+        odd["state"] = serde_json::Value::from("from_the_future");
+        items.push(odd);
+    }
+    serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
+}
+
+/// The real envelope list with envelopes for invalid pending ids appended.
+fn flood_envelopes(body: &[u8], poll: u64) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    let Some(items) = v.get_mut("envelopes").and_then(|p| p.as_array_mut()) else {
+        return body.to_vec();
+    };
+    for id in bad_ids(poll + 1_000_000, 5) {
+        items.push(serde_json::json!({"pending_id": id, "envelope": {}, "context": {}}));
+    }
+    serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
+}
+
+/// The real envelope list plus every envelope handed out before.
+fn replay_envelopes(body: &[u8], shared: &Shared) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    let Some(items) = v.get_mut("envelopes").and_then(|p| p.as_array_mut()) else {
+        return body.to_vec();
+    };
+    let Ok(mut handed_out) = shared.handed_out.lock() else {
+        return body.to_vec();
+    };
+    for item in items.iter() {
+        if !handed_out.contains(item) {
+            handed_out.push(item.clone());
+        }
+    }
+    for old in handed_out.iter() {
+        if !items.contains(old) {
+            items.push(old.clone());
+        }
+    }
+    drop(handed_out);
+    serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
 }
 
 /// `/api/v1/pending/{id}[/{tail}]` or `/api/v1/admin/pending/{id}[/{tail}]`

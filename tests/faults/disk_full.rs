@@ -57,7 +57,7 @@ fn keystore_out_of_space_loses_nothing() {
         limits.push(limit);
         let wrapper = limited(limit);
         let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-        node.started(Proc::spawn(node.run_command(&relay.url, &wrapper)));
+        node.started(Proc::spawn(node.run_command(&relay.url, &wrapper, &[])));
 
         let mut sent = Vec::new();
         for k in 0..PER_ROUND {

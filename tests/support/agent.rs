@@ -54,16 +54,21 @@ impl Node {
 
     /// Start `sealpass node run` (registering the secret on first start).
     pub fn start(&mut self, relay_url: &str) -> &Proc {
-        let cmd = self.run_command(relay_url, &[]);
+        self.start_with(relay_url, &[])
+    }
+
+    /// [`Node::start`] with extra `node run` flags.
+    pub fn start_with(&mut self, relay_url: &str, extra: &[&str]) -> &Proc {
+        let cmd = self.run_command(relay_url, &[], extra);
         let p = Proc::spawn(cmd);
         p.out.wait_for("agent started", Duration::from_secs(30));
         self.started(p)
     }
 
-    /// The `sealpass node run` command [`Node::start`] spawns, run through
-    /// `wrapper` (a program and its arguments, e.g. a resource limit) when
-    /// one is given. With the registration file while it exists.
-    pub fn run_command(&self, relay_url: &str, wrapper: &[&str]) -> Command {
+    /// The `sealpass node run` command [`Node::start_with`] spawns, run
+    /// through `wrapper` (a program and its arguments, e.g. a resource
+    /// limit) when one is given. With the registration file while it exists.
+    pub fn run_command(&self, relay_url: &str, wrapper: &[&str], extra: &[&str]) -> Command {
         let mut cmd = match wrapper.split_first() {
             Some((prog, args)) => {
                 let mut c = Command::new(prog);
@@ -84,6 +89,7 @@ impl Node {
             "--data-dir",
         ])
         .arg(&self.data)
+        .args(extra)
         .env("SEALPASS_KEK", &self.kek)
         .env_remove("SEALPASS_DATA_DIR");
         if self.secret_file.exists() {
@@ -209,6 +215,21 @@ impl Node {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// `sealpass node pending list --json`: the one-time keys it holds.
+    pub fn pending_keys(&self) -> Vec<serde_json::Value> {
+        let out = self.node_cmd(&["pending", "list", "--json"]);
+        assert!(
+            out.status.success(),
+            "node pending list: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     /// `sealpass node secret get SLUG`: the delivered bytes.

@@ -19,14 +19,20 @@ pub struct Hostile {
 }
 
 impl Hostile {
-    /// Start one in `mode` (pass, swap-pubkey, swap-identity, swap-both,
-    /// swap-view) in front of `upstream`, keeping its state in `dir`.
+    /// Start one in `mode` (the modes of tests/bin/hostile_relay.rs) in
+    /// front of `upstream`, keeping its state in `dir`.
     pub fn start(upstream: &str, mode: &str, dir: &Path) -> Hostile {
+        Self::start_with(upstream, mode, dir, &[])
+    }
+
+    /// [`Hostile::start`] with extra flags (e.g. `--flood-polls 20`).
+    pub fn start_with(upstream: &str, mode: &str, dir: &Path, extra: &[&str]) -> Hostile {
         std::fs::create_dir_all(dir).unwrap();
         let mut cmd = Command::new(bins::hostile_relay());
         cmd.args(["--upstream", upstream, "--mode", mode, "--state-dir"])
             .arg(dir)
-            .args(["--max-lifetime", "600"]);
+            .args(["--max-lifetime", "600"])
+            .args(extra);
         let proc = Proc::spawn(cmd);
         let line = proc
             .out
@@ -61,6 +67,14 @@ impl Hostile {
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
+    }
+
+    /// How many node pending lists it has flooded so far.
+    pub fn floods(&self) -> u64 {
+        std::fs::read_to_string(self.dir.join("floods"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// Everything it logged.

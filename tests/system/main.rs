@@ -17,6 +17,7 @@ mod flow_fanout;
 mod flow_restart;
 mod flow_single;
 mod flow_v2_to_agent;
+mod hostile_node_relay;
 mod hostile_relay;
 mod hostile_text;
 mod node_cli_concurrency;

@@ -106,10 +106,13 @@ impl Relay {
             None => req.call(),
         };
         match res {
-            Ok(resp) => {
+            Ok(resp) if (200..300).contains(&resp.status()) => {
                 let body = read_bounded(resp, limit)?;
                 Ok(Reply { body })
             }
+            // ureq hands back what it does not follow (redirects: 0) or
+            // count as an error (1xx, 3xx) as an `Ok`: never a success.
+            Ok(resp) => Err(not_success(resp.status())),
             Err(ureq::Error::Status(status, resp)) => {
                 let body = read_bounded(resp, SMALL_LIMIT).unwrap_or_default();
                 Err(relay_error(status, &body))
@@ -120,6 +123,22 @@ impl Relay {
             )),
         }
     }
+}
+
+/// A non-2xx answer that is not an error status: a redirect is refused
+/// (never followed: the request was signed for this relay, and a bearer
+/// token must not travel elsewhere), anything else is not a success either.
+/// Its body and `Location` are not read.
+fn not_success(status: u16) -> Error {
+    let what = if (300..400).contains(&status) {
+        "a redirect, which is never followed"
+    } else {
+        "not a success"
+    };
+    Error::with_detail(
+        Code::RelayProtocol,
+        format!("relay answered HTTP {status}, {what}"),
+    )
 }
 
 /// Read at most `limit` bytes; more is an error, never a truncated success.
@@ -259,6 +278,16 @@ mod tests {
             relay_error(400, br#"{"code":1,"message":""}"#).code(),
             Code::RelayProtocol
         );
+    }
+
+    #[test]
+    fn a_redirect_is_a_protocol_error() {
+        for status in [301, 302, 303, 307, 308] {
+            let e = not_success(status);
+            assert_eq!(e.code(), Code::RelayProtocol);
+            assert!(e.detail().contains("redirect"), "{}", e.detail());
+        }
+        assert!(!not_success(101).detail().contains("redirect"));
     }
 
     #[test]

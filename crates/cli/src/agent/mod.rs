@@ -6,11 +6,16 @@
 //! an envelope whose key was already consumed), so killing the agent or the
 //! relay at any point loses nothing. docs/OPERATIONS.md walks through it.
 
+mod admit;
+mod budget;
 mod http;
 pub mod inject;
+mod list;
 mod node;
+mod notes;
 mod pace;
 mod register;
+mod sweep;
 mod targets;
 mod waiting;
 
@@ -30,7 +35,10 @@ pub use register::RegisterArgs;
 The node's HMAC secret (from the relay admin's POST /api/v1/admin/nodes) must be stored once:
 pass --register-secret-file with the relay's JSON answer or the bare base64url secret
 (`-` reads stdin). It is sealed in the keystore; delete the file afterwards.
-Stop with Ctrl-C or SIGTERM; restarting resumes where it stopped.")]
+Stop with Ctrl-C or SIGTERM; restarting resumes where it stopped.
+The relay is not trusted: it cannot make the node hold more than 4096 one-time keys or
+4096 distinct slugs, nor create new keys or slugs faster than the --max-new-* budgets;
+docs/OPERATIONS.md (\"What a hostile relay can still cost a node\") has every bound.")]
 pub struct RunArgs {
     /// Relay base URL, e.g. http://127.0.0.1:8080 (no path).
     #[arg(long, value_name = "URL")]
@@ -52,6 +60,8 @@ pub struct RunArgs {
     once: bool,
     #[command(flatten)]
     register: RegisterArgs,
+    #[command(flatten)]
+    budget: budget::BudgetArgs,
 }
 
 /// Run the node agent.
@@ -82,6 +92,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         node_id: a.node_id,
         poll: Duration::from_secs_f64(a.poll_interval),
         once: a.once,
+        budget: a.budget,
     };
     node::Agent::new(relay, store, opts)?.run()
 }
