@@ -415,6 +415,39 @@ mod tests {
         assert!(Context::new("n", "p", "s", "e", None, Some(&"u".repeat(2049))).is_err());
     }
 
+    /// A too-long field's detail names its limit in bytes, for every limit.
+    #[test]
+    fn too_long_details_name_the_limit() {
+        let over = |n: usize| "a".repeat(n + 1);
+        let cases = [
+            (
+                "node_id",
+                MAX_ID_LEN,
+                Context::new(&over(MAX_ID_LEN), "p", "s", "env", None, None),
+            ),
+            (
+                "injection_method",
+                MAX_METHOD_LEN,
+                Context::new("n", "p", "s", &over(MAX_METHOD_LEN), None, None),
+            ),
+            (
+                "field_name",
+                MAX_FIELD_NAME_LEN,
+                Context::new("n", "p", "s", "env", Some(&over(MAX_FIELD_NAME_LEN)), None),
+            ),
+            (
+                "target_url",
+                MAX_TARGET_URL_LEN,
+                Context::new("n", "p", "s", "env", None, Some(&over(MAX_TARGET_URL_LEN))),
+            ),
+        ];
+        for (name, max, r) in cases {
+            let e = r.unwrap_err();
+            assert_eq!(e.code(), Code::ContextFieldTooLong);
+            assert_eq!(e.detail(), format!("{name} is longer than {max} bytes"));
+        }
+    }
+
     /// The 64 KiB limit is on the whole input, inclusive: padding whitespace
     /// counts, and exactly the limit is still parsed.
     #[test]
