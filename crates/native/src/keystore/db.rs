@@ -20,6 +20,21 @@ pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
     Error::with_detail(Code::StoreUnavailable, format!("database error: {e}"))
 }
 
+/// Map an error reading a row of a sealed table. A value sealpass never
+/// writes (wrong type, out of range, e.g. `size = -1`) can only come from an
+/// edit of the file, so it is 8504, not a local problem to retry (8506).
+pub(crate) fn row_err(e: rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..) => Error::with_detail(
+            Code::RecordTampered,
+            format!("the database holds a value sealpass never writes: {e}"),
+        ),
+        e => sql_err(e),
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
@@ -319,4 +334,121 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             .map_err(sql_err)?;
     }
     Ok(())
+}
+
+/// `sqlite_master` as `(type, name) -> (table, normalized SQL)`, without
+/// `sqlite_stat*` (ANALYZE's statistics change plans, never results).
+type Objects = std::collections::BTreeMap<(String, String), (String, Option<String>)>;
+
+fn objects(conn: &Connection) -> Result<Objects> {
+    let mut st = conn
+        .prepare(
+            "SELECT type, name, tbl_name, sql FROM main.sqlite_master
+             WHERE substr(name, 1, 11) <> 'sqlite_stat'",
+        )
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                (r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?),
+            ))
+        })
+        .map_err(sql_err)?;
+    rows.map(|r| r.map(|(k, (t, sql))| (k, (t, sql.as_deref().map(normalize)))))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(row_err)
+}
+
+/// Whitespace is insignificant next to `( ) , ;` and otherwise one space
+/// (SQLite keeps the text as written, and `ALTER TABLE` splices into it).
+fn normalize(sql: &str) -> String {
+    let punct = |c: char| matches!(c, '(' | ')' | ',' | ';');
+    let mut out = String::with_capacity(sql.len());
+    let mut gap = false;
+    for c in sql.chars() {
+        if c.is_whitespace() {
+            gap = true;
+            continue;
+        }
+        if gap && !out.is_empty() && !punct(c) && !out.ends_with(punct) {
+            out.push(' ');
+        }
+        gap = false;
+        out.push(c);
+    }
+    out
+}
+
+/// The file's tables, indexes and triggers must be exactly the ones
+/// [`SCHEMA`] makes. `CREATE ... IF NOT EXISTS` keeps whatever is there, so
+/// without this an edit of the file could drop a uniqueness constraint
+/// (two `secrets` rows for one slug) or add a trigger that rewrites a row
+/// before sealpass seals it; both are 8504, naming the object.
+/// Checked at every open and again by `accept` before it writes a row and
+/// seals it (a long-running agent's file can be edited under it).
+pub(crate) fn check_schema(conn: &Connection) -> Result<()> {
+    static WANT: std::sync::OnceLock<Objects> = std::sync::OnceLock::new();
+    let want = match WANT.get() {
+        Some(w) => w,
+        None => {
+            let reference = Connection::open_in_memory().map_err(sql_err)?;
+            reference.execute_batch(SCHEMA).map_err(sql_err)?;
+            let w = objects(&reference)?;
+            WANT.get_or_init(|| w)
+        }
+    };
+    let got = objects(conn)?;
+    let changed = |(kind, name): &(String, String), table: &str, how: &str| {
+        let on = if table == name {
+            String::new()
+        } else {
+            format!(" (on table {table:?})")
+        };
+        Err(Error::with_detail(
+            Code::RecordTampered,
+            format!(
+                "the keystore schema was changed outside sealpass: {kind} {name:?}{on} {how}; nothing was read or written. Restore {DB_FILE} from a backup"
+            ),
+        ))
+    };
+    // Tables first: the message then names what was rebuilt, not the
+    // automatic index it lost.
+    let rank = |k: &(String, String)| (k.0 != "table", k.clone());
+    let mut keys: Vec<_> = want
+        .keys()
+        .chain(got.keys().filter(|k| !want.contains_key(*k)))
+        .collect();
+    keys.sort_by_key(|k| rank(k));
+    for key in keys {
+        match (want.get(key), got.get(key)) {
+            (Some(w), None) => return changed(key, &w.0, "is missing"),
+            (None, Some(g)) => return changed(key, &g.0, "is not one sealpass creates"),
+            (Some(w), Some(g)) if w != g => {
+                return changed(key, &g.0, "differs from the one this build creates")
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_check_accepts_what_sealpass_makes_and_spliced_columns() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        check_schema(&c).unwrap();
+        // An older store gains `pending.identity_key` by ALTER TABLE.
+        c.execute_batch("ALTER TABLE pending DROP COLUMN identity_key")
+            .unwrap();
+        assert_eq!(check_schema(&c).unwrap_err().code(), Code::RecordTampered);
+        migrate(&c).unwrap();
+        check_schema(&c).unwrap();
+        assert_eq!(normalize("a ( b ,\n  c )  d"), "a(b,c)d");
+        assert_eq!(normalize(" x\n\ty "), "x y");
+    }
 }

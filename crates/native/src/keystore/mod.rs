@@ -359,6 +359,8 @@ impl Keystore {
                 ));
             }
         };
+        // Before anything is read: the tables must be the ones sealpass makes.
+        db::check_schema(&tx)?;
         let deks: Vec<(String, String, String, Vec<u8>)> = {
             let mut st = tx
                 .prepare("SELECT dek_id, kek_id, state, wrapped FROM deks")
