@@ -1,5 +1,7 @@
 //! Generic sealed records: put (upsert), get, delete, each audited. Every
-//! seal and open binds the record's context as stored (`secrets::context`).
+//! seal and open binds the record's context as stored: a seal reads it in
+//! the writing transaction (`secrets::context`), an open reads it in the
+//! same statement as the blob ([`Stored`]).
 
 use rusqlite::{params, Connection, ToSql};
 use zeroize::Zeroizing;

@@ -1,11 +1,12 @@
 //! Delivered secrets' `secrets` rows: where a secret may be used (node,
 //! pending id, injection method, field name, target URL) and when it came.
 //!
-//! The row is plain text so it can be listed without opening anything, but
+//! The row is plain text (metadata only, never a value), but
 //! every column is bound into the record's AAD (`aad::record_aad`): a record
 //! opens only with its row exactly as it was when sealed, so an edited,
-//! added or deleted row is 8504 on every read, and the listing opens each
-//! record before showing its row.
+//! added, duplicated or deleted row is 8504 on every read. Every read takes
+//! the row and the blob from one statement (one snapshot) and opens the
+//! blob with exactly that row, so the listing shows only rows it opened.
 
 use rusqlite::{params, Connection, Row};
 use zeroize::Zeroizing;
