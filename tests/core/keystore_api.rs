@@ -183,6 +183,61 @@ fn an_empty_store_file_fails_closed_and_is_left_alone() {
     assert!(names.is_empty(), "{names:?}");
 }
 
+/// SQLite takes a file of a byte or a few as an empty database: the
+/// keystore must not re-initialise it (that drops every secret and the
+/// node identity). It must start with SQLite's header, else 8506, untouched.
+#[test]
+fn a_short_or_foreign_store_file_fails_closed_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    ks.put_record(Purpose::NodeHmacSecret, "n", b"hmac")
+        .unwrap();
+    drop(ks);
+    let path = dir.path().join(DB_FILE);
+    let real = std::fs::read(&path).unwrap();
+    let mut foreign = real.clone();
+    foreign[..16].copy_from_slice(b"not a database!\0");
+    for contents in [&real[..1], &real[..50], &real[..99], &foreign[..]] {
+        std::fs::write(&path, contents).unwrap();
+        let err = Keystore::open(dir.path(), &kek()).unwrap_err();
+        assert_eq!(err.code(), Code::StoreUnavailable, "{err}");
+        assert!(
+            err.detail().contains("not an SQLite database")
+                && err.detail().contains("Restore it from a backup"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), contents, "file changed");
+    }
+    std::fs::write(&path, &real).unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    assert_eq!(
+        &ks.get_record(Purpose::NodeHmacSecret, "n").unwrap()[..],
+        b"hmac"
+    );
+}
+
+/// A crash between linking a new store into place and removing its
+/// temporary name leaves a second name of the live file: the next open
+/// removes exactly such names and nothing else.
+#[cfg(unix)]
+#[test]
+fn a_stale_second_name_of_the_store_is_removed_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Keystore::open(dir.path(), &kek()).unwrap());
+    let path = dir.path().join(DB_FILE);
+    let stale = dir.path().join("keystore.db.new-4242-0123456789abcdef");
+    let other_name = dir.path().join("keystore.db.new-4242-0123456789abcdeX");
+    let other_file = dir.path().join("keystore.db.new-4243-0123456789abcdef");
+    std::fs::hard_link(&path, &stale).unwrap();
+    std::fs::hard_link(&path, &other_name).unwrap();
+    std::fs::write(&other_file, b"a racing first open's file").unwrap();
+    let ks = Keystore::open(dir.path(), &kek()).unwrap();
+    assert!(!stale.exists(), "the stale name was kept");
+    assert!(other_name.exists() && other_file.exists());
+    ks.put_record(Purpose::NodeHmacSecret, "n", b"hmac")
+        .unwrap();
+}
+
 /// The store is created by linking a finished file into place, so first
 /// opens racing each other never see an empty file: all share one store.
 #[test]

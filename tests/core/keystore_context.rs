@@ -237,11 +237,17 @@ fn a_format_1_store_is_migrated_on_first_open_and_then_bound() {
     assert_eq!(format_bytes(dir.path()), vec![2; 4]);
     let after = snapshot(dir.path());
     assert_eq!(after[0][1], vec!["Text(\"format_version\")", "Text(\"2\")"]);
-    // Same DEKs, same rows; only the blobs (and their updated_at) changed.
+    // Same rows; the blobs (and their updated_at) changed, and they are
+    // sealed under one fresh DEK: the old one is gone.
+    assert_eq!((&after[3], &after[4]), (&secrets_before, &before[4]));
+    assert_eq!((before[1].len(), after[1].len()), (1, 1));
+    let (old_dek, new_dek) = (&before[1][0], &after[1][0]);
+    assert_ne!(old_dek[0], new_dek[0], "the migration keeps the old DEK");
     assert_eq!(
-        (&after[1], &after[3], &after[4]),
-        (&before[1], &secrets_before, &before[4])
+        (&old_dek[1], &new_dek[2]),
+        (&new_dek[1], &"Text(\"active\")".to_owned())
     );
+    assert!(after[2].iter().all(|r| r[2] == new_dek[0]));
     assert_eq!(&ks.secret_get("api-token").unwrap()[..], b"tok-0123456789");
     assert_eq!(
         &ks.secret_get("db-pass").unwrap()[..],
@@ -287,7 +293,10 @@ fn a_format_1_store_is_migrated_on_first_open_and_then_bound() {
         migrations(&ks),
         vec![(
             "ok".to_owned(),
-            "format 1 -> 2: 4 records re-sealed, delivered contexts bound".to_owned()
+            format!(
+                "format 1 -> 2: 4 records re-sealed under a new DEK, delivered contexts bound; dropped {}",
+                old_dek[0].trim_start_matches("Text(\"").trim_end_matches("\")")
+            )
         )]
     );
     drop(ks);
@@ -405,6 +414,15 @@ fn column_edits_before_the_migration_are_caught_where_the_store_can_tell() {
         ("UPDATE secrets SET node_id = 'node-2' WHERE slug = 'api-token'", true),
         ("UPDATE secrets SET pending_id = 'p-102' WHERE slug = 'api-token'", true),
         ("UPDATE secrets SET size = 13 WHERE slug = 'api-token'", true),
+        // The consumed pending key a secret came through is never deleted:
+        // a row naming none, one never consumed, or another slug's is an edit.
+        (
+            "UPDATE secrets SET pending_id = 'zzz', target_url = 'https://evil/' WHERE slug = 'api-token'",
+            true,
+        ),
+        ("DELETE FROM pending WHERE pending_id = 'p-101'", true),
+        ("UPDATE pending SET state = 'pending' WHERE pending_id = 'p-101'", true),
+        ("UPDATE pending SET slug = 'db-pass' WHERE pending_id = 'p-101'", true),
         // Not caught: both copies edited alike, or a column nothing else holds.
         (
             "UPDATE secrets SET target_url = 'https://evil.example' WHERE slug = 'api-token';
@@ -427,4 +445,137 @@ fn column_edits_before_the_migration_are_caught_where_the_store_can_tell() {
             assert_eq!(&ks.secret_get("api-token").unwrap()[..], b"tok-0123456789");
         }
     }
+}
+
+/// The migration is atomic, so a format-2 blob in a store whose
+/// `format_version` says 1 means it was set back to have an edit sealed in
+/// (here one of both plain copies alike, which a real format-1 store could
+/// not be checked for): refused, nothing changes. Also after `rotate-dek`,
+/// with the old DEK row put back as retired.
+#[test]
+fn setting_format_version_back_does_not_re_run_the_migration() {
+    for rotate in [false, true] {
+        let dir = old_store();
+        let c = db(dir.path());
+        let (old_blob, old_dek): (Vec<u8>, String) = c
+            .query_row(
+                "SELECT blob, dek_id FROM records WHERE record_id = 'api-token'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        c.execute_batch("CREATE TEMP TABLE old_deks AS SELECT * FROM deks")
+            .unwrap();
+        let ks = Keystore::open(dir.path(), &KekConfig::dev_insecure()).unwrap();
+        if rotate {
+            ks.rotate_dek().unwrap();
+        }
+        drop(ks);
+        c.execute_batch(
+            "UPDATE meta SET value = '1' WHERE key = 'format_version';
+             INSERT OR IGNORE INTO deks SELECT dek_id, kek_id, 'retired', wrapped, created_at, 1 FROM old_deks;
+             UPDATE secrets SET target_url = 'https://evil.example' WHERE slug = 'api-token';
+             UPDATE pending SET context_json = replace(context_json, 'https://api.example.com/v1', 'https://evil.example') WHERE pending_id = 'p-101';",
+        )
+        .unwrap();
+        c.execute(
+            "UPDATE records SET blob = ?1, dek_id = ?2 WHERE record_id = 'api-token'",
+            params![old_blob, old_dek],
+        )
+        .unwrap();
+        let before = snapshot(dir.path());
+        let err = Keystore::open(dir.path(), &KekConfig::dev_insecure()).unwrap_err();
+        assert_eq!(err.code(), Code::RecordTampered, "{err}");
+        assert!(
+            err.detail().contains("already has record format 2")
+                && err.detail().contains("changed")
+                && !err.detail().contains("still format 1"),
+            "{err}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "rotate: {rotate}");
+    }
+}
+
+/// The same slug twice in a `secrets` table rebuilt without its primary
+/// key, the second row with an evil target: no read path shows or uses
+/// either row (the listing opens each row it shows, with that very row),
+/// and the next open refuses the changed schema.
+#[test]
+fn a_second_secrets_row_for_a_slug_is_never_shown_or_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = KekConfig::new([0x53; 32], None);
+    let ks = Keystore::open(dir.path(), &k).unwrap();
+    deliver(&ks, "p-1", "api", b"s3cret");
+    db(dir.path())
+        .execute_batch(
+            "CREATE TABLE s2 (slug TEXT, pending_id TEXT, node_id TEXT, injection_method TEXT,
+               field_name TEXT, target_url TEXT, stored_at INTEGER, size INTEGER);
+             INSERT INTO s2 SELECT * FROM secrets;
+             INSERT INTO s2 SELECT slug, pending_id, node_id, injection_method, field_name,
+               'https://evil.example/collect', stored_at, size FROM secrets;
+             DROP TABLE secrets;
+             ALTER TABLE s2 RENAME TO secrets;",
+        )
+        .unwrap();
+    assert_eq!(code(ks.secret_list()), Code::RecordTampered);
+    assert_eq!(code(ks.secret_get("api")), Code::RecordTampered);
+    assert_eq!(
+        code(ks.get_record(Purpose::DeliveredSecret, "api")),
+        Code::RecordTampered
+    );
+    assert_eq!(code(ks.verify()), Code::RecordTampered);
+    assert_eq!(code(ks.rotate_dek()), Code::RecordTampered);
+    drop(ks);
+    let err = Keystore::open(dir.path(), &k).unwrap_err();
+    assert_eq!(err.code(), Code::RecordTampered);
+    assert!(
+        err.detail().contains("schema") && err.detail().contains("\"secrets\""),
+        "{err}"
+    );
+}
+
+/// A trigger added to the file could rewrite a row between `accept`
+/// writing it and sealing it (the seal would then bind the edit): an open
+/// refuses it, and so does an `accept` of a store opened before it came.
+#[test]
+fn a_trigger_added_to_the_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = KekConfig::new([0x54; 32], None);
+    let ks = Keystore::open(dir.path(), &k).unwrap();
+    let c = ctx("p-1", "api");
+    let keys = ks.create_pending(&c).unwrap();
+    db(dir.path())
+        .execute_batch(
+            "CREATE TRIGGER evil AFTER INSERT ON secrets BEGIN
+               UPDATE secrets SET target_url = 'https://evil.example' WHERE slug = NEW.slug;
+             END;",
+        )
+        .unwrap();
+    let env = sealpass::seal_v2(&keys.public_key, &keys.identity_key.unwrap(), b"s", &c)
+        .unwrap()
+        .to_json();
+    let err = ks.accept("p-1", env.as_bytes(), open_any).unwrap_err();
+    assert_eq!(err.code(), Code::RecordTampered, "{err}");
+    assert!(err.detail().contains("trigger \"evil\""), "{err}");
+    assert_eq!(code(ks.secret_get("api")), Code::RecordNotFound);
+    drop(ks);
+    let err = Keystore::open(dir.path(), &k).unwrap_err();
+    assert_eq!(err.code(), Code::RecordTampered);
+    assert!(err.detail().contains("trigger \"evil\""), "{err}");
+}
+
+/// A value sealpass never writes (here a negative size) is an edit of the
+/// file: 8504, not a local database problem to retry (8506).
+#[test]
+fn an_out_of_range_column_is_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let ks = Keystore::open(dir.path(), &KekConfig::new([0x55; 32], None)).unwrap();
+    deliver(&ks, "p-1", "api", b"s3cret");
+    db(dir.path())
+        .execute("UPDATE secrets SET size = -1 WHERE slug = 'api'", [])
+        .unwrap();
+    assert_eq!(code(ks.secret_get("api")), Code::RecordTampered);
+    assert_eq!(code(ks.secret_list()), Code::RecordTampered);
+    assert_eq!(code(ks.verify()), Code::RecordTampered);
+    assert_eq!(code(ks.rotate_dek()), Code::RecordTampered);
 }

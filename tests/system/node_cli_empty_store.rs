@@ -58,3 +58,34 @@ fn an_empty_keystore_file_fails_closed_for_every_command_and_the_agent() {
         );
     }
 }
+
+/// SQLite takes a file of a few bytes as an empty database: such a
+/// keystore (here 1 and 50 bytes) fails closed the same way, untouched.
+#[test]
+fn a_keystore_file_of_a_few_bytes_fails_closed_and_is_left_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("store");
+    let (kek, _) = random_kek();
+    let env = [("SEALPASS_KEK", kek.as_str())];
+    run(&data, &env, &["keystore", "status"], b"").ok();
+    let db = data.join(DB_FILE);
+    let real = std::fs::read(&db).unwrap();
+    for len in [1, 50] {
+        std::fs::write(&db, &real[..len]).unwrap();
+        for args in [&["keystore", "status"][..], &["node", "secret", "list"][..]] {
+            let out = run(&data, &env, args, b"");
+            assert_ne!(out.code, 0, "{args:?} succeeded on a {len}-byte store");
+            assert!(
+                out.stderr.contains("8506") && out.stderr.contains("not an SQLite database"),
+                "{args:?}: {}",
+                out.stderr
+            );
+            assert!(out.stdout.is_empty(), "{args:?}");
+            assert_eq!(
+                std::fs::read(&db).unwrap(),
+                &real[..len],
+                "{args:?} wrote the file"
+            );
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use rusqlite::params;
 
 use super::audit::{self, Entry};
-use super::db::{immediate, now, sql_err};
+use super::db::{self, immediate, now, sql_err};
 use super::pending::{consumed, not_found, open_key, typed_row, PendingKeyState};
 use super::{active_dek, identity, records, secrets, Accepted, Keystore, Purpose, SecretMeta};
 use sealpass::envelope::{Envelope, Version, MAX_ENVELOPE_JSON};
@@ -87,6 +87,9 @@ impl Keystore {
                 return Err(e);
             }
         };
+        // A trigger added to the file since the open could rewrite the row
+        // between writing and sealing it: the schema is checked again.
+        db::check_schema(&tx)?;
         // The row first: sealing the record binds it as stored.
         secrets::upsert(
             &tx,

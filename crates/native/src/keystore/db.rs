@@ -20,6 +20,21 @@ pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
     Error::with_detail(Code::StoreUnavailable, format!("database error: {e}"))
 }
 
+/// Map an error reading a row of a sealed table. A value sealpass never
+/// writes (wrong type, out of range, e.g. `size = -1`) can only come from an
+/// edit of the file, so it is 8504, not a local problem to retry (8506).
+pub(crate) fn row_err(e: rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(..)
+        | rusqlite::Error::IntegralValueOutOfRange(..)
+        | rusqlite::Error::InvalidColumnType(..) => Error::with_detail(
+            Code::RecordTampered,
+            format!("the database holds a value sealpass never writes: {e}"),
+        ),
+        e => sql_err(e),
+    }
+}
+
 /// Seconds since the Unix epoch.
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
@@ -87,19 +102,21 @@ fn ensure_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Create `path` empty with mode 0600 if missing; force 0600 on it and on
-/// SQLite's side files if they exist.
-fn ensure_private_file(path: &Path, create: bool) -> Result<()> {
-    if create && !path.exists() {
-        let mut o = fs::OpenOptions::new();
-        o.write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        o.open(path).map_err(|e| io_err("cannot create", path, e))?;
+/// Create `path` with mode 0600, refusing anything already there (O_EXCL:
+/// a symlink planted at the name, even a dangling one, is never followed).
+fn create_private_new(path: &Path) -> Result<fs::File> {
+    let mut o = fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
     }
+    o.open(path).map_err(|e| io_err("cannot create", path, e))
+}
+
+/// Force 0600 on `path` if it exists (the database and SQLite's side files).
+fn ensure_private_file(path: &Path) -> Result<()> {
     #[cfg(unix)]
     if path.exists() {
         use std::os::unix::fs::PermissionsExt;
@@ -112,6 +129,8 @@ fn ensure_private_file(path: &Path, create: bool) -> Result<()> {
                 .map_err(|e| io_err("cannot chmod", path, e))?;
         }
     }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 
@@ -154,7 +173,7 @@ fn create_db(data_dir: &Path, path: &Path) -> Result<()> {
         crate::hex::encode(&rnd)
     ));
     let made = (|| {
-        ensure_private_file(&tmp, true)?;
+        drop(create_private_new(&tmp)?);
         let c = Connection::open_with_flags(&tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(sql_err)?;
         c.execute_batch(SCHEMA).map_err(sql_err)?;
@@ -170,22 +189,94 @@ fn create_db(data_dir: &Path, path: &Path) -> Result<()> {
     made
 }
 
-/// Only a missing file means a new store. An empty one is a store that was
-/// truncated (a crash, a bad copy, an operator): re-creating it would drop
-/// every secret and the node identity without a word, so it fails closed.
-fn check_not_empty(path: &Path) -> Result<()> {
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+/// SQLite's file header is 100 bytes; any real database is longer.
+const SQLITE_HEADER_LEN: u64 = 100;
+
+/// Only a missing file means a new store. One that is not an SQLite
+/// database (empty, a byte or a few: truncated by a crash, a bad copy, an
+/// operator) would be taken by SQLite as an empty database and silently
+/// re-initialised, dropping every secret and the node identity, so it fails
+/// closed and is left untouched.
+fn check_is_database(path: &Path) -> Result<()> {
+    use std::io::Read;
     let md = fs::metadata(path).map_err(|e| io_err("cannot stat", path, e))?;
+    let hint = "Restore it from a backup; only if this node never stored anything, delete the file to start a new store (with a new node identity)";
     if md.len() == 0 {
         return Err(Error::with_detail(
             Code::StoreUnavailable,
             format!(
-                "{} is empty (0 bytes): the keystore was truncated, and this would lose every stored secret and the node identity, so nothing was done. Restore it from a backup; only if this node never stored anything, delete the file to start a new store (with a new node identity)",
+                "{} is empty (0 bytes): the keystore was truncated, and this would lose every stored secret and the node identity, so nothing was done. {hint}",
                 path.display()
+            ),
+        ));
+    }
+    let mut head = Vec::with_capacity(SQLITE_MAGIC.len());
+    fs::File::open(path)
+        .and_then(|f| f.take(SQLITE_MAGIC.len() as u64).read_to_end(&mut head))
+        .map_err(|e| io_err("cannot read", path, e))?;
+    if md.len() < SQLITE_HEADER_LEN || head != SQLITE_MAGIC {
+        return Err(Error::with_detail(
+            Code::StoreUnavailable,
+            format!(
+                "{} is not an SQLite database ({} bytes, no SQLite header): the keystore was truncated or overwritten, and this would lose every stored secret and the node identity, so nothing was done. {hint}",
+                path.display(),
+                md.len()
             ),
         ));
     }
     Ok(())
 }
+
+/// Whether `name` is one [`create_db`] gives its temporary file:
+/// `keystore.db.new-<pid>-<16 hex digits>`.
+fn is_temp_name(name: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix(DB_FILE)
+        .and_then(|r| r.strip_prefix(".new-"))
+    else {
+        return false;
+    };
+    let Some((pid, rnd)) = rest.split_once('-') else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && rnd.len() == 16
+        && rnd.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A crash between [`create_db`] linking its temporary file into place and
+/// removing it leaves that name as a second link to the live store: remove
+/// such names (regular files named exactly so, in the data directory, that
+/// are the live file). Another name, or a temporary file that is not the
+/// live one (a racing first open may be filling it), is left alone.
+/// Best effort: a name that stays holds nothing the store does not.
+#[cfg(unix)]
+fn remove_stale_links(data_dir: &Path, path: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(live) = fs::symlink_metadata(path) else {
+        return;
+    };
+    let Ok(entries) = fs::read_dir(data_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(is_temp_name) {
+            continue;
+        }
+        // DirEntry::metadata does not follow symlinks.
+        let Ok(md) = entry.metadata() else { continue };
+        if md.is_file() && md.dev() == live.dev() && md.ino() == live.ino() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn remove_stale_links(_data_dir: &Path, _path: &Path) {}
 
 /// Open (creating if missing) the keystore database in `data_dir`.
 pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
@@ -196,8 +287,9 @@ pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
         Err(e) => return Err(io_err("cannot stat", &path, e)),
         Ok(_) => {}
     }
-    check_not_empty(&path)?;
-    ensure_private_file(&path, false)?;
+    check_is_database(&path)?;
+    remove_stale_links(data_dir, &path);
+    ensure_private_file(&path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(&path, flags).map_err(sql_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
@@ -223,7 +315,7 @@ pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
     )
     .map_err(sql_err)?;
     for suffix in ["-wal", "-shm"] {
-        ensure_private_file(&side_file(&path, suffix), false)?;
+        ensure_private_file(&side_file(&path, suffix))?;
     }
     Ok((conn, path))
 }
@@ -319,4 +411,167 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             .map_err(sql_err)?;
     }
     Ok(())
+}
+
+/// `sqlite_master` as `(type, name) -> (table, normalized SQL)`, without
+/// `sqlite_stat*` (ANALYZE's statistics change plans, never results).
+type Objects = std::collections::BTreeMap<(String, String), (String, Option<String>)>;
+
+fn objects(conn: &Connection) -> Result<Objects> {
+    let mut st = conn
+        .prepare(
+            "SELECT type, name, tbl_name, sql FROM main.sqlite_master
+             WHERE substr(name, 1, 11) <> 'sqlite_stat'",
+        )
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                (r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?),
+            ))
+        })
+        .map_err(sql_err)?;
+    rows.map(|r| r.map(|(k, (t, sql))| (k, (t, sql.as_deref().map(normalize)))))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(row_err)
+}
+
+/// Whitespace is insignificant next to `( ) , ;` and otherwise one space
+/// (SQLite keeps the text as written, and `ALTER TABLE` splices into it).
+fn normalize(sql: &str) -> String {
+    let punct = |c: char| matches!(c, '(' | ')' | ',' | ';');
+    let mut out = String::with_capacity(sql.len());
+    let mut gap = false;
+    for c in sql.chars() {
+        if c.is_whitespace() {
+            gap = true;
+            continue;
+        }
+        if gap && !out.is_empty() && !punct(c) && !out.ends_with(punct) {
+            out.push(' ');
+        }
+        gap = false;
+        out.push(c);
+    }
+    out
+}
+
+/// The file's tables, indexes and triggers must be exactly the ones
+/// [`SCHEMA`] makes. `CREATE ... IF NOT EXISTS` keeps whatever is there, so
+/// without this an edit of the file could drop a uniqueness constraint
+/// (two `secrets` rows for one slug) or add a trigger that rewrites a row
+/// before sealpass seals it; both are 8504, naming the object.
+/// Checked at every open and again by `accept` before it writes a row and
+/// seals it (a long-running agent's file can be edited under it).
+pub(crate) fn check_schema(conn: &Connection) -> Result<()> {
+    static WANT: std::sync::OnceLock<Objects> = std::sync::OnceLock::new();
+    let want = match WANT.get() {
+        Some(w) => w,
+        None => {
+            let reference = Connection::open_in_memory().map_err(sql_err)?;
+            reference.execute_batch(SCHEMA).map_err(sql_err)?;
+            let w = objects(&reference)?;
+            WANT.get_or_init(|| w)
+        }
+    };
+    let got = objects(conn)?;
+    let changed = |(kind, name): &(String, String), table: &str, how: &str| {
+        let on = if table == name {
+            String::new()
+        } else {
+            format!(" (on table {table:?})")
+        };
+        Err(Error::with_detail(
+            Code::RecordTampered,
+            format!(
+                "the keystore schema was changed outside sealpass: {kind} {name:?}{on} {how}; nothing was read or written. Restore {DB_FILE} from a backup"
+            ),
+        ))
+    };
+    // Tables first: the message then names what was rebuilt, not the
+    // automatic index it lost.
+    let rank = |k: &(String, String)| (k.0 != "table", k.clone());
+    let mut keys: Vec<_> = want
+        .keys()
+        .chain(got.keys().filter(|k| !want.contains_key(*k)))
+        .collect();
+    keys.sort_by_key(|k| rank(k));
+    for key in keys {
+        match (want.get(key), got.get(key)) {
+            (Some(w), None) => return changed(key, &w.0, "is missing"),
+            (None, Some(g)) => return changed(key, &g.0, "is not one sealpass creates"),
+            (Some(w), Some(g)) if w != g => {
+                return changed(key, &g.0, "differs from the one this build creates")
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_check_accepts_what_sealpass_makes_and_spliced_columns() {
+        let c = Connection::open_in_memory().unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        check_schema(&c).unwrap();
+        // An older store gains `pending.identity_key` by ALTER TABLE.
+        c.execute_batch("ALTER TABLE pending DROP COLUMN identity_key")
+            .unwrap();
+        assert_eq!(check_schema(&c).unwrap_err().code(), Code::RecordTampered);
+        migrate(&c).unwrap();
+        check_schema(&c).unwrap();
+        assert_eq!(normalize("a ( b ,\n  c )  d"), "a(b,c)d");
+        assert_eq!(normalize(" x\n\ty "), "x y");
+    }
+
+    #[test]
+    fn temp_names_are_matched_exactly() {
+        assert!(is_temp_name("keystore.db.new-4242-0123456789abcdef"));
+        for n in [
+            "keystore.db",
+            "keystore.db.new-",
+            "keystore.db.new-4242",
+            "keystore.db.new--0123456789abcdef",
+            "keystore.db.new-42x-0123456789abcdef",
+            "keystore.db.new-4242-0123456789abcdeF",
+            "keystore.db.new-4242-0123456789abcdef0",
+            "keystore.db.new-4242-0123456789abcdef-wal",
+            "other.db.new-4242-0123456789abcdef",
+        ] {
+            assert!(!is_temp_name(n), "{n}");
+        }
+    }
+
+    /// The temporary file of a new store is created O_EXCL: a symlink
+    /// planted at its name, dangling or not, is refused, never followed.
+    #[cfg(unix)]
+    #[test]
+    fn a_new_private_file_never_follows_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(create_private_new(&link).is_err());
+        assert!(!target.exists(), "followed a dangling symlink");
+        fs::write(&target, b"keep").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(create_private_new(&link).is_err());
+        assert_eq!(fs::read(&target).unwrap(), b"keep");
+        let md = fs::metadata(&target).unwrap();
+        assert_eq!(
+            md.permissions().mode() & 0o777,
+            0o644,
+            "chmodded through it"
+        );
+        let new = dir.path().join("new");
+        create_private_new(&new).unwrap();
+        let mode = fs::metadata(&new).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 }

@@ -40,7 +40,7 @@ use audit::Entry;
 #[doc(hidden)]
 pub use blob::fuzz_decode;
 use blob::Dek;
-use db::{immediate, now, sql_err};
+use db::{immediate, now, row_err, sql_err};
 
 use sealpass::error::{Code, Error, Result};
 use sealpass::keys::PublicKey;
@@ -250,10 +250,14 @@ impl Keystore {
     /// configured current or previous KEK and authenticates, nothing is
     /// written but an audit row, and the error names the expected KEK id.
     ///
-    /// A store of an older format is migrated here, in the same transaction
-    /// (docs/KEYSTORE.md, "Format versions"): every record is re-sealed so
-    /// that its AAD binds its delivered context. A record that does not open
-    /// stops it with 8504 and nothing changes.
+    /// The file's schema must be exactly the one this build makes (8504
+    /// otherwise: an edit could drop a uniqueness constraint or add a
+    /// trigger). A store of an older format is migrated here, in the same
+    /// transaction (docs/KEYSTORE.md, "Format versions"): every record is
+    /// re-sealed under a fresh DEK so that its AAD binds its delivered
+    /// context. A record that does not open, or a format-2 record in a store
+    /// that says format 1 (its `format_version` was set back), stops it with
+    /// 8504 and nothing changes.
     pub fn open(data_dir: &Path, kek: &KekConfig) -> Result<Keystore> {
         Self::open_inner(data_dir, kek, None)
     }
@@ -359,6 +363,8 @@ impl Keystore {
                 ));
             }
         };
+        // Before anything is read: the tables must be the ones sealpass makes.
+        db::check_schema(&tx)?;
         let deks: Vec<(String, String, String, Vec<u8>)> = {
             let mut st = tx
                 .prepare("SELECT dek_id, kek_id, state, wrapped FROM deks")
@@ -482,7 +488,7 @@ fn active_dek(conn: &Connection, kek: &KekConfig) -> Result<Dek> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()
-        .map_err(sql_err)?
+        .map_err(row_err)?
         .ok_or_else(|| Error::new(Code::StoreUnavailable, "keystore has no active DEK"))?;
     Dek::unwrap(kek, &id, &wrapped)
 }
@@ -496,7 +502,7 @@ fn dek_by_id(conn: &Connection, kek: &KekConfig, dek_id: &str) -> Result<Dek> {
             |r| r.get(0),
         )
         .optional()
-        .map_err(sql_err)?
+        .map_err(row_err)?
         .ok_or_else(|| {
             Error::new(
                 Code::RecordTampered,

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use zeroize::Zeroizing;
 
 use super::audit::{self, Entry};
-use super::db::{immediate, now, sql_err};
+use super::db::{immediate, now, row_err, sql_err};
 use super::kek::KekConfig;
 use super::records;
 use super::{active_dek, identity, Keystore, NewPendingKey, PendingMeta, Purpose};
@@ -78,7 +78,7 @@ pub(crate) fn typed_row(
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )
     .optional()
-    .map_err(sql_err)
+    .map_err(row_err)
 }
 
 pub(crate) fn consumed(pending_id: &str) -> Error {

@@ -1,16 +1,20 @@
 //! Generic sealed records: put (upsert), get, delete, each audited. Every
-//! seal and open binds the record's context as stored (`secrets::context`).
+//! seal and open binds the record's context as stored: a seal reads it in
+//! the writing transaction (`secrets::context`), an open reads it in the
+//! same statement as the blob ([`Stored`]).
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, ToSql};
 use zeroize::Zeroizing;
 
 use super::audit::{self, Entry};
 use super::blob::{self, Dek};
-use super::db::{immediate, now, sql_err};
+use super::db::{immediate, now, row_err, sql_err};
 use super::kek::KekConfig;
 use super::pending::PendingKeyState;
-use super::secrets;
-use super::{active_dek, check_record_id, dek_by_id, Keystore, Purpose, MAX_RECORD_PLAINTEXT};
+use super::secrets::{self, S_COLUMNS};
+use super::{
+    active_dek, check_record_id, DekCache, Keystore, Purpose, SecretMeta, MAX_RECORD_PLAINTEXT,
+};
 use sealpass::error::{Code, Error, Result};
 
 /// Seal `pt` under `dek`, binding the record's context as stored now (a
@@ -42,91 +46,129 @@ pub(crate) fn write(
     .map_err(sql_err)
 }
 
-/// Read and open one record with its context as stored: 8505 if absent,
-/// 8504 if any byte of it or of its context was changed.
-pub(crate) fn read(
-    conn: &Connection,
-    kek: &KekConfig,
-    purpose: Purpose,
-    record_id: &str,
-) -> Result<(Zeroizing<Vec<u8>>, String)> {
-    let what = format!("{} record {record_id:?}", purpose.name());
-    let context = secrets::context(conn, purpose, record_id)?;
-    let (col_dek, sealed): (String, Vec<u8>) = conn
-        .query_row(
-            "SELECT dek_id, blob FROM records WHERE purpose = ?1 AND record_id = ?2",
-            params![purpose.name(), record_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(sql_err)?
-        .ok_or_else(|| {
-            if context.is_some() {
-                // A metadata row without its record was added or renamed.
-                Error::with_detail(
-                    Code::RecordTampered,
-                    format!("{what} is missing but its secrets row exists"),
-                )
-            } else {
-                Error::with_detail(Code::RecordNotFound, format!("no {what}"))
-            }
-        })?;
-    let blob_dek = blob::key_id_of(&sealed, &what)?;
-    if blob_dek != col_dek {
-        return Err(Error::with_detail(
-            Code::RecordTampered,
-            format!("{what}: DEK id column and blob disagree"),
-        ));
-    }
-    let dek = dek_by_id(conn, kek, &blob_dek)?;
-    Ok((
-        dek.open(purpose, record_id, context.as_ref(), &sealed)?,
-        blob_dek,
-    ))
-}
-
-/// One stored record row, for the passes over every record (DEK rotation,
-/// verify, the format migration).
+/// One stored record row and the `secrets` row it binds (`None` for every
+/// purpose but a delivered secret, and for a delivered secret without one),
+/// read together in one statement.
 pub(crate) struct Stored {
     pub purpose: Purpose,
     pub record_id: String,
     /// The `dek_id` column (the blob names its DEK too; opening checks both agree).
     pub dek_id: String,
     pub blob: Vec<u8>,
+    pub context: Option<SecretMeta>,
 }
 
-/// Every record; an unknown purpose name is 8504.
-pub(crate) fn all(conn: &Connection) -> Result<Vec<Stored>> {
+/// Every record row joined with its `secrets` row. One statement is one
+/// read snapshot, so a context is never checked against one version of the
+/// rows and then used with another.
+fn select(conn: &Connection, filter: &str, args: &[&dyn ToSql]) -> Result<Vec<Stored>> {
     let mut st = conn
-        .prepare("SELECT purpose, record_id, dek_id, blob FROM records ORDER BY purpose, record_id")
+        .prepare(&format!(
+            "SELECT r.purpose, r.record_id, r.dek_id, r.blob, {S_COLUMNS} FROM records r
+             LEFT JOIN secrets s ON r.purpose = '{}' AND s.slug = r.record_id
+             {filter} ORDER BY r.purpose, r.record_id",
+            Purpose::DeliveredSecret.name()
+        ))
         .map_err(sql_err)?;
     let rows = st
-        .query_map([], |r| {
+        .query_map(args, |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get(2)?,
                 r.get(3)?,
+                secrets::meta_at(r, 4)?,
             ))
         })
         .map_err(sql_err)?;
-    let mut out = Vec::new();
+    let mut out: Vec<Stored> = Vec::new();
     for row in rows {
-        let (purpose, record_id, dek_id, blob) = row.map_err(sql_err)?;
+        let (purpose, record_id, dek_id, blob, context) = row.map_err(row_err)?;
         let purpose = Purpose::from_name(&purpose).ok_or_else(|| {
             Error::with_detail(
                 Code::RecordTampered,
                 format!("record {record_id:?} has an unknown purpose"),
             )
         })?;
+        // Rows come sorted: a second one for the same record is adjacent.
+        if out
+            .last()
+            .is_some_and(|p| p.purpose == purpose && p.record_id == record_id)
+        {
+            return Err(if purpose == Purpose::DeliveredSecret {
+                secrets::duplicate(&record_id)
+            } else {
+                Error::with_detail(
+                    Code::RecordTampered,
+                    format!("{} record {record_id:?} is stored twice", purpose.name()),
+                )
+            });
+        }
         out.push(Stored {
             purpose,
             record_id,
             dek_id,
             blob,
+            context,
         });
     }
     Ok(out)
+}
+
+/// Every record (DEK rotation, verify, the format migration); an unknown
+/// purpose name or a record stored twice is 8504.
+pub(crate) fn all(conn: &Connection) -> Result<Vec<Stored>> {
+    select(conn, "", &[])
+}
+
+/// Open a record exactly as read, with the context read with it.
+pub(crate) fn open_stored(
+    conn: &Connection,
+    kek: &KekConfig,
+    deks: &mut DekCache,
+    r: &Stored,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let what = format!("{} record {:?}", r.purpose.name(), r.record_id);
+    let blob_dek = blob::key_id_of(&r.blob, &what)?;
+    if blob_dek != r.dek_id {
+        return Err(Error::with_detail(
+            Code::RecordTampered,
+            format!("{what}: DEK id column and blob disagree"),
+        ));
+    }
+    deks.get(conn, kek, &blob_dek)?
+        .open(r.purpose, &r.record_id, r.context.as_ref(), &r.blob)
+}
+
+/// Read and open one record with its context as stored (both in one
+/// statement): 8505 if absent, 8504 if any byte of it or of its context
+/// was changed.
+pub(crate) fn read(
+    conn: &Connection,
+    kek: &KekConfig,
+    purpose: Purpose,
+    record_id: &str,
+) -> Result<(Zeroizing<Vec<u8>>, String)> {
+    let mut rows = select(
+        conn,
+        "WHERE r.purpose = ?1 AND r.record_id = ?2",
+        &[&purpose.name(), &record_id],
+    )?;
+    let Some(r) = rows.pop() else {
+        let what = format!("{} record {record_id:?}", purpose.name());
+        // Only which error to give: nothing is opened either way.
+        return Err(if secrets::context(conn, purpose, record_id)?.is_some() {
+            // A metadata row without its record was added or renamed.
+            Error::with_detail(
+                Code::RecordTampered,
+                format!("{what} is missing but its secrets row exists"),
+            )
+        } else {
+            Error::with_detail(Code::RecordNotFound, format!("no {what}"))
+        });
+    };
+    let pt = open_stored(conn, kek, &mut DekCache::default(), &r)?;
+    Ok((pt, r.dek_id))
 }
 
 /// Delete one record; true if it existed.

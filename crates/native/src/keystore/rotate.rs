@@ -7,9 +7,7 @@ use super::blob::Dek;
 use super::db::{immediate, now, sql_err};
 use super::kek::KekConfig;
 use super::pending::PendingKeyState;
-use super::{
-    aad, records, secrets, DekCache, DekStatus, Keystore, Purpose, RotationReport, Status,
-};
+use super::{aad, records, DekCache, DekStatus, Keystore, Purpose, RotationReport, Status};
 use sealpass::error::{Code, Error, Result};
 
 /// Injected failure for the interrupted-rotation and -migration tests.
@@ -105,12 +103,10 @@ fn rotate_dek_tx(
             .map_err(sql_err)?;
         for r in records::all(&tx)?.iter().filter(|r| r.dek_id != new.id) {
             injected(n, fail_after)?;
-            // Opened and re-sealed with the context as stored: an edited
-            // row fails here (8504) instead of being sealed in.
-            let context = secrets::context(&tx, r.purpose, &r.record_id)?;
-            let old = deks.get(&tx, kek, &r.dek_id)?;
-            let pt = old.open(r.purpose, &r.record_id, context.as_ref(), &r.blob)?;
-            let resealed = new.seal(r.purpose, &r.record_id, context.as_ref(), &pt)?;
+            // Opened and re-sealed with the context read with it: an
+            // edited row fails here (8504) instead of being sealed in.
+            let pt = records::open_stored(&tx, kek, &mut deks, r)?;
+            let resealed = new.seal(r.purpose, &r.record_id, r.context.as_ref(), &pt)?;
             update
                 .execute(params![r.purpose.name(), r.record_id, new.id, resealed, t])
                 .map_err(sql_err)?;
@@ -157,10 +153,9 @@ fn verify_all(conn: &Connection, kek: &KekConfig) -> Result<usize> {
     let tx = conn.unchecked_transaction().map_err(sql_err)?;
     let mut deks = DekCache::default();
     let mut n = 0;
+    // `all` refuses a record with two secrets rows (or stored twice).
     for r in records::all(&tx)? {
-        let context = secrets::context(&tx, r.purpose, &r.record_id)?;
-        let dek = deks.get(&tx, kek, &r.dek_id)?;
-        dek.open(r.purpose, &r.record_id, context.as_ref(), &r.blob)?;
+        records::open_stored(&tx, kek, &mut deks, &r)?;
         n += 1;
     }
     // A secrets row whose record is gone was added or renamed.

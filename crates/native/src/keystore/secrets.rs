@@ -1,41 +1,65 @@
 //! Delivered secrets' `secrets` rows: where a secret may be used (node,
 //! pending id, injection method, field name, target URL) and when it came.
 //!
-//! The row is plain text so it can be listed without opening anything, but
+//! The row is plain text (metadata only, never a value), but
 //! every column is bound into the record's AAD (`aad::record_aad`): a record
 //! opens only with its row exactly as it was when sealed, so an edited,
-//! added or deleted row is 8504 on every read, and the listing opens each
-//! record before showing its row.
+//! added, duplicated or deleted row is 8504 on every read. Every read takes
+//! the row and the blob from one statement (one snapshot) and opens the
+//! blob with exactly that row, so the listing shows only rows it opened.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, Row};
 use zeroize::Zeroizing;
 
 use super::audit::{self, Entry};
-use super::db::sql_err;
-use super::records;
-use super::{check_record_id, Keystore, Purpose, SecretMeta};
-use sealpass::error::Result;
+use super::db::{row_err, sql_err};
+use super::records::{self, Stored};
+use super::{check_record_id, DekCache, Keystore, Purpose, SecretMeta};
+use sealpass::error::{Code, Error, Result};
 
-/// The `secrets` columns, in [`meta_from_row`]'s order.
+/// The `secrets` columns, in [`meta_at`]'s order.
 const COLUMNS: &str =
     "slug, pending_id, node_id, injection_method, field_name, target_url, stored_at, size";
+/// The same, of the table aliased `s` (the reads that join `records`).
+pub(crate) const S_COLUMNS: &str = "s.slug, s.pending_id, s.node_id, s.injection_method, \
+     s.field_name, s.target_url, s.stored_at, s.size";
 
-fn meta_from_row(r: &Row<'_>) -> rusqlite::Result<SecretMeta> {
-    Ok(SecretMeta {
-        slug: r.get(0)?,
-        pending_id: r.get(1)?,
-        node_id: r.get(2)?,
-        injection_method: r.get(3)?,
-        field_name: r.get(4)?,
-        target_url: r.get(5)?,
-        stored_at: r.get(6)?,
-        size: r.get(7)?,
-    })
+/// The `secrets` row whose columns start at `at`; `None` when the slug is
+/// NULL (a LEFT JOIN that found no row: the column is NOT NULL).
+pub(crate) fn meta_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<SecretMeta>> {
+    let Some(slug) = r.get::<_, Option<String>>(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(SecretMeta {
+        slug,
+        pending_id: r.get(at + 1)?,
+        node_id: r.get(at + 2)?,
+        injection_method: r.get(at + 3)?,
+        field_name: r.get(at + 4)?,
+        target_url: r.get(at + 5)?,
+        stored_at: r.get(at + 6)?,
+        size: r.get(at + 7)?,
+    }))
+}
+
+/// Two rows for one slug can only come from an edit of the file (the
+/// schema makes `slug` the primary key): which one is "the" row is then
+/// undefined, so nothing is read.
+pub(crate) fn duplicate(slug: &str) -> Error {
+    Error::with_detail(
+        Code::RecordTampered,
+        format!(
+            "{} record {slug:?} has more than one secrets row",
+            Purpose::DeliveredSecret.name()
+        ),
+    )
 }
 
 /// The context a record's AAD binds, read as stored now: a delivered
 /// secret's `secrets` row (`None` if it has none: only the generic
 /// `put_record` makes such a record), `None` for every other purpose.
+/// Used where the row and the blob are read in one transaction (sealing,
+/// and the error path of a read); more than one row is 8504.
 pub(crate) fn context(
     conn: &Connection,
     purpose: Purpose,
@@ -44,13 +68,20 @@ pub(crate) fn context(
     if purpose != Purpose::DeliveredSecret {
         return Ok(None);
     }
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM secrets WHERE slug = ?1"),
-        [record_id],
-        meta_from_row,
-    )
-    .optional()
-    .map_err(sql_err)
+    let mut st = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM secrets WHERE slug = ?1"))
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map([record_id], |r| meta_at(r, 0))
+        .map_err(sql_err)?;
+    let mut found = None;
+    for row in rows {
+        if found.is_some() {
+            return Err(duplicate(record_id));
+        }
+        found = row.map_err(row_err)?;
+    }
+    Ok(found)
 }
 
 /// Insert or replace a delivered secret's row (before its record is sealed,
@@ -79,31 +110,84 @@ pub(crate) fn upsert(conn: &Connection, m: &SecretMeta) -> Result<()> {
     .map_err(sql_err)
 }
 
+/// Every `secrets` row with the record it belongs to, read in one
+/// statement (one snapshot: a row edited between reading it and reading the
+/// blob cannot be shown after the blob opened with the old one).
+fn listed(conn: &Connection) -> Result<Vec<Stored>> {
+    let mut st = conn
+        .prepare(&format!(
+            "SELECT {S_COLUMNS}, r.dek_id, r.blob FROM secrets s
+             LEFT JOIN records r ON r.purpose = ?1 AND r.record_id = s.slug
+             ORDER BY s.slug"
+        ))
+        .map_err(sql_err)?;
+    let rows = st
+        .query_map([Purpose::DeliveredSecret.name()], |r| {
+            Ok((
+                meta_at(r, 0)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Option<Vec<u8>>>(9)?,
+            ))
+        })
+        .map_err(sql_err)?;
+    let mut out: Vec<Stored> = Vec::new();
+    for row in rows {
+        let (meta, dek_id, blob) = row.map_err(row_err)?;
+        let Some(meta) = meta else {
+            return Err(Error::new(
+                Code::RecordTampered,
+                "a secrets row has no slug",
+            ));
+        };
+        if out.last().is_some_and(|p| p.record_id == meta.slug) {
+            return Err(duplicate(&meta.slug));
+        }
+        let (Some(dek_id), Some(blob)) = (dek_id, blob) else {
+            return Err(Error::with_detail(
+                Code::RecordTampered,
+                format!(
+                    "{} record {:?} is missing but its secrets row exists",
+                    Purpose::DeliveredSecret.name(),
+                    meta.slug
+                ),
+            ));
+        };
+        out.push(Stored {
+            purpose: Purpose::DeliveredSecret,
+            record_id: meta.slug.clone(),
+            dek_id,
+            blob,
+            context: Some(meta),
+        });
+    }
+    Ok(out)
+}
+
 impl Keystore {
-    /// Delivered secrets' metadata (never values), by slug. Each row is
-    /// shown only after its record opened with it: an edited row fails the
+    /// Delivered secrets' metadata (never values), by slug. Each row shown
+    /// is the very row its record was opened with (read together with the
+    /// blob in one statement): an edited, added or duplicated row fails the
     /// listing with 8504 (audited as `secret-list`) instead of showing a
     /// context the secret was never delivered with.
     pub fn secret_list(&self) -> Result<Vec<SecretMeta>> {
         let conn = self.conn()?;
-        let rows = {
-            let mut st = conn
-                .prepare(&format!("SELECT {COLUMNS} FROM secrets ORDER BY slug"))
-                .map_err(sql_err)?;
-            let rows = st.query_map([], meta_from_row).map_err(sql_err)?;
-            rows.collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(sql_err)?
-        };
-        for m in &rows {
-            if let Err(e) = records::read(&conn, &self.kek, Purpose::DeliveredSecret, &m.slug) {
-                let entry = Entry::new("secret-list")
-                    .record(Purpose::DeliveredSecret, &m.slug)
-                    .kek(self.kek.kek_id());
-                let _ = audit::fail(&conn, entry, &e);
-                return Err(e);
+        let fail = |slug: Option<&str>, e: Error| {
+            let mut entry = Entry::new("secret-list").kek(self.kek.kek_id());
+            if let Some(slug) = slug {
+                entry = entry.record(Purpose::DeliveredSecret, slug);
             }
+            let _ = audit::fail(&conn, entry, &e);
+            e
+        };
+        let rows = listed(&conn).map_err(|e| fail(None, e))?;
+        let mut deks = DekCache::default();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            records::open_stored(&conn, &self.kek, &mut deks, &r)
+                .map_err(|e| fail(Some(&r.record_id), e))?;
+            out.extend(r.context);
         }
-        Ok(rows)
+        Ok(out)
     }
 
     /// Open a delivered secret by slug (audited as `secret-get`); 8504 if
