@@ -347,5 +347,11 @@ mod tests {
             code(core::str::from_utf8(&big).unwrap()),
             Code::CiphertextTooLarge
         );
+        // The 64 KiB limit is inclusive: a valid envelope padded with
+        // whitespace to exactly the limit still parses.
+        let body = env(&e, &n, &b64::encode(&[3u8; 40]));
+        let padded = format!("{body}{}", " ".repeat(MAX_ENVELOPE_JSON - body.len()));
+        assert_eq!(padded.len(), MAX_ENVELOPE_JSON);
+        assert!(Envelope::from_json(padded.as_bytes()).is_ok());
     }
 }
