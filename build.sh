@@ -481,6 +481,7 @@ TEST_PLAN=(
     "clippy workspace|cargo_clippy --workspace --all-targets --all-features"
     "clippy wasm32|cargo_clippy -p sealpass-wasm --all-targets --target $WASM_TARGET --features open,panic-hook"
     "clippy wasm32 web|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features wasm-min"
+    "clippy wasm32 page|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features wasm-min,trusted-input"
     "clippy wasm32 node|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table"
     "build all features|cargo_build --workspace --all-features"
     "build debug bins|build_debug_bins"

@@ -78,7 +78,9 @@ git ls-files --error-unmatch Cargo.lock >/dev/null 2>&1 && LOCKED=(--locked)
 
 # 1. Seal-only Wasm with the shared browser settings (scripts/wasm-env.sh:
 #    no_std runtime, opt-level s, remapped paths) in its own target dir so the
-#    regular release build is untouched.
+#    regular release build is untouched. Feature trusted-input: app.js passes
+#    only JSON data and its own bytes, so the hostile-value guards the npm
+#    package needs are left out (crates/wasm/src/read.rs).
 # shellcheck source=scripts/wasm-env.sh
 . "$ROOT/scripts/wasm-env.sh"
 say "wasm (seal-only, browser settings) -> $PKG"
@@ -86,7 +88,7 @@ say "wasm (seal-only, browser settings) -> $PKG"
     sealpass_wasm_env "$ROOT" size
     cd "$ROOT/crates/wasm"
     CARGO_TARGET_DIR="$WB" wasm-pack --log-level warn build --mode no-install --release --target web \
-        --out-name sealpass --out-dir "$PKG" -- "${LOCKED[@]}" --features "$SEALPASS_WASM_FEATURES" >&2
+        --out-name sealpass --out-dir "$PKG" -- "${LOCKED[@]}" --features "$SEALPASS_WASM_FEATURES,trusted-input" >&2
 )
 [[ -f $PKG/sealpass.js && -f $PKG/sealpass_bg.wasm ]] || die "wasm-pack produced no package"
 if grep -q 'export function open' "$PKG/sealpass.js"; then

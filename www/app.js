@@ -39,11 +39,23 @@ let pendingId = '';
 let targets = [];
 const pins = new Map();   // node id -> pinned identity key (B64U), from the link
 
+// Relay text as shown: control and format characters (bidi overrides,
+// zero-width) as \u{..} and a backslash doubled, like the CLI's escape()
+// (crates/cli/src/text.rs), so it cannot reorder or hide what is around it.
+const esc = (s) => String(s).replace(/[\\\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => c == '\\' ? '\\\\' : '\\u{' + c.codePointAt(0).toString(16) + '}');
+// A URL as the browser will use it: the host in ASCII (xn-- punycode), so a
+// homoglyph host cannot pass for the real one.
+const href = (s) => { try { return new URL(s).href; } catch { return s; } };
+// Letters of two of these scripts in one word (a label between dots,
+// hyphens, ...) are how look-alike names are made, e.g. Cyrillic "а" in "pаypal".
+const SCRIPTS = 'Latn Cyrl Grek Armn Geor Cher'.split(' ').map((n) => RegExp('\\p{sc=' + n + '}', 'u'));
+const mixed = (s) => s.split(/[^\p{L}\p{M}\p{N}]/u).some((w) => SCRIPTS.filter((r) => r.test(w)).length > 1);
+
 function show(kind, title, text, code) {
   ui.status.className = 'box ' + kind;
   ui.title.textContent = title;
   ui.text.textContent = text;
-  ui.code.textContent = code ? 'Code ' + code : '';
+  ui.code.textContent = code ? esc('Code ' + code) : '';
   ui.status.hidden = false;
 }
 
@@ -81,34 +93,32 @@ async function api(path, body) {
   return j;
 }
 
+// One element with a class and text (textContent only: Trusted Types).
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  e.className = cls;
+  e.textContent = text;
+  return e;
+}
+
 function renderTargets(pending) {
   ui.list.replaceChildren();
   for (const t of pending.targets) {
     const li = document.createElement('li');
-    const node = document.createElement('span');
-    node.className = 'node';
-    node.textContent = 'Node ' + t.node_id;
-    const fp = document.createElement('code');
-    fp.className = 'fp';
-    fp.textContent = t.ifp || t.fp;
-    fp.dataset.node = t.node_id;
-    const pin = document.createElement('p');
-    pin.className = t.pinned ? 'meta pin' : 'meta warn';
-    pin.textContent = t.pinned ? 'Identity pinned in the link: checked.'
-      : 'Not pinned: this link does not fix the node’s ' + (t.ifp ? 'identity' : 'key') + '. Compare this fingerprint with the node operator.';
-    const meta = document.createElement('p');
-    meta.className = 'meta';
     const c = t.context;
-    meta.textContent = 'Stores it as “' + c.slug + '” (' + c.injection_method +
-      (c.field_name ? ' ' + c.field_name : '') + ')' + (c.target_url ? ' for ' + c.target_url : '');
-    li.append(node, fp, pin, meta);
+    const fp = el('code', 'fp', t.ifp || t.fp);
+    fp.dataset.node = t.node_id;
+    li.append(el('span', 'node', esc('Node ' + t.node_id)), fp,
+      el('p', t.pinned ? 'meta pin' : 'meta warn', t.pinned ? 'Identity pinned in the link: checked.'
+        : 'Not pinned: this link does not fix the node’s ' + (t.ifp ? 'identity' : 'key') + '. Compare this fingerprint with the node operator.'),
+      el('p', 'meta', esc('Stores it as “' + c.slug + '” (' + c.injection_method +
+        (c.field_name ? ' ' + c.field_name : '') + ')' + (c.target_url ? ' for ' + href(c.target_url) : ''))));
+    if (mixed([t.node_id, c.slug, c.field_name, c.target_url].join(' '))) {
+      li.append(el('p', 'meta warn mixed', 'Warning: a name above mixes scripts (e.g. Latin and Cyrillic) in one word; it may imitate another.'));
+    }
     ui.list.append(li);
   }
-  const exp = new Date(pending.expires_at * 1000);
-  const p = document.createElement('p');
-  p.className = 'meta';
-  p.textContent = 'Link expires ' + exp.toLocaleString();
-  ui.list.append(p);
+  ui.list.append(el('p', 'meta', 'Link expires ' + new Date(pending.expires_at * 1000).toLocaleString()));
   // Every target pinned by the link: nothing is left to compare.
   ui.hint.hidden = ui.check.hidden = pending.targets.every((t) => t.pinned);
   ui.targets.hidden = false;
@@ -232,7 +242,7 @@ function after(s) {
   const slug = targets.length ? targets[0].context.slug : '';
   switch (s.state) {
     case 'consumed':
-      show('ok', 'Delivered', 'The node opened the secret and stored it as “' + slug + '”. You can close this page.');
+      show('ok', 'Delivered', 'The node opened the secret and stored it as “' + esc(slug) + '”. You can close this page.');
       return true;
     case 'ciphertext_received':
       show('', 'Sent', 'Sealed in this browser and handed to the relay; waiting for the node to open it.');

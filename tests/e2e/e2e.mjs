@@ -207,6 +207,46 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   await page.close();
 }
 
+// 2b. Hostile text from the relay: a slug with a bidi override (U+202E) and a
+// target URL whose host is a Cyrillic look-alike of "paypal" are shown as
+// \u{202e}, the xn-- host and a mixed-script warning; what is sealed (and
+// stored by the node) is still the exact context.
+{
+  const slug = 'e2e-bidi-' + tag + '-\u202egnp.exe';
+  const p = await newPending(slug, [NODE_ID], { target_url: 'https://\u0440\u0430\u0443\u0440\u0430l.com/login' });
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  const list = await text(page, '#target-list');
+  const meta = await page.$$eval('#target-list .meta', (es) => es.map((e) => e.textContent).join(' | ')).catch(() => '');
+  check('bidi override in the slug is shown as the escape \\u{202e}, never raw',
+    meta.includes('-\\u{202e}gnp.exe') && !/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/.test(list), meta);
+  check('homoglyph target host is shown in ASCII (xn--l-7sba6dbr.com), not in Cyrillic',
+    meta.includes('https://xn--l-7sba6dbr.com/login') && !/\u0440/.test(list), meta);
+  const warn = await text(page, '#target-list .mixed');
+  check('mixed-script warning is visible', await visible(page, '#target-list .mixed') && /mixes scripts/.test(warn), warn);
+  await shot(page, 'hostile-text');
+  await page.type('#secret', secret);
+  await page.click('#confirm');
+  await page.click('#send');
+  check('hostile text: still delivered, the slug escaped in "Delivered"', await waitTitle(page, 'Delivered') &&
+    (await text(page, '#status-text')).includes('\\u{202e}gnp.exe') && !(await text(page, '#status-text')).includes('\u202e'));
+  let got = '';
+  try { got = nodeSecret(slug); } catch (e) { got = 'error: ' + e.message.split('\n')[0]; }
+  check('hostile text: the node stored it under the exact slug', got === secret, got === secret ? '' : 'mismatch');
+  await page.close();
+}
+
+// 2c. A plain ASCII slug and URL: no escapes, no warning.
+{
+  const p = await newPending('e2e-plain-' + tag, [NODE_ID], { target_url: 'https://api.example.com/v1' });
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  const list = await text(page, '#target-list');
+  check('plain slug and URL: shown as they are, no mixed-script warning',
+    list.includes('“e2e-plain-' + tag + '”') && list.includes('for https://api.example.com/v1') && !(await page.$('#target-list .mixed')), list);
+  await page.close();
+}
+
 // 3. Oversize: refused in the browser before anything is posted (8008).
 {
   const p = await newPending('e2e-big-' + tag);

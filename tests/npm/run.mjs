@@ -528,6 +528,55 @@ ${body}`);
   }
 });
 
+await check("hostile JS values (throwing getters, Proxy traps, detached buffers) are sealpass errors 8306, not raw exceptions (sealpass and node-open, ESM and CommonJS)", () => {
+  const body = `
+const sk = fs.readFileSync(${JSON.stringify(KEY_FILE)}, "utf8");
+const ctx = ${JSON.stringify(CONTEXT)};
+const env = seal(${JSON.stringify(PUBLIC_KEY)}, "x", ctx);
+const err = (f) => { try { f(); return "no error"; } catch (e) { return [e.name, e.code, isSealpassError(e)]; } };
+const throwing = (k) => { const c = { ...ctx }; Object.defineProperty(c, k, { enumerable: true, get() { throw new Error("getter"); } }); return c; };
+const detached = () => { const a = new Uint8Array(32).fill(7); structuredClone(a.buffer, { transfer: [a.buffer] }); return a; };
+const trap = (t, name) => new Proxy(t, { [name]() { throw new Error("trap"); } });
+const out = {};
+for (const k of Object.keys(ctx)) {
+  out["ctx " + k] = [err(() => seal(${JSON.stringify(PUBLIC_KEY)}, "x", throwing(k))), err(() => open(sk, env, throwing(k))), err(() => validateContext(throwing(k)))];
+}
+for (const t of ["get", "ownKeys", "getOwnPropertyDescriptor"]) out["ctx Proxy " + t] = err(() => seal(${JSON.stringify(PUBLIC_KEY)}, "x", trap(ctx, t)));
+for (const t of ["get", "has", "ownKeys"]) {
+  out["seal options Proxy " + t] = err(() => seal(${JSON.stringify(PUBLIC_KEY)}, "x", ctx, trap({ identity: "x" }, t)));
+  out["open options Proxy " + t] = err(() => open(sk, env, ctx, trap({ identityKey: "x" }, t)));
+  out["Opener options Proxy " + t] = err(() => new Opener(sk, trap({ identityKey: "x" }, t)));
+}
+out["seal options getter"] = err(() => seal(${JSON.stringify(PUBLIC_KEY)}, "x", ctx, { get identity() { throw new Error("getter"); } }));
+out["Opener options getter"] = err(() => new Opener(sk, { get identityKey() { throw new Error("getter"); } }));
+out["detached plaintext"] = err(() => seal(${JSON.stringify(PUBLIC_KEY)}, detached(), ctx));
+out["detached public key"] = err(() => seal(detached(), "x", ctx));
+out["detached secret key (open)"] = err(() => open(detached(), env, ctx));
+out["detached secret key (Opener)"] = err(() => new Opener(detached()));
+out["detached identityKey"] = err(() => new Opener(sk, { identityKey: detached() }));
+out["Proxy of a Uint8Array as plaintext"] = err(() => seal(${JSON.stringify(PUBLIC_KEY)}, new Proxy(new Uint8Array(4), {}), ctx));
+console.log(JSON.stringify(out));`;
+  write(path.join(NODE_DIR, "hostile.mjs"), `import fs from "node:fs";
+import { open, Opener, seal, validateContext, isSealpassError } from "sealpass/node-open";
+${body}`);
+  write(path.join(NODE_DIR, "hostile.cjs"), `const fs = require("node:fs");
+const { open, Opener, seal, validateContext, isSealpassError } = require("sealpass/node-open");
+${body}`);
+  const want = ["InvalidArgument", 8306, true];
+  for (const f of ["hostile.mjs", "hostile.cjs"]) {
+    const o = JSON.parse(nodeRun(f));
+    assert(Object.keys(o).length === 26, `${f}: ${Object.keys(o).length} cases`);
+    for (const [what, got] of Object.entries(o)) {
+      eq(got, what.startsWith("ctx ") && Array.isArray(got[0]) ? [want, want, want] : want, `${f}: ${what}`);
+    }
+  }
+  // The seal-only Node entry shares the bindings: one case through it.
+  write(path.join(NODE_DIR, "hostile-seal.cjs"), `const { seal } = require("sealpass");
+const a = new Uint8Array(8); structuredClone(a.buffer, { transfer: [a.buffer] });
+try { seal(${JSON.stringify(PUBLIC_KEY)}, a, ${JSON.stringify(CONTEXT)}); console.log("no error"); } catch (e) { console.log(JSON.stringify([e.name, e.code])); }`);
+  eq(JSON.parse(nodeRun("hostile-seal.cjs")), ["InvalidArgument", 8306], "sealpass (seal-only): detached plaintext");
+});
+
 await check("CLI seal -> Node sealpass/node-open open (ESM and CommonJS)", () => {
   const secret = "cli→node secret\nline 2";
   const envelope = runOk(CLI, ["seal", "--to", PUBLIC_KEY, "--context", CTX_FILE], { input: secret }).stdout;

@@ -1,6 +1,8 @@
 //! The JavaScript API. Every input is checked and every failure
 //! becomes a JS `Error` whose `name` is the stable error name and whose
 //! `code` is the numeric code — like `DOMException`. Nothing here panics.
+//! Caller values are read through `crate::read` (getters, Proxy traps and
+//! detached buffers are InvalidArgument there, never a raw JS exception).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -14,6 +16,7 @@ use sealpass::error::{Code, Error, Result};
 use sealpass::keys::PublicKey;
 use sealpass::suite::{KEY_LEN, MAX_PLAINTEXT_SIZE};
 
+use crate::read;
 use crate::rng::WebCrypto;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -76,17 +79,8 @@ fn invalid(code: Code, detail: &'static str) -> Error {
     Error::new(code, detail)
 }
 
-/// Read a JS string, refusing lone surrogates (which `as_string` would
-/// silently replace with U+FFFD, changing the bytes we bind).
-fn js_string(v: &JsValue) -> Option<Result<String>> {
-    let s = v.dyn_ref::<JsString>()?;
-    if !s.is_valid_utf16() {
-        return Some(Err(invalid(
-            Code::InvalidUtf8,
-            "string holds a lone surrogate",
-        )));
-    }
-    Some(Ok(String::from(s)))
+fn unreadable_option() -> Error {
+    invalid(Code::InvalidArgument, "an option could not be read")
 }
 
 fn public_key_from_js(v: &JsValue) -> Result<PublicKey> {
@@ -99,7 +93,9 @@ fn public_key_from_js(v: &JsValue) -> Result<PublicKey> {
         }
         return PublicKey::from_b64u(&String::from(s));
     }
-    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+    if v.dyn_ref::<Uint8Array>().is_some() {
+        let a = read::array(v)?;
+        let a = a.as_ref();
         if a.length() as usize != KEY_LEN {
             return Err(invalid(
                 Code::InvalidPublicKey,
@@ -121,22 +117,16 @@ fn bytes_from_js(
     too_large: Error,
     what: &'static str,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    if let Some(a) = v.dyn_ref::<Uint8Array>() {
-        if a.length() as usize > max {
-            return Err(too_large);
-        }
-        return Ok(Zeroizing::new(a.to_vec()));
+    if v.dyn_ref::<Uint8Array>().is_some() {
+        let a = read::array(v)?;
+        let a = a.as_ref();
+        let bytes = (a.length() as usize <= max).then(|| Zeroizing::new(a.to_vec()));
+        read::done(a);
+        return bytes.ok_or(too_large);
     }
     if let Some(s) = v.dyn_ref::<JsString>() {
-        // Each UTF-16 unit is at least one UTF-8 byte.
-        if s.length() as usize > max {
-            return Err(too_large);
-        }
-        let text = Zeroizing::new(js_string(v).unwrap_or_else(|| Ok(String::new()))?);
-        if text.len() > max {
-            return Err(too_large);
-        }
-        return Ok(Zeroizing::new(text.as_bytes().to_vec()));
+        return read::utf8(s, max, too_large)?
+            .ok_or_else(|| invalid(Code::InvalidUtf8, "string holds a lone surrogate"));
     }
     Err(Error::new(Code::InvalidArgument, what))
 }
@@ -144,11 +134,13 @@ fn bytes_from_js(
 /// A context object: own enumerable string-keyed properties only; unknown
 /// keys rejected; optional fields may be undefined, null or "".
 fn context_from_js(v: &JsValue) -> Result<Context> {
-    if !v.is_object() || Array::is_array(v) {
+    if !v.is_object() || read::is_array(v)? {
         return Err(invalid(Code::ContextMalformed, "context must be an object"));
     }
     let mut slots: [Option<String>; 6] = Default::default();
-    for entry in Object::entries(v.unchecked_ref::<Object>()).iter() {
+    // Every getter and trap runs in this one call; what it returns are
+    // plain arrays of the values read.
+    for entry in read::entries(v)?.iter() {
         let pair: Array = entry.unchecked_into();
         let key = pair.get(0).as_string().unwrap_or_default();
         // Zipped with the slots: the key's slot comes out of the search, so
@@ -168,7 +160,7 @@ fn context_from_js(v: &JsValue) -> Result<Context> {
         if value.is_undefined() || (value.is_null() && idx >= 4) {
             continue;
         }
-        match js_string(&value) {
+        match read::string(&value) {
             Some(s) => *slot = Some(s?),
             None => {
                 return Err(invalid(
@@ -216,21 +208,21 @@ fn option(options: Option<&Object>, name: &str) -> Result<Option<JsValue>> {
         return Ok(None);
     };
     // wasm-bindgen does not check the type of an `Object` argument.
-    if !obj.is_object() || Array::is_array(obj) {
+    if !obj.is_object() || read::is_array(obj)? {
         return Err(invalid(Code::InvalidArgument, "options must be an object"));
     }
-    if Object::keys(obj)
+    if read::keys(obj)?
         .iter()
         .any(|k| k.as_string().as_deref() != Some(name))
     {
         return Err(invalid(Code::InvalidArgument, "options has an unknown key"));
     }
     let key = JsValue::from_str(name);
-    if !Reflect::has(obj, &key).unwrap_or(false) {
+    // A `has` trap that throws is an error, not "absent" (that would seal v1).
+    if !Reflect::has(obj, &key).map_err(|_| unreadable_option())? {
         return Ok(None);
     }
-    let value = Reflect::get(obj, &key)
-        .map_err(|_| invalid(Code::InvalidArgument, "an option could not be read"))?;
+    let value = Reflect::get(obj, &key).map_err(|_| unreadable_option())?;
     if value.is_undefined() || value.is_null() {
         return Err(invalid(
             Code::InvalidArgument,
@@ -401,22 +393,26 @@ impl OpenerJs {
 fn secret_key_from_js(secret_key: &JsValue) -> Result<sealpass::keys::SecretKey> {
     use sealpass::keys::SecretKey;
     if let Some(s) = secret_key.dyn_ref::<JsString>() {
-        if s.length() as usize > 64 {
-            return Err(invalid(
+        let bad = || {
+            invalid(
                 Code::InvalidSecretKey,
                 "secret key must be base64url of 32 bytes",
-            ));
-        }
-        SecretKey::from_key_file(Zeroizing::new(String::from(s)).as_bytes())
-    } else if let Some(a) = secret_key.dyn_ref::<Uint8Array>() {
+            )
+        };
+        // A lone surrogate is no base64url either.
+        let text = read::utf8(s, 64, bad())?.ok_or_else(bad)?;
+        SecretKey::from_key_file(&text)
+    } else if secret_key.dyn_ref::<Uint8Array>().is_some() {
         let wrong_len = || invalid(Code::InvalidSecretKey, "secret key must be 32 bytes");
-        // Length first: nothing is copied out of an oversized array.
-        if a.length() as usize != KEY_LEN {
-            return Err(wrong_len());
-        }
-        let v = Zeroizing::new(a.to_vec());
-        let arr: [u8; KEY_LEN] = v.as_slice().try_into().map_err(|_| wrong_len())?;
-        Ok(SecretKey::from_bytes(arr))
+        let a = read::array(secret_key)?;
+        let a = a.as_ref();
+        // Length first: nothing is copied out of an array of another size.
+        let v = (a.length() as usize == KEY_LEN).then(|| Zeroizing::new(a.to_vec()));
+        read::done(a);
+        let v = v.ok_or_else(wrong_len)?;
+        let mut arr = Zeroizing::new([0u8; KEY_LEN]);
+        arr.copy_from_slice(v.get(..KEY_LEN).ok_or_else(wrong_len)?);
+        Ok(SecretKey::from_bytes(*arr))
     } else {
         Err(invalid(
             Code::InvalidSecretKey,
@@ -434,7 +430,7 @@ fn envelope_text_from_js(envelope: &JsValue) -> Result<String> {
         if s.length() as usize > MAX_ENVELOPE_JSON {
             return Err(too_large());
         }
-        js_string(envelope).unwrap_or_else(|| Ok(String::new()))
+        read::string(envelope).unwrap_or_else(|| Ok(String::new()))
     } else if envelope.is_object() {
         let s = js_sys::JSON::stringify(envelope)
             .map_err(|_| invalid(Code::EnvelopeNotJson, "envelope is not a JSON object"))?;

@@ -7,7 +7,8 @@
 //!
 //! Features: `open` exports decryption (npm `sealpass/node-open` only; the
 //! browser bundle cannot decrypt), `wasm-min` is the shipped no_std runtime,
-//! `wasm-base-table` the Node builds' fixed-base X25519 table.
+//! `wasm-base-table` the Node builds' fixed-base X25519 table,
+//! `trusted-input` the accept page's direct reading of JS values (see `read`).
 
 // Shipped builds (`--features wasm-min`) are no_std: no formatting or
 // unwinding machinery in the bundle.
@@ -18,6 +19,8 @@ extern crate alloc;
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;
+#[cfg(target_arch = "wasm32")]
+mod read;
 #[cfg(target_arch = "wasm32")]
 pub mod rng;
 #[cfg(all(feature = "wasm-min", target_arch = "wasm32", not(test)))]

@@ -372,3 +372,259 @@ fn js_v2_seals_to_the_identity_and_needs_its_key_to_open() {
         fingerprint(nik.into()).unwrap()
     );
 }
+
+/// Evaluate a JS function body (test fixtures that Rust cannot build:
+/// getters, Proxies, detached buffers, subclasses).
+fn js(body: &str) -> JsValue {
+    Func::new(body)
+        .unchecked_into::<js_sys::Function>()
+        .call0(&JsValue::NULL)
+        .expect("fixture")
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `new Function(body)` (js-sys has it only with its `unsafe-eval` feature).
+    #[wasm_bindgen(js_name = Function)]
+    type Func;
+    #[wasm_bindgen(constructor, js_class = "Function")]
+    fn new(body: &str) -> Func;
+}
+
+/// The sealpass code a call failed with; a raw JS exception (no numeric
+/// `code`) or a success fails the test.
+#[track_caller]
+fn code(r: Result<impl Sized, JsValue>) -> u16 {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => code_of(e).0,
+    }
+}
+
+const CTX_JS: &str = "{node_id: 'node-1', pending_id: 'p-1', slug: 'api', injection_method: 'header', field_name: 'Authorization', target_url: null}";
+
+/// Getters that throw, Proxy traps that throw and detached buffers are
+/// sealpass errors (InvalidArgument, 8306) from every entry point: never a
+/// raw JS exception through Wasm (which skips the destructors that zeroize
+/// key and plaintext copies).
+#[wasm_bindgen_test]
+fn js_hostile_values_are_sealpass_errors() {
+    let sk = SecretKey::from_bytes([9; 32]);
+    let pk: JsValue = sk.public_key().to_b64u().into();
+    let sk_b64: JsValue = sealpass::b64::encode(sk.as_bytes()).into();
+    let env = seal_js(pk.clone(), "x".into(), ctx(), None).unwrap();
+    let opener = OpenerJs::new(sk_b64.clone(), None).unwrap();
+    let invalid = Code::InvalidArgument.number();
+    let ctx_with = |k: &str, getter: &str| {
+        js(&format!(
+            "const c = {CTX_JS}; delete c.{k}; Object.defineProperty(c, '{k}', {{enumerable: true, get() {{ {getter} }}}}); return c;"
+        ))
+    };
+    let mut hostile_ctx: Vec<(String, JsValue)> = KEYS_JS
+        .iter()
+        .map(|k| (format!("getter {k}"), ctx_with(k, "throw new Error('no')")))
+        .collect();
+    hostile_ctx.extend([
+        (
+            "Proxy get".into(),
+            js(&format!("return new Proxy({CTX_JS}, {{get() {{ throw new Error('trap'); }}}});")),
+        ),
+        (
+            "Proxy ownKeys".into(),
+            js(&format!("return new Proxy({CTX_JS}, {{ownKeys() {{ throw new Error('trap'); }}}});")),
+        ),
+        (
+            "Proxy getOwnPropertyDescriptor".into(),
+            js(&format!("return new Proxy({CTX_JS}, {{getOwnPropertyDescriptor() {{ throw new Error('trap'); }}}});")),
+        ),
+        (
+            "revoked Proxy".into(),
+            js(&format!("const p = Proxy.revocable({CTX_JS}, {{}}); p.revoke(); return p.proxy;")),
+        ),
+    ]);
+    for (what, c) in &hostile_ctx {
+        assert_eq!(
+            code(validate_context(c.clone())),
+            invalid,
+            "validateContext {what}"
+        );
+        assert_eq!(
+            code(seal_js(pk.clone(), "x".into(), c.clone(), None)),
+            invalid,
+            "seal {what}"
+        );
+        assert_eq!(
+            code(open_js(sk_b64.clone(), env.clone(), c.clone(), None)),
+            invalid,
+            "open {what}"
+        );
+        assert_eq!(
+            code(opener.open(env.clone(), c.clone())),
+            invalid,
+            "Opener.open {what}"
+        );
+    }
+    // Options: a throwing getter, and every trap the option read uses.
+    for name in ["identity", "identityKey"] {
+        let fixtures = [
+            format!("return {{get {name}() {{ throw new Error('no'); }}}};"),
+            format!("return new Proxy({{{name}: 'x'}}, {{get() {{ throw new Error('trap'); }}}});"),
+            format!("return new Proxy({{{name}: 'x'}}, {{has() {{ throw new Error('trap'); }}}});"),
+            "return new Proxy({}, {has() { throw new Error('trap'); }});".into(),
+            "return new Proxy({}, {ownKeys() { throw new Error('trap'); }});".into(),
+            "const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy;".into(),
+        ];
+        for f in fixtures {
+            let o = || Some(js(&f).unchecked_into::<Object>());
+            if name == "identity" {
+                assert_eq!(
+                    code(seal_js(pk.clone(), "x".into(), ctx(), o())),
+                    invalid,
+                    "seal {f}"
+                );
+            } else {
+                assert_eq!(
+                    code(open_js(sk_b64.clone(), env.clone(), ctx(), o())),
+                    invalid,
+                    "open {f}"
+                );
+                assert_eq!(
+                    code(OpenerJs::new(sk_b64.clone(), o())),
+                    invalid,
+                    "Opener {f}"
+                );
+            }
+        }
+    }
+}
+
+const KEYS_JS: [&str; 6] = [
+    "node_id",
+    "pending_id",
+    "slug",
+    "injection_method",
+    "field_name",
+    "target_url",
+];
+
+/// Keys and plaintexts in Uint8Arrays that cannot be read as they claim:
+/// detached (transferred) buffers, Proxies, throwing or lying `length`
+/// getters. Each is a sealpass error, and only the real bytes are copied.
+#[wasm_bindgen_test]
+fn js_hostile_byte_arrays_are_sealpass_errors() {
+    let sk = SecretKey::from_bytes([10; 32]);
+    let pk_bytes = sk.public_key().as_bytes().to_vec();
+    let pk: JsValue = sk.public_key().to_b64u().into();
+    let sk_b64: JsValue = sealpass::b64::encode(sk.as_bytes()).into();
+    let env = seal_js(pk.clone(), "x".into(), ctx(), None).unwrap();
+    let invalid = Code::InvalidArgument.number();
+    let detached = || {
+        js("const a = new Uint8Array(32).fill(7); structuredClone(a.buffer, {transfer: [a.buffer]}); if (a.byteLength !== 0) throw new Error('not detached'); return a;")
+    };
+    let proxied = || js("return new Proxy(new Uint8Array(32).fill(7), {});");
+    let opts = |k: &str, v: JsValue| -> Option<Object> { Some(obj(&[(k, v)]).unchecked_into()) };
+    for (what, bad) in [
+        ("detached", detached as fn() -> JsValue),
+        ("Proxy", proxied),
+    ] {
+        // As plaintext.
+        assert_eq!(
+            code(seal_js(pk.clone(), bad(), ctx(), None)),
+            invalid,
+            "plaintext {what}"
+        );
+        // As public keys.
+        assert_eq!(
+            code(seal_js(bad(), "x".into(), ctx(), None)),
+            invalid,
+            "public key {what}"
+        );
+        assert_eq!(
+            code(seal_js(
+                pk.clone(),
+                "x".into(),
+                ctx(),
+                opts("identity", bad())
+            )),
+            invalid,
+            "identity {what}"
+        );
+        assert_eq!(code(fingerprint(bad())), invalid, "fingerprint {what}");
+        // As secret keys.
+        assert_eq!(
+            code(open_js(bad(), env.clone(), ctx(), None)),
+            invalid,
+            "open key {what}"
+        );
+        assert_eq!(
+            code(OpenerJs::new(bad(), None)),
+            invalid,
+            "Opener key {what}"
+        );
+        assert_eq!(
+            code(open_js(
+                sk_b64.clone(),
+                env.clone(),
+                ctx(),
+                opts("identityKey", bad())
+            )),
+            invalid,
+            "open identityKey {what}"
+        );
+        assert_eq!(
+            code(OpenerJs::new(sk_b64.clone(), opts("identityKey", bad()))),
+            invalid,
+            "Opener identityKey {what}"
+        );
+    }
+    // A `length` that claims 32 (or grows between reads, or throws) over 64
+    // real bytes: never called; judged by the 64 real bytes.
+    for getter in [
+        "return 32;",
+        "this.n = (this.n || 0) + 32; return this.n;",
+        "throw new Error('no');",
+    ] {
+        let lying = || {
+            js(&format!(
+                "class L extends Uint8Array {{ get length() {{ {getter} }} }} return new L(64).fill(7);"
+            ))
+        };
+        assert_eq!(
+            code(seal_js(lying(), "x".into(), ctx(), None)),
+            8301,
+            "{getter}"
+        );
+        assert_eq!(code(OpenerJs::new(lying(), None)), 8303, "{getter}");
+        let e = seal_js(pk.clone(), lying(), ctx(), None).unwrap();
+        assert_eq!(
+            opener_for(&sk).open(e, ctx()).unwrap().to_vec(),
+            vec![7u8; 64],
+            "{getter}"
+        );
+    }
+    // Honest subclasses (Node's Buffer is one) and empty arrays still work.
+    let sub = js("class S extends Uint8Array {} return new S([1, 2, 3]);");
+    let e = seal_js(pk.clone(), sub, ctx(), None).unwrap();
+    assert_eq!(
+        opener_for(&sk).open(e, ctx()).unwrap().to_vec(),
+        vec![1, 2, 3]
+    );
+    let pk_sub = js(&format!(
+        "class S extends Uint8Array {{}} return new S({:?});",
+        pk_bytes
+    ));
+    assert!(seal_js(pk_sub, "x".into(), ctx(), None).is_ok());
+    assert_eq!(
+        code(seal_js(
+            pk,
+            Uint8Array::new_with_length(0).into(),
+            ctx(),
+            None
+        )),
+        Code::PlaintextEmpty.number()
+    );
+}
+
+fn opener_for(sk: &SecretKey) -> OpenerJs {
+    OpenerJs::new(Uint8Array::from(&sk.as_bytes()[..]).into(), None).unwrap()
+}

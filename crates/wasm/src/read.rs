@@ -1,0 +1,150 @@
+//! Reading the values a caller passed in: context and options objects,
+//! Uint8Arrays and strings of keys and plaintexts.
+//!
+//! Caller code (getters, Proxy traps) runs only inside imports declared
+//! `catch`. A JS exception thrown through a plain import unwinds past the
+//! Rust frames without running a destructor — a key or plaintext copy stays
+//! unzeroed in Wasm memory — and reaches the caller as a raw error. Here such
+//! a throw, or a detached buffer, is InvalidArgument (8306).
+//!
+//! Feature `trusted-input` (the accept page's build only, scripts/build-www.sh)
+//! reads directly instead: every value that page passes is JSON data or its
+//! own TextEncoder bytes, so no getter, Proxy or detached buffer can reach
+//! it, and the guards would cost ~0.65 KB gzip of its 30 KB budget.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::{Array, JsString, Object, Uint8Array};
+use wasm_bindgen::prelude::*;
+use zeroize::Zeroizing;
+
+use sealpass::error::{Code, Error, Result};
+
+#[cfg(not(feature = "trusted-input"))]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn object_entries(v: &JsValue) -> core::result::Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(v: &JsValue) -> core::result::Result<Array, JsValue>;
+    /// Throws for a revoked Proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn array_is_array(v: &JsValue) -> core::result::Result<bool, JsValue>;
+    /// A Uint8Array made here, so its `length` is the real one.
+    #[wasm_bindgen(js_name = Uint8Array)]
+    type Fresh;
+    /// `new Uint8Array(v)`: a genuine array with its own copy of the bytes,
+    /// read through internal slots (TypeError for a detached buffer).
+    #[wasm_bindgen(catch, constructor, js_class = "Uint8Array")]
+    fn new(v: &JsValue) -> core::result::Result<Fresh, JsValue>;
+}
+
+/// A JS value that threw, trapped or was detached while being read.
+#[cfg(not(feature = "trusted-input"))]
+fn unreadable<T>(_: T) -> Error {
+    Error::new(
+        Code::InvalidArgument,
+        "an argument could not be read (it threw, or its buffer is detached)",
+    )
+}
+
+/// Read a JS string, refusing lone surrogates (which `as_string` would
+/// silently replace with U+FFFD, changing the bytes we bind).
+pub fn string(v: &JsValue) -> Option<Result<String>> {
+    let s = v.dyn_ref::<JsString>()?;
+    if !s.is_valid_utf16() {
+        return Some(Err(Error::new(
+            Code::InvalidUtf8,
+            "string holds a lone surrogate",
+        )));
+    }
+    Some(Ok(String::from(s)))
+}
+
+/// `Object.entries(v)`: own enumerable string-keyed `[key, value]` pairs,
+/// every getter and trap run in this one call.
+pub fn entries(v: &JsValue) -> Result<Array> {
+    #[cfg(not(feature = "trusted-input"))]
+    return object_entries(v).map_err(unreadable);
+    #[cfg(feature = "trusted-input")]
+    Ok(Object::entries(v.unchecked_ref()))
+}
+
+/// `Object.keys(v)`.
+pub fn keys(v: &Object) -> Result<Array> {
+    #[cfg(not(feature = "trusted-input"))]
+    return object_keys(v).map_err(unreadable);
+    #[cfg(feature = "trusted-input")]
+    Ok(Object::keys(v))
+}
+
+/// `Array.isArray(v)`.
+pub fn is_array(v: &JsValue) -> Result<bool> {
+    #[cfg(not(feature = "trusted-input"))]
+    return array_is_array(v).map_err(unreadable);
+    #[cfg(feature = "trusted-input")]
+    Ok(Array::is_array(v))
+}
+
+/// `v` (which passed `instanceof Uint8Array`) as an array whose `length`
+/// and bytes can be read without running caller code: a fresh copy.
+///
+/// Why a copy: js-sys reads `length` (a getter a subclass, an own property
+/// or a Proxy can define) once to size its buffer and again to copy, and a
+/// larger second answer would write past that buffer. `new Uint8Array(v)`
+/// reads the bytes through internal slots (TypeError for a detached buffer)
+/// and its `length` is the real one. Give it to [`done`] after use. With
+/// `trusted-input`, `v` itself.
+pub fn array(v: &JsValue) -> Result<impl AsRef<Uint8Array> + '_> {
+    #[cfg(not(feature = "trusted-input"))]
+    return Fresh::new(v)
+        .map(JsCast::unchecked_into::<Uint8Array>)
+        .map_err(unreadable);
+    #[cfg(feature = "trusted-input")]
+    Ok(v.unchecked_ref::<Uint8Array>())
+}
+
+/// Wipe what [`array`] copied (the caller's own array is theirs to wipe).
+pub fn done(a: &Uint8Array) {
+    #[cfg(not(feature = "trusted-input"))]
+    a.fill(0, 0, a.length());
+    #[cfg(feature = "trusted-input")]
+    let _ = a;
+}
+
+/// The UTF-8 of `s`, at most `max` bytes (else `too_large`); `None` when it
+/// holds a lone surrogate (which `String::from` would silently replace with
+/// U+FFFD, changing the bytes).
+///
+/// Encoded here into one buffer sized for the worst case (3 bytes per UTF-16
+/// unit): wasm-bindgen's string passing reallocates for non-ASCII text and
+/// leaves unzeroed partial copies of it in freed memory.
+pub fn utf8(s: &JsString, max: usize, too_large: Error) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    // Each UTF-16 unit is at least one UTF-8 byte.
+    if s.length() as usize > max {
+        return Err(too_large);
+    }
+    #[cfg(not(feature = "trusted-input"))]
+    let out = {
+        let mut out = Zeroizing::new(Vec::with_capacity(s.length() as usize * 3));
+        let mut buf = Zeroizing::new([0u8; 4]);
+        for c in char::decode_utf16(s.iter()) {
+            let Ok(c) = c else { return Ok(None) };
+            out.extend_from_slice(c.encode_utf8(&mut *buf).as_bytes());
+        }
+        out
+    };
+    #[cfg(feature = "trusted-input")]
+    let out = {
+        let Some(Ok(text)) = string(s) else {
+            return Ok(None);
+        };
+        let mut text = Zeroizing::new(text);
+        Zeroizing::new(core::mem::take(&mut *text).into_bytes())
+    };
+    if out.len() > max {
+        return Err(too_large);
+    }
+    Ok(Some(out))
+}
