@@ -459,7 +459,7 @@ wasm_test() {
     log=$(mktemp "${TMPDIR:-/tmp}/sealpass-wasm-$runtime.XXXXXX")
     # Run from the crate's dir with no crate path argument: with one,
     # wasm-pack forwards a literal `--` to cargo.
-    (cd "$ROOT/crates/wasm" && env "${envs[@]}" RUSTFLAGS="$SEALPASS_WASM_CFG" wasm-pack test --mode no-install "${flags[@]}" \
+    (cd "$ROOT/crates/wasm" && env "${envs[@]}" WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" RUSTFLAGS="$SEALPASS_WASM_CFG" wasm-pack test --mode no-install "${flags[@]}" \
         -- "${LOCKED[@]}" --features "$features") 2>&1 | tee "$log"
     check_wasm_counts "$runtime" "$log"
     rm -f "$log"
