@@ -303,7 +303,8 @@ fn rotation_grace_and_replay_survive_restart() {
 
 #[test]
 fn ops_cli_node_add_matches_admin_api() {
-    let relay = Relay::start();
+    // Short sweeps: a node the ops CLI adds is served from the next one.
+    let relay = Relay::start_with(&["--sweep-interval-secs", "1"]);
     let out = std::process::Command::new(sealpass_tests::bins::relay())
         .args(["node", "add", "opsnode", "--dev-insecure-kek", "--data-dir"])
         .arg(&relay.data_dir)
@@ -324,7 +325,11 @@ fn ops_cli_node_add_matches_admin_api() {
         secret: sealpass::b64::decode(v["secret"].as_str().unwrap()).unwrap(),
         version: 1,
     };
-    n.heartbeat(&relay);
+    sealpass_tests::proc::eventually(
+        std::time::Duration::from_secs(30),
+        "the CLI-added node is served",
+        || n.call(&relay, "POST", "/api/v1/node/heartbeat", b"{}").status == 200,
+    );
     // Adding it again fails with a code; the API says the same.
     let out = std::process::Command::new(sealpass_tests::bins::relay())
         .args(["node", "add", "opsnode", "--dev-insecure-kek", "--data-dir"])

@@ -115,6 +115,15 @@ fn serve(a: Args) -> Result<()> {
     let origins = AllowedOrigins::parse(&a.allow_origin)?;
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&a)?;
+    // Every valid node secret is opened now, so no request ever reads the
+    // keystore (store/nodes.rs, `refresh_secrets`).
+    let r = store.refresh_secrets(unix_now(), usize::MAX)?;
+    if r.failed > 0 {
+        eprintln!(
+            "sealpass-relay: {} node secret(s) could not be opened; those nodes cannot authenticate",
+            r.failed
+        );
+    }
     let token = admin_token::load(a.admin_token_file.as_deref(), &data_dir)?;
     let http = http_limits(&a);
     let state = AppState::new(store.clone(), token, a.www.clone())
@@ -234,6 +243,10 @@ async fn serve_http(
     let _ = tokio::time::timeout(Duration::from_secs(DRAIN_SECS), graceful.shutdown()).await;
 }
 
+/// Node secrets a sweep opens at most (those the ops CLI added or rotated
+/// beside the running relay); the rest wait for the next sweep.
+const SECRET_LOADS_PER_SWEEP: usize = 64;
+
 async fn sweep_loop(store: Arc<Store>, every: u64) {
     let mut tick = tokio::time::interval(Duration::from_secs(every));
     loop {
@@ -241,6 +254,12 @@ async fn sweep_loop(store: Arc<Store>, every: u64) {
         let s = store.clone();
         if let Err(e) = blocking(move || s.sweep(unix_now())).await {
             eprintln!("sealpass-relay: sweep failed: {}", e.error);
+        }
+        let s = store.clone();
+        if let Err(e) =
+            blocking(move || s.refresh_secrets(unix_now(), SECRET_LOADS_PER_SWEEP)).await
+        {
+            eprintln!("sealpass-relay: refreshing node secrets failed: {}", e.error);
         }
     }
 }

@@ -71,7 +71,9 @@ type SecretCache = HashMap<(String, u32), Zeroizing<Vec<u8>>>;
 pub struct Store {
     conn: Mutex<Connection>,
     keystore: Keystore,
-    /// Opened HMAC secrets, so the keystore is not hit on every request.
+    /// Opened HMAC secrets of every valid (node, version): the request
+    /// path reads only this, never the keystore (`Store::refresh_secrets`
+    /// fills it at start and on each sweep; add and rotate insert into it).
     /// Validity (rotation grace) is still read from the database each time.
     secret_cache: Mutex<SecretCache>,
     /// A random HMAC key nobody holds, verified against for callers that
