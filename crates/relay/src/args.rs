@@ -25,6 +25,12 @@ pub struct Args {
     /// else `<data-dir>/admin.token`, created on first start).
     #[arg(long, value_name = "FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// Accept an admin token file its group may read (mode 0640/0440, as
+    /// a Kubernetes secret mounted with `defaultMode: 0440` and `fsGroup`).
+    /// Without it the file must be 0600/0400. Write or other-read bits are
+    /// refused either way.
+    #[arg(long)]
+    pub admin_token_file_group_readable: bool,
     /// Let an accept page hosted on ORIGIN (exactly `scheme://host[:port]`,
     /// as browsers send it; repeatable; `*` is refused) call the sender
     /// endpoints across origins (CORS). Admin and node routes never answer

@@ -124,7 +124,13 @@ fn serve(a: Args) -> Result<()> {
             r.failed
         );
     }
-    let token = admin_token::load(a.admin_token_file.as_deref(), &data_dir)?;
+    let token = admin_token::load(
+        a.admin_token_file.as_deref(),
+        &data_dir,
+        admin_token::TokenFilePolicy {
+            group_readable: a.admin_token_file_group_readable,
+        },
+    )?;
     let http = http_limits(&a);
     let state = AppState::new(store.clone(), token, a.www.clone())
         .with_allowed_origins(origins)
