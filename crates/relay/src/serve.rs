@@ -213,6 +213,7 @@ async fn serve_http(
         // Above the router's own head limits (head.rs), which answer in
         // the JSON error shape; hyper's bare 431 is only the backstop.
         .max_headers(head::HYPER_MAX_HEADERS)
+        .max_header_size(head::HYPER_MAX_HEAD)
         .max_buf_size(head::HYPER_MAX_BUF)
         .keep_alive(true);
     tokio::pin!(shutdown);
