@@ -55,6 +55,12 @@ pub struct Args {
     /// Test hook: seconds a request body may take to arrive (default 15).
     #[arg(long, hide = true)]
     pub test_body_timeout_secs: Option<u64>,
+    /// Test hook: node-route bodies read at once before authentication (default 32).
+    #[arg(long, hide = true)]
+    pub test_node_body_slots: Option<usize>,
+    /// Test hook: seconds a node-route body may take to arrive (default 3).
+    #[arg(long, hide = true)]
+    pub test_node_body_timeout_secs: Option<u64>,
     /// Test hook: open connections at once (default 512).
     #[arg(long, hide = true)]
     pub test_max_connections: Option<usize>,

@@ -174,6 +174,12 @@ fn http_limits(a: &Args) -> HttpLimits {
     if let Some(v) = a.test_body_timeout_secs {
         l.body_timeout = Duration::from_secs(v.max(1));
     }
+    if let Some(v) = a.test_node_body_slots {
+        l.node_body_slots = v.max(1);
+    }
+    if let Some(v) = a.test_node_body_timeout_secs {
+        l.node_body_timeout = Duration::from_secs(v.max(1));
+    }
     if let Some(v) = a.test_max_connections {
         l.max_connections = v.max(1);
     }
