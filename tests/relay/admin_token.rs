@@ -66,7 +66,11 @@ fn chmod(p: &Path, mode: u32) {
 #[cfg(unix)]
 fn euid() -> u32 {
     let out = Command::new("id").arg("-u").output().unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// A private directory (0700) to hold the token files.
@@ -87,7 +91,9 @@ fn token_files_others_could_read_or_rewrite_are_refused() {
     let data = tmp.path().join("relay");
     let token = tmp.path().join("admin.token");
     std::fs::write(&token, TOKEN).unwrap();
-    for mode in [0o666, 0o620, 0o602, 0o777, 0o644, 0o640, 0o604, 0o444, 0o440] {
+    for mode in [
+        0o666, 0o620, 0o602, 0o777, 0o644, 0o640, 0o604, 0o444, 0o440,
+    ] {
         chmod(&token, mode);
         let out = refused(&data, &token);
         assert!(out.contains(&format!("{mode:03o}")), "{out}");
@@ -253,15 +259,25 @@ fn the_owner_check_does_not_need_proc() {
     chmod(&token, 0o600);
     chown(&token, Some(65534), None).unwrap();
     let mut cmd = Command::new("unshare");
-    cmd.args(["--mount", "sh", "-c", "mount -t tmpfs none /proc && exec \"$0\" \"$@\""])
-        .arg(bins::relay())
-        .args(["--listen", "127.0.0.1:0", "--dev-insecure-kek", "--data-dir"])
-        .arg(&data)
-        .arg("--admin-token-file")
-        .arg(&token)
-        .env_remove("SEALPASS_ADMIN_TOKEN")
-        .env_remove("SEALPASS_KEK")
-        .env_remove("SEALPASS_KEK_FILE");
+    cmd.args([
+        "--mount",
+        "sh",
+        "-c",
+        "mount -t tmpfs none /proc && exec \"$0\" \"$@\"",
+    ])
+    .arg(bins::relay())
+    .args([
+        "--listen",
+        "127.0.0.1:0",
+        "--dev-insecure-kek",
+        "--data-dir",
+    ])
+    .arg(&data)
+    .arg("--admin-token-file")
+    .arg(&token)
+    .env_remove("SEALPASS_ADMIN_TOKEN")
+    .env_remove("SEALPASS_KEK")
+    .env_remove("SEALPASS_KEK_FILE");
     let mut p = Proc::spawn(cmd);
     let st = p.wait_exit(Duration::from_secs(30));
     let out = p.out.all();

@@ -4,9 +4,9 @@
 //! body), on a route with a body and on one without.
 
 use sealpass_native::signing::sign_request;
+use sealpass_tests::proc::eventually;
 use sealpass_tests::relay::*;
 use sealpass_tests::signed::*;
-use sealpass_tests::proc::eventually;
 use std::time::Duration;
 
 /// Send a request signed with `secret` as (caller, version).
@@ -137,7 +137,11 @@ fn a_node_added_by_the_ops_cli_works_after_a_sweep() {
             .arg(&relay.data_dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         Node {
             id: v["node_id"].as_str().unwrap().to_owned(),
@@ -156,12 +160,16 @@ fn a_node_added_by_the_ops_cli_works_after_a_sweep() {
         }
     };
     let cli = ops(&["add", "clinode"]);
-    eventually(Duration::from_secs(30), "CLI-added node accepted", || works(&cli));
+    eventually(Duration::from_secs(30), "CLI-added node accepted", || {
+        works(&cli)
+    });
     let rotated = ops(&["rotate-secret", "clinode"]);
     assert_eq!(rotated.version, 2);
-    eventually(Duration::from_secs(30), "CLI-rotated secret accepted", || {
-        works(&rotated)
-    });
+    eventually(
+        Duration::from_secs(30),
+        "CLI-rotated secret accepted",
+        || works(&rotated),
+    );
     // The previous version is still in its grace.
     assert!(works(&cli));
 }

@@ -97,8 +97,7 @@ fn head_of(total: usize) -> Vec<u8> {
 fn send_partial_lossy(addr: &str, bytes: &[u8]) -> std::net::TcpStream {
     use std::io::Write;
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
     let _ = s.write_all(bytes);
     s
 }

@@ -152,9 +152,10 @@ fn resolve_checked(p: &Path, me: Option<u32>) -> Result<PathBuf> {
                     for t in target.components().rev() {
                         queue.push_front(PathBuf::from(t.as_os_str()));
                     }
-                } else if queue.iter().any(|c| {
-                    !matches!(c.components().next(), None | Some(Component::CurDir))
-                }) {
+                } else if queue
+                    .iter()
+                    .any(|c| !matches!(c.components().next(), None | Some(Component::CurDir)))
+                {
                     // Something follows: this must be a directory.
                     if !md.is_dir() {
                         return Err(usage(format!(

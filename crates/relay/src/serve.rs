@@ -272,7 +272,10 @@ async fn sweep_loop(store: Arc<Store>, every: u64) {
         if let Err(e) =
             blocking(move || s.refresh_secrets(unix_now(), SECRET_LOADS_PER_SWEEP)).await
         {
-            eprintln!("sealpass-relay: refreshing node secrets failed: {}", e.error);
+            eprintln!(
+                "sealpass-relay: refreshing node secrets failed: {}",
+                e.error
+            );
         }
     }
 }

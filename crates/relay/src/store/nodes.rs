@@ -343,7 +343,10 @@ impl Store {
                 .secret_cache
                 .lock()
                 .map_err(|_| Error::new(Code::Internal, "secret cache lock poisoned"))?;
-            let mut m: Vec<_> = want.into_iter().filter(|k| !cache.contains_key(k)).collect();
+            let mut m: Vec<_> = want
+                .into_iter()
+                .filter(|k| !cache.contains_key(k))
+                .collect();
             m.sort();
             m
         };
