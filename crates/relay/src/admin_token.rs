@@ -102,7 +102,19 @@ fn read_token_file(p: &Path, policy: TokenFilePolicy) -> Result<Zeroizing<String
 /// [`MAX_LINKS`]), checking every directory entered with [`check_dir`]:
 /// the directory holding each symlink and the one holding the final file
 /// are among them. Returns the resolved path (no symlinks left in it).
+/// (Unix only: elsewhere the path is used as given.)
 fn resolve_checked(p: &Path, me: Option<u32>) -> Result<PathBuf> {
+    #[cfg(not(unix))]
+    {
+        let _ = me;
+        return Ok(p.to_path_buf());
+    }
+    #[cfg(unix)]
+    resolve_checked_unix(p, me)
+}
+
+#[cfg(unix)]
+fn resolve_checked_unix(p: &Path, me: Option<u32>) -> Result<PathBuf> {
     use std::collections::VecDeque;
     use std::path::Component;
     let io = |what: &Path, e: std::io::Error| {
