@@ -515,3 +515,52 @@ impl ReplayCache for SqlReplay<'_> {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Limits, Store};
+    use sealpass_native::keystore::{KekConfig, Keystore};
+
+    fn open(dir: &std::path::Path) -> std::sync::Arc<Store> {
+        let ks = Keystore::open(dir, &KekConfig::new([7; 32], None)).unwrap();
+        Store::open(dir, ks, Limits::default()).unwrap()
+    }
+
+    /// Secrets issued beside a running relay (the ops CLI: another store on
+    /// the same data dir) are loaded at most `max_loads` per refresh, and
+    /// retired ones are dropped from the cache.
+    #[test]
+    fn refresh_loads_a_bounded_number_and_drops_retired_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let relay = open(dir.path());
+        let cli = open(dir.path());
+        let now = 1_700_000_000;
+        for id in ["a", "b", "c"] {
+            cli.add_node(id, now).unwrap();
+        }
+        assert!(relay.cached_secret("a", 1).is_none());
+        let r = relay.refresh_secrets(now, 2).unwrap();
+        assert_eq!((r.loaded, r.failed, r.pending), (2, 0, 1));
+        let r = relay.refresh_secrets(now, 2).unwrap();
+        assert_eq!((r.loaded, r.failed, r.pending), (1, 0, 0));
+        for id in ["a", "b", "c"] {
+            assert!(relay.cached_secret(id, 1).is_some(), "{id}");
+        }
+        // Deleted (by the CLI) and revoked versions leave the cache.
+        cli.delete_node("a", now).unwrap();
+        cli.rotate_secret("b", now).unwrap();
+        cli.revoke_previous("b", now).unwrap();
+        let r = relay.refresh_secrets(now + 1, 64).unwrap();
+        assert_eq!((r.loaded, r.pending), (1, 0));
+        assert!(relay.cached_secret("a", 1).is_none());
+        assert!(relay.cached_secret("b", 1).is_none());
+        assert!(relay.cached_secret("b", 2).is_some());
+        assert!(relay.cached_secret("c", 1).is_some());
+        // In-process issuance is cached at once.
+        let s = relay.rotate_secret("c", now + 1).unwrap();
+        assert_eq!(
+            relay.cached_secret("c", 2).map(|z| z.to_vec()),
+            Some(s.secret.to_vec())
+        );
+    }
+}
