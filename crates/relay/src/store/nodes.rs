@@ -343,11 +343,16 @@ impl Store {
                 .secret_cache
                 .lock()
                 .map_err(|_| Error::new(Code::Internal, "secret cache lock poisoned"))?;
+            let failures = self
+                .secret_failures
+                .lock()
+                .map_err(|_| Error::new(Code::Internal, "secret cache lock poisoned"))?;
             let mut m: Vec<_> = want
                 .into_iter()
                 .filter(|k| !cache.contains_key(k))
                 .collect();
-            m.sort();
+            // Ones that failed before go last.
+            m.sort_by_cached_key(|k| (failures.contains(k), k.clone()));
             m
         };
         // 2. Open up to `max_loads` of them without holding the database.
@@ -361,6 +366,9 @@ impl Store {
                 Ok(s) => opened.push(((node_id.clone(), *version), s)),
                 Err(e) => {
                     failed += 1;
+                    if let Ok(mut f) = self.secret_failures.lock() {
+                        f.insert((node_id.clone(), *version));
+                    }
                     eprintln!(
                         "sealpass-relay: cannot open the HMAC secret of node {node_id:?} v{version}: {}",
                         e.code().number()
@@ -385,6 +393,9 @@ impl Store {
             }
         }
         cache.retain(|k, _| want.contains(k));
+        if let Ok(mut f) = self.secret_failures.lock() {
+            f.retain(|k| want.contains(k) && !cache.contains_key(k));
+        }
         let pending = want.iter().filter(|k| !cache.contains_key(*k)).count();
         drop(cache);
         drop(c);
