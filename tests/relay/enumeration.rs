@@ -4,8 +4,10 @@
 //! body), on a route with a body and on one without.
 
 use sealpass_native::signing::sign_request;
+use sealpass_tests::proc::eventually;
 use sealpass_tests::relay::*;
 use sealpass_tests::signed::*;
+use std::time::Duration;
 
 /// Send a request signed with `secret` as (caller, version).
 fn send_as(
@@ -77,4 +79,97 @@ fn unknown_callers_and_versions_answer_like_a_wrong_mac() {
             assert_eq!(ct(r), ct(first), "{what}");
         }
     }
+}
+
+/// Rows in the relay's keystore audit trail (every keystore read of a
+/// sealed node secret writes one).
+fn keystore_audit_rows(relay: &Relay) -> i64 {
+    rusqlite::Connection::open_with_flags(
+        relay.data_dir.join("keystore.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap()
+    .query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))
+    .unwrap()
+}
+
+/// The request path never reads the keystore: every valid secret is opened
+/// at start, so after a restart an unauthenticated probe for a registered
+/// node nobody has used yet does the same work as one for an unknown id —
+/// no keystore read, no keystore audit row (the timing oracle of a cache
+/// miss, and a write per probe, are gone).
+#[test]
+fn probes_for_idle_registered_nodes_never_touch_the_keystore() {
+    let relay = Relay::start();
+    let n1 = Node::register(&relay, "n1");
+    let n2 = Node::register(&relay, "n2");
+    let relay = relay.restart();
+    let before = keystore_audit_rows(&relay);
+    let hb: (&str, &str, &[u8]) = ("POST", "/api/v1/node/heartbeat", b"{}");
+    let wrong = [7u8; 32];
+    let t = now();
+    for i in 0..5 {
+        send_as(&relay, &wrong, "n1", 1, hb, t - i).expect(401, 8702);
+        send_as(&relay, &wrong, "ghost", 1, hb, t - i).expect(401, 8702);
+    }
+    assert_eq!(
+        keystore_audit_rows(&relay),
+        before,
+        "an unauthenticated probe read the keystore"
+    );
+    // The nodes themselves authenticate from the cache filled at start.
+    n1.heartbeat(&relay);
+    n2.heartbeat(&relay);
+    assert_eq!(keystore_audit_rows(&relay), before);
+}
+
+/// A node added (or rotated) by the ops CLI beside the running relay is
+/// picked up by the next sweep; until then its secret verifies like an
+/// unknown one (8702), never by a keystore read on the request path.
+#[test]
+fn a_node_added_by_the_ops_cli_works_after_a_sweep() {
+    let relay = Relay::start_with(&["--sweep-interval-secs", "1"]);
+    let ops = |args: &[&str]| -> Node {
+        let out = std::process::Command::new(sealpass_tests::bins::relay())
+            .arg("node")
+            .args(args)
+            .args(["--dev-insecure-kek", "--data-dir"])
+            .arg(&relay.data_dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        Node {
+            id: v["node_id"].as_str().unwrap().to_owned(),
+            secret: sealpass::b64::decode(v["secret"].as_str().unwrap()).unwrap(),
+            version: u32::try_from(v["key_version"].as_u64().unwrap()).unwrap(),
+        }
+    };
+    let works = |n: &Node| {
+        let r = n.call(&relay, "POST", "/api/v1/node/heartbeat", b"{}");
+        match r.status {
+            200 => true,
+            _ => {
+                r.expect(401, 8702);
+                false
+            }
+        }
+    };
+    let cli = ops(&["add", "clinode"]);
+    eventually(Duration::from_secs(30), "CLI-added node accepted", || {
+        works(&cli)
+    });
+    let rotated = ops(&["rotate-secret", "clinode"]);
+    assert_eq!(rotated.version, 2);
+    eventually(
+        Duration::from_secs(30),
+        "CLI-rotated secret accepted",
+        || works(&rotated),
+    );
+    // The previous version is still in its grace.
+    assert!(works(&cli));
 }

@@ -222,3 +222,68 @@ fn a_half_sent_header_is_closed_after_the_header_timeout() {
     let r = relay.req("GET", "/api/v1/pending/AAAAAAAAAAAAAAAAAAAAAA", &[], b"");
     r.expect(404, 8602);
 }
+
+/// Node routes read a body before they know who is calling, so anonymous
+/// slow bodies there get their own few slots: with 8 request permits and
+/// 2 node-body slots, of 8 slow node bodies 2 are read (and held), the
+/// other 6 are refused at once (429/8605, Retry-After: 1), and an admin
+/// request is answered while the 2 are still open. Without the slots the 8
+/// would hold all 8 permits until their body deadline.
+#[test]
+fn anonymous_slow_node_bodies_cannot_take_every_request_permit() {
+    let relay = Relay::start_with(&[
+        "--test-max-requests",
+        "8",
+        "--test-node-body-slots",
+        "2",
+        "--test-node-body-timeout-secs",
+        "60",
+        "--test-body-timeout-secs",
+        "60",
+    ]);
+    let ghost = Node {
+        id: "ghost".into(),
+        secret: vec![7u8; 32],
+        version: 1,
+    };
+    let path = "/api/v1/node/heartbeat";
+    let mut slow = Vec::new();
+    for i in 0..8 {
+        let h = signed_headers(&ghost, "POST", path, now() - i);
+        let bytes = slow_head(&relay.addr, "POST", path, &as_refs(&h), 1000);
+        slow.push(send_partial(&relay.addr, &bytes));
+    }
+    // Those beyond the 2 slots are refused without their body being read.
+    let mut refused = 0;
+    let mut open = Vec::new();
+    for mut s in slow {
+        match read_response_within(&mut s, Duration::from_secs(3)) {
+            Some(r) => {
+                r.expect(429, 8605);
+                assert_eq!(r.header("retry-after"), Some("1"));
+                refused += 1;
+            }
+            None => open.push(s),
+        }
+    }
+    assert_eq!((refused, open.len()), (6, 2), "slots: 2");
+    // The admin is served while the 2 slow bodies are still being read.
+    let r = relay.admin("POST", "/api/v1/admin/nodes", r#"{"node_id":"n1"}"#);
+    assert_eq!(r.status, 201, "{}", r.text());
+    for s in &mut open {
+        assert!(
+            read_response_within(s, Duration::from_millis(200)).is_none(),
+            "a slow node body was answered before the admin request"
+        );
+    }
+    // A real node is served too once a slot is free.
+    drop(open);
+    let n = Node {
+        id: "n1".into(),
+        secret: sealpass::b64::decode(r.json()["secret"].as_str().unwrap()).unwrap(),
+        version: 1,
+    };
+    sealpass_tests::proc::eventually(Duration::from_secs(30), "a node served", || {
+        n.call(&relay, "POST", path, b"{}").status == 200
+    });
+}

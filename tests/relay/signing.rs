@@ -218,7 +218,8 @@ fn header_smuggling_is_refused() {
 
 #[test]
 fn rotation_grace_and_replay_survive_restart() {
-    let relay = Relay::start();
+    // Short sweeps: a secret the ops CLI issues is served from the next one.
+    let relay = Relay::start_with(&["--sweep-interval-secs", "1"]);
     let n1 = Node::register(&relay, "n1");
     let t = now();
     let replayable = signed(&n1, "POST", PATH, b"{}", t - 10);
@@ -280,7 +281,14 @@ fn rotation_grace_and_replay_survive_restart() {
         version: 3,
         ..n1.clone()
     };
-    n3.heartbeat(&relay);
+    // v1 ends at once (validity is read from the database on every
+    // request); v3 is served from the relay's next sweep on.
+    n1.call(&relay, "POST", PATH, b"{}").expect(401, 8702);
+    sealpass_tests::proc::eventually(
+        std::time::Duration::from_secs(30),
+        "the CLI-rotated v3 is served",
+        || n3.call(&relay, "POST", PATH, b"{}").status == 200,
+    );
     n2.heartbeat(&relay);
     n1.call(&relay, "POST", PATH, b"{}").expect(401, 8702);
 
@@ -303,7 +311,8 @@ fn rotation_grace_and_replay_survive_restart() {
 
 #[test]
 fn ops_cli_node_add_matches_admin_api() {
-    let relay = Relay::start();
+    // Short sweeps: a node the ops CLI adds is served from the next one.
+    let relay = Relay::start_with(&["--sweep-interval-secs", "1"]);
     let out = std::process::Command::new(sealpass_tests::bins::relay())
         .args(["node", "add", "opsnode", "--dev-insecure-kek", "--data-dir"])
         .arg(&relay.data_dir)
@@ -324,7 +333,15 @@ fn ops_cli_node_add_matches_admin_api() {
         secret: sealpass::b64::decode(v["secret"].as_str().unwrap()).unwrap(),
         version: 1,
     };
-    n.heartbeat(&relay);
+    sealpass_tests::proc::eventually(
+        std::time::Duration::from_secs(30),
+        "the CLI-added node is served",
+        || {
+            n.call(&relay, "POST", "/api/v1/node/heartbeat", b"{}")
+                .status
+                == 200
+        },
+    );
     // Adding it again fails with a code; the API says the same.
     let out = std::process::Command::new(sealpass_tests::bins::relay())
         .args(["node", "add", "opsnode", "--dev-insecure-kek", "--data-dir"])

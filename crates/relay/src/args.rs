@@ -25,6 +25,12 @@ pub struct Args {
     /// else `<data-dir>/admin.token`, created on first start).
     #[arg(long, value_name = "FILE")]
     pub admin_token_file: Option<PathBuf>,
+    /// Accept an admin token file its group may read (mode 0640/0440, as
+    /// a Kubernetes secret mounted with `defaultMode: 0440` and `fsGroup`).
+    /// Without it the file must be 0600/0400. Write or other-read bits are
+    /// refused either way.
+    #[arg(long)]
+    pub admin_token_file_group_readable: bool,
     /// Let an accept page hosted on ORIGIN (exactly `scheme://host[:port]`,
     /// as browsers send it; repeatable; `*` is refused) call the sender
     /// endpoints across origins (CORS). Admin and node routes never answer
@@ -49,6 +55,12 @@ pub struct Args {
     /// Test hook: seconds a request body may take to arrive (default 15).
     #[arg(long, hide = true)]
     pub test_body_timeout_secs: Option<u64>,
+    /// Test hook: node-route bodies read at once before authentication (default 32).
+    #[arg(long, hide = true)]
+    pub test_node_body_slots: Option<usize>,
+    /// Test hook: seconds a node-route body may take to arrive (default 3).
+    #[arg(long, hide = true)]
+    pub test_node_body_timeout_secs: Option<u64>,
     /// Test hook: open connections at once (default 512).
     #[arg(long, hide = true)]
     pub test_max_connections: Option<usize>,

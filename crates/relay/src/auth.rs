@@ -8,7 +8,7 @@
 
 use std::marker::PhantomData;
 
-use axum::body::Bytes;
+use axum::body::{Bytes, HttpBody as _};
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, Extensions, HeaderMap, Method, Uri};
@@ -168,14 +168,33 @@ impl<B: NodeBody> FromRequest<AppState> for NodeRequest<B> {
         let (parts, body) = req.into_parts();
         check_head(&parts.headers, MAX_SMALL_BODY, B::MAY_BE_EMPTY)?;
         let sig = precheck_node(s, &parts.headers, route).await?;
+        // Anyone can get this far (the caller is not known yet), so a body
+        // still to come takes one of the few node-body slots, or is refused
+        // now: slow anonymous bodies must not hold the relay's request
+        // permits. The slot is held for the read alone.
+        let slot = if body.is_end_stream() {
+            None
+        } else {
+            match s.node_body_slots.clone().try_acquire_owned() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    return Err(ApiError::new(
+                        Code::RateLimited,
+                        "too many node requests in flight; retry",
+                    )
+                    .retry_after(1))
+                }
+            }
+        };
         let body = read_checked(
             &parts.headers,
             body,
             MAX_SMALL_BODY,
             B::MAY_BE_EMPTY,
-            s.http.body_timeout,
+            s.http.node_body_timeout,
         )
         .await?;
+        drop(slot);
         let node_id = verify_node(s, sig, &parts.method, &parts.uri, &body, route).await?;
         Ok(NodeRequest {
             node_id,

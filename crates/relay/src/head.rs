@@ -21,11 +21,21 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// hyper's own limits, the backstop: heads over these never reach the
 /// router and get hyper's bare 431.
 pub const HYPER_MAX_HEADERS: usize = 4 * MAX_HEADERS;
-/// hyper's read buffer, which bounds a whole request head.
+/// hyper's limit on a whole request head, request line and final blank
+/// line included (`max_header_size`): a head of more bytes gets hyper's
+/// bare 431, one of at most this many reaches the router. Set explicitly:
+/// hyper's read buffer alone ([`HYPER_MAX_BUF`]) is no exact bound, as a
+/// read may fill the buffer past it (heads of up to ~112 KiB got through).
+pub const HYPER_MAX_HEAD: usize = 64 * 1024;
+/// hyper's read buffer (also bounds what it buffers of a body).
 pub const HYPER_MAX_BUF: usize = 64 * 1024;
 
 // The backstop must stay above our limits, or hyper answers first.
-const _: () = assert!(HYPER_MAX_HEADERS > MAX_HEADERS && HYPER_MAX_BUF > MAX_HEADER_BYTES);
+const _: () = assert!(
+    HYPER_MAX_HEADERS > MAX_HEADERS
+        && HYPER_MAX_HEAD > MAX_HEADER_BYTES
+        && HYPER_MAX_BUF >= HYPER_MAX_HEAD
+);
 
 /// Are these headers within [`MAX_HEADERS`] and [`MAX_HEADER_BYTES`]?
 fn within_limits(h: &HeaderMap) -> bool {

@@ -115,7 +115,22 @@ fn serve(a: Args) -> Result<()> {
     let origins = AllowedOrigins::parse(&a.allow_origin)?;
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&a)?;
-    let token = admin_token::load(a.admin_token_file.as_deref(), &data_dir)?;
+    // Every valid node secret is opened now, so no request ever reads the
+    // keystore (store/nodes.rs, `refresh_secrets`).
+    let r = store.refresh_secrets(unix_now(), usize::MAX)?;
+    if r.failed > 0 {
+        eprintln!(
+            "sealpass-relay: {} node secret(s) could not be opened; those nodes cannot authenticate",
+            r.failed
+        );
+    }
+    let token = admin_token::load(
+        a.admin_token_file.as_deref(),
+        &data_dir,
+        admin_token::TokenFilePolicy {
+            group_readable: a.admin_token_file_group_readable,
+        },
+    )?;
     let http = http_limits(&a);
     let state = AppState::new(store.clone(), token, a.www.clone())
         .with_allowed_origins(origins)
@@ -159,6 +174,12 @@ fn http_limits(a: &Args) -> HttpLimits {
     if let Some(v) = a.test_body_timeout_secs {
         l.body_timeout = Duration::from_secs(v.max(1));
     }
+    if let Some(v) = a.test_node_body_slots {
+        l.node_body_slots = v.max(1);
+    }
+    if let Some(v) = a.test_node_body_timeout_secs {
+        l.node_body_timeout = Duration::from_secs(v.max(1));
+    }
     if let Some(v) = a.test_max_connections {
         l.max_connections = v.max(1);
     }
@@ -198,6 +219,7 @@ async fn serve_http(
         // Above the router's own head limits (head.rs), which answer in
         // the JSON error shape; hyper's bare 431 is only the backstop.
         .max_headers(head::HYPER_MAX_HEADERS)
+        .max_header_size(head::HYPER_MAX_HEAD)
         .max_buf_size(head::HYPER_MAX_BUF)
         .keep_alive(true);
     tokio::pin!(shutdown);
@@ -234,6 +256,10 @@ async fn serve_http(
     let _ = tokio::time::timeout(Duration::from_secs(DRAIN_SECS), graceful.shutdown()).await;
 }
 
+/// Node secrets a sweep opens at most (those the ops CLI added or rotated
+/// beside the running relay); the rest wait for the next sweep.
+const SECRET_LOADS_PER_SWEEP: usize = 64;
+
 async fn sweep_loop(store: Arc<Store>, every: u64) {
     let mut tick = tokio::time::interval(Duration::from_secs(every));
     loop {
@@ -241,6 +267,15 @@ async fn sweep_loop(store: Arc<Store>, every: u64) {
         let s = store.clone();
         if let Err(e) = blocking(move || s.sweep(unix_now())).await {
             eprintln!("sealpass-relay: sweep failed: {}", e.error);
+        }
+        let s = store.clone();
+        if let Err(e) =
+            blocking(move || s.refresh_secrets(unix_now(), SECRET_LOADS_PER_SWEEP)).await
+        {
+            eprintln!(
+                "sealpass-relay: refreshing node secrets failed: {}",
+                e.error
+            );
         }
     }
 }

@@ -26,6 +26,13 @@ pub struct HttpLimits {
     /// A request head must arrive within this, counted from the connection
     /// opening or the previous response (so it is also the idle timeout).
     pub header_timeout: Duration,
+    /// Node-route bodies read at once before their signature is checked
+    /// (anyone can send those): the rest are refused at once (429/8605), so
+    /// anonymous slow bodies hold at most this many of `max_requests`.
+    pub node_body_slots: usize,
+    /// A node-route body (at most 64 KiB, in practice a few hundred bytes)
+    /// must arrive within this (408/8601).
+    pub node_body_timeout: Duration,
 }
 
 impl Default for HttpLimits {
@@ -35,6 +42,8 @@ impl Default for HttpLimits {
             body_timeout: Duration::from_secs(15),
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
+            node_body_slots: 32,
+            node_body_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -47,6 +56,9 @@ pub struct AppState {
     pub(crate) www: Arc<PathBuf>,
     pub(crate) allowed_origins: AllowedOrigins,
     pub(crate) http: HttpLimits,
+    /// Permits for pre-authentication node body reads
+    /// ([`HttpLimits::node_body_slots`]).
+    pub(crate) node_body_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -59,12 +71,16 @@ impl AppState {
             www: Arc::new(www),
             allowed_origins: AllowedOrigins::default(),
             http: HttpLimits::default(),
+            node_body_slots: Arc::new(tokio::sync::Semaphore::new(
+                HttpLimits::default().node_body_slots,
+            )),
         }
     }
 
     /// Use these connection and request bounds.
     pub fn with_http_limits(mut self, http: HttpLimits) -> AppState {
         self.http = http;
+        self.node_body_slots = Arc::new(tokio::sync::Semaphore::new(http.node_body_slots.max(1)));
         self
     }
 

@@ -71,9 +71,14 @@ type SecretCache = HashMap<(String, u32), Zeroizing<Vec<u8>>>;
 pub struct Store {
     conn: Mutex<Connection>,
     keystore: Keystore,
-    /// Opened HMAC secrets, so the keystore is not hit on every request.
+    /// Opened HMAC secrets of every valid (node, version): the request
+    /// path reads only this, never the keystore (`Store::refresh_secrets`
+    /// fills it at start and on each sweep; add and rotate insert into it).
     /// Validity (rotation grace) is still read from the database each time.
     secret_cache: Mutex<SecretCache>,
+    /// (node, version) pairs whose record could not be opened: retried
+    /// after the others, so broken records cannot use up every refresh.
+    secret_failures: Mutex<std::collections::HashSet<(String, u32)>>,
     /// A random HMAC key nobody holds, verified against for callers that
     /// have no valid secret (nodes.rs): same work, same answer as a wrong MAC.
     dummy_secret: Zeroizing<Vec<u8>>,
@@ -88,6 +93,7 @@ impl Store {
             conn: Mutex::new(conn),
             keystore,
             secret_cache: Mutex::new(HashMap::new()),
+            secret_failures: Mutex::new(std::collections::HashSet::new()),
             dummy_secret: generate_secret()?,
             limits,
         }))

@@ -91,6 +91,9 @@ impl Store {
         .map_err(sql_err)?;
         audit(&tx, now, "node_added", node_id, "admin", None)?;
         tx.commit().map_err(sql_err)?;
+        // Still under the database lock, so a concurrent refresh
+        // (`refresh_secrets`) cannot drop it as "not valid".
+        self.cache_secret(node_id, version, &secret);
         Ok(IssuedSecret {
             node_id: node_id.to_owned(),
             key_version: version,
@@ -128,6 +131,7 @@ impl Store {
         .map_err(sql_err)?;
         audit(&tx, now, "secret_rotated", node_id, "admin", None)?;
         tx.commit().map_err(sql_err)?;
+        self.cache_secret(node_id, next, &secret);
         Ok(IssuedSecret {
             node_id: node_id.to_owned(),
             key_version: next,
@@ -296,21 +300,122 @@ impl Store {
         }
     }
 
-    fn load_secret(&self, node_id: &str, version: u32) -> Result<Zeroizing<Vec<u8>>> {
-        let key = (node_id.to_owned(), version);
-        if let Ok(cache) = self.secret_cache.lock() {
-            if let Some(s) = cache.get(&key) {
-                return Ok(s.clone());
+    /// The opened secret of (node, version) if the cache holds it. The
+    /// request path only ever asks this: it never reads the keystore, so
+    /// an unauthenticated probe costs the same work (and writes no keystore
+    /// audit row) whether or not the id is registered.
+    fn cached_secret(&self, node_id: &str, version: u32) -> Option<Zeroizing<Vec<u8>>> {
+        let cache = self.secret_cache.lock().ok()?;
+        cache.get(&(node_id.to_owned(), version)).cloned()
+    }
+
+    fn cache_secret(&self, node_id: &str, version: u32, secret: &Zeroizing<Vec<u8>>) {
+        if let Ok(mut cache) = self.secret_cache.lock() {
+            cache.insert((node_id.to_owned(), version), secret.clone());
+        }
+    }
+
+    /// Bring the secret cache in line with the database: open (from the
+    /// keystore) at most `max_loads` valid (node, version) secrets it lacks
+    /// — those added or rotated by the `sealpass-relay node …` ops CLI
+    /// beside the running relay — and drop the ones no longer valid. Run
+    /// at start (unbounded) and on every sweep (bounded). A record that
+    /// cannot be opened is reported and skipped: its pair verifies against
+    /// the dummy key until a later refresh opens it.
+    pub fn refresh_secrets(&self, now: i64, max_loads: usize) -> Result<SecretRefresh> {
+        let valid = |c: &Connection| -> Result<std::collections::HashSet<(String, u32)>> {
+            let mut st = c
+                .prepare(
+                    "SELECT s.node_id, s.version FROM node_secrets s JOIN nodes n USING (node_id)
+                     WHERE s.not_after IS NULL OR s.not_after > ?1",
+                )
+                .map_err(sql_err)?;
+            let rows = st
+                .query_map([now], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))
+                .map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_err)
+        };
+        // 1. What is missing (database lock held briefly).
+        let missing: Vec<(String, u32)> = {
+            let c = self.conn()?;
+            let want = valid(&c)?;
+            let cache = self
+                .secret_cache
+                .lock()
+                .map_err(|_| Error::new(Code::Internal, "secret cache lock poisoned"))?;
+            let failures = self
+                .secret_failures
+                .lock()
+                .map_err(|_| Error::new(Code::Internal, "secret cache lock poisoned"))?;
+            let mut m: Vec<_> = want
+                .into_iter()
+                .filter(|k| !cache.contains_key(k))
+                .collect();
+            // Ones that failed before go last.
+            m.sort_by_cached_key(|k| (failures.contains(k), k.clone()));
+            m
+        };
+        // 2. Open up to `max_loads` of them without holding the database.
+        let mut opened = Vec::new();
+        let mut failed = 0usize;
+        for (node_id, version) in missing.iter().take(max_loads) {
+            match self
+                .keystore
+                .get_record(Purpose::RelayHmacSecret, &record_id(node_id, *version))
+            {
+                Ok(s) => opened.push(((node_id.clone(), *version), s)),
+                Err(e) => {
+                    failed += 1;
+                    if let Ok(mut f) = self.secret_failures.lock() {
+                        f.insert((node_id.clone(), *version));
+                    }
+                    eprintln!(
+                        "sealpass-relay: cannot open the HMAC secret of node {node_id:?} v{version}: {}",
+                        e.code().number()
+                    );
+                }
             }
         }
-        let s = self
-            .keystore
-            .get_record(Purpose::RelayHmacSecret, &record_id(node_id, version))?;
-        if let Ok(mut cache) = self.secret_cache.lock() {
-            cache.insert(key, s.clone());
+        // 3. Install what is still valid and prune the rest, under the
+        // database lock: add/rotate/revoke/delete change the cache under it
+        // too, so nothing they did in between is undone here.
+        let c = self.conn()?;
+        let want = valid(&c)?;
+        let mut cache = self
+            .secret_cache
+            .lock()
+            .map_err(|_| Error::new(Code::Internal, "secret cache lock poisoned"))?;
+        let mut loaded = 0usize;
+        for (k, s) in opened {
+            if want.contains(&k) && !cache.contains_key(&k) {
+                cache.insert(k, s);
+                loaded += 1;
+            }
         }
-        Ok(s)
+        cache.retain(|k, _| want.contains(k));
+        if let Ok(mut f) = self.secret_failures.lock() {
+            f.retain(|k| want.contains(k) && !cache.contains_key(k));
+        }
+        let pending = want.iter().filter(|k| !cache.contains_key(*k)).count();
+        drop(cache);
+        drop(c);
+        Ok(SecretRefresh {
+            loaded,
+            failed,
+            pending,
+        })
     }
+}
+
+/// What [`Store::refresh_secrets`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecretRefresh {
+    /// Secrets opened and cached.
+    pub loaded: usize,
+    /// Records that could not be opened (reported on stderr).
+    pub failed: usize,
+    /// Valid secrets still not cached (left for the next refresh).
+    pub pending: usize,
 }
 
 /// The newest secret version of a registered node (404/8602 if none,
@@ -373,12 +478,19 @@ impl SecretSource for Secrets<'_> {
             )
             .optional()
             .map_err(sql_err)?;
-        match row {
-            Some(None) => self.store.load_secret(caller, key_version).map(Some),
-            Some(Some(not_after)) if now < not_after => {
-                self.store.load_secret(caller, key_version).map(Some)
-            }
-            _ => {
+        let valid = match row {
+            Some(None) => true,
+            Some(Some(not_after)) => now < not_after,
+            None => false,
+        };
+        // Only the cache: a valid pair the cache lacks (added by the ops
+        // CLI since the last refresh) is treated like an unknown one.
+        match valid
+            .then(|| self.store.cached_secret(caller, key_version))
+            .flatten()
+        {
+            Some(s) => Ok(Some(s)),
+            None => {
                 self.used_dummy.set(true);
                 Ok(Some(self.store.dummy_secret.clone()))
             }
@@ -412,5 +524,54 @@ impl ReplayCache for SqlReplay<'_> {
             )
             .map_err(sql_err)?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Limits, Store};
+    use sealpass_native::keystore::{KekConfig, Keystore};
+
+    fn open(dir: &std::path::Path) -> std::sync::Arc<Store> {
+        let ks = Keystore::open(dir, &KekConfig::new([7; 32], None)).unwrap();
+        Store::open(dir, ks, Limits::default()).unwrap()
+    }
+
+    /// Secrets issued beside a running relay (the ops CLI: another store on
+    /// the same data dir) are loaded at most `max_loads` per refresh, and
+    /// retired ones are dropped from the cache.
+    #[test]
+    fn refresh_loads_a_bounded_number_and_drops_retired_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let relay = open(dir.path());
+        let cli = open(dir.path());
+        let now = 1_700_000_000;
+        for id in ["a", "b", "c"] {
+            cli.add_node(id, now).unwrap();
+        }
+        assert!(relay.cached_secret("a", 1).is_none());
+        let r = relay.refresh_secrets(now, 2).unwrap();
+        assert_eq!((r.loaded, r.failed, r.pending), (2, 0, 1));
+        let r = relay.refresh_secrets(now, 2).unwrap();
+        assert_eq!((r.loaded, r.failed, r.pending), (1, 0, 0));
+        for id in ["a", "b", "c"] {
+            assert!(relay.cached_secret(id, 1).is_some(), "{id}");
+        }
+        // Deleted (by the CLI) and revoked versions leave the cache.
+        cli.delete_node("a", now).unwrap();
+        cli.rotate_secret("b", now).unwrap();
+        cli.revoke_previous("b", now).unwrap();
+        let r = relay.refresh_secrets(now + 1, 64).unwrap();
+        assert_eq!((r.loaded, r.pending), (1, 0));
+        assert!(relay.cached_secret("a", 1).is_none());
+        assert!(relay.cached_secret("b", 1).is_none());
+        assert!(relay.cached_secret("b", 2).is_some());
+        assert!(relay.cached_secret("c", 1).is_some());
+        // In-process issuance is cached at once.
+        let s = relay.rotate_secret("c", now + 1).unwrap();
+        assert_eq!(
+            relay.cached_secret("c", 2).map(|z| z.to_vec()),
+            Some(s.secret.to_vec())
+        );
     }
 }
