@@ -1,40 +1,56 @@
-//! The node's keystore runs out of space: the agent runs under a file-size
-//! limit (RLIMIT_FSIZE via prlimit(1), SIGXFSZ ignored, so writes past it
-//! fail with EFBIG as on a full disk) a little above the store's current
-//! size while envelopes arrive. Nothing may be lost: an envelope the agent
-//! cannot store stays at the relay, and is delivered once space is back.
+//! The node's keystore runs out of space: while the agent runs, its
+//! file-size limit (RLIMIT_FSIZE, set on the running process with
+//! prlimit(1); SIGXFSZ ignored, so writes past it fail with EFBIG as on a
+//! full disk) is lowered to a little above the size of the store's
+//! write-ahead log, then envelopes arrive. Nothing may be lost: an envelope
+//! the agent cannot store stays at the relay and is delivered once space is
+//! back, exactly once.
 
+use std::process::Command;
 use std::time::Duration;
 
 use sealpass_tests::agent::{seal_cli, target_state, Node};
-use sealpass_tests::proc::{assert_not_in_files, eventually, files_under, rand_hex, tempdir, Proc};
+use sealpass_tests::proc::{assert_not_in_files, eventually, rand_hex, tempdir, Proc};
 use sealpass_tests::relay::Relay;
 
 use crate::config::{report, Config};
 
 const T: Duration = Duration::from_secs(90);
-/// Envelopes sent per round, each with a secret of up to `SECRET_MAX`
-/// bytes: some fit in the limit's slack, the rest do not.
+/// Envelopes per round, each with a secret of `SECRET_MIN..SECRET_MAX`
+/// bytes: in the first round the log's slack is below `SECRET_MIN`, so the
+/// fault surely happens; later rounds are random (some fit, some do not).
 const PER_ROUND: usize = 3;
+const SECRET_MIN: u64 = 4 * 1024;
 const SECRET_MAX: u64 = 12 * 1024;
 
-/// `sh -c` that ignores SIGXFSZ (inherited through exec) and execs the
-/// agent under prlimit with the given file-size limit.
-fn limited(limit: u64) -> Vec<String> {
-    vec![
-        "sh".into(),
-        "-c".into(),
-        format!("trap '' XFSZ; exec prlimit --fsize={limit} -- \"$@\""),
-        "sh".into(),
-    ]
+/// `sh -c` that ignores SIGXFSZ (the ignored disposition survives exec)
+/// and execs the agent.
+const IGNORE_XFSZ: [&str; 4] = ["sh", "-c", "trap '' XFSZ; exec \"$@\"", "sh"];
+
+fn wal_size(node: &Node) -> u64 {
+    std::fs::metadata(node.data.join("keystore.db-wal")).map_or(0, |m| m.len())
 }
 
-fn largest_file(node: &Node) -> u64 {
-    files_under(&node.data)
-        .iter()
-        .map(|(_, b)| b.len() as u64)
-        .max()
-        .unwrap_or(0)
+fn set_fsize(pid: u32, limit: &str) {
+    let st = Command::new("prlimit")
+        .args(["--pid", &pid.to_string(), &format!("--fsize={limit}")])
+        .status()
+        .expect("run prlimit(1)");
+    assert!(st.success(), "prlimit --pid {pid} --fsize={limit}");
+}
+
+fn seal_and_post(relay: &Relay, node: &Node, dir: &std::path::Path, pending: &str, secret: &str) {
+    let view = relay.wait_keys(pending);
+    let t = &view["targets"][0];
+    let env = seal_cli(
+        dir,
+        t["public_key"].as_str().unwrap(),
+        t["identity_key"].as_str(),
+        &t["context"],
+        secret,
+    );
+    let (st, v) = relay.post_envelopes(pending, &[(&node.id, env)]);
+    assert_eq!(st, 202, "{v}");
 }
 
 #[test]
@@ -47,58 +63,48 @@ fn keystore_out_of_space_loses_nothing() {
     node.agent.as_mut().unwrap().terminate(T);
 
     let (mut refused, mut stored_under_limit, mut agent_exits) = (0usize, 0usize, 0usize);
-    let mut limits = Vec::new();
+    let mut slacks = Vec::new();
     let mut delivered: Vec<(String, String, String)> = Vec::new();
     for round in 0..cfg.disk {
-        // A limit just above today's largest file (db or WAL); the first
-        // round tight, so the fault surely happens.
-        let slack = if round == 0 { 4096 } else { 64 * 1024 };
-        let limit = largest_file(&node) + rng.below(slack);
-        limits.push(limit);
-        let wrapper = limited(limit);
-        let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
-        node.started(Proc::spawn(node.run_command(&relay.url, &wrapper, &[])));
+        let cmd = node.run_command(&relay.url, &IGNORE_XFSZ, &[]);
+        let p = Proc::spawn(cmd);
+        p.out.wait_for("agent started", T);
+        node.started(p);
 
+        // The one-time keys are made with space to spare; then the space
+        // runs out, just above what the log holds now.
         let mut sent = Vec::new();
         for k in 0..PER_ROUND {
             let slug = format!("full-{round}-{k}");
-            let len = 256 + rng.below(SECRET_MAX) as usize;
+            let len = (SECRET_MIN + rng.below(SECRET_MAX - SECRET_MIN)) as usize;
             let secret = format!("{}{}", rand_hex(8), "x".repeat(len));
             let pending = relay.create_pending_slug(&[&node.id], &slug);
-            // The agent may not even manage to store a one-time key now:
-            // then it posts none, and the envelope is sealed once it has.
+            relay.wait_keys(&pending);
             sent.push((slug, pending, secret));
         }
-        // Seal each envelope as soon as the agent has posted its key.
-        let mut unsealed: Vec<usize> = (0..PER_ROUND).collect();
-        let until = std::time::Instant::now() + Duration::from_secs(15);
-        while !unsealed.is_empty() && std::time::Instant::now() < until {
-            unsealed.retain(|&k| {
-                let (_, pending, secret) = &sent[k];
-                let (st, view) =
-                    relay.http("GET", &format!("/api/v1/pending/{pending}"), false, None);
-                if st != 200 {
-                    return true;
-                }
-                let t = &view["targets"][0];
-                let env = seal_cli(
-                    tmp.path(),
-                    t["public_key"].as_str().unwrap(),
-                    t["identity_key"].as_str(),
-                    &t["context"],
-                    secret,
-                );
-                let (st, v) = relay.post_envelopes(pending, &[(&node.id, env)]);
-                assert_eq!(st, 202, "{v}");
-                false
-            });
-            std::thread::sleep(Duration::from_millis(200));
+        let slack = if round == 0 {
+            rng.below(SECRET_MIN / 2)
+        } else {
+            rng.below(96 * 1024)
+        };
+        slacks.push(slack);
+        let pid = node.agent.as_ref().unwrap().pid();
+        set_fsize(pid, &(wal_size(&node) + slack).to_string());
+        for (_, pending, secret) in &sent {
+            seal_and_post(&relay, &node, tmp.path(), pending, secret);
         }
-        // Give the limited agent a few polls at what it has, then see.
-        std::thread::sleep(Duration::from_secs(2));
+        // Every envelope was either stored or kept at the relay.
+        let outcome = |out: &str, pending: &str| {
+            out.contains(&format!("pending={pending} stored"))
+                || out.contains(&format!("pending {pending}: envelope kept at the relay"))
+        };
+        eventually(T, "the agent dealt with every envelope", || {
+            let out = node.out().all();
+            sent.iter().all(|(_, p, _)| outcome(&out, p))
+        });
         let out = node.out().all();
         if std::env::var_os("SEALPASS_FAULT_VERBOSE").is_some() {
-            println!("round {round} (limit {limit} B), agent output:\n{out}");
+            println!("round {round} (slack {slack} B), agent output:\n{out}");
         }
         refused += out.matches("envelope kept at the relay").count();
         stored_under_limit += out.matches("delivered slug=full-").count();
@@ -109,20 +115,6 @@ fn keystore_out_of_space_loses_nothing() {
 
         // Space is back: everything still owed arrives, exactly once.
         node.start(&relay.url);
-        for k in unsealed {
-            let (_, pending, secret) = &sent[k];
-            let view = relay.wait_keys(pending);
-            let t = &view["targets"][0];
-            let env = seal_cli(
-                tmp.path(),
-                t["public_key"].as_str().unwrap(),
-                t["identity_key"].as_str(),
-                &t["context"],
-                secret,
-            );
-            let (st, v) = relay.post_envelopes(pending, &[(&node.id, env)]);
-            assert_eq!(st, 202, "{v}");
-        }
         for (slug, pending, secret) in &sent {
             eventually(
                 T,
@@ -139,6 +131,7 @@ fn keystore_out_of_space_loses_nothing() {
         cfg.disk == 0 || refused > 0,
         "no store was refused: the file-size limit did not bite"
     );
+    assert_eq!(agent_exits, 0, "the agent exited when its store was full");
     let verify = node.keystore(&[("SEALPASS_KEK", &node.kek)], &["verify"]);
     let audit = node.keystore(&[("SEALPASS_KEK", &node.kek)], &["audit"]);
     for (slug, pending, secret) in &delivered {
@@ -157,7 +150,7 @@ fn keystore_out_of_space_loses_nothing() {
         &cfg,
         serde_json::json!({
             "rounds": cfg.disk,
-            "file_size_limits": limits,
+            "wal_slack_bytes": slacks,
             "envelopes": delivered.len(),
             "stores_refused_under_limit": refused,
             "stored_under_limit": stored_under_limit,
