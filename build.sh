@@ -780,7 +780,7 @@ mutants_run() {
     ((${#files[@]})) || die "mutants: MUTANTS_ONLY names none of: ${MUTANTS_FILES[*]}"
     mkdir -p "$out"
     # --iterate: mutants caught by an earlier run in $out are not tried again.
-    cargo mutants --workspace "${files[@]}" --baseline=skip --timeout 300 --build-timeout 900 \
+    cargo mutants --workspace "${files[@]}" --baseline=skip --timeout 90 --build-timeout 900 \
         --copy-target=true --iterate --no-shuffle -o "$out" || return $?
 }
 

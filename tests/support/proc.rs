@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -30,11 +31,13 @@ pub fn new_kek() -> String {
 
 /// Output lines of a child, collected by reader threads.
 #[derive(Clone, Default)]
-pub struct Lines(Arc<Mutex<Vec<String>>>);
+pub struct Lines(Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>);
 
 impl Lines {
     fn spawn_reader(&self, r: impl Read + Send + 'static) {
         let lines = self.0.clone();
+        let open = self.1.clone();
+        open.fetch_add(1, Ordering::SeqCst);
         thread::spawn(move || {
             let mut br = BufReader::new(r);
             let mut buf = Vec::new();
@@ -48,7 +51,18 @@ impl Lines {
                     }
                 }
             }
+            open.fetch_sub(1, Ordering::SeqCst);
         });
+    }
+
+    /// Wait (at most `timeout`) until the readers saw end of file, so that
+    /// after an exit every line the child wrote is here (a process that
+    /// passed its pipes on to a child of its own may keep them open).
+    fn drain(&self, timeout: Duration) {
+        let end = Instant::now() + timeout;
+        while self.1.load(Ordering::SeqCst) > 0 && Instant::now() < end {
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn all(&self) -> String {
@@ -151,6 +165,7 @@ impl Proc {
         let end = Instant::now() + timeout;
         loop {
             if let Some(st) = c.try_wait().expect("wait") {
+                self.out.drain(Duration::from_secs(5));
                 return st;
             }
             if Instant::now() > end {
@@ -168,6 +183,7 @@ impl Proc {
             let c = self.child.as_mut().expect("process already gone");
             if let Some(st) = c.try_wait().expect("wait") {
                 self.child = None;
+                self.out.drain(Duration::from_secs(5));
                 return st;
             }
             if Instant::now() > end {
