@@ -351,6 +351,28 @@ mod tests {
         assert_eq!(parse(huge.as_bytes()), Err(JsonError::TooDeep));
     }
 
+    /// Objects count toward the same depth as arrays, mixed in any order:
+    /// exactly MAX_DEPTH levels parse, one more is TooDeep.
+    #[test]
+    fn depth_limit_counts_objects() {
+        let nest = |open: &dyn Fn(usize) -> &'static str, n: usize| {
+            let (mut head, mut tail) = (String::new(), String::new());
+            for i in 0..n {
+                head.push_str(open(i));
+                tail.insert(0, if open(i) == "[" { ']' } else { '}' });
+            }
+            head + "1" + &tail
+        };
+        let objects = |_: usize| r#"{"k":"#;
+        let mixed = |i: usize| if i % 2 == 0 { "[" } else { r#"{"k":"# };
+        for open in [&objects as &dyn Fn(usize) -> &'static str, &mixed] {
+            let ok = nest(open, MAX_DEPTH);
+            assert!(parse(ok.as_bytes()).is_ok(), "{ok}");
+            let deep = nest(open, MAX_DEPTH + 1);
+            assert_eq!(parse(deep.as_bytes()), Err(JsonError::TooDeep), "{deep}");
+        }
+    }
+
     #[test]
     fn write_string_round_trips() {
         let s = "a\"b\\c\n\r\t\u{1}\u{1f}é🔑/";
