@@ -49,6 +49,11 @@
 //! - `replay-envelopes`: no items added to the pending list; every
 //!   envelope the real relay ever handed out is listed again in every later
 //!   envelope list (a lost-ack replay that never stops);
+//! - `omit-listed`: envelope lists are empty until the real pending list
+//!   first shows a key posted (an item not asking for one); from then on
+//!   the next `--flood-polls N` pending lists, and the envelope lists
+//!   meanwhile, are empty (an honest relay's restore or failover that
+//!   briefly loses its pendings); afterwards everything passes;
 //! - with `--unreadable-item`, every flooded list also holds one item in an
 //!   unknown state, so the agent cannot tell from it which pendings are gone;
 //! - `redirect`: every request answered `302 Found` (`Location:
@@ -89,6 +94,7 @@ enum Mode {
     FloodOversize,
     AskAgain,
     ReplayEnvelopes,
+    OmitListed,
     Redirect,
 }
 
@@ -107,6 +113,7 @@ impl Mode {
             "flood-oversize" => Mode::FloodOversize,
             "ask-again" => Mode::AskAgain,
             "replay-envelopes" => Mode::ReplayEnvelopes,
+            "omit-listed" => Mode::OmitListed,
             "redirect" => Mode::Redirect,
             _ => return None,
         })
@@ -126,6 +133,7 @@ impl Mode {
                 | Mode::FloodOversize
                 | Mode::AskAgain
                 | Mode::ReplayEnvelopes
+                | Mode::OmitListed
         )
     }
 }
@@ -148,12 +156,14 @@ struct Shared {
     unreadable_item: bool,
     /// Every envelope item handed out (replay-envelopes).
     handed_out: Mutex<Vec<serde_json::Value>>,
+    /// omit-listed: 0 before the omission, 1 during it, 2 after.
+    omit: AtomicU64,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|replay-envelopes|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|replay-envelopes|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -213,6 +223,7 @@ fn main() {
         flood_polls,
         unreadable_item,
         handed_out: Mutex::new(Vec::new()),
+        omit: AtomicU64::new(0),
     });
 
     let listener =
@@ -408,7 +419,9 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
     }
     if ok && method == "GET" && shared.mode.floods() {
         let route = path.split('?').next().unwrap_or("");
-        if route == "/api/v1/node/pending" {
+        if shared.mode == Mode::OmitListed {
+            omit_listed(&mut resp.body, shared, route);
+        } else if route == "/api/v1/node/pending" {
             if let Some(poll) = shared.next_flood() {
                 resp.body = flood_pending(&resp.body, shared, &caller, poll);
             }
@@ -559,6 +572,28 @@ fn flood_envelopes(body: &[u8], poll: u64) -> Vec<u8> {
         items.push(serde_json::json!({"pending_id": id, "envelope": {}, "context": {}}));
     }
     serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
+}
+
+/// omit-listed: empty lists while the omission lasts (see the module doc).
+fn omit_listed(body: &mut Vec<u8>, shared: &Shared, route: &str) {
+    let state = shared.omit.load(Ordering::SeqCst);
+    if route == "/api/v1/node/pending" {
+        let posted = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["pending"].as_array().cloned())
+            .is_some_and(|items| items.iter().any(|i| i["needs_pubkey"] == false));
+        if state == 0 && !posted {
+            return;
+        }
+        if shared.next_flood().is_some() {
+            shared.omit.store(1, Ordering::SeqCst);
+            *body = br#"{"pending":[]}"#.to_vec();
+        } else {
+            shared.omit.store(2, Ordering::SeqCst);
+        }
+    } else if route == "/api/v1/node/envelopes" && state < 2 {
+        *body = br#"{"envelopes":[]}"#.to_vec();
+    }
 }
 
 /// The real envelope list plus every envelope handed out before.

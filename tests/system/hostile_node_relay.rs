@@ -166,8 +166,15 @@ fn ever_new_pendings_are_rate_limited_pruned_and_real_ones_still_delivered() {
     let early_secret = format!("early-{}", rand_hex(12));
     let mut early = s.inject("early-token", &early_secret);
     early.out.wait_for(": created", T);
-    s.node
-        .start_with(&s.hostile.url, &["--max-new-keys-per-hour", "360"]);
+    s.node.start_with(
+        &s.hostile.url,
+        &[
+            "--max-new-keys-per-hour",
+            "360",
+            "--unlisted-grace-secs",
+            "2",
+        ],
+    );
     let mut most = 0;
     while s.hostile.floods() < 40 {
         most = most.max(s.key_ids().len());
@@ -178,8 +185,13 @@ fn ever_new_pendings_are_rate_limited_pruned_and_real_ones_still_delivered() {
     // plus what refilled meanwhile (one per 10 s); never all 2,000.
     let made = agent_log(&s).matches("(slug=flood,").count();
     assert!(made <= 380, "the node made {made} keys for the flood");
-    // And the keys of pendings the relay stopped listing went right away.
+    // Keys of pendings the relay stopped listing are kept for the grace
+    // (2 s and 10 complete listings here), then pruned: never more held
+    // than the budget let it make.
     assert!(most <= 380, "the node held {most} one-time keys");
+    eventually(T, "flood keys pruned after the grace", || {
+        agent_log(&s).contains("has not listed its pending for")
+    });
     let st = early.wait_exit(T + T);
     assert!(st.success(), "early inject:\n{}", early.out.all());
     assert_eq!(
@@ -208,8 +220,15 @@ fn junk_kept_behind_an_unreadable_item_is_bounded_and_pruned_once_the_flood_stop
         "flood-pendings",
         &["--flood-polls", "30", "--unreadable-item"],
     );
-    s.node
-        .start_with(&s.hostile.url, &["--max-new-keys-per-hour", "200"]);
+    s.node.start_with(
+        &s.hostile.url,
+        &[
+            "--max-new-keys-per-hour",
+            "200",
+            "--unlisted-grace-secs",
+            "2",
+        ],
+    );
     let mut most = 0;
     while s.hostile.floods() < 30 {
         most = most.max(s.key_ids().len());
@@ -243,6 +262,8 @@ fn ever_new_slugs_are_rate_limited() {
             "100000",
             "--max-new-slugs-per-hour",
             "360",
+            "--unlisted-grace-secs",
+            "2",
         ],
     );
     let mut most = 0;
@@ -372,4 +393,28 @@ fn budget_flags_are_range_checked() {
         assert!(err.starts_with("error 8403 Usage:"), "{flag} {v}: {err}");
         assert!(err.contains(flag) && !err.contains("panicked"), "{err}");
     }
+}
+
+/// A relay that leaves a live pending out of `polls` complete listings
+/// (an honest relay's restore, failover or flaky proxy can) after its key
+/// was posted: the key must survive, or the envelope finds no key and the
+/// pending is dead (the relay takes no second key for it).
+fn a_pending_left_out_of_listings_keeps_its_key(polls: &str) {
+    let mut s = setup("omit-listed", &["--flood-polls", polls]);
+    s.node.start_with(&s.hostile.url, &[]);
+    s.delivered("omitted-for-a-while");
+    let n: u64 = polls.parse().unwrap();
+    assert!(s.hostile.floods() >= n, "the omission did not happen");
+    let log = agent_log(&s);
+    assert!(!log.contains("one-time key deleted"), "{log}");
+}
+
+#[test]
+fn a_pending_left_out_of_one_listing_keeps_its_key_and_is_delivered() {
+    a_pending_left_out_of_listings_keeps_its_key("1");
+}
+
+#[test]
+fn a_pending_left_out_of_a_few_listings_keeps_its_key_and_is_delivered() {
+    a_pending_left_out_of_listings_keeps_its_key("5");
 }

@@ -6,6 +6,7 @@
 //! an envelope whose key was already consumed), so killing the agent or the
 //! relay at any point loses nothing. docs/OPERATIONS.md walks through it.
 
+mod absent;
 mod admit;
 mod budget;
 mod http;
@@ -62,6 +63,8 @@ pub struct RunArgs {
     register: RegisterArgs,
     #[command(flatten)]
     budget: budget::BudgetArgs,
+    #[command(flatten)]
+    grace: absent::GraceArgs,
 }
 
 /// Run the node agent.
@@ -93,6 +96,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         poll: Duration::from_secs_f64(a.poll_interval),
         once: a.once,
         budget: a.budget,
+        grace: a.grace,
     };
     node::Agent::new(relay, store, opts)?.run()
 }

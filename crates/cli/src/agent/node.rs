@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
+use super::absent::{Absent, GraceArgs};
 use super::admit::{Admission, Local, Verdict, MAX_LOCAL_KEYS};
 use super::budget::{Bucket, BudgetArgs, REOPENS_PER_HOUR};
 use super::http::{self, check_id, printable, Relay, Reply, LARGE_LIMIT, SMALL_LIMIT};
@@ -56,6 +57,8 @@ pub struct Options {
     pub once: bool,
     /// Per-relay budgets.
     pub budget: BudgetArgs,
+    /// How long a pending must be missing before its key is pruned.
+    pub grace: GraceArgs,
 }
 
 /// The running agent.
@@ -76,6 +79,8 @@ pub struct Agent {
     reopens: Bucket,
     /// When stale keys were last swept.
     last_sweep: Option<Instant>,
+    /// Keys whose pending the relay stopped listing, until they are pruned.
+    absent: Absent,
 }
 
 impl Agent {
@@ -84,6 +89,7 @@ impl Agent {
         let secret = load_secret(&store, &opts.node_id)?;
         let identity = store.node_identity()?.public_key();
         let admission = Admission::new(opts.budget);
+        let grace = Duration::from_secs(opts.grace.unlisted_grace_secs);
         Ok(Agent {
             relay,
             store,
@@ -95,6 +101,7 @@ impl Agent {
             admission,
             reopens: Bucket::per_hour(REOPENS_PER_HOUR),
             last_sweep: None,
+            absent: Absent::new(grace),
         })
     }
 
@@ -159,7 +166,7 @@ impl Agent {
     }
 
     /// One round: heartbeat, keys, envelopes, then pruning the keys of
-    /// pendings the relay stopped listing.
+    /// pendings the relay has not listed for the grace ([`super::absent`]).
     fn cycle(&mut self) -> Result<()> {
         if self.last_sweep.map_or(true, |t| t.elapsed() >= SWEEP_EVERY) {
             sweep::stale(&self.store, &self.opts.node_id);
@@ -198,8 +205,18 @@ impl Agent {
                 self.deliver(&item)?;
             }
         }
-        let gone = self.notes.end_cycle(incomplete);
-        sweep::unlisted(&self.store, &self.opts.node_id, &gone);
+        let ended = self.notes.end_cycle(incomplete);
+        // The keystore is read only while some key may be missing.
+        let held = if ended.gone.is_empty() && self.absent.is_empty() {
+            None
+        } else {
+            sweep::held(&self.store, &self.opts.node_id)
+        };
+        let due = self
+            .absent
+            .end_cycle(&ended.listed, ended.gone, held.as_ref(), !incomplete);
+        let minutes = self.absent.grace_minutes();
+        sweep::unlisted(&self.store, &self.opts.node_id, &due, minutes);
         Ok(())
     }
 

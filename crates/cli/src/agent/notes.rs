@@ -98,6 +98,15 @@ impl Note {
     }
 }
 
+/// What [`Notes::end_cycle`] hands back.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// Ids noted before and not listed in the cycle (their notes dropped).
+    pub gone: Vec<String>,
+    /// Ids listed in the cycle.
+    pub listed: HashSet<String>,
+}
+
 /// The bounded memory of the agent.
 #[derive(Debug, Default)]
 pub struct Notes {
@@ -163,12 +172,15 @@ impl Notes {
     /// listed in it are dropped and their ids returned. With an
     /// `incomplete` listing (truncated, or items the agent could not read)
     /// nothing is dropped: absence from it proves nothing.
-    pub fn end_cycle(&mut self, incomplete: bool) -> Vec<String> {
+    pub fn end_cycle(&mut self, incomplete: bool) -> Ended {
         self.episodes &= self.this_cycle;
         self.this_cycle = 0;
         let listed = std::mem::take(&mut self.listed);
         if incomplete {
-            return Vec::new();
+            return Ended {
+                gone: Vec::new(),
+                listed,
+            };
         }
         let gone: Vec<String> = self
             .map
@@ -179,7 +191,7 @@ impl Notes {
         for id in &gone {
             self.map.remove(id);
         }
-        gone
+        Ended { gone, listed }
     }
 
     /// Forget a cycle that failed half-way (nothing is dropped).
@@ -206,13 +218,13 @@ mod tests {
         assert!(!n.note("p1").unwrap().announced);
         assert!(n.note("p1").unwrap().first(Warn::NotTaken));
         assert!(!n.note("p1").unwrap().first(Warn::NotTaken));
-        assert!(n.end_cycle(false).is_empty());
+        assert!(n.end_cycle(false).gone.is_empty());
         n.note("p1");
-        assert_eq!(n.end_cycle(false), ["old"]);
+        assert_eq!(n.end_cycle(false).gone, ["old"]);
         // Incomplete: absence proves nothing.
-        assert!(n.end_cycle(true).is_empty());
+        assert!(n.end_cycle(true).gone.is_empty());
         assert_eq!(n.len(), 1);
-        assert_eq!(n.end_cycle(false), ["p1"]);
+        assert_eq!(n.end_cycle(false).gone, ["p1"]);
         for i in 0..MAX_NOTES {
             assert!(n.note(&format!("p{i}")).is_some());
         }
@@ -220,7 +232,7 @@ mod tests {
         assert!(n.note("p7").is_some());
         n.abandon_cycle();
         assert_eq!(n.len(), MAX_NOTES);
-        assert_eq!(n.end_cycle(false).len(), MAX_NOTES);
+        assert_eq!(n.end_cycle(false).gone.len(), MAX_NOTES);
         assert_eq!(n.len(), 0);
     }
 
