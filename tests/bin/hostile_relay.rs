@@ -44,6 +44,9 @@
 //! - `flood-slugs`: the same with a new slug each (`flood-slug-P-I`);
 //! - `flood-oversize`: 1,001 ever-new valid pendings: longer than any
 //!   honest relay's list;
+//! - `flood-known`: the real items are left out, and 999 ever-new valid
+//!   pendings (`flood-known-P-I`) are listed with a key already posted
+//!   (`needs_pubkey: false`): ids to remember that cost no key;
 //! - `ask-again`: no items added, but every real one says `needs_pubkey`
 //!   even after the key was posted;
 //! - `replay-envelopes`: no items added to the pending list; every
@@ -92,6 +95,7 @@ enum Mode {
     FloodPendings,
     FloodSlugs,
     FloodOversize,
+    FloodKnown,
     AskAgain,
     ReplayEnvelopes,
     OmitListed,
@@ -111,6 +115,7 @@ impl Mode {
             "flood-pendings" => Mode::FloodPendings,
             "flood-slugs" => Mode::FloodSlugs,
             "flood-oversize" => Mode::FloodOversize,
+            "flood-known" => Mode::FloodKnown,
             "ask-again" => Mode::AskAgain,
             "replay-envelopes" => Mode::ReplayEnvelopes,
             "omit-listed" => Mode::OmitListed,
@@ -131,6 +136,7 @@ impl Mode {
                 | Mode::FloodPendings
                 | Mode::FloodSlugs
                 | Mode::FloodOversize
+                | Mode::FloodKnown
                 | Mode::AskAgain
                 | Mode::ReplayEnvelopes
                 | Mode::OmitListed
@@ -163,7 +169,7 @@ struct Shared {
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|replay-envelopes|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|replay-envelopes|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -543,6 +549,16 @@ fn flood_pending(body: &[u8], shared: &Shared, node: &str, poll: u64) -> Vec<u8>
                     "flood".to_owned()
                 };
                 items.push(invented_pending(node, &id, &slug));
+            }
+        }
+        Mode::FloodKnown => {
+            items.clear();
+            for i in 0..999 {
+                let id = format!("flood-known-{poll}-{i}");
+                let mut item = invented_pending(node, &id, "flood");
+                item["state"] = serde_json::Value::from("pubkey_posted");
+                item["needs_pubkey"] = serde_json::Value::Bool(false);
+                items.push(item);
             }
         }
         Mode::AskAgain => {

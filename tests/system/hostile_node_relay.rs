@@ -418,3 +418,29 @@ fn a_pending_left_out_of_one_listing_keeps_its_key_and_is_delivered() {
 fn a_pending_left_out_of_a_few_listings_keeps_its_key_and_is_delivered() {
     a_pending_left_out_of_listings_keeps_its_key("5");
 }
+
+#[test]
+fn a_flood_of_ever_new_ids_does_not_keep_the_notes_full() {
+    // 12 lists × 999 new ids (no key asked), more than the 8,192 notes the
+    // agent keeps, each list incomplete (an unreadable item); the real
+    // pending is left out of them meanwhile.
+    let mut s = setup("flood-known", &["--flood-polls", "12", "--unreadable-item"]);
+    let secret = format!("real-{}", rand_hex(12));
+    let mut p = s.inject("after-known-flood", &secret);
+    p.out.wait_for(": created", T);
+    s.node.start_with(&s.hostile.url, &[]);
+    s.wait_floods(12);
+    // Once the flood stops the real pending is listed alone: it gets its
+    // key (a full map used to refuse it for as long as it was listed).
+    let st = p.wait_exit(T + T);
+    assert!(
+        st.success(),
+        "inject failed:\n{}\nagent:\n{}",
+        p.out.all(),
+        s.node.out().all()
+    );
+    assert_eq!(
+        s.node.secret_get("after-known-flood").stdout,
+        secret.as_bytes()
+    );
+}

@@ -205,7 +205,7 @@ impl Agent {
                 self.deliver(&item)?;
             }
         }
-        let ended = self.notes.end_cycle(incomplete);
+        let ended = self.notes.end_cycle();
         // The keystore is read only while some key may be missing.
         let held = if ended.gone.is_empty() && self.absent.is_empty() {
             None
