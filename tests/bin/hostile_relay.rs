@@ -57,6 +57,14 @@
 //!   the next `--flood-polls N` pending lists, and the envelope lists
 //!   meanwhile, are empty (an honest relay's restore or failover that
 //!   briefly loses its pendings); afterwards everything passes;
+//! - `flood-envelopes`: no items added to the pending list; every envelope
+//!   list gets 200 ever-new valid pending ids (`flood-env-P-I`) with an
+//!   envelope for each (ids this node never made a key for);
+//! - `replay-alternate`: like `replay-envelopes`, but the envelopes handed
+//!   out before are listed again only in every other envelope list (an id
+//!   that comes and goes);
+//! - `flap-auth`: every other heartbeat is answered here `401` with the
+//!   relay's 8702 (signature invalid) error, never forwarded;
 //! - with `--unreadable-item`, every flooded list also holds one item in an
 //!   unknown state, so the agent cannot tell from it which pendings are gone;
 //! - `redirect`: every request answered `302 Found` (`Location:
@@ -98,6 +106,9 @@ enum Mode {
     FloodKnown,
     AskAgain,
     ReplayEnvelopes,
+    FloodEnvelopes,
+    ReplayAlternate,
+    FlapAuth,
     OmitListed,
     Redirect,
 }
@@ -119,6 +130,9 @@ impl Mode {
             "ask-again" => Mode::AskAgain,
             "replay-envelopes" => Mode::ReplayEnvelopes,
             "omit-listed" => Mode::OmitListed,
+            "flood-envelopes" => Mode::FloodEnvelopes,
+            "replay-alternate" => Mode::ReplayAlternate,
+            "flap-auth" => Mode::FlapAuth,
             "redirect" => Mode::Redirect,
             _ => return None,
         })
@@ -140,6 +154,9 @@ impl Mode {
                 | Mode::AskAgain
                 | Mode::ReplayEnvelopes
                 | Mode::OmitListed
+                | Mode::FloodEnvelopes
+                | Mode::ReplayAlternate
+                | Mode::FlapAuth
         )
     }
 }
@@ -164,12 +181,14 @@ struct Shared {
     handed_out: Mutex<Vec<serde_json::Value>>,
     /// omit-listed: 0 before the omission, 1 during it, 2 after.
     omit: AtomicU64,
+    /// Envelope lists (replay-alternate) or heartbeats (flap-auth) so far.
+    calls: AtomicU64,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|replay-envelopes|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -230,6 +249,7 @@ fn main() {
         unreadable_item,
         handed_out: Mutex::new(Vec::new()),
         omit: AtomicU64::new(0),
+        calls: AtomicU64::new(0),
     });
 
     let listener =
@@ -437,7 +457,13 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
                 resp.body = flood_envelopes(&resp.body, poll);
             }
         } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::ReplayEnvelopes {
-            resp.body = replay_envelopes(&resp.body, shared);
+            resp.body = replay_envelopes(&resp.body, shared, true);
+        } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::ReplayAlternate {
+            let n = shared.calls.fetch_add(1, Ordering::SeqCst);
+            resp.body = replay_envelopes(&resp.body, shared, n % 2 == 0);
+        } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::FloodEnvelopes {
+            let poll = shared.floods.load(Ordering::SeqCst);
+            resp.body = flood_valid_envelopes(&resp.body, poll);
         }
     }
     log_message(shared, "<<", &resp);
@@ -483,6 +509,13 @@ fn answer_here(shared: &Shared, method: &str, path: &str) -> Option<Message> {
         };
         let location = ("Location".to_owned(), "http://127.0.0.1:9/".to_owned());
         return Some(json("HTTP/1.1 302 Found", vec![location], body));
+    }
+    if shared.mode == Mode::FlapAuth
+        && route == "/api/v1/node/heartbeat"
+        && shared.calls.fetch_add(1, Ordering::SeqCst) % 2 == 1
+    {
+        let body = r#"{"code":8702,"name":"SignatureInvalid","message":"signature invalid"}"#;
+        return Some(json("HTTP/1.1 401 Unauthorized", vec![], body));
     }
     let invented = route
         .strip_prefix("/api/v1/node/pending/flood-")
@@ -612,8 +645,24 @@ fn omit_listed(body: &mut Vec<u8>, shared: &Shared, route: &str) {
     }
 }
 
-/// The real envelope list plus every envelope handed out before.
-fn replay_envelopes(body: &[u8], shared: &Shared) -> Vec<u8> {
+/// The real envelope list plus 200 envelopes for ever-new valid ids.
+fn flood_valid_envelopes(body: &[u8], poll: u64) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    let Some(items) = v.get_mut("envelopes").and_then(|p| p.as_array_mut()) else {
+        return body.to_vec();
+    };
+    for i in 0..200 {
+        let id = format!("flood-env-{poll}-{i}");
+        items.push(serde_json::json!({"pending_id": id, "envelope": {"v": 2}, "context": {}}));
+    }
+    serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
+}
+
+/// The real envelope list plus every envelope handed out before (when
+/// `replay`).
+fn replay_envelopes(body: &[u8], shared: &Shared, replay: bool) -> Vec<u8> {
     let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
         return body.to_vec();
     };
@@ -628,7 +677,7 @@ fn replay_envelopes(body: &[u8], shared: &Shared) -> Vec<u8> {
             handed_out.push(item.clone());
         }
     }
-    for old in handed_out.iter() {
+    for old in handed_out.iter().filter(|_| replay) {
         if !items.contains(old) {
             items.push(old.clone());
         }

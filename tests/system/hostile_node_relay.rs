@@ -444,3 +444,68 @@ fn a_flood_of_ever_new_ids_does_not_keep_the_notes_full() {
         secret.as_bytes()
     );
 }
+
+/// Requests the proxy saw whose start line begins with `prefix`.
+fn requests(s: &Setup, prefix: &str) -> usize {
+    String::from_utf8_lossy(&s.hostile.log())
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .count()
+}
+
+#[test]
+fn envelopes_for_ever_new_unknown_ids_cost_bounded_log_lines_and_acks() {
+    // 200 envelopes for ever-new valid ids (no key for any) in every list.
+    let mut s = setup("flood-envelopes", &[]);
+    s.node.start_with(&s.hostile.url, &[]);
+    s.wait_floods(30);
+    // 6,000 such envelopes: one log line for the episode, and no more
+    // acknowledgements than the answer budget (120 per hour).
+    let log = agent_log(&s);
+    let lines = log.lines().filter(|l| l.contains("flood-env-")).count();
+    assert!(lines <= 1, "{lines} log lines:\n{log}");
+    let acks = requests(&s, ">> POST /api/v1/node/pending/flood-env-");
+    assert!(acks <= 125, "{acks} acknowledgements");
+    assert!(acks >= 1, "the first ones are still answered");
+    // A real pending through the real relay is delivered meanwhile.
+    s.delivered("after-unknown-envelopes");
+}
+
+#[test]
+fn a_consumed_envelope_listed_every_other_poll_is_not_reopened() {
+    let mut s = setup("replay-alternate", &[]);
+    s.node.start_with(&s.hostile.url, &[]);
+    s.delivered("alternated-1");
+    s.delivered("alternated-2");
+    let seen = s.hostile.floods();
+    s.wait_floods(seen + 40);
+    // The ids come and go with the listing (their notes with them), but
+    // what was answered is remembered: no accept (an audit row each).
+    let audit = s
+        .node
+        .keystore(&[("SEALPASS_KEK", &s.node.kek)], &["audit"]);
+    let failed_accepts = audit
+        .lines()
+        .filter(|l| l.contains("\"event\":\"accept\"") && l.contains("\"outcome\":\"error\""))
+        .count();
+    assert_eq!(failed_accepts, 0, "{audit}");
+    let log = agent_log(&s);
+    assert!(log.matches("already delivered here").count() <= 1, "{log}");
+}
+
+#[test]
+fn auth_errors_every_other_heartbeat_do_not_reload_the_secret_each_time() {
+    let mut s = setup("flap-auth", &[]);
+    s.node.start_with(&s.hostile.url, &[]);
+    s.wait_floods(20);
+    // 20 failed cycles or more; the sealed HMAC secret (an audited
+    // record-get each) is reloaded at most once per 5 minutes.
+    let audit = s
+        .node
+        .keystore(&[("SEALPASS_KEK", &s.node.kek)], &["audit"]);
+    let gets = audit
+        .lines()
+        .filter(|l| l.contains("\"record-get\"") && l.contains("node-hmac"))
+        .count();
+    assert!(gets <= 3, "{gets} record-get rows:\n{audit}");
+}

@@ -17,6 +17,11 @@ pub const DEFAULT_SLUGS_PER_HOUR: u32 = 100;
 /// Envelope opens after the first one per pending id (each writes an audit
 /// row): an honest relay only re-sends after a sender retries.
 pub const REOPENS_PER_HOUR: u32 = 600;
+/// Acknowledgements of envelopes the node does not open (no key for them
+/// here, or the key already consumed): each is a signed request, and an
+/// honest relay only lists such an envelope after a lost ack or a restore.
+/// Beyond it they are left unanswered for now (the relay lists them again).
+pub const ANSWERS_PER_HOUR: u32 = 120;
 
 /// The `sealpass node run` flags that set the budgets.
 #[derive(Args, Debug, Clone, Copy)]

@@ -9,6 +9,7 @@
 mod absent;
 mod admit;
 mod budget;
+mod handled;
 mod http;
 pub mod inject;
 mod list;

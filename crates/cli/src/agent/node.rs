@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use super::absent::{Absent, GraceArgs};
 use super::admit::{Admission, Local, Verdict, MAX_LOCAL_KEYS};
-use super::budget::{Bucket, BudgetArgs, REOPENS_PER_HOUR};
+use super::budget::{Bucket, BudgetArgs, ANSWERS_PER_HOUR, REOPENS_PER_HOUR};
+use super::handled::{Answer, Handled};
 use super::http::{self, check_id, printable, Relay, Reply, LARGE_LIMIT, SMALL_LIMIT};
 use super::list;
 use super::notes::{Episode, Note, Notes, Warn};
@@ -29,7 +30,7 @@ use super::sweep;
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
 use sealpass::SecretKey;
-use sealpass_native::keystore::Keystore;
+use sealpass_native::keystore::{KeyStatus, Keystore};
 use sealpass_native::signing::{sign_request, unix_now};
 use sealpass_native::wire::{request_body, AckResult, Delivery, NodePending, PostAck, PostPubkey};
 use serde_json::value::RawValue;
@@ -44,6 +45,8 @@ pub const MAX_ENVELOPE_ITEMS: usize = MAX_LOCAL_KEYS;
 /// A key the relay still asks for although it was posted (or refused for
 /// good) is re-posted at most this often: an honest relay stops asking.
 const REPOST_EVERY: Duration = Duration::from_secs(60);
+/// The HMAC secret is reloaded after an auth error at most this often.
+const RELOAD_SECRET_EVERY: Duration = Duration::from_secs(300);
 /// How often stale keys are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
@@ -77,8 +80,14 @@ pub struct Agent {
     admission: Admission,
     /// Envelope opens after the first per pending id (each is audited).
     reopens: Bucket,
+    /// Acknowledgements of envelopes not opened (no key, or consumed).
+    answers: Bucket,
+    /// The last answer per pending id, outliving the notes.
+    handled: Handled,
     /// When stale keys were last swept.
     last_sweep: Option<Instant>,
+    /// When the HMAC secret was last reloaded after an auth error.
+    secret_loaded: Option<Instant>,
     /// Keys whose pending the relay stopped listing, until they are pruned.
     absent: Absent,
 }
@@ -100,7 +109,10 @@ impl Agent {
             notes: Notes::default(),
             admission,
             reopens: Bucket::per_hour(REOPENS_PER_HOUR),
+            answers: Bucket::per_hour(ANSWERS_PER_HOUR),
+            handled: Handled::default(),
             last_sweep: None,
+            secret_loaded: None,
             absent: Absent::new(grace),
         })
     }
@@ -143,8 +155,16 @@ impl Agent {
                     if self.opts.once {
                         return Err(e);
                     }
-                    if is_auth_error(&e) {
-                        // A re-registration (rotation) may have replaced the secret.
+                    if is_auth_error(&e)
+                        && self
+                            .secret_loaded
+                            .map_or(true, |t| t.elapsed() >= RELOAD_SECRET_EVERY)
+                    {
+                        // A re-registration (rotation) may have replaced the
+                        // secret. Each load is an audited record read: a
+                        // relay answering 401 every other poll must not
+                        // turn each into an audit row.
+                        self.secret_loaded = Some(Instant::now());
                         if let Ok(s) = load_secret(&self.store, &self.opts.node_id) {
                             self.secret = s;
                         }
@@ -384,23 +404,62 @@ impl Agent {
 
     /// Open one envelope with the stored key and context, then acknowledge.
     /// The same envelope bytes are not opened again, only acknowledged
-    /// again (the same answer), at most every [`REPOST_EVERY`]; another
-    /// envelope for an id tried before spends the re-open budget (each open
-    /// is an audit row and an X25519 computation).
+    /// again (the same answer), at most every [`REPOST_EVERY`], for as long
+    /// as [`Handled`] remembers the id (not only while it is listed);
+    /// another envelope for an id tried before spends the re-open budget
+    /// (each open is an audit row and an X25519 computation). An envelope
+    /// for a key this node never held, or already consumed, is answered
+    /// from the keystore's metadata without an accept (no audit row), within
+    /// the answer budget, and logged once per episode.
     fn deliver(&mut self, item: &Delivery) -> Result<()> {
         let id = item.pending_id.as_str();
         let raw = item.envelope.get().as_bytes();
         let hash = digest(raw);
-        let note = self.note(id)?;
-        if let Some((h, ack, at)) = note.acked {
-            if h == hash {
-                if at.elapsed() >= REPOST_EVERY {
-                    self.ack(id, ack, hash)?;
+        let last = self.handled.get(id);
+        if let Some(a) = last {
+            if a.hash == hash {
+                if a.at.elapsed() >= REPOST_EVERY {
+                    self.ack(id, a.ack, hash)?;
                 }
                 return Ok(());
             }
         }
-        let reopen = note.opened;
+        match self.store.key_status(id) {
+            Ok(KeyStatus::Waiting) => {}
+            Ok(KeyStatus::Missing) => {
+                let ack = AckResult::DecryptFailed;
+                if self.notes.episode(Episode::UnknownKey) {
+                    println!(
+                        "node {}: the relay lists envelopes for pendings this node holds no one-time key for, e.g. pending {}; reporting {} (logged once per episode)",
+                        self.opts.node_id,
+                        printable(id),
+                        ack.target_state().as_str()
+                    );
+                }
+                return self.answer_budgeted(id, ack, hash);
+            }
+            Ok(KeyStatus::Consumed { stored }) => {
+                if self.notes.episode(Episode::Consumed) {
+                    if stored {
+                        println!(
+                            "pending {}: already delivered here; acknowledging again",
+                            printable(id)
+                        );
+                    } else {
+                        println!(
+                            "pending {}: key already consumed (secret since replaced); acknowledging",
+                            printable(id)
+                        );
+                    }
+                }
+                return self.answer_budgeted(id, AckResult::Consumed, hash);
+            }
+            Err(e) => {
+                self.warn(id, Warn::Kept, &format!("envelope kept at the relay: {e}"))?;
+                return Ok(());
+            }
+        }
+        let reopen = last.is_some();
         if reopen && !self.reopens.ready() {
             if self.notes.episode(Episode::ReopenBudget) {
                 eprintln!(
@@ -413,7 +472,6 @@ impl Agent {
         if reopen {
             self.reopens.take();
         }
-        self.note(id)?.opened = true;
         let open = open_with;
         let ack = match self.store.accept(id, raw, open) {
             Ok(a) => {
@@ -437,13 +495,30 @@ impl Agent {
         self.ack(id, ack, hash)
     }
 
+    /// Acknowledge an envelope that was not opened, if the answer budget
+    /// allows; otherwise not now (the relay lists it again).
+    fn answer_budgeted(&mut self, id: &str, ack: AckResult, hash: u64) -> Result<()> {
+        if !self.answers.ready() {
+            if self.notes.episode(Episode::AnswerBudget) {
+                eprintln!(
+                    "node {}: the relay lists more than {ANSWERS_PER_HOUR} envelopes per hour that this node cannot open; the others are not answered for now",
+                    self.opts.node_id
+                );
+            }
+            return Ok(());
+        }
+        self.answers.take();
+        self.ack(id, ack, hash)
+    }
+
     /// Acknowledge the envelope with hash `hash` for `id`.
     fn ack(&mut self, id: &str, ack: AckResult, hash: u64) -> Result<()> {
         let body = request_body(&PostAck { result: ack })?;
         let path = format!("/api/v1/node/pending/{id}/ack");
         // Already terminal or gone at the relay: nothing left to tell it.
         self.signed_settled("POST", &path, &body)?;
-        self.note(id)?.acked = Some((hash, ack, Instant::now()));
+        let at = Instant::now();
+        self.handled.put(id, Answer { hash, ack, at });
         Ok(())
     }
 
@@ -451,12 +526,12 @@ impl Agent {
     fn classify(&mut self, id: &str, e: &Error) -> Option<AckResult> {
         match e.code() {
             Code::AlreadyConsumed => {
-                // Opened before (e.g. the ack got lost): say so again.
-                let stored = self
-                    .store
-                    .secret_list()
-                    .map(|l| l.iter().any(|m| m.pending_id == id))
-                    .unwrap_or(false);
+                // Consumed since the metadata was read (another process):
+                // say so.
+                let stored = matches!(
+                    self.store.key_status(id),
+                    Ok(KeyStatus::Consumed { stored: true })
+                );
                 if stored {
                     println!("pending {id}: already delivered here; acknowledging again");
                 } else {

@@ -15,8 +15,6 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use sealpass_native::wire::AckResult;
-
 /// Most ids remembered at once: above what an honest relay lists (1,000
 /// pendings plus up to 4,096 envelopes), far below anything that matters.
 pub const MAX_NOTES: usize = 8192;
@@ -66,6 +64,12 @@ pub enum Episode {
     Identity = 256,
     /// Items whose context fails the checks.
     BadContext = 512,
+    /// Envelopes for pendings this node holds no key for.
+    UnknownKey = 1024,
+    /// Envelopes for keys consumed here already.
+    Consumed = 2048,
+    /// The budget for answering envelopes not opened is spent.
+    AnswerBudget = 4096,
 }
 
 /// What is remembered about one listed pending id.
@@ -80,11 +84,6 @@ pub struct Note {
     /// re-sent as is if the relay asks again with the same context (the
     /// keystore is not touched, and no audit row written, for a re-post).
     pub post_body: Option<(u64, Vec<u8>)>,
-    /// An envelope for it was opened (or tried) in this process.
-    pub opened: bool,
-    /// The last envelope acknowledged: a hash of its bytes, the answer
-    /// given, and when.
-    pub acked: Option<(u64, AckResult, Instant)>,
 }
 
 impl Note {
