@@ -509,3 +509,35 @@ fn auth_errors_every_other_heartbeat_do_not_reload_the_secret_each_time() {
         .count();
     assert!(gets <= 3, "{gets} record-get rows:\n{audit}");
 }
+
+#[test]
+fn a_delivered_secret_can_be_deleted_to_free_its_slug() {
+    // Slugs of delivered secrets count toward the 4096-slug cap: junk a
+    // relay delivered is removed by hand, audited.
+    let mut s = setup("pass", &[]);
+    s.node.start_with(&s.hostile.url, &[]);
+    s.delivered("junk-slug");
+    let del = s.node.node_cmd(&["secret", "delete", "junk-slug"]);
+    assert!(
+        del.status.success(),
+        "{}",
+        String::from_utf8_lossy(&del.stderr)
+    );
+    let list = s.node.node_cmd(&["secret", "list", "--json"]);
+    assert!(
+        list.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&list.stdout)
+    );
+    let again = s.node.node_cmd(&["secret", "delete", "junk-slug"]);
+    assert!(!again.status.success());
+    let audit = s
+        .node
+        .keystore(&[("SEALPASS_KEK", &s.node.kek)], &["audit"]);
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.contains("\"record-delete\"") && l.contains("junk-slug")),
+        "{audit}"
+    );
+}
