@@ -4,7 +4,9 @@
 //! Each is a token bucket holding at most one hour's worth (N), refilled at
 //! N per hour. A relay that spends it waits for the refill; keys the node
 //! already holds are served whatever the budget, so a flood only delays new
-//! pendings, and by at most 3600/N seconds once it stops.
+//! pendings, by at most 3600/N seconds once it stops (unless it filled a
+//! cap: see docs/OPERATIONS.md). The buckets live in the process: a
+//! restart starts with them full.
 
 use std::time::Instant;
 

@@ -11,7 +11,9 @@
 //! Nothing the relay lists is kept before it is validated, and what is kept
 //! is bounded: the agent's memory ([`super::notes`]), the keys and slugs a
 //! relay can make it create ([`super::admit`], [`super::budget`]), and the
-//! keys left behind by pendings the relay dropped ([`super::sweep`]).
+//! keys left behind by pendings the relay stopped listing for a long grace
+//! ([`super::absent`], [`super::sweep`]), and the envelopes answered
+//! ([`super::handled`]).
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
