@@ -49,6 +49,9 @@
 //!   (`needs_pubkey: false`): ids to remember that cost no key;
 //! - `ask-again`: no items added, but every real one says `needs_pubkey`
 //!   even after the key was posted;
+//! - `ask-alternate`: the real items are left out of every other pending
+//!   list, and say `needs_pubkey` in the others even after the key was
+//!   posted (an id that comes and goes);
 //! - `replay-envelopes`: no items added to the pending list; every
 //!   envelope the real relay ever handed out is listed again in every later
 //!   envelope list (a lost-ack replay that never stops);
@@ -105,6 +108,7 @@ enum Mode {
     FloodOversize,
     FloodKnown,
     AskAgain,
+    AskAlternate,
     ReplayEnvelopes,
     FloodEnvelopes,
     ReplayAlternate,
@@ -128,6 +132,7 @@ impl Mode {
             "flood-oversize" => Mode::FloodOversize,
             "flood-known" => Mode::FloodKnown,
             "ask-again" => Mode::AskAgain,
+            "ask-alternate" => Mode::AskAlternate,
             "replay-envelopes" => Mode::ReplayEnvelopes,
             "omit-listed" => Mode::OmitListed,
             "flood-envelopes" => Mode::FloodEnvelopes,
@@ -152,6 +157,7 @@ impl Mode {
                 | Mode::FloodOversize
                 | Mode::FloodKnown
                 | Mode::AskAgain
+                | Mode::AskAlternate
                 | Mode::ReplayEnvelopes
                 | Mode::OmitListed
                 | Mode::FloodEnvelopes
@@ -188,7 +194,7 @@ struct Shared {
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|ask-alternate|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -594,7 +600,8 @@ fn flood_pending(body: &[u8], shared: &Shared, node: &str, poll: u64) -> Vec<u8>
                 items.push(item);
             }
         }
-        Mode::AskAgain => {
+        Mode::AskAlternate if poll % 2 == 0 => items.clear(),
+        Mode::AskAgain | Mode::AskAlternate => {
             for item in items.iter_mut() {
                 item["needs_pubkey"] = serde_json::Value::Bool(true);
             }

@@ -1,9 +1,10 @@
-//! The envelopes this agent has answered, kept apart from the per-listing
-//! notes ([`super::notes`]) so that a relay which lists an id, leaves it
-//! out, and lists it again cannot make the agent forget it answered: the
-//! same envelope is only acknowledged again (at most once a minute), never
-//! opened again (each open is an audit row). Bounded: the
-//! [`MAX_HANDLED`] most recent ids, the oldest forgotten first.
+//! The envelopes this agent has answered and the public keys it has
+//! posted, kept apart from the per-listing notes ([`super::notes`]) so that
+//! a relay which lists an id, leaves it out, and lists it again cannot make
+//! the agent forget: the same envelope is only acknowledged again, and the
+//! same key post re-sent as is (each at most once a minute), never opened
+//! or read from the keystore again (each is an audit row). Bounded: the
+//! [`MAX_HANDLED`] most recent ids of each, the oldest forgotten first.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
@@ -24,21 +25,50 @@ pub struct Answer {
     pub at: Instant,
 }
 
-/// Pending ids and their last answers, the most recent [`MAX_HANDLED`].
-#[derive(Debug, Default)]
-pub struct Handled {
-    map: HashMap<String, Answer>,
+/// The public key posted for one pending id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Posted {
+    /// A digest of the (canonical) context the key was made for.
+    pub ctx_digest: u64,
+    /// The body of the post, re-sent as is.
+    pub body: Vec<u8>,
+    /// When it was last sent (or refused for good).
+    pub at: Option<Instant>,
+}
+
+/// Pending ids and the last answer (or post) for each, the most recent
+/// [`MAX_HANDLED`].
+#[derive(Debug)]
+pub struct Recent<V> {
+    map: HashMap<String, V>,
     order: VecDeque<String>,
 }
 
-impl Handled {
-    /// The last answer for `id`, if remembered.
-    pub fn get(&self, id: &str) -> Option<Answer> {
-        self.map.get(id).copied()
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Recent {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+}
+
+/// The answers given, per pending id.
+pub type Handled = Recent<Answer>;
+
+impl<V: Clone> Recent<V> {
+    /// The value for `id`, if remembered.
+    pub fn get(&self, id: &str) -> Option<V> {
+        self.map.get(id).cloned()
+    }
+
+    /// The value for `id`, to change in place.
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut V> {
+        self.map.get_mut(id)
     }
 
     /// Remember `answer` for `id` (the oldest id is forgotten when full).
-    pub fn put(&mut self, id: &str, answer: Answer) {
+    pub fn put(&mut self, id: &str, answer: V) {
         if self.map.insert(id.to_owned(), answer).is_none() {
             self.order.push_back(id.to_owned());
             while self.order.len() > MAX_HANDLED {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use super::absent::{Absent, GraceArgs};
 use super::admit::{Admission, Local, Verdict, MAX_LOCAL_KEYS};
 use super::budget::{Bucket, BudgetArgs, ANSWERS_PER_HOUR, REOPENS_PER_HOUR};
-use super::handled::{Answer, Handled};
+use super::handled::{Answer, Handled, Posted, Recent};
 use super::http::{self, check_id, printable, Relay, Reply, LARGE_LIMIT, SMALL_LIMIT};
 use super::list;
 use super::notes::{Episode, Note, Notes, Warn};
@@ -86,6 +86,8 @@ pub struct Agent {
     answers: Bucket,
     /// The last answer per pending id, outliving the notes.
     handled: Handled,
+    /// The last key post per pending id, outliving the notes.
+    posted: Recent<Posted>,
     /// When stale keys were last swept.
     last_sweep: Option<Instant>,
     /// When the HMAC secret was last reloaded after an auth error.
@@ -113,6 +115,7 @@ impl Agent {
             reopens: Bucket::per_hour(REOPENS_PER_HOUR),
             answers: Bucket::per_hour(ANSWERS_PER_HOUR),
             handled: Handled::default(),
+            posted: Recent::default(),
             last_sweep: None,
             secret_loaded: None,
             absent: Absent::new(grace),
@@ -285,7 +288,11 @@ impl Agent {
         if note.has(Warn::BadContext) || note.has(Warn::Consumed) || note.has(Warn::Conflict) {
             return Ok(());
         }
-        if note.posted_at.is_some_and(|t| t.elapsed() < REPOST_EVERY) {
+        let posted = self.posted.get(id);
+        if posted
+            .as_ref()
+            .is_some_and(|p| p.at.is_some_and(|t| t.elapsed() < REPOST_EVERY))
+        {
             return Ok(());
         }
         let ctx = match check_context(item, &node_id) {
@@ -306,11 +313,9 @@ impl Agent {
         // The canonical form: another spelling of the same context is the
         // same context, and must not cost a keystore access either.
         let ctx_digest = digest(ctx.to_json().as_bytes());
-        let note = self.note(id)?;
-        if let Some((d, body)) = &note.post_body {
-            if *d == ctx_digest {
-                let body = body.clone();
-                return self.put_pubkey(id, &body);
+        if let Some(p) = posted {
+            if p.ctx_digest == ctx_digest {
+                return self.put_pubkey(id, &p.body);
             }
         }
         let local = match local {
@@ -363,7 +368,12 @@ impl Agent {
             public_key: keys.public_key.to_b64u(),
             identity_key: keys.identity_key.map(|k| k.to_b64u()),
         })?;
-        self.note(id)?.post_body = Some((ctx_digest, body.clone()));
+        let post = Posted {
+            ctx_digest,
+            body: body.clone(),
+            at: None,
+        };
+        self.posted.put(id, post);
         self.put_pubkey(id, &body)
     }
 
@@ -371,7 +381,9 @@ impl Agent {
     fn put_pubkey(&mut self, id: &str, body: &[u8]) -> Result<()> {
         let path = format!("/api/v1/node/pending/{id}/pubkey");
         let settled = self.signed_settled("PUT", &path, body)?;
-        self.note(id)?.posted_at = Some(Instant::now());
+        if let Some(p) = self.posted.get_mut(id) {
+            p.at = Some(Instant::now());
+        }
         if let Some(e) = settled {
             self.warn(id, Warn::NotTaken, &format!("public key not taken: {e}"))?;
         }

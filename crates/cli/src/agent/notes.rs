@@ -78,12 +78,6 @@ pub struct Note {
     /// Its fingerprint line was printed.
     pub announced: bool,
     warned: u8,
-    /// When our public key was last posted (or refused for good).
-    pub posted_at: Option<Instant>,
-    /// A digest of the context it was made for and the body of that post,
-    /// re-sent as is if the relay asks again with the same context (the
-    /// keystore is not touched, and no audit row written, for a re-post).
-    pub post_body: Option<(u64, Vec<u8>)>,
 }
 
 impl Note {
