@@ -52,9 +52,14 @@ impl Absent {
         self.map.is_empty()
     }
 
-    /// The grace in whole minutes (for the log).
-    pub fn grace_minutes(&self) -> u64 {
-        self.grace.as_secs() / 60
+    /// The grace, for the log ("15 min", "2 s").
+    pub fn grace_text(&self) -> String {
+        let secs = self.grace.as_secs();
+        if secs >= 60 && secs % 60 == 0 {
+            format!("{} min", secs / 60)
+        } else {
+            format!("{secs} s")
+        }
     }
 
     /// End of a cycle: ids `listed` in it are present again; ids in `gone`

@@ -240,8 +240,8 @@ impl Agent {
         let due = self
             .absent
             .end_cycle(&ended.listed, ended.gone, held.as_ref(), !incomplete);
-        let minutes = self.absent.grace_minutes();
-        sweep::unlisted(&self.store, &self.opts.node_id, &due, minutes);
+        let grace = self.absent.grace_text();
+        sweep::unlisted(&self.store, &self.opts.node_id, &due, &grace);
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use std::collections::HashSet;
 use sealpass_native::keystore::{Keystore, Purpose};
 use sealpass_native::signing::unix_now;
 
+use super::absent::UNLISTED_POLLS;
 use super::http::printable;
 
 /// A one-time key older than this can never receive its envelope.
@@ -30,14 +31,14 @@ pub fn stale(store: &Keystore, node_id: &str) {
 }
 
 /// Delete this node's keys for the pending ids in `due` (listed earlier,
-/// missing from the listings for the grace, `minutes` long).
-pub fn unlisted(store: &Keystore, node_id: &str, due: &[String], minutes: u64) {
+/// missing from the listings for the grace, `grace` long).
+pub fn unlisted(store: &Keystore, node_id: &str, due: &[String], grace: &str) {
     if due.is_empty() {
         return;
     }
     let due: HashSet<&str> = due.iter().map(String::as_str).collect();
     let why = format!(
-        "the relay has not listed its pending for {minutes} min or more; presumed consumed or expired"
+        "the relay has not listed its pending for {grace} and {UNLISTED_POLLS} complete listings or more; presumed consumed or expired"
     );
     delete_where(store, node_id, &why, |m| {
         due.contains(m.pending_id.as_str())
