@@ -7,6 +7,12 @@
 //! lost for good (the relay keeps the target `pubkey_posted` and takes no
 //! other key), so the pending would be dead.
 //!
+//! Even then a key is pruned only under pressure: while this node holds
+//! more than [`PRUNE_ABOVE_KEYS`] keys, the longest-missing first, down to
+//! that many. Below it a missing key costs little, and keeping it is what
+//! saves a pending an honest relay only lost for a while; the 48 h rule
+//! removes it in the end.
+//!
 //! Only ids this node holds a key for are tracked, so the map stays below
 //! the key cap.
 
@@ -19,6 +25,8 @@ use clap::Args;
 pub const UNLISTED_GRACE: Duration = Duration::from_secs(15 * 60);
 /// Complete listings an id must be missing from before its key is pruned.
 pub const UNLISTED_POLLS: u32 = 10;
+/// Default for the (hidden) `--prune-above-keys`: half the key cap.
+pub const PRUNE_ABOVE_KEYS: u64 = super::admit::MAX_LOCAL_KEYS as u64 / 2;
 
 /// The `sealpass node run` flag for the grace (hidden: for tests).
 #[derive(Args, Debug, Clone, Copy)]
@@ -28,6 +36,11 @@ pub struct GraceArgs {
     #[arg(long, value_name = "SECS", default_value_t = UNLISTED_GRACE.as_secs(), hide = true,
           value_parser = clap::value_parser!(u64).range(1..=172_800))]
     pub unlisted_grace_secs: u64,
+    /// Missing keys are pruned only while this node holds more keys than
+    /// this (longest-missing first, down to it).
+    #[arg(long, value_name = "N", default_value_t = PRUNE_ABOVE_KEYS, hide = true,
+          value_parser = clap::value_parser!(u64).range(0..=4096))]
+    pub prune_above_keys: u64,
 }
 
 /// Keys whose pending is missing from the listings: since when, and in how
@@ -66,8 +79,8 @@ impl Absent {
     /// (listed before, not in this cycle) start being missing if `held`
     /// has a key for them; ids whose key is gone are forgotten. A
     /// `complete` listing counts as one more listing they were missing
-    /// from. Returns the ids whose key is now due for pruning, longest
-    /// missing first (they are forgotten here).
+    /// from. Returns the ids whose key may now be pruned, longest missing
+    /// first (still tracked: see [`Absent::forget`]).
     pub fn end_cycle(
         &mut self,
         listed: &HashSet<String>,
@@ -97,11 +110,22 @@ impl Absent {
             .map(|(id, (since, _))| (*since, id.clone()))
             .collect();
         due.sort();
-        for (_, id) in &due {
-            self.map.remove(id);
-        }
         due.into_iter().map(|(_, id)| id).collect()
     }
+
+    /// Stop tracking `ids` (their keys were pruned).
+    pub fn forget(&mut self, ids: &[String]) {
+        for id in ids {
+            self.map.remove(id);
+        }
+    }
+}
+
+/// Which of the `due` keys (longest missing first) to prune while `held`
+/// keys are held: only above `above`, and down to it.
+pub fn under_pressure(due: &[String], held: usize, above: usize) -> &[String] {
+    let n = held.saturating_sub(above).min(due.len());
+    &due[..n]
 }
 
 #[cfg(test)]
@@ -134,6 +158,8 @@ mod tests {
             assert!(a.end_cycle(&none, vec![], None, false).is_empty());
         }
         assert_eq!(a.end_cycle(&none, vec![], None, true), ["k1"]);
+        assert!(!a.is_empty());
+        a.forget(&["k1".to_string()]);
         assert!(a.is_empty());
         // The time matters too.
         let mut a = Absent::new(Duration::from_secs(3600));
@@ -141,6 +167,12 @@ mod tests {
         for _ in 0..3 * UNLISTED_POLLS {
             assert!(a.end_cycle(&none, vec![], None, true).is_empty());
         }
+        // Pruned only above the threshold, longest missing first.
+        let due = ["a".to_string(), "b".to_string(), "c".to_string()];
+        assert!(under_pressure(&due, 2048, 2048).is_empty());
+        assert_eq!(under_pressure(&due, 2050, 2048), ["a", "b"]);
+        assert_eq!(under_pressure(&due, 4096, 2048).len(), 3);
+        assert_eq!(under_pressure(&due, 1, 0), ["a"]);
         // A key consumed meanwhile is forgotten.
         a.end_cycle(&none, vec![], Some(&set(&["k1"])), true);
         assert!(a.is_empty());

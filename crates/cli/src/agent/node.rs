@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
-use super::absent::{Absent, GraceArgs};
+use super::absent::{self, Absent, GraceArgs};
 use super::admit::{Admission, Local, Verdict, MAX_LOCAL_KEYS};
 use super::budget::{Bucket, BudgetArgs, ANSWERS_PER_HOUR, REOPENS_PER_HOUR};
 use super::handled::{Answer, Handled, Posted, Recent};
@@ -240,8 +240,15 @@ impl Agent {
         let due = self
             .absent
             .end_cycle(&ended.listed, ended.gone, held.as_ref(), !incomplete);
-        let grace = self.absent.grace_text();
-        sweep::unlisted(&self.store, &self.opts.node_id, &due, &grace);
+        let held = held.map_or(0, |h| h.len());
+        let above = usize::try_from(self.opts.grace.prune_above_keys).unwrap_or(usize::MAX);
+        let prune = absent::under_pressure(&due, held, above);
+        if !prune.is_empty() {
+            let grace = self.absent.grace_text();
+            sweep::unlisted(&self.store, &self.opts.node_id, prune, &grace);
+            let prune = prune.to_vec();
+            self.absent.forget(&prune);
+        }
         Ok(())
     }
 

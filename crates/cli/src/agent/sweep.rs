@@ -2,8 +2,9 @@
 //! relay made the node create does not hold the key cap for ever: keys
 //! older than 48 h (the relay caps expiry at 24 h, so these can never
 //! receive an envelope), and keys of pendings the relay listed earlier in
-//! this run and has not listed since for a long grace
-//! ([`super::absent`]: 15 min and 10 complete listings by default; an
+//! this run and has not listed since for a long grace, while the key cap
+//! is under pressure ([`super::absent`]: 15 min and 10 complete listings,
+//! above 2,048 keys, by default; an
 //! honest relay drops a pending for good only once it is consumed or
 //! expired). Keys of other node ids, and keys the relay never listed in
 //! this run, are left to the 48 h rule.
