@@ -125,7 +125,7 @@ impl Absent {
 /// keys are held: only above `above`, and down to it.
 pub fn under_pressure(due: &[String], held: usize, above: usize) -> &[String] {
     let n = held.saturating_sub(above).min(due.len());
-    &due[..n]
+    due.get(..n).unwrap_or(due)
 }
 
 #[cfg(test)]
