@@ -44,11 +44,30 @@
 //! - `flood-slugs`: the same with a new slug each (`flood-slug-P-I`);
 //! - `flood-oversize`: 1,001 ever-new valid pendings: longer than any
 //!   honest relay's list;
+//! - `flood-known`: the real items are left out, and 999 ever-new valid
+//!   pendings (`flood-known-P-I`) are listed with a key already posted
+//!   (`needs_pubkey: false`): ids to remember that cost no key;
 //! - `ask-again`: no items added, but every real one says `needs_pubkey`
 //!   even after the key was posted;
+//! - `ask-alternate`: the real items are left out of every other pending
+//!   list, and say `needs_pubkey` in the others even after the key was
+//!   posted (an id that comes and goes);
 //! - `replay-envelopes`: no items added to the pending list; every
 //!   envelope the real relay ever handed out is listed again in every later
 //!   envelope list (a lost-ack replay that never stops);
+//! - `omit-listed`: envelope lists are empty until the real pending list
+//!   first shows a key posted (an item not asking for one); from then on
+//!   the next `--flood-polls N` pending lists, and the envelope lists
+//!   meanwhile, are empty (an honest relay's restore or failover that
+//!   briefly loses its pendings); afterwards everything passes;
+//! - `flood-envelopes`: no items added to the pending list; every envelope
+//!   list gets 200 ever-new valid pending ids (`flood-env-P-I`) with an
+//!   envelope for each (ids this node never made a key for);
+//! - `replay-alternate`: like `replay-envelopes`, but the envelopes handed
+//!   out before are listed again only in every other envelope list (an id
+//!   that comes and goes);
+//! - `flap-auth`: every other heartbeat is answered here `401` with the
+//!   relay's 8702 (signature invalid) error, never forwarded;
 //! - with `--unreadable-item`, every flooded list also holds one item in an
 //!   unknown state, so the agent cannot tell from it which pendings are gone;
 //! - `redirect`: every request answered `302 Found` (`Location:
@@ -87,8 +106,14 @@ enum Mode {
     FloodPendings,
     FloodSlugs,
     FloodOversize,
+    FloodKnown,
     AskAgain,
+    AskAlternate,
     ReplayEnvelopes,
+    FloodEnvelopes,
+    ReplayAlternate,
+    FlapAuth,
+    OmitListed,
     Redirect,
 }
 
@@ -105,8 +130,14 @@ impl Mode {
             "flood-pendings" => Mode::FloodPendings,
             "flood-slugs" => Mode::FloodSlugs,
             "flood-oversize" => Mode::FloodOversize,
+            "flood-known" => Mode::FloodKnown,
             "ask-again" => Mode::AskAgain,
+            "ask-alternate" => Mode::AskAlternate,
             "replay-envelopes" => Mode::ReplayEnvelopes,
+            "omit-listed" => Mode::OmitListed,
+            "flood-envelopes" => Mode::FloodEnvelopes,
+            "replay-alternate" => Mode::ReplayAlternate,
+            "flap-auth" => Mode::FlapAuth,
             "redirect" => Mode::Redirect,
             _ => return None,
         })
@@ -124,8 +155,14 @@ impl Mode {
                 | Mode::FloodPendings
                 | Mode::FloodSlugs
                 | Mode::FloodOversize
+                | Mode::FloodKnown
                 | Mode::AskAgain
+                | Mode::AskAlternate
                 | Mode::ReplayEnvelopes
+                | Mode::OmitListed
+                | Mode::FloodEnvelopes
+                | Mode::ReplayAlternate
+                | Mode::FlapAuth
         )
     }
 }
@@ -148,12 +185,16 @@ struct Shared {
     unreadable_item: bool,
     /// Every envelope item handed out (replay-envelopes).
     handed_out: Mutex<Vec<serde_json::Value>>,
+    /// omit-listed: 0 before the omission, 1 during it, 2 after.
+    omit: AtomicU64,
+    /// Envelope lists (replay-alternate) or heartbeats (flap-auth) so far.
+    calls: AtomicU64,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|ask-again|replay-envelopes|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|ask-alternate|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -213,6 +254,8 @@ fn main() {
         flood_polls,
         unreadable_item,
         handed_out: Mutex::new(Vec::new()),
+        omit: AtomicU64::new(0),
+        calls: AtomicU64::new(0),
     });
 
     let listener =
@@ -408,7 +451,9 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
     }
     if ok && method == "GET" && shared.mode.floods() {
         let route = path.split('?').next().unwrap_or("");
-        if route == "/api/v1/node/pending" {
+        if shared.mode == Mode::OmitListed {
+            omit_listed(&mut resp.body, shared, route);
+        } else if route == "/api/v1/node/pending" {
             if let Some(poll) = shared.next_flood() {
                 resp.body = flood_pending(&resp.body, shared, &caller, poll);
             }
@@ -418,7 +463,13 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
                 resp.body = flood_envelopes(&resp.body, poll);
             }
         } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::ReplayEnvelopes {
-            resp.body = replay_envelopes(&resp.body, shared);
+            resp.body = replay_envelopes(&resp.body, shared, true);
+        } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::ReplayAlternate {
+            let n = shared.calls.fetch_add(1, Ordering::SeqCst);
+            resp.body = replay_envelopes(&resp.body, shared, n % 2 == 0);
+        } else if route == "/api/v1/node/envelopes" && shared.mode == Mode::FloodEnvelopes {
+            let poll = shared.floods.load(Ordering::SeqCst);
+            resp.body = flood_valid_envelopes(&resp.body, poll);
         }
     }
     log_message(shared, "<<", &resp);
@@ -464,6 +515,13 @@ fn answer_here(shared: &Shared, method: &str, path: &str) -> Option<Message> {
         };
         let location = ("Location".to_owned(), "http://127.0.0.1:9/".to_owned());
         return Some(json("HTTP/1.1 302 Found", vec![location], body));
+    }
+    if shared.mode == Mode::FlapAuth
+        && route == "/api/v1/node/heartbeat"
+        && shared.calls.fetch_add(1, Ordering::SeqCst) % 2 == 1
+    {
+        let body = r#"{"code":8702,"name":"SignatureInvalid","message":"signature invalid"}"#;
+        return Some(json("HTTP/1.1 401 Unauthorized", vec![], body));
     }
     let invented = route
         .strip_prefix("/api/v1/node/pending/flood-")
@@ -532,7 +590,18 @@ fn flood_pending(body: &[u8], shared: &Shared, node: &str, poll: u64) -> Vec<u8>
                 items.push(invented_pending(node, &id, &slug));
             }
         }
-        Mode::AskAgain => {
+        Mode::FloodKnown => {
+            items.clear();
+            for i in 0..999 {
+                let id = format!("flood-known-{poll}-{i}");
+                let mut item = invented_pending(node, &id, "flood");
+                item["state"] = serde_json::Value::from("pubkey_posted");
+                item["needs_pubkey"] = serde_json::Value::Bool(false);
+                items.push(item);
+            }
+        }
+        Mode::AskAlternate if poll % 2 == 0 => items.clear(),
+        Mode::AskAgain | Mode::AskAlternate => {
             for item in items.iter_mut() {
                 item["needs_pubkey"] = serde_json::Value::Bool(true);
             }
@@ -561,8 +630,46 @@ fn flood_envelopes(body: &[u8], poll: u64) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
 }
 
-/// The real envelope list plus every envelope handed out before.
-fn replay_envelopes(body: &[u8], shared: &Shared) -> Vec<u8> {
+/// omit-listed: empty lists while the omission lasts (see the module doc).
+fn omit_listed(body: &mut Vec<u8>, shared: &Shared, route: &str) {
+    let state = shared.omit.load(Ordering::SeqCst);
+    if route == "/api/v1/node/pending" {
+        let posted = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v["pending"].as_array().cloned())
+            .is_some_and(|items| items.iter().any(|i| i["needs_pubkey"] == false));
+        if state == 0 && !posted {
+            return;
+        }
+        if shared.next_flood().is_some() {
+            shared.omit.store(1, Ordering::SeqCst);
+            *body = br#"{"pending":[]}"#.to_vec();
+        } else {
+            shared.omit.store(2, Ordering::SeqCst);
+        }
+    } else if route == "/api/v1/node/envelopes" && state < 2 {
+        *body = br#"{"envelopes":[]}"#.to_vec();
+    }
+}
+
+/// The real envelope list plus 200 envelopes for ever-new valid ids.
+fn flood_valid_envelopes(body: &[u8], poll: u64) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    let Some(items) = v.get_mut("envelopes").and_then(|p| p.as_array_mut()) else {
+        return body.to_vec();
+    };
+    for i in 0..200 {
+        let id = format!("flood-env-{poll}-{i}");
+        items.push(serde_json::json!({"pending_id": id, "envelope": {"v": 2}, "context": {}}));
+    }
+    serde_json::to_vec(&v).unwrap_or_else(|_| body.to_vec())
+}
+
+/// The real envelope list plus every envelope handed out before (when
+/// `replay`).
+fn replay_envelopes(body: &[u8], shared: &Shared, replay: bool) -> Vec<u8> {
     let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
         return body.to_vec();
     };
@@ -577,7 +684,7 @@ fn replay_envelopes(body: &[u8], shared: &Shared) -> Vec<u8> {
             handed_out.push(item.clone());
         }
     }
-    for old in handed_out.iter() {
+    for old in handed_out.iter().filter(|_| replay) {
         if !items.contains(old) {
             items.push(old.clone());
         }

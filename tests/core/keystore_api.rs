@@ -294,6 +294,40 @@ fn debug_output_never_shows_keys() {
 
 mod accept {
     use super::*;
+    use sealpass_native::keystore::KeyStatus;
+
+    #[test]
+    fn key_status_reads_metadata_only_and_writes_no_audit_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = Keystore::open(dir.path(), &kek()).unwrap();
+        assert_eq!(ks.key_status("p-st").unwrap(), KeyStatus::Missing);
+        let c = ctx("p-st", "api");
+        let keys = ks.create_pending(&c).unwrap();
+        assert_eq!(ks.key_status("p-st").unwrap(), KeyStatus::Waiting);
+        let env = sealpass::seal_v2(&keys.public_key, &keys.identity_key.unwrap(), b"v", &c)
+            .unwrap()
+            .to_json();
+        ks.accept("p-st", env.as_bytes(), open_any).unwrap();
+        let rows = ks.audit().unwrap().len();
+        assert_eq!(
+            ks.key_status("p-st").unwrap(),
+            KeyStatus::Consumed { stored: true }
+        );
+        // Another delivery under the same slug replaces the secret.
+        let c2 = ctx("p-st2", "api");
+        let k2 = ks.create_pending(&c2).unwrap();
+        let env = sealpass::seal_v2(&k2.public_key, &k2.identity_key.unwrap(), b"w", &c2)
+            .unwrap()
+            .to_json();
+        ks.accept("p-st2", env.as_bytes(), open_any).unwrap();
+        let rows2 = ks.audit().unwrap().len();
+        assert_eq!(
+            ks.key_status("p-st").unwrap(),
+            KeyStatus::Consumed { stored: false }
+        );
+        assert_eq!(ks.audit().unwrap().len(), rows2);
+        assert!(rows2 > rows);
+    }
 
     #[test]
     fn accept_consumes_once_and_keeps_the_key_on_failure() {

@@ -95,6 +95,9 @@ pub enum SecretCommand {
     Get(SecretGetArgs),
     /// List delivered secrets: metadata only, never values.
     List(ListArgs),
+    /// Delete one delivered secret (audited as `record-delete`); its slug
+    /// no longer counts toward the agent's 4096-slug cap.
+    Delete(SecretGetArgs),
 }
 
 #[derive(Args, Debug)]
@@ -147,6 +150,7 @@ pub fn run(c: NodeCommand) -> Result<()> {
             write_stdout(&secret)
         }
         NodeCommand::Secret(SecretCommand::List(a)) => secret_list(a),
+        NodeCommand::Secret(SecretCommand::Delete(a)) => secret_delete(a),
         NodeCommand::Identity(IdentityArgs {
             cmd: Some(IdentityCommand::Rotate(a)),
             ..
@@ -154,6 +158,18 @@ pub fn run(c: NodeCommand) -> Result<()> {
         NodeCommand::Identity(a) => identity(a.list),
         NodeCommand::Run(a) => crate::agent::run(a),
     }
+}
+
+fn secret_delete(a: SecretGetArgs) -> Result<()> {
+    let ks = a.store.open()?;
+    if !ks.delete_record(sealpass_native::keystore::Purpose::DeliveredSecret, &a.slug)? {
+        return Err(Error::with_detail(
+            Code::RecordNotFound,
+            format!("no delivered secret {}", escape(&a.slug)),
+        ));
+    }
+    println!("deleted secret {}", escape(&a.slug));
+    Ok(())
 }
 
 fn pending_new(a: PendingNewArgs) -> Result<()> {

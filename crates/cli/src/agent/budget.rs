@@ -4,7 +4,9 @@
 //! Each is a token bucket holding at most one hour's worth (N), refilled at
 //! N per hour. A relay that spends it waits for the refill; keys the node
 //! already holds are served whatever the budget, so a flood only delays new
-//! pendings, and by at most 3600/N seconds once it stops.
+//! pendings, by at most 3600/N seconds once it stops (unless it filled a
+//! cap: see docs/OPERATIONS.md). The buckets live in the process: a
+//! restart starts with them full.
 
 use std::time::Instant;
 
@@ -17,6 +19,11 @@ pub const DEFAULT_SLUGS_PER_HOUR: u32 = 100;
 /// Envelope opens after the first one per pending id (each writes an audit
 /// row): an honest relay only re-sends after a sender retries.
 pub const REOPENS_PER_HOUR: u32 = 600;
+/// Acknowledgements of envelopes the node does not open (no key for them
+/// here, or the key already consumed): each is a signed request, and an
+/// honest relay only lists such an envelope after a lost ack or a restore.
+/// Beyond it they are left unanswered for now (the relay lists them again).
+pub const ANSWERS_PER_HOUR: u32 = 120;
 
 /// The `sealpass node run` flags that set the budgets.
 #[derive(Args, Debug, Clone, Copy)]

@@ -6,8 +6,10 @@
 //! an envelope whose key was already consumed), so killing the agent or the
 //! relay at any point loses nothing. docs/OPERATIONS.md walks through it.
 
+mod absent;
 mod admit;
 mod budget;
+mod handled;
 mod http;
 pub mod inject;
 mod list;
@@ -62,6 +64,8 @@ pub struct RunArgs {
     register: RegisterArgs,
     #[command(flatten)]
     budget: budget::BudgetArgs,
+    #[command(flatten)]
+    grace: absent::GraceArgs,
 }
 
 /// Run the node agent.
@@ -93,6 +97,7 @@ pub fn run(a: RunArgs) -> Result<()> {
         poll: Duration::from_secs_f64(a.poll_interval),
         once: a.once,
         budget: a.budget,
+        grace: a.grace,
     };
     node::Agent::new(relay, store, opts)?.run()
 }

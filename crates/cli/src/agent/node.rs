@@ -11,14 +11,18 @@
 //! Nothing the relay lists is kept before it is validated, and what is kept
 //! is bounded: the agent's memory ([`super::notes`]), the keys and slugs a
 //! relay can make it create ([`super::admit`], [`super::budget`]), and the
-//! keys left behind by pendings the relay dropped ([`super::sweep`]).
+//! keys left behind by pendings the relay stopped listing for a long grace
+//! ([`super::absent`], [`super::sweep`]), and the envelopes answered
+//! ([`super::handled`]).
 
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
+use super::absent::{self, Absent, GraceArgs};
 use super::admit::{Admission, Local, Verdict, MAX_LOCAL_KEYS};
-use super::budget::{Bucket, BudgetArgs, REOPENS_PER_HOUR};
+use super::budget::{Bucket, BudgetArgs, ANSWERS_PER_HOUR, REOPENS_PER_HOUR};
+use super::handled::{Answer, Handled, Posted, Recent};
 use super::http::{self, check_id, printable, Relay, Reply, LARGE_LIMIT, SMALL_LIMIT};
 use super::list;
 use super::notes::{Episode, Note, Notes, Warn};
@@ -28,7 +32,7 @@ use super::sweep;
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
 use sealpass::SecretKey;
-use sealpass_native::keystore::Keystore;
+use sealpass_native::keystore::{KeyStatus, Keystore};
 use sealpass_native::signing::{sign_request, unix_now};
 use sealpass_native::wire::{request_body, AckResult, Delivery, NodePending, PostAck, PostPubkey};
 use serde_json::value::RawValue;
@@ -43,6 +47,8 @@ pub const MAX_ENVELOPE_ITEMS: usize = MAX_LOCAL_KEYS;
 /// A key the relay still asks for although it was posted (or refused for
 /// good) is re-posted at most this often: an honest relay stops asking.
 const REPOST_EVERY: Duration = Duration::from_secs(60);
+/// The HMAC secret is reloaded after an auth error at most this often.
+const RELOAD_SECRET_EVERY: Duration = Duration::from_secs(300);
 /// How often stale keys are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 
@@ -56,6 +62,8 @@ pub struct Options {
     pub once: bool,
     /// Per-relay budgets.
     pub budget: BudgetArgs,
+    /// How long a pending must be missing before its key is pruned.
+    pub grace: GraceArgs,
 }
 
 /// The running agent.
@@ -74,8 +82,18 @@ pub struct Agent {
     admission: Admission,
     /// Envelope opens after the first per pending id (each is audited).
     reopens: Bucket,
+    /// Acknowledgements of envelopes not opened (no key, or consumed).
+    answers: Bucket,
+    /// The last answer per pending id, outliving the notes.
+    handled: Handled,
+    /// The last key post per pending id, outliving the notes.
+    posted: Recent<Posted>,
     /// When stale keys were last swept.
     last_sweep: Option<Instant>,
+    /// When the HMAC secret was last reloaded after an auth error.
+    secret_loaded: Option<Instant>,
+    /// Keys whose pending the relay stopped listing, until they are pruned.
+    absent: Absent,
 }
 
 impl Agent {
@@ -84,6 +102,7 @@ impl Agent {
         let secret = load_secret(&store, &opts.node_id)?;
         let identity = store.node_identity()?.public_key();
         let admission = Admission::new(opts.budget);
+        let grace = Duration::from_secs(opts.grace.unlisted_grace_secs);
         Ok(Agent {
             relay,
             store,
@@ -94,7 +113,12 @@ impl Agent {
             notes: Notes::default(),
             admission,
             reopens: Bucket::per_hour(REOPENS_PER_HOUR),
+            answers: Bucket::per_hour(ANSWERS_PER_HOUR),
+            handled: Handled::default(),
+            posted: Recent::default(),
             last_sweep: None,
+            secret_loaded: None,
+            absent: Absent::new(grace),
         })
     }
 
@@ -136,8 +160,16 @@ impl Agent {
                     if self.opts.once {
                         return Err(e);
                     }
-                    if is_auth_error(&e) {
-                        // A re-registration (rotation) may have replaced the secret.
+                    if is_auth_error(&e)
+                        && self
+                            .secret_loaded
+                            .map_or(true, |t| t.elapsed() >= RELOAD_SECRET_EVERY)
+                    {
+                        // A re-registration (rotation) may have replaced the
+                        // secret. Each load is an audited record read: a
+                        // relay answering 401 every other poll must not
+                        // turn each into an audit row.
+                        self.secret_loaded = Some(Instant::now());
                         if let Ok(s) = load_secret(&self.store, &self.opts.node_id) {
                             self.secret = s;
                         }
@@ -159,7 +191,7 @@ impl Agent {
     }
 
     /// One round: heartbeat, keys, envelopes, then pruning the keys of
-    /// pendings the relay stopped listing.
+    /// pendings the relay has not listed for the grace ([`super::absent`]).
     fn cycle(&mut self) -> Result<()> {
         if self.last_sweep.map_or(true, |t| t.elapsed() >= SWEEP_EVERY) {
             sweep::stale(&self.store, &self.opts.node_id);
@@ -198,8 +230,25 @@ impl Agent {
                 self.deliver(&item)?;
             }
         }
-        let gone = self.notes.end_cycle(incomplete);
-        sweep::unlisted(&self.store, &self.opts.node_id, &gone);
+        let ended = self.notes.end_cycle();
+        // The keystore is read only while some key may be missing.
+        let held = if ended.gone.is_empty() && self.absent.is_empty() {
+            None
+        } else {
+            sweep::held(&self.store, &self.opts.node_id)
+        };
+        let due = self
+            .absent
+            .end_cycle(&ended.listed, ended.gone, held.as_ref(), !incomplete);
+        let held = held.map_or(0, |h| h.len());
+        let above = usize::try_from(self.opts.grace.prune_above_keys).unwrap_or(usize::MAX);
+        let prune = absent::under_pressure(&due, held, above);
+        if !prune.is_empty() {
+            let grace = self.absent.grace_text();
+            sweep::unlisted(&self.store, &self.opts.node_id, prune, &grace);
+            let prune = prune.to_vec();
+            self.absent.forget(&prune);
+        }
         Ok(())
     }
 
@@ -246,7 +295,11 @@ impl Agent {
         if note.has(Warn::BadContext) || note.has(Warn::Consumed) || note.has(Warn::Conflict) {
             return Ok(());
         }
-        if note.posted_at.is_some_and(|t| t.elapsed() < REPOST_EVERY) {
+        let posted = self.posted.get(id);
+        if posted
+            .as_ref()
+            .is_some_and(|p| p.at.is_some_and(|t| t.elapsed() < REPOST_EVERY))
+        {
             return Ok(());
         }
         let ctx = match check_context(item, &node_id) {
@@ -267,11 +320,9 @@ impl Agent {
         // The canonical form: another spelling of the same context is the
         // same context, and must not cost a keystore access either.
         let ctx_digest = digest(ctx.to_json().as_bytes());
-        let note = self.note(id)?;
-        if let Some((d, body)) = &note.post_body {
-            if *d == ctx_digest {
-                let body = body.clone();
-                return self.put_pubkey(id, &body);
+        if let Some(p) = posted {
+            if p.ctx_digest == ctx_digest {
+                return self.put_pubkey(id, &p.body);
             }
         }
         let local = match local {
@@ -324,7 +375,12 @@ impl Agent {
             public_key: keys.public_key.to_b64u(),
             identity_key: keys.identity_key.map(|k| k.to_b64u()),
         })?;
-        self.note(id)?.post_body = Some((ctx_digest, body.clone()));
+        let post = Posted {
+            ctx_digest,
+            body: body.clone(),
+            at: None,
+        };
+        self.posted.put(id, post);
         self.put_pubkey(id, &body)
     }
 
@@ -332,7 +388,9 @@ impl Agent {
     fn put_pubkey(&mut self, id: &str, body: &[u8]) -> Result<()> {
         let path = format!("/api/v1/node/pending/{id}/pubkey");
         let settled = self.signed_settled("PUT", &path, body)?;
-        self.note(id)?.posted_at = Some(Instant::now());
+        if let Some(p) = self.posted.get_mut(id) {
+            p.at = Some(Instant::now());
+        }
         if let Some(e) = settled {
             self.warn(id, Warn::NotTaken, &format!("public key not taken: {e}"))?;
         }
@@ -367,23 +425,62 @@ impl Agent {
 
     /// Open one envelope with the stored key and context, then acknowledge.
     /// The same envelope bytes are not opened again, only acknowledged
-    /// again (the same answer), at most every [`REPOST_EVERY`]; another
-    /// envelope for an id tried before spends the re-open budget (each open
-    /// is an audit row and an X25519 computation).
+    /// again (the same answer), at most every [`REPOST_EVERY`], for as long
+    /// as [`Handled`] remembers the id (not only while it is listed);
+    /// another envelope for an id tried before spends the re-open budget
+    /// (each open is an audit row and an X25519 computation). An envelope
+    /// for a key this node never held, or already consumed, is answered
+    /// from the keystore's metadata without an accept (no audit row), within
+    /// the answer budget, and logged once per episode.
     fn deliver(&mut self, item: &Delivery) -> Result<()> {
         let id = item.pending_id.as_str();
         let raw = item.envelope.get().as_bytes();
         let hash = digest(raw);
-        let note = self.note(id)?;
-        if let Some((h, ack, at)) = note.acked {
-            if h == hash {
-                if at.elapsed() >= REPOST_EVERY {
-                    self.ack(id, ack, hash)?;
+        let last = self.handled.get(id);
+        if let Some(a) = last {
+            if a.hash == hash {
+                if a.at.elapsed() >= REPOST_EVERY {
+                    self.ack(id, a.ack, hash)?;
                 }
                 return Ok(());
             }
         }
-        let reopen = note.opened;
+        match self.store.key_status(id) {
+            Ok(KeyStatus::Waiting) => {}
+            Ok(KeyStatus::Missing) => {
+                let ack = AckResult::DecryptFailed;
+                if self.notes.episode(Episode::UnknownKey) {
+                    println!(
+                        "node {}: the relay lists envelopes for pendings this node holds no one-time key for, e.g. pending {}; reporting {} (logged once per episode)",
+                        self.opts.node_id,
+                        printable(id),
+                        ack.target_state().as_str()
+                    );
+                }
+                return self.answer_budgeted(id, ack, hash);
+            }
+            Ok(KeyStatus::Consumed { stored }) => {
+                if self.notes.episode(Episode::Consumed) {
+                    if stored {
+                        println!(
+                            "pending {}: already delivered here; acknowledging again",
+                            printable(id)
+                        );
+                    } else {
+                        println!(
+                            "pending {}: key already consumed (secret since replaced); acknowledging",
+                            printable(id)
+                        );
+                    }
+                }
+                return self.answer_budgeted(id, AckResult::Consumed, hash);
+            }
+            Err(e) => {
+                self.warn(id, Warn::Kept, &format!("envelope kept at the relay: {e}"))?;
+                return Ok(());
+            }
+        }
+        let reopen = last.is_some();
         if reopen && !self.reopens.ready() {
             if self.notes.episode(Episode::ReopenBudget) {
                 eprintln!(
@@ -396,7 +493,6 @@ impl Agent {
         if reopen {
             self.reopens.take();
         }
-        self.note(id)?.opened = true;
         let open = open_with;
         let ack = match self.store.accept(id, raw, open) {
             Ok(a) => {
@@ -420,13 +516,30 @@ impl Agent {
         self.ack(id, ack, hash)
     }
 
+    /// Acknowledge an envelope that was not opened, if the answer budget
+    /// allows; otherwise not now (the relay lists it again).
+    fn answer_budgeted(&mut self, id: &str, ack: AckResult, hash: u64) -> Result<()> {
+        if !self.answers.ready() {
+            if self.notes.episode(Episode::AnswerBudget) {
+                eprintln!(
+                    "node {}: the relay lists more than {ANSWERS_PER_HOUR} envelopes per hour that this node cannot open; the others are not answered for now",
+                    self.opts.node_id
+                );
+            }
+            return Ok(());
+        }
+        self.answers.take();
+        self.ack(id, ack, hash)
+    }
+
     /// Acknowledge the envelope with hash `hash` for `id`.
     fn ack(&mut self, id: &str, ack: AckResult, hash: u64) -> Result<()> {
         let body = request_body(&PostAck { result: ack })?;
         let path = format!("/api/v1/node/pending/{id}/ack");
         // Already terminal or gone at the relay: nothing left to tell it.
         self.signed_settled("POST", &path, &body)?;
-        self.note(id)?.acked = Some((hash, ack, Instant::now()));
+        let at = Instant::now();
+        self.handled.put(id, Answer { hash, ack, at });
         Ok(())
     }
 
@@ -434,12 +547,12 @@ impl Agent {
     fn classify(&mut self, id: &str, e: &Error) -> Option<AckResult> {
         match e.code() {
             Code::AlreadyConsumed => {
-                // Opened before (e.g. the ack got lost): say so again.
-                let stored = self
-                    .store
-                    .secret_list()
-                    .map(|l| l.iter().any(|m| m.pending_id == id))
-                    .unwrap_or(false);
+                // Consumed since the metadata was read (another process):
+                // say so.
+                let stored = matches!(
+                    self.store.key_status(id),
+                    Ok(KeyStatus::Consumed { stored: true })
+                );
                 if stored {
                     println!("pending {id}: already delivered here; acknowledging again");
                 } else {

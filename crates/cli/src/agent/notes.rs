@@ -3,15 +3,17 @@
 //! per kind of relay misbehaviour so that it is logged once per episode
 //! instead of once per item or poll.
 //!
-//! Notes of ids the relay stopped listing are dropped at the end of a cycle
-//! (their ids handed back, so the keys behind them can be pruned); a map
-//! that is full takes no new ids. Memory therefore stays below
-//! [`MAX_NOTES`] notes of at most 64-byte ids, however long the agent runs.
+//! Notes of ids the relay did not list in a cycle are dropped at its end,
+//! whether the listing was complete or not (their ids handed back, so
+//! [`super::absent`] can tell which keys went missing: a note is not needed
+//! for that). A map that fills up within a cycle first drops the notes of
+//! ids not listed in it yet; the capped listings (1,000 pendings and 4,096
+//! envelopes) always fit. Memory therefore stays below [`MAX_NOTES`] notes
+//! of at most 64-byte ids, however long the agent runs, and a flood of
+//! ever-new ids cannot keep the map full once it stops.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-
-use sealpass_native::wire::AckResult;
 
 /// Most ids remembered at once: above what an honest relay lists (1,000
 /// pendings plus up to 4,096 envelopes), far below anything that matters.
@@ -62,6 +64,12 @@ pub enum Episode {
     Identity = 256,
     /// Items whose context fails the checks.
     BadContext = 512,
+    /// Envelopes for pendings this node holds no key for.
+    UnknownKey = 1024,
+    /// Envelopes for keys consumed here already.
+    Consumed = 2048,
+    /// The budget for answering envelopes not opened is spent.
+    AnswerBudget = 4096,
 }
 
 /// What is remembered about one listed pending id.
@@ -70,17 +78,6 @@ pub struct Note {
     /// Its fingerprint line was printed.
     pub announced: bool,
     warned: u8,
-    /// When our public key was last posted (or refused for good).
-    pub posted_at: Option<Instant>,
-    /// A digest of the context it was made for and the body of that post,
-    /// re-sent as is if the relay asks again with the same context (the
-    /// keystore is not touched, and no audit row written, for a re-post).
-    pub post_body: Option<(u64, Vec<u8>)>,
-    /// An envelope for it was opened (or tried) in this process.
-    pub opened: bool,
-    /// The last envelope acknowledged: a hash of its bytes, the answer
-    /// given, and when.
-    pub acked: Option<(u64, AckResult, Instant)>,
 }
 
 impl Note {
@@ -98,6 +95,15 @@ impl Note {
     }
 }
 
+/// What [`Notes::end_cycle`] hands back.
+#[derive(Debug, Default)]
+pub struct Ended {
+    /// Ids noted before and not listed in the cycle (their notes dropped).
+    pub gone: Vec<String>,
+    /// Ids listed in the cycle.
+    pub listed: HashSet<String>,
+}
+
 /// The bounded memory of the agent.
 #[derive(Debug, Default)]
 pub struct Notes {
@@ -109,6 +115,8 @@ pub struct Notes {
     /// When each kind (by bit position) was last logged.
     logged_at: [Option<Instant>; 16],
     listed: HashSet<String>,
+    /// Ids whose notes a full map dropped in this cycle.
+    evicted: Vec<String>,
 }
 
 impl Notes {
@@ -123,6 +131,9 @@ impl Notes {
     /// The note of a validated id the relay lists now; `None` when full.
     pub fn note(&mut self, id: &str) -> Option<&mut Note> {
         if !self.map.contains_key(id) {
+            if self.map.len() >= MAX_NOTES {
+                self.evict_unlisted();
+            }
             if self.map.len() >= MAX_NOTES {
                 return None;
             }
@@ -159,30 +170,36 @@ impl Notes {
         }
     }
 
+    /// A full map: drop the notes of ids not listed in this cycle (they
+    /// would be dropped at its end anyway); their ids are handed back then.
+    fn evict_unlisted(&mut self) {
+        let listed = &self.listed;
+        let evicted = &mut self.evicted;
+        self.map.retain(|id, _| {
+            let keep = listed.contains(id);
+            if !keep {
+                evicted.push(id.clone());
+            }
+            keep
+        });
+    }
+
     /// End a cycle: episodes not seen in it are over; notes of ids not
-    /// listed in it are dropped and their ids returned. With an
-    /// `incomplete` listing (truncated, or items the agent could not read)
-    /// nothing is dropped: absence from it proves nothing.
-    pub fn end_cycle(&mut self, incomplete: bool) -> Vec<String> {
+    /// listed in it are dropped and their ids returned, also after an
+    /// incomplete listing (truncated, or items the agent could not read):
+    /// whether absence from it counts is for [`super::absent`] to decide.
+    pub fn end_cycle(&mut self) -> Ended {
         self.episodes &= self.this_cycle;
         self.this_cycle = 0;
         let listed = std::mem::take(&mut self.listed);
-        if incomplete {
-            return Vec::new();
-        }
-        let gone: Vec<String> = self
-            .map
-            .keys()
-            .filter(|id| !listed.contains(*id))
-            .cloned()
-            .collect();
-        for id in &gone {
-            self.map.remove(id);
-        }
-        gone
+        let mut gone = std::mem::take(&mut self.evicted);
+        gone.extend(self.map.keys().filter(|id| !listed.contains(*id)).cloned());
+        self.map.retain(|id, _| listed.contains(id));
+        Ended { gone, listed }
     }
 
-    /// Forget a cycle that failed half-way (nothing is dropped).
+    /// Forget a cycle that failed half-way (nothing more is dropped; ids
+    /// a full map dropped are handed back by the next cycle).
     pub fn abandon_cycle(&mut self) {
         self.listed.clear();
         self.this_cycle = 0;
@@ -206,22 +223,45 @@ mod tests {
         assert!(!n.note("p1").unwrap().announced);
         assert!(n.note("p1").unwrap().first(Warn::NotTaken));
         assert!(!n.note("p1").unwrap().first(Warn::NotTaken));
-        assert!(n.end_cycle(false).is_empty());
+        assert!(n.end_cycle().gone.is_empty());
         n.note("p1");
-        assert_eq!(n.end_cycle(false), ["old"]);
-        // Incomplete: absence proves nothing.
-        assert!(n.end_cycle(true).is_empty());
+        let ended = n.end_cycle();
+        assert_eq!(ended.gone, ["old"]);
+        assert_eq!(ended.listed, ["p1".to_string()].into());
         assert_eq!(n.len(), 1);
-        assert_eq!(n.end_cycle(false), ["p1"]);
+        assert_eq!(n.end_cycle().gone, ["p1"]);
         for i in 0..MAX_NOTES {
             assert!(n.note(&format!("p{i}")).is_some());
         }
+        // Full with ids all listed in this cycle: no room.
         assert!(n.note("one-more").is_none());
         assert!(n.note("p7").is_some());
         n.abandon_cycle();
         assert_eq!(n.len(), MAX_NOTES);
-        assert_eq!(n.end_cycle(false).len(), MAX_NOTES);
-        assert_eq!(n.len(), 0);
+        // Full with ids not listed in this cycle: they make room.
+        assert!(n.note("one-more").is_some());
+        assert_eq!(n.len(), 1);
+        let ended = n.end_cycle();
+        assert_eq!(ended.gone.len(), MAX_NOTES);
+        assert_eq!(n.len(), 1);
+    }
+
+    #[test]
+    fn a_full_map_drains_after_a_flood_of_ever_new_ids() {
+        let mut n = Notes::default();
+        // A flood: each cycle lists 1,000 new ids, more than the map holds
+        // over the cycles.
+        for cycle in 0..20 {
+            for i in 0..1000 {
+                assert!(n.note(&format!("f{cycle}-{i}")).is_some());
+            }
+            n.end_cycle();
+            assert!(n.len() <= 1000);
+        }
+        // Then one real id: noted, and the flood's notes are gone.
+        assert!(n.note("real").is_some());
+        assert_eq!(n.end_cycle().gone.len(), 1000);
+        assert_eq!(n.len(), 1);
     }
 
     #[test]
@@ -229,14 +269,14 @@ mod tests {
         let mut n = Notes::default();
         assert!(n.episode(Episode::KeyBudget));
         assert!(!n.episode(Episode::KeyBudget));
-        n.end_cycle(false);
+        n.end_cycle();
         assert!(!n.episode(Episode::KeyBudget));
-        n.end_cycle(false);
-        n.end_cycle(false);
+        n.end_cycle();
+        n.end_cycle();
         // A new episode right after: not logged again within 10 minutes...
         assert!(!n.episode(Episode::KeyBudget));
-        n.end_cycle(false);
-        n.end_cycle(false);
+        n.end_cycle();
+        n.end_cycle();
         // ...but after them, and other kinds have their own clock.
         n.logged_at[2] = Instant::now().checked_sub(EPISODE_LOG_EVERY);
         assert!(n.episode(Episode::KeyBudget));

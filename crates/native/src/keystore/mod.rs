@@ -34,6 +34,7 @@ pub use identity::{IdentityInfo, IdentityRotation};
 pub use kek::{
     KekConfig, DEV_INSECURE_KEK, ENV_KEK, ENV_KEK_FILE, ENV_KEK_PREVIOUS, ENV_KEK_PREVIOUS_FILE,
 };
+pub use pending::KeyStatus;
 
 use audit::Entry;
 #[cfg(feature = "fuzzing")]

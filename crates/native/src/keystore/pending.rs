@@ -95,6 +95,21 @@ pub(crate) fn not_found(pending_id: &str) -> Error {
     )
 }
 
+/// [`Keystore::key_status`]: the one-time key of a pending id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// No key was ever made here for it (or it was deleted).
+    Missing,
+    /// The key waits for its envelope.
+    Waiting,
+    /// Its envelope was opened; `stored`: the secret it delivered is still
+    /// the one stored under its slug.
+    Consumed {
+        /// The delivered secret is still stored.
+        stored: bool,
+    },
+}
+
 /// The byte after the secret key that marks a record bound to an identity.
 const BOUND_TAG: u8 = 0x02;
 
@@ -246,6 +261,29 @@ impl Keystore {
             }
             Some(_) => open_key(&conn, &self.kek, "pending-context", pending_id).map(|k| k.ctx),
         }
+    }
+
+    /// What this keystore knows of the one-time key for `pending_id`, from
+    /// the metadata only: no record is opened and no audit row written, so
+    /// a caller may ask before deciding whether an accept is worth it.
+    pub fn key_status(&self, pending_id: &str) -> Result<KeyStatus> {
+        let conn = self.conn()?;
+        Ok(match typed_row(&conn, pending_id)? {
+            None => KeyStatus::Missing,
+            Some((PendingKeyState::Pending, _, _)) => KeyStatus::Waiting,
+            Some((PendingKeyState::Consumed, _, _)) => {
+                let stored = conn
+                    .query_row(
+                        "SELECT 1 FROM secrets WHERE pending_id = ?1 LIMIT 1",
+                        [pending_id],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map_err(sql_err)?
+                    .is_some();
+                KeyStatus::Consumed { stored }
+            }
+        })
     }
 
     /// Pending keys not yet consumed, oldest first.
