@@ -21,6 +21,25 @@ pub(crate) fn injected(done: usize, fail_after: Option<usize>) -> Result<()> {
     Ok(())
 }
 
+/// Retire the active DEK(s) and make a fresh active one, wrapped under the
+/// current KEK: the first step of a DEK rotation and of the format
+/// migration (both re-seal every record under it, in the caller's
+/// transaction).
+pub(crate) fn replace_active_dek(tx: &Connection, kek: &KekConfig, t: i64) -> Result<Dek> {
+    tx.execute(
+        "UPDATE deks SET state = 'retired', retired_at = ?1 WHERE state = 'active'",
+        [t],
+    )
+    .map_err(sql_err)?;
+    let new = Dek::generate()?;
+    tx.execute(
+        "INSERT INTO deks (dek_id, kek_id, state, wrapped, created_at) VALUES (?1, ?2, 'active', ?3, ?4)",
+        params![new.id, kek.kek_id(), new.wrap(&kek.current)?, t],
+    )
+    .map_err(sql_err)?;
+    Ok(new)
+}
+
 fn rotate_kek_tx(
     conn: &mut Connection,
     kek: &KekConfig,
@@ -84,17 +103,7 @@ fn rotate_dek_tx(
         rows.collect::<std::result::Result<_, _>>()
             .map_err(sql_err)?
     };
-    tx.execute(
-        "UPDATE deks SET state = 'retired', retired_at = ?1 WHERE state = 'active'",
-        [t],
-    )
-    .map_err(sql_err)?;
-    let new = Dek::generate()?;
-    tx.execute(
-        "INSERT INTO deks (dek_id, kek_id, state, wrapped, created_at) VALUES (?1, ?2, 'active', ?3, ?4)",
-        params![new.id, kek.kek_id(), new.wrap(&kek.current)?, t],
-    )
-    .map_err(sql_err)?;
+    let new = replace_active_dek(&tx, kek, t)?;
     let mut deks = DekCache::default();
     let mut n = 0;
     {

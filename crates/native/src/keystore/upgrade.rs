@@ -23,11 +23,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::aad::{FORMAT_VERSION, LEGACY_FORMAT_VERSION};
 use super::audit::{self, Entry};
-use super::blob::{self, Dek};
+use super::blob;
 use super::db::{now, row_err, sql_err, DB_FILE};
 use super::kek::KekConfig;
 use super::pending::PendingKeyState;
-use super::rotate::injected;
+use super::rotate::{injected, replace_active_dek};
 use super::{records, DekCache, Purpose, SecretMeta};
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
@@ -61,17 +61,7 @@ pub(crate) fn run(tx: &Connection, kek: &KekConfig, fail_after: Option<usize>) -
         rows.collect::<std::result::Result<_, _>>()
             .map_err(row_err)?
     };
-    tx.execute(
-        "UPDATE deks SET state = 'retired', retired_at = ?1 WHERE state = 'active'",
-        [t],
-    )
-    .map_err(sql_err)?;
-    let new = Dek::generate()?;
-    tx.execute(
-        "INSERT INTO deks (dek_id, kek_id, state, wrapped, created_at) VALUES (?1, ?2, 'active', ?3, ?4)",
-        params![new.id, kek.kek_id(), new.wrap(&kek.current)?, t],
-    )
-    .map_err(sql_err)?;
+    let new = replace_active_dek(tx, kek, t)?;
     let mut deks = DekCache::default();
     let mut n = 0;
     for r in &stored {
