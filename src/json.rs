@@ -351,6 +351,30 @@ mod tests {
         assert_eq!(parse(huge.as_bytes()), Err(JsonError::TooDeep));
     }
 
+    /// Every short escape maps to its character; a lone low surrogate is
+    /// not UTF-8.
+    #[test]
+    fn escapes_decode_to_their_characters() {
+        let v = parse(br#"["\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00"]"#).unwrap();
+        assert_eq!(
+            v,
+            Value::Array(alloc::vec![Value::String(
+                "\"\\/\u{8}\u{c}\n\r\t\u{e9}\u{1f600}".into()
+            )])
+        );
+        assert_eq!(parse(br#""\udc00""#), Err(JsonError::Utf8));
+        assert_eq!(parse(br#""\ud800x""#), Err(JsonError::Utf8));
+        assert_eq!(parse(br#""\q""#), Err(JsonError::Syntax));
+    }
+
+    /// Control characters below U+0020 are escaped; U+0020 itself is not.
+    #[test]
+    fn write_string_escapes_exactly_the_controls() {
+        let mut out = String::new();
+        write_string(&mut out, "\u{1f} \u{0}a\"\\");
+        assert_eq!(out, "\"\\u001f \\u0000a\\\"\\\\\"");
+    }
+
     /// Objects count toward the same depth as arrays, mixed in any order:
     /// exactly MAX_DEPTH levels parse, one more is TooDeep.
     #[test]

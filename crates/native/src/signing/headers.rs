@@ -132,6 +132,55 @@ impl SignatureHeaders {
 mod tests {
     use super::*;
 
+    /// Decimal fields: 1..=19 ASCII digits, no leading zero except "0".
+    #[test]
+    fn canonical_u64_accepts_exactly_the_canonical_forms() {
+        assert_eq!(canonical_u64("0"), Some(0));
+        assert_eq!(canonical_u64("7"), Some(7));
+        assert_eq!(
+            canonical_u64("9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        for bad in [
+            "",
+            "01",
+            "00",
+            "10000000000000000000",
+            "1a",
+            "a",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+        ] {
+            assert_eq!(canonical_u64(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn signing_headers_are_recognised_by_prefix_in_any_case() {
+        assert!(any_signing_header(["Host", "x-sealpass-caller"]));
+        assert!(any_signing_header(["X-SEALPASS-Anything"]));
+        assert!(!any_signing_header(["Host", "X-Sealpas", "Authorization"]));
+        assert!(!any_signing_header(Vec::<&str>::new()));
+    }
+
+    /// Debug shows the metadata, never the MAC.
+    #[test]
+    fn debug_shows_metadata_not_the_mac() {
+        let h = SignatureHeaders {
+            caller: "node-1".into(),
+            timestamp: 42,
+            key_version: 3,
+            signature: [0xab; 32],
+        };
+        let d = format!("{h:?}");
+        assert_eq!(
+            d,
+            "SignatureHeaders { caller: node-1, timestamp: 42, key_version: 3 }"
+        );
+    }
+
     fn pairs(v: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static [u8])> {
         v.iter().map(|(n, v)| (*n, v.as_bytes())).collect()
     }
