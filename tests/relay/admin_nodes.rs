@@ -3,8 +3,6 @@
 //! its live pendings end, its stored envelopes go) — over the admin API and
 //! the ops CLI (`sealpass-relay node revoke-previous|delete`).
 
-use std::process::Command;
-
 use sealpass_tests::relay::*;
 use sealpass_tests::signed::*;
 
@@ -23,23 +21,6 @@ fn rotate(relay: &Relay, n: &Node) -> Node {
         version: u32::try_from(v["key_version"].as_u64().unwrap()).unwrap(),
         ..n.clone()
     }
-}
-
-/// `sealpass-relay node <args> --dev-insecure-kek --data-dir D`: its JSON.
-fn ops(relay: &Relay, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(sealpass_tests::bins::relay())
-        .arg("node")
-        .args(args)
-        .args(["--dev-insecure-kek", "--data-dir"])
-        .arg(&relay.data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -63,7 +44,7 @@ fn revoke_previous_ends_the_rotation_grace_now() {
     let v3 = rotate(&relay, &v2);
     v2.heartbeat(&relay);
     assert_eq!(
-        ops(&relay, &["revoke-previous", "n1"]),
+        relay.ops(&["revoke-previous", "n1"]),
         serde_json::json!({"node_id": "n1", "key_version": 3, "revoked": 1})
     );
     v2.call(&relay, "POST", HB, b"{}").expect(401, 8702);
@@ -172,7 +153,7 @@ fn deleting_a_node_ends_its_pendings_and_frees_its_id() {
     n1.call(&relay, "POST", HB, b"{}").expect(401, 8702);
     // The ops CLI deletes too.
     assert_eq!(
-        ops(&relay, &["delete", "n2"]),
+        relay.ops(&["delete", "n2"]),
         serde_json::json!({"node_id": "n2", "pendings_ended": 1})
     );
     n2.call(&relay, "POST", HB, b"{}").expect(401, 8702);
@@ -180,7 +161,7 @@ fn deleting_a_node_ends_its_pendings_and_frees_its_id() {
     // Re-added by the CLI beside the running relay (which cached n2's v1
     // secret): the new version is served from the next sweep on, the old
     // secret never.
-    let v = ops(&relay, &["add", "n2"]);
+    let v = relay.ops(&["add", "n2"]);
     assert_eq!(v["key_version"], 2);
     let n2b = Node {
         secret: sealpass::b64::decode(v["secret"].as_str().unwrap()).unwrap(),

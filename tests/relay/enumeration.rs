@@ -130,19 +130,7 @@ fn probes_for_idle_registered_nodes_never_touch_the_keystore() {
 fn a_node_added_by_the_ops_cli_works_after_a_sweep() {
     let relay = Relay::start_with(&["--sweep-interval-secs", "1"]);
     let ops = |args: &[&str]| -> Node {
-        let out = std::process::Command::new(sealpass_tests::bins::relay())
-            .arg("node")
-            .args(args)
-            .args(["--dev-insecure-kek", "--data-dir"])
-            .arg(&relay.data_dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let v = relay.ops(args);
         Node {
             id: v["node_id"].as_str().unwrap().to_owned(),
             secret: sealpass::b64::decode(v["secret"].as_str().unwrap()).unwrap(),

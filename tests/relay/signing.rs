@@ -258,23 +258,7 @@ fn rotation_grace_and_replay_survive_restart() {
     n2.heartbeat(&relay);
 
     // A second rotation (via the ops CLI, while the relay runs) ends v1 at once; v2 keeps its grace.
-    let out = std::process::Command::new(sealpass_tests::bins::relay())
-        .args([
-            "node",
-            "rotate-secret",
-            "n1",
-            "--dev-insecure-kek",
-            "--data-dir",
-        ])
-        .arg(&relay.data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = relay.ops(&["rotate-secret", "n1"]);
     assert_eq!(v["key_version"], 3);
     let n3 = Node {
         secret: sealpass::b64::decode(v["secret"].as_str().unwrap()).unwrap(),

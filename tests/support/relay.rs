@@ -389,6 +389,25 @@ impl Relay {
         }
     }
 
+    /// `sealpass-relay node ARGS... --dev-insecure-kek --data-dir D` (the
+    /// ops CLI beside a dev-KEK relay): its JSON answer; fails the test on
+    /// a non-zero exit.
+    pub fn ops(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new(bins::relay())
+            .arg("node")
+            .args(args)
+            .args(["--dev-insecure-kek", "--data-dir"])
+            .arg(&self.data_dir)
+            .output()
+            .expect("run sealpass-relay node");
+        assert!(
+            out.status.success(),
+            "sealpass-relay node {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("ops CLI JSON")
+    }
+
     pub fn token_file(&self, dir: &Path) -> PathBuf {
         let p = dir.join("admin.token.copy");
         std::fs::write(&p, format!("{}\n", self.token)).unwrap();
