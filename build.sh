@@ -35,7 +35,11 @@ Commands:
           <page-url>sealpass_bg.wasm ('self' without --page-url), and its own
           signed releases.json. Serve DIR as is; run the relay with
           --allow-origin <the page's origin>.
-  serve   build, then scripts/serve-demo.sh [args]   (when present)
+  serve   the local demo (scripts/serve-demo.sh [args]): installs the Wasm
+          tools if missing, builds what changed (the page only when one of
+          its inputs did), starts a relay, a demo node and a pending on
+          127.0.0.1:8080 (SEALPASS_DEMO_PORT) and prints the accept URL.
+          Ctrl-C, or SIGINT/SIGTERM to its PID, stops it: exit 0, "stopped".
   pack    scripts/pack.sh [args]                     (when present)
   bench   bench/run.sh [args]                        (when present)
   fuzz    [SECS] [--runs N]  coverage-guided fuzzing (cargo-fuzz, libFuzzer; fuzz/):
@@ -64,6 +68,7 @@ Commands:
 
 Environment:
   CI=true                 no colour in cargo output, CARGO_INCREMENTAL=0.
+  SEALPASS_PROFILE=debug  `build` and `serve` use debug binaries (default release).
   WASM_BINDGEN_VERSION=V  force the wasm-bindgen-cli version (default: from
                           Cargo.lock, then Cargo.toml).
   FUZZ_SHORT_SECS=N       seconds per fuzz target in `test` (default 20).
@@ -200,9 +205,16 @@ tool_version() {
     "$@" 2>/dev/null | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n1 || true
 }
 
+# Before an install: what is installed, from where, and roughly how long it
+# takes (figures from a 2-core machine; a long step otherwise looks hung).
+installing() { note "installing $1 (typically $2 on 2 cores)"; }
+
 # One cargo install at a time (the machine is small and shared).
+# cargo_install ESTIMATE ARGS...
 cargo_install() {
-    note "cargo install $*"
+    local estimate=$1
+    shift
+    installing "with cargo install $*" "$estimate: compiled from crates.io"
     cargo install "$@"
 }
 
@@ -213,7 +225,7 @@ ensure_rust_components() {
         if ! cargo "$c" --version >/dev/null 2>&1; then
             local comp=rustfmt
             [[ $c == clippy ]] && comp=clippy
-            note "cargo $c missing: rustup component add $comp"
+            installing "rustup component $comp" "10-30 s"
             rustup component add "$comp"
         fi
     done
@@ -224,6 +236,7 @@ ensure_wasm_target() {
     if rustup target list --installed | grep -qx "$WASM_TARGET"; then
         note "present: rust target $WASM_TARGET"
     else
+        installing "rustup target $WASM_TARGET" "20-60 s"
         rustup target add "$WASM_TARGET"
     fi
 }
@@ -239,7 +252,7 @@ ensure_apt_packages() {
     done
     ((${#missing[@]} == 0)) && return 0
     have apt-get || die "apt-get not found; install ${missing[*]} by hand"
-    note "apt-get install ${missing[*]}"
+    installing "apt-get install ${missing[*]}" "1-3 min: ~300 MB of packages for the two browsers"
     "${SUDO[@]}" apt-get update -qq
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "${missing[@]}"
@@ -249,7 +262,7 @@ ensure_wasm_pack() {
     if [[ "$(tool_version wasm-pack --version)" == "$WASM_PACK_VERSION" ]]; then
         note "present: wasm-pack $WASM_PACK_VERSION"
     else
-        cargo_install --locked wasm-pack --version "$WASM_PACK_VERSION"
+        cargo_install "3-5 min" --locked wasm-pack --version "$WASM_PACK_VERSION"
     fi
 }
 
@@ -257,7 +270,7 @@ ensure_geckodriver() {
     if [[ "$(tool_version geckodriver --version)" == "$GECKODRIVER_VERSION" ]]; then
         note "present: geckodriver $GECKODRIVER_VERSION"
     else
-        cargo_install --locked geckodriver --version "$GECKODRIVER_VERSION"
+        cargo_install "1-2 min" --locked geckodriver --version "$GECKODRIVER_VERSION"
     fi
 }
 
@@ -274,6 +287,7 @@ ensure_binaryen() {
         return 0
     fi
     [[ -n $v ]] && note "wasm-opt $v at $(command -v wasm-opt) is too old (need >= $BINARYEN_MIN_MAJOR)"
+    installing "npm binaryen@$BINARYEN_NPM_VERSION (wasm-opt) into /usr/local" "10-40 s"
     "${SUDO[@]}" npm install -g --prefix /usr/local --no-audit --no-fund \
         "binaryen@$BINARYEN_NPM_VERSION"
     hash -r
@@ -324,7 +338,7 @@ ensure_wasm_bindgen_cli() {
     else
         [[ -n $have_v ]] && note "wasm-bindgen-cli $have_v installed, crate needs $want"
         # No --locked: its lock file pins a crate version the registry lacks.
-        cargo_install --force wasm-bindgen-cli --version "$want"
+        cargo_install "3-5 min" --force wasm-bindgen-cli --version "$want"
     fi
 }
 
@@ -378,11 +392,58 @@ cargo_build_release() {
 
 # The relay cannot link decryption whatever features are unified: its crate
 # graph has no sealpass-open (tests/relay/no_decrypt.rs checks it).
-build_bins() { cargo_build_release -p sealpass-cli -p sealpass-relay --bins; }
+# SEALPASS_PROFILE=debug: `build`/`serve` use debug binaries (quicker to
+# compile; what `test` already built).
+BIN_PROFILE=${SEALPASS_PROFILE:-release}
+[[ $BIN_PROFILE == release || $BIN_PROFILE == debug ]] ||
+    die "SEALPASS_PROFILE must be release or debug, not '$BIN_PROFILE'"
+build_bins() {
+    if [[ $BIN_PROFILE == debug ]]; then
+        cargo_build -p sealpass-cli -p sealpass-relay --bins
+    else
+        cargo_build_release -p sealpass-cli -p sealpass-relay --bins
+    fi
+}
+
+# Everything the served page is made from: the sources and scripts, the
+# tool versions, the build's environment and the release key. One hash; a
+# second `build`/`serve` with none of it changed skips the page build.
+www_inputs_hash() {
+    local -a dirs=()
+    local d
+    for d in src crates www* scripts pkg-template .cargo Cargo.toml Cargo.lock; do
+        [[ -e $ROOT/$d ]] && dirs+=("$d")
+    done
+    {
+        (cd "$ROOT" && find "${dirs[@]}" -type f -not -path 'www*/node_modules/*' -print0 |
+            LC_ALL=C sort -z | xargs -0 sha256sum)
+        rustc --version
+        wasm-pack --version
+        wasm-opt --version
+        wasm-bindgen --version
+        env | grep -E '^(WWW_|SEALPASS_RELEASE_)' | LC_ALL=C sort || true
+        sha256sum "${SEALPASS_RELEASE_KEY:-$ROOT/target/www-release.key}" 2>/dev/null || true
+    } | sha256sum | cut -d' ' -f1
+}
 
 # The accept page: seal-only Wasm (no `open`) with the shared browser
-# settings, bundled, SRI-pinned and signed into target/www-dist.
-build_www() { SEALPASS_BIN="$ROOT/target/release/sealpass" bash "$ROOT/scripts/build-www.sh"; }
+# settings, bundled, SRI-pinned and signed into target/www-dist. Skipped when
+# its inputs and its output are those of the last build (stamp next to DIR).
+build_www() {
+    local dist=${WWW_DIST:-$ROOT/target/www-dist} want have=""
+    local stamp="$dist.inputs"
+    local out=none
+    [[ -f $dist/releases.json ]] && out=$(sha256sum <"$dist/releases.json" | cut -d' ' -f1)
+    want="$(www_inputs_hash) $out"
+    [[ -f $stamp ]] && have=$(<"$stamp")
+    if [[ -f $dist/releases.json && $have == "$want" ]]; then
+        note "page up to date: $dist (no input changed since its build)"
+        return 0
+    fi
+    rm -f "$stamp"
+    SEALPASS_BIN="$ROOT/target/$BIN_PROFILE/sealpass" bash "$ROOT/scripts/build-www.sh"
+    printf '%s %s\n' "$(www_inputs_hash)" "$(sha256sum <"$dist/releases.json" | cut -d' ' -f1)" >"$stamp"
+}
 
 cmd_build() {
     cmd_setup
@@ -492,6 +553,7 @@ TEST_PLAN=(
     "hook interop|hook tests/interop/run.sh"
     "hook npm|hook tests/npm/run.sh"
     "hook e2e|hook tests/e2e/run.sh"
+    "hook serve|hook tests/serve/run.sh"
     "fuzz-short|fuzz_short"
 )
 
@@ -551,7 +613,7 @@ ensure_nightly() {
     if rustup toolchain list | grep -q "^$FUZZ_TOOLCHAIN"; then
         note "present: rust toolchain $FUZZ_TOOLCHAIN ($(rustup run "$FUZZ_TOOLCHAIN" rustc --version))"
     else
-        note "rustup toolchain install $FUZZ_TOOLCHAIN --profile minimal"
+        installing "rustup toolchain $FUZZ_TOOLCHAIN --profile minimal" "1-2 min"
         rustup toolchain install "$FUZZ_TOOLCHAIN" --profile minimal
     fi
 }
@@ -560,7 +622,7 @@ ensure_cargo_fuzz() {
     if [[ "$(tool_version cargo fuzz --version)" == "$CARGO_FUZZ_VERSION" ]]; then
         note "present: cargo-fuzz $CARGO_FUZZ_VERSION"
     else
-        cargo_install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+        cargo_install "1-3 min" --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
     fi
 }
 
@@ -759,7 +821,7 @@ ensure_cargo_mutants() {
     if [[ "$(tool_version cargo mutants --version)" == "$CARGO_MUTANTS_VERSION" ]]; then
         note "present: cargo-mutants $CARGO_MUTANTS_VERSION"
     else
-        cargo_install --locked cargo-mutants --version "$CARGO_MUTANTS_VERSION"
+        cargo_install "3-5 min" --locked cargo-mutants --version "$CARGO_MUTANTS_VERSION"
     fi
 }
 
@@ -815,16 +877,41 @@ run_optional_script() {
     fi
 }
 
+# What `serve` needs of `setup`: the Wasm toolchain, not the browsers.
+serve_setup() {
+    must_step "setup: rust target $WASM_TARGET" ensure_wasm_target
+    must_step "setup: wasm-pack $WASM_PACK_VERSION" ensure_wasm_pack
+    must_step "setup: binaryen (wasm-opt)" ensure_binaryen
+    must_step "setup: wasm-bindgen-cli" ensure_wasm_bindgen_cli
+}
+
+# build (skipping what is up to date), then the demo in the background of
+# this shell: SIGINT or SIGTERM to this PID, or Ctrl-C, stops it (the demo
+# stops its relay and agent and removes its data) and exits 0 with
+# "stopped". A stop before the demo printed its URL prints no URL.
 cmd_serve() {
     if [[ ! -f $ROOT/scripts/serve-demo.sh ]]; then
         echo "build.sh: scripts/serve-demo.sh does not exist yet; nothing to serve." >&2
         exit 1
     fi
-    cmd_build
-    # Runs until Ctrl-C, which is the normal way to stop it (exit 130).
-    local rc=0
-    bash "$ROOT/scripts/serve-demo.sh" "$@" || rc=$?
-    ((rc == 130)) && rc=0
+    trap 'printf "\nstopped (during the build)\n"; exit 0' INT TERM
+    serve_setup
+    must_step "build: sealpass + sealpass-relay ($BIN_PROFILE)" build_bins
+    must_step "build: accept page -> target/www-dist" build_www
+    printf '\n==== serve: scripts/serve-demo.sh ====\n'
+    local child rc=0
+    trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
+    SEALPASS_DEMO_BIN_DIR="$ROOT/target/$BIN_PROFILE" SEALPASS_DEMO_PAGE_BUILT=1 \
+        bash "$ROOT/scripts/serve-demo.sh" "$@" &
+    child=$!
+    # `wait` returns early when a trapped signal arrives: wait again until
+    # the demo has finished stopping.
+    while :; do
+        rc=0
+        wait "$child" || rc=$?
+        kill -0 "$child" 2>/dev/null || break
+    done
+    trap - INT TERM
     exit "$rc"
 }
 

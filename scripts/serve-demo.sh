@@ -12,7 +12,13 @@
 # known key-encryption key.
 #
 # Env: SEALPASS_DEMO_PORT (default 8080), SEALPASS_DEMO_BIN_DIR (default
-# target/release), SEALPASS_DEMO_KEEP=1 (keep the data directory on exit).
+# target/release), SEALPASS_DEMO_KEEP=1 (keep the data directory on exit),
+# SEALPASS_DEMO_PAGE_BUILT=1 (target/www-dist is current: `./build.sh serve`
+# has just built or checked it; without it the page is built here).
+#
+# SIGINT (Ctrl-C) or SIGTERM stops it at any point: relay and agent are
+# stopped, the data removed, "stopped" printed, exit 0. The URL is printed
+# only once everything is up.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,14 +43,21 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 
 # The served page (bundle + seal-only Wasm + SRI + signed releases.json).
-SEALPASS_BIN="$SEALPASS" bash scripts/build-www.sh
 DIST="$ROOT/target/www-dist"
+if [[ ${SEALPASS_DEMO_PAGE_BUILT:-} != 1 || ! -f $DIST/releases.json ]]; then
+    SEALPASS_BIN="$SEALPASS" bash scripts/build-www.sh
+fi
 
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-demo.XXXXXX")
 PIDS=()
+UP=0        # 1 once the URL is printed
+SIGNALLED=0 # 1 when stopped by SIGINT/SIGTERM (the normal way: exit 0)
 stop() {
     local rc=$? p
-    trap - INT TERM EXIT
+    # A second Ctrl-C must not cut the clean-up short.
+    trap '' INT TERM
+    trap - EXIT
+    ((SIGNALLED)) && rc=0
     echo
     echo "serve-demo: stopping relay and node agent..."
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
@@ -55,12 +68,15 @@ stop() {
         rm -rf "$DATA"
         echo "serve-demo: removed $DATA (demo stores, dev KEK)"
     fi
-    echo "serve-demo: stopped."
+    if ((SIGNALLED && !UP)); then
+        echo "stopped (before the demo was up)"
+    elif ((SIGNALLED)); then
+        echo "stopped"
+    fi
     exit "$rc"
 }
 trap stop EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'SIGNALLED=1; exit 0' INT TERM
 
 cat <<'EOF'
 
@@ -94,8 +110,10 @@ TOKEN=$(cat "$DATA/relay/admin.token")
 PIDS+=($!)
 for _ in $(seq 100); do
     grep -q 'agent started' "$DATA/node.log" 2>/dev/null && break
+    kill -0 "${PIDS[1]}" 2>/dev/null || die "the node agent exited (see above)"
     sleep 0.1
 done
+grep -q 'agent started' "$DATA/node.log" || die "the node agent did not start within 10 s"
 rm -f "$DATA/$NODE_ID.json"
 
 # Demo pending credential via the admin API.
@@ -146,9 +164,16 @@ cat <<EOF
 
 EOF
 
-# Run until Ctrl-C, or until the relay or the agent dies.
+UP=1
+# Run until Ctrl-C, or until the relay or the agent dies. (`wait` on a
+# background sleep: a signal is handled at once, not after the sleep.)
 while kill -0 "${PIDS[0]}" 2>/dev/null && kill -0 "${PIDS[1]}" 2>/dev/null; do
-    sleep 1
+    sleep 1 &
+    wait $! || true
 done
+# Ctrl-C reaches the relay and the agent too, and they stop at once; the
+# signal for this script may be a moment behind (via ./build.sh serve).
+sleep 0.5 &
+wait $! || true
 echo "serve-demo: the relay or the node agent exited" >&2
 exit 1
