@@ -233,6 +233,13 @@ if (!tw && variants) p('(twiggy is not installed on this machine, so there is no
 if (tw) p('### Largest items in the shipped seal-only browser wasm (twiggy top; a copy of variant `s` with names kept)', '', '```', ...tw.split('\n').slice(0, 22), '```', '');
 p(...readAnalysis(), '');
 
+// ---------------------------------------------------------------- serve
+const serve = txt('serve.txt');
+if (serve) {
+  const figs = serve.split('\n').filter((l) => l.startsWith('serve: '));
+  p('## `./build.sh serve`, second run (bench/serve/run.sh)', '', 'Goal (issue #15): the accept URL within 20 s of starting a second `./build.sh serve` (everything already built). Each run is stopped with SIGTERM once the URL is printed.', '', '```', ...(figs.length ? figs : serve.split('\n').slice(-20)), '```', '');
+}
+
 // ---------------------------------------------------------------- relay load
 const load = txt('load.txt');
 if (load) {

@@ -130,6 +130,10 @@ if [[ -x $BENCH/load/run.sh || -f $BENCH/load/run.sh ]]; then
   grep -oE "load: .*" "$RES/load.txt" | sort -u || tail -30 "$RES/load.txt"
 fi
 
+step "./build.sh serve, second run (bench/serve/run.sh)"
+bash "$BENCH/serve/run.sh" "$([[ $QUICK == 1 ]] && echo 3 || echo 5)" > "$RES/serve.txt" 2>&1 || echo "serve timing failed (non-fatal)" >&2
+grep -E "^serve: " "$RES/serve.txt" || tail -20 "$RES/serve.txt"
+
 uptime > "$RES/load-after.txt"
 src_state > "$RES/src-after.txt"
 step "machine load after: $(cat "$RES/load-after.txt")"

@@ -71,7 +71,7 @@ alive() { [[ -e /proc/$PID ]] && [[ $(awk '{print $3}' "/proc/$PID/stat" 2>/dev/
 wait_for() {
     local log=$1 re=$2 end=$(($(date +%s) + $3))
     while (($(date +%s) < end)); do
-        grep -qE "$re" "$log" && return 0
+        grep -qsE "$re" "$log" && return 0
         alive || { grep -qE "$re" "$log"; return; }
         sleep 0.2
     done
