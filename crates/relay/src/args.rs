@@ -7,7 +7,23 @@ use clap::{Parser, Subcommand};
 /// The sealpass relay: stores and forwards sealed envelopes; it cannot
 /// decrypt them (built without the `open` feature).
 #[derive(Parser, Debug)]
-#[command(name = "sealpass-relay", version, about, long_about = None)]
+#[command(
+    name = "sealpass-relay",
+    version,
+    about,
+    long_about = None,
+    after_help = "\
+Environment (every variable sealpass-relay reads):
+  SEALPASS_KEK                 the KEK sealing the relay's keystore (the nodes' HMAC secrets):
+                               base64url (no padding) of 32 random bytes
+  SEALPASS_KEK_FILE            a file holding it instead (one of the two; not with --dev-insecure-kek)
+  SEALPASS_KEK_PREVIOUS        the previous KEK while its keystore still has keys wrapped under
+  SEALPASS_KEK_PREVIOUS_FILE   it (or a file holding it)
+  SEALPASS_ADMIN_TOKEN         the admin bearer token, when --admin-token-file is not given
+                               (else <data-dir>/admin.token, made on first start)
+  SEALPASS_RELAY_DATA_DIR      the data directory when --data-dir is not given
+                               (else $XDG_DATA_HOME/sealpass-relay or ~/.local/share/sealpass-relay)"
+)]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port; the bound address is
     /// printed as the first stdout line `listening on http://ADDR`).
