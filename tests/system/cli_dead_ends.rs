@@ -73,7 +73,7 @@ fn resume_line(out: &str) -> String {
 }
 
 /// Run a printed command line through sh(1), `sealpass` found on PATH,
-/// stdin closed; (status, stdout + stderr).
+/// no SEALPASS_* variable but `env`, stdin closed; (status, stdout + stderr).
 fn run_pasted(line: &str, env: &[(&str, &str)]) -> (ExitStatus, String) {
     let path = format!(
         "{}:{}",
@@ -82,10 +82,16 @@ fn run_pasted(line: &str, env: &[(&str, &str)]) -> (ExitStatus, String) {
     );
     // The binary must be the one under test.
     bins::sealpass();
-    let o = Command::new("sh")
+    let mut cmd = Command::new("sh");
+    // Only what the caller gives: nothing of the test's own SEALPASS_* setup.
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("SEALPASS_") {
+            cmd.env_remove(k);
+        }
+    }
+    let o = cmd
         .args(["-c", line])
         .env("PATH", path)
-        .env_remove("SEALPASS_ADMIN_TOKEN")
         .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
         .output()
@@ -678,4 +684,133 @@ fn help_names_every_environment_variable_the_code_reads() {
             );
         }
     }
+}
+
+/// Ctrl-C at the no-echo secret prompt: the hint, and the terminal's echo
+/// back on (the prompt's own guard cannot run when the signal ends inject).
+#[test]
+fn sigint_at_the_secret_prompt_turns_echo_back_on() {
+    let tmp = tempdir();
+    let relay = Relay::start_sealed(&tmp.path().join("relay"));
+    let known = tmp.path().join("known_nodes");
+    let mut node = Node::new(&relay, tmp.path(), "web-1");
+    node.start(&relay.url);
+    pin(&node, &known);
+    let token = relay.token_file(tmp.path());
+    // In the pty: inject (its pid to a file), then `stty -a` on the same terminal.
+    let pidfile = tmp.path().join("inject.pid");
+    let wrapper = tmp.path().join("run.sh");
+    std::fs::write(
+        &wrapper,
+        "sh -c 'echo $$ > \"$0\"; exec \"$@\"' \"$@\"\nstty -a\n",
+    )
+    .unwrap();
+    let mut args: Vec<String> = vec![
+        "sh".into(),
+        wrapper.display().to_string(),
+        pidfile.display().to_string(),
+        bins::sealpass().display().to_string(),
+    ];
+    args.extend(
+        [
+            "inject",
+            "--relay",
+            &relay.url,
+            "--admin-token-file",
+            token.to_str().unwrap(),
+            "--node",
+            "web-1",
+            "--slug",
+            "typed",
+            "--method",
+            "env",
+            "--known-nodes",
+            known.to_str().unwrap(),
+        ]
+        .map(String::from),
+    );
+    let line: Vec<String> = args.iter().map(|a| sh_quote(a)).collect();
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line.join(" "), "/dev/null"]);
+    let mut p = spawn_with_stdin(cmd);
+    p.out.wait_for("node web-1: identity ", T);
+    eventually(T, "inject wrote its pid", || pidfile.exists());
+    // The prompt ("Secret for slug typed (not echoed): ") has no newline;
+    // give inject a moment to turn echo off and wait in it.
+    std::thread::sleep(Duration::from_millis(700));
+    let pid: u32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    signal(pid, "-INT");
+    p.wait_exit(T);
+    let out = p.out.all();
+    assert!(out.contains("error 8404 Interrupted"), "{out}");
+    assert!(resume_line(&out).contains("--pending "), "{out}");
+    let stty: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.contains("speed"))
+        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ';'))
+        .collect();
+    assert!(
+        stty.contains(&"echo"),
+        "echo still off after inject:\n{out}"
+    );
+    assert!(!stty.contains(&"-echo"), "{out}");
+}
+
+/// `node accept` says how to read the secret, and that command (pasted in
+/// a shell without SEALPASS_DATA_DIR) finds the same store.
+#[test]
+fn the_read_command_node_accept_prints_finds_the_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node store");
+    let (kek, _) = random_kek();
+    let env = [("SEALPASS_KEK", kek.as_str())];
+    let ctx = write_ctx(tmp.path(), "pend-read", "read-me");
+    let keys = run(
+        &data,
+        &env,
+        &[
+            "node",
+            "pending",
+            "new",
+            "--json",
+            "--context",
+            ctx.to_str().unwrap(),
+        ],
+        b"",
+    )
+    .ok();
+    let v: serde_json::Value = serde_json::from_slice(&keys.stdout).unwrap();
+    let envelope = seal_cli(
+        tmp.path(),
+        v["public_key"].as_str().unwrap(),
+        v["identity_key"].as_str(),
+        &serde_json::from_str(&std::fs::read_to_string(&ctx).unwrap()).unwrap(),
+        "the-value",
+    );
+    let o = run(
+        &data,
+        &env,
+        &["node", "accept", "--pending", "pend-read"],
+        envelope.as_bytes(),
+    )
+    .ok();
+    let text = o.text();
+    assert_eq!(repeated_lines(&text), Vec::<String>::new(), "{text}");
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("read it with: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("--data-dir '"), "{line}");
+    let home = tmp.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    let (st, out) = run_pasted(
+        line,
+        &[("SEALPASS_KEK", &kek), ("HOME", home.to_str().unwrap())],
+    );
+    assert!(st.success(), "{out}");
+    assert_eq!(out, "the-value");
 }

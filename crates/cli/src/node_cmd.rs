@@ -12,7 +12,7 @@ use sealpass::envelope::MAX_ENVELOPE_JSON;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::io::write_stdout;
 
-use crate::text::{escape, local_time};
+use crate::text::{escape, local_time, shell_word};
 
 #[derive(Subcommand, Debug)]
 pub enum NodeCommand {
@@ -334,14 +334,21 @@ fn accept(a: AcceptArgs) -> Result<()> {
         Some(isk) => sealpass_open::open_json_with_identity(sk, isk, env, ctx),
         None => sealpass_open::open_json(sk, env, ctx),
     })?;
+    // The read command must find this store: name it when it is not the default.
+    let dir = a
+        .store
+        .data_dir
+        .as_ref()
+        .map(|d| format!("--data-dir {} ", shell_word(&d.to_string_lossy())))
+        .unwrap_or_default();
     write_stdout(
         format!(
-            "accepted: pending {} -> secret \"{}\" ({} bytes), sealed in {}\nread it with: sealpass node secret get {}\n",
+            "accepted: pending {} -> secret \"{}\" ({} bytes), sealed in {}\nread it with: sealpass node secret get {dir}{}\n",
             escape(&r.pending_id),
             escape(&r.slug),
             r.size,
-            r.db_path.display(),
-            escape(&r.slug)
+            escape(&r.db_path.to_string_lossy()),
+            shell_word(&r.slug)
         )
         .as_bytes(),
     )

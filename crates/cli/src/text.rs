@@ -20,6 +20,29 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// One argument as a POSIX shell reads it back: bare when it is made of
+/// safe characters, else in single quotes (a quote as `'"'"'`, so no
+/// backslash is needed); then escaped for the terminal
+/// ([`escape`]), so nothing in it can act on the terminal. (A
+/// value with a backslash or a control character — no node id, slug or
+/// method can have one — is shown escaped, not as the shell would need it.)
+pub fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_' | b'.' | b'/' | b':' | b'=' | b'@' | b'%' | b'+' | b','
+                )
+        });
+    let quoted = if safe {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r#"'"'"'"#))
+    };
+    escape(&quoted)
+}
+
 /// A unix time as the local date and time for human output, e.g.
 /// `2026-12-02 14:13:29 +01:00` (the system time zone: `TZ`, else
 /// /etc/localtime). `--json` output keeps the unix value instead.
@@ -56,7 +79,18 @@ fn is_format(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{duration, escape, local_time};
+    use super::{duration, escape, local_time, shell_word};
+
+    #[test]
+    fn words_are_quoted_for_a_shell_and_escaped_for_a_terminal() {
+        assert_eq!(shell_word("web-1"), "web-1");
+        assert_eq!(shell_word("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r#"'it'"'"'s'"#);
+        assert_eq!(shell_word("$(x)"), "'$(x)'");
+        assert_eq!(shell_word("a\u{1b}[2Jb"), "'a\\u{1b}[2Jb'");
+    }
 
     #[test]
     fn times_are_local_and_durations_short() {

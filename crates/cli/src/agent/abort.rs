@@ -187,43 +187,9 @@ fn restore_echo() {
     }
 }
 
-/// One argument as a POSIX shell reads it back: bare when it is made of
-/// safe characters, else in single quotes (a quote as `'"'"'`, so no
-/// backslash is needed); then escaped for the terminal
-/// ([`crate::text::escape`]), so nothing in it can act on the terminal. (A
-/// value with a backslash or a control character — no node id, slug or
-/// method can have one — is shown escaped, not as the shell would need it.)
-pub fn shell_word(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'-' | b'_' | b'.' | b'/' | b':' | b'=' | b'@' | b'%' | b'+' | b','
-                )
-        });
-    let quoted = if safe {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r#"'"'"'"#))
-    };
-    crate::text::escape(&quoted)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn words_are_quoted_for_a_shell_and_escaped_for_a_terminal() {
-        assert_eq!(shell_word("web-1"), "web-1");
-        assert_eq!(shell_word("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
-        assert_eq!(shell_word(""), "''");
-        assert_eq!(shell_word("a b"), "'a b'");
-        assert_eq!(shell_word("it's"), r#"'it'"'"'s'"#);
-        assert_eq!(shell_word("$(x)"), "'$(x)'");
-        assert_eq!(shell_word("a\u{1b}[2Jb"), "'a\\u{1b}[2Jb'");
-    }
 
     #[test]
     fn the_hint_names_the_pending_the_command_and_what_was_sent() {

@@ -44,8 +44,13 @@ see `sealpass nodes --help`). Before anything is sealed or printed:
   unpinned node: --pin FINGERPRINT (compared out of band with `sealpass node identity` on the
   node) pins it; without --pin, on a terminal you are shown the fingerprint and asked to pin it;
   otherwise (no terminal, or --yes) it is 8902 and nothing is sent.
-To retry after a partial failure, run again with --pending ID and the same context
-flags: only the nodes that failed get a new envelope.")]
+Unattended (cron, CI): pin each node once, then --secret-env VAR asks nothing and needs
+no terminal; the pin is the check (no per-request fingerprint is needed).
+Stopped early (Ctrl-C, SIGTERM, --timeout, identity not confirmed, relay gone), inject
+prints on stderr the exact command that resumes the same pending with --pending ID;
+after a partial failure the same command sends new envelopes to the nodes that failed.
+Environment: SEALPASS_ADMIN_TOKEN (without --admin-token-file), SEALPASS_INSECURE_HTTP=1
+(plain http:// to a relay that is not on loopback), the variable named by --secret-env.")]
 pub struct InjectArgs {
     /// Relay base URL, e.g. http://127.0.0.1:8080.
     #[arg(long, value_name = "URL")]
@@ -203,7 +208,7 @@ fn resume_command(a: &InjectArgs, pending: &str) -> String {
     let mut w: Vec<String> = vec!["sealpass".into(), "inject".into()];
     let mut flag = |f: &str, v: &str| {
         w.push(f.to_owned());
-        w.push(abort::shell_word(v));
+        w.push(crate::text::shell_word(v));
     };
     flag("--relay", &a.relay);
     for n in &a.nodes {

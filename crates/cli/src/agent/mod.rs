@@ -45,7 +45,8 @@ docs/OPERATIONS.md (\"What a hostile relay can still cost a node\") has every bo
 
 Environment (every variable `node run` reads):
   SEALPASS_KEK                 the keystore's KEK: base64url (no padding) of 32 random bytes
-  SEALPASS_KEK_FILE            a file holding it instead (one of the two; not with --dev-insecure-kek)
+  SEALPASS_KEK_FILE            a file holding it instead (set one of the two, and
+                               neither with --dev-insecure-kek)
   SEALPASS_KEK_PREVIOUS        the previous KEK while a rotation is under way (or
   SEALPASS_KEK_PREVIOUS_FILE   a file holding it); see `sealpass keystore rotate-kek --help`
   SEALPASS_DATA_DIR            the keystore directory when --data-dir is not given
