@@ -260,6 +260,22 @@ fn sigterm_and_timeout_print_the_resume_command() {
     let (st, text) = run_pasted(&line, &[("SP_SECRET", "late-secret")]);
     assert!(st.success(), "{text}");
     assert_eq!(node.secret_get("slow").stdout, b"late-secret");
+
+    // --browser: Ctrl-C while the browser has the link.
+    let mut cmd = inject_cmd(&relay, Some(&token), &["web-1"], "by-browser");
+    cmd.args(["--browser", "--page-url", "https://pages.example/sealpass/"]);
+    with_pins(&mut cmd, &known, &[]);
+    let mut inject = spawn(cmd);
+    inject.out.wait_for("waiting for the browser", T);
+    signal(inject.pid(), "-INT");
+    assert_eq!(inject.wait_exit(T).code(), Some(130));
+    let out = inject.out.all();
+    assert!(out.contains(": the accept link was printed;"), "{out}");
+    let line = resume_line(&out);
+    assert!(
+        line.contains("--page-url https://pages.example/sealpass/") && line.ends_with(" --browser"),
+        "{line}"
+    );
 }
 
 /// A shell word for the script(1) command line.

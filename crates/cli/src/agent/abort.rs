@@ -23,8 +23,10 @@ struct Open {
     expires_at: Option<i64>,
     /// The resume command line, already quoted and escaped.
     command: String,
-    /// Envelopes were posted (or the link printed): only the result is left.
+    /// Envelopes were posted: only the result is left.
     sent: bool,
+    /// The accept link was printed (`--browser`): the browser seals.
+    link: bool,
 }
 
 static OPEN: Mutex<Option<Open>> = Mutex::new(None);
@@ -50,6 +52,7 @@ pub fn opened(pending_id: &str, expires_at: Option<i64>, command: String) {
         expires_at,
         command,
         sent: false,
+        link: false,
     });
 }
 
@@ -66,10 +69,17 @@ pub fn flags_do_not_fit() {
     *open() = None;
 }
 
-/// Envelopes were posted or the accept link printed.
+/// Envelopes were posted.
 pub fn sent() {
     if let Some(o) = open().as_mut() {
         o.sent = true;
+    }
+}
+
+/// The accept link was printed (`--browser`).
+pub fn link_printed() {
+    if let Some(o) = open().as_mut() {
+        o.link = true;
     }
 }
 
@@ -145,7 +155,7 @@ fn abandon(why: Why) {
     let guard = open();
     let Some(o) = guard.as_ref() else {
         if why == Why::Signal {
-            eprintln!("inject: stopped before a pending credential was created; nothing was sent");
+            eprintln!("inject: stopped before the relay named a pending credential; nothing was sent (one it may have made expires unused)");
         }
         return;
     };
@@ -159,6 +169,9 @@ fn hint(o: &Open, why: Why) -> String {
         .unwrap_or_default();
     let id = &o.pending_id;
     let mut s = match (o.sent, why) {
+        (false, _) if o.link => format!(
+            "pending {id}: the accept link was printed; the pending stays open at the relay{until} for the browser to seal.\nTo print the link again and follow the result, run:\n"
+        ),
         (true, _) => format!(
             "pending {id}: the envelope(s) were posted and stay at the relay{until}; the node(s) may still open them.\nTo follow the result (a node that failed gets a new envelope), run:\n"
         ),
@@ -198,6 +211,7 @@ mod tests {
             expires_at: None,
             command: "sealpass inject --pending P1".into(),
             sent: false,
+            link: false,
         };
         let h = hint(&o, Why::Timeout);
         assert!(h.contains("pending P1: still open"), "{h}");
@@ -205,6 +219,10 @@ mod tests {
         assert!(h.ends_with("  sealpass inject --pending P1\n"), "{h}");
         let h = hint(&o, Why::NotConfirmed);
         assert!(h.contains("--pin FINGERPRINT"), "{h}");
+        let o = Open { link: true, ..o };
+        let h = hint(&o, Why::Signal);
+        assert!(h.contains("the accept link was printed"), "{h}");
+        assert!(!h.contains("nothing was"), "{h}");
         let o = Open { sent: true, ..o };
         let h = hint(&o, Why::Signal);
         assert!(h.contains("were posted"), "{h}");

@@ -187,7 +187,7 @@ fn run_inner(a: &InjectArgs, deadline: Instant) -> Result<()> {
     if a.browser {
         let link = accept_link(&page, &pending_id, &relay_origin(relay.base()), &todo, &ids);
         sealpass_native::io::write_stdout(format!("open {link}\n").as_bytes())?;
-        abort::sent();
+        abort::link_printed();
         eprintln!("waiting for the browser to seal and the nodes to open it...");
         return waiting::wait_result(&relay, &pending_id, deadline);
     }
