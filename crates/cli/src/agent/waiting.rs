@@ -31,7 +31,9 @@ pub fn wait_keys(
         match relay.call("GET", &path, &[], None, LARGE_LIMIT) {
             Ok(r) => return http::parse(&r.body, "pending"),
             Err(e) if matches!(e.code(), Code::PubkeyAwaiting | Code::RelayUnreachable) => {
-                let awaited = awaited_nodes(relay, id).unwrap_or_else(|| nodes.to_vec());
+                let awaited = awaited_nodes(relay, id, nodes)
+                    .filter(|a| !a.is_empty())
+                    .unwrap_or_else(|| nodes.to_vec());
                 match progress.as_mut() {
                     None => {
                         let p = Progress::start(awaited);
@@ -55,9 +57,10 @@ pub fn wait_keys(
     }
 }
 
-/// The nodes whose target still awaits its key, from the public status
-/// (`None` when the status cannot be read: the caller falls back to all).
-fn awaited_nodes(relay: &Relay, id: &str) -> Option<Vec<String>> {
+/// The requested nodes whose target still awaits its key, from the public
+/// status (`None` when the status cannot be read: the caller falls back to
+/// all). Only ids of `nodes` are named: the relay's text is not echoed.
+fn awaited_nodes(relay: &Relay, id: &str, nodes: &[String]) -> Option<Vec<String>> {
     let r = relay
         .call(
             "GET",
@@ -71,7 +74,7 @@ fn awaited_nodes(relay: &Relay, id: &str) -> Option<Vec<String>> {
     Some(
         st.targets
             .iter()
-            .filter(|t| t.state == TargetState::AwaitingPubkey)
+            .filter(|t| t.state == TargetState::AwaitingPubkey && nodes.contains(&t.node_id))
             .map(|t| t.node_id.clone())
             .collect(),
     )
@@ -187,5 +190,37 @@ pub fn wait_result(relay: &Relay, id: &str, deadline: Instant) -> Result<()> {
         ))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_speaks_on_a_change_and_once_a_minute_otherwise() {
+        let nodes = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut p = Progress::start(nodes(&["a", "b"]));
+        // Nothing new, within the minute: quiet.
+        assert_eq!(p.update(nodes(&["a", "b"]), Code::PubkeyAwaiting), None);
+        // One posted its key: said at once, naming only the other.
+        let line = p.update(nodes(&["b"]), Code::PubkeyAwaiting).unwrap();
+        assert!(
+            line.starts_with("still waiting for node(s) b to post"),
+            "{line}"
+        );
+        assert!(line.contains("it may be offline"), "{line}");
+        assert_eq!(p.update(nodes(&["b"]), Code::PubkeyAwaiting), None);
+        // A minute later: said again, with how long and since when.
+        let Some(earlier) = Instant::now().checked_sub(PROGRESS_EVERY) else {
+            return;
+        };
+        p.last_told = earlier;
+        p.since = earlier;
+        let line = p.update(nodes(&["b"]), Code::PubkeyAwaiting).unwrap();
+        assert!(line.contains("(1m 00s, since "), "{line}");
+        p.last_told = earlier;
+        let line = p.update(nodes(&["b"]), Code::RelayUnreachable).unwrap();
+        assert!(line.starts_with("the relay does not answer"), "{line}");
     }
 }
