@@ -110,6 +110,8 @@ codes! {
     FileExists = 8402,
     /// Bad command-line usage.
     Usage = 8403,
+    /// Stopped by a signal (SIGINT, SIGTERM, SIGHUP) before it finished.
+    Interrupted = 8404,
 
     // --- keystore (8500–8599) ---
     /// No KEK configured (SEALPASS_KEK / SEALPASS_KEK_FILE).

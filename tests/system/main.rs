@@ -13,6 +13,7 @@
 )]
 
 mod cli_core;
+mod cli_dead_ends;
 mod flow_fanout;
 mod flow_restart;
 mod flow_single;

@@ -15,6 +15,9 @@ fn concurrent_writers_lose_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("shared");
     let (kek, kek_raw) = random_kek();
+    // The store exists before the workers start: `keystore rotate-dek`
+    // never creates one.
+    drop(Keystore::open(&data, &KekConfig::new(kek_raw, None)).unwrap());
     let mut ctxs = Vec::new();
     for w in 0..2 {
         for i in 0..PER_WORKER {

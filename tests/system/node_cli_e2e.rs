@@ -341,6 +341,14 @@ impl Redacted for sealpass::Result<zeroize::Zeroizing<Vec<u8>>> {
 fn dev_insecure_kek_warns_on_every_start() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("dev");
+    // `keystore status` reads an existing store only.
+    drop(
+        sealpass_native::keystore::Keystore::open(
+            &data,
+            &sealpass_native::keystore::KekConfig::dev_insecure(),
+        )
+        .unwrap(),
+    );
     for _ in 0..2 {
         let o = run(
             &data,

@@ -67,7 +67,14 @@ fn a_keystore_file_of_a_few_bytes_fails_closed_and_is_left_alone() {
     let data = tmp.path().join("store");
     let (kek, _) = random_kek();
     let env = [("SEALPASS_KEK", kek.as_str())];
-    run(&data, &env, &["keystore", "status"], b"").ok();
+    let ctx = write_ctx(tmp.path(), "pend-few", "slug-few");
+    run(
+        &data,
+        &env,
+        &["node", "pending", "new", "--context", ctx.to_str().unwrap()],
+        b"",
+    )
+    .ok();
     let db = data.join(DB_FILE);
     let real = std::fs::read(&db).unwrap();
     for len in [1, 50] {

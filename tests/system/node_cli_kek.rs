@@ -200,11 +200,27 @@ fn every_command_fails_closed_with_the_same_error() {
 fn missing_kek_on_a_fresh_store_creates_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("fresh");
-    let o = run(&data, &[], &["keystore", "status"], b"");
+    // A command that would make the store: the KEK is missing.
+    let ctx = write_ctx(tmp.path(), "pend-fresh", "slug-fresh");
+    let o = run(
+        &data,
+        &[],
+        &["node", "pending", "new", "--context", ctx.to_str().unwrap()],
+        b"",
+    );
     assert!(
         o.stderr.starts_with("error 8501 KekMissing:"),
         "{}",
         o.stderr
     );
     assert!(!data.join(DB_FILE).exists());
+    // A command that only reads: there is no store (the more useful answer).
+    let o = run(&data, &[], &["keystore", "status"], b"");
+    assert!(
+        o.stderr
+            .starts_with("error 8506 StoreUnavailable: no keystore at "),
+        "{}",
+        o.stderr
+    );
+    assert!(!data.exists());
 }

@@ -31,12 +31,53 @@ pub struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// Resolve the data dir and open the store, failing closed on the KEK.
-    pub fn open(&self) -> Result<Keystore> {
-        let dir = self
-            .data_dir
+    fn dir(&self) -> PathBuf {
+        self.data_dir
             .clone()
-            .unwrap_or_else(Keystore::default_data_dir);
+            .unwrap_or_else(Keystore::default_data_dir)
+    }
+
+    /// Resolve the data dir and open the store (creating it on first use),
+    /// failing closed on the KEK. Only for commands that make keys.
+    pub fn open(&self) -> Result<Keystore> {
+        Keystore::open_from_env(&self.dir(), self.dev_insecure_kek)
+    }
+
+    /// [`StoreArgs::open`], saying on stderr when it made a new store (and
+    /// with it `what`), naming the path.
+    pub fn open_or_make(&self, what: &str) -> Result<Keystore> {
+        let db = self.dir().join(sealpass_native::keystore::DB_FILE);
+        let existed = std::fs::symlink_metadata(&db).is_ok();
+        let ks = self.open()?;
+        if !existed {
+            eprintln!(
+                "no keystore at {} yet: made a new one, and {what} in it",
+                crate::text::escape(&db.to_string_lossy())
+            );
+        }
+        Ok(ks)
+    }
+
+    /// Open a store that must exist already: commands that read (or change
+    /// what is there) never create one. A missing store is 8506 naming the
+    /// path looked at; nothing is created, not even the directory.
+    pub fn open_existing(&self) -> Result<Keystore> {
+        let dir = self.dir();
+        let db = dir.join(sealpass_native::keystore::DB_FILE);
+        if std::fs::symlink_metadata(&db).is_err() {
+            let how = if self.data_dir.is_some() {
+                "--data-dir or SEALPASS_DATA_DIR"
+            } else {
+                "the default; give --data-dir DIR or set SEALPASS_DATA_DIR"
+            };
+            return Err(Error::with_detail(
+                Code::StoreUnavailable,
+                format!(
+                    "no keystore at {} ({how}); nothing was created. A node's keystore is made by `sealpass node run` (or `sealpass node pending new`)",
+                    crate::text::escape(&db.to_string_lossy())
+                ),
+            ));
+        }
         Keystore::open_from_env(&dir, self.dev_insecure_kek)
     }
 }
@@ -89,7 +130,7 @@ If step 3 fails nothing has changed; fix the cause and run it again.")]
 pub fn run(c: KeystoreCommand) -> Result<()> {
     match c {
         KeystoreCommand::Status(a) => {
-            let st = a.store.open()?.status()?;
+            let st = a.store.open_existing()?.status()?;
             if a.json {
                 write_stdout(format!("{}\n", to_json(&st)?).as_bytes())
             } else {
@@ -97,20 +138,20 @@ pub fn run(c: KeystoreCommand) -> Result<()> {
             }
         }
         KeystoreCommand::RotateKek(a) => {
-            let r = a.store.open()?.rotate_kek()?;
+            let r = a.store.open_existing()?.rotate_kek()?;
             write_stdout(report_text(&r).as_bytes())
         }
         KeystoreCommand::RotateDek(a) => {
-            let r = a.store.open()?.rotate_dek()?;
+            let r = a.store.open_existing()?.rotate_dek()?;
             write_stdout(report_text(&r).as_bytes())
         }
         KeystoreCommand::Verify(a) => {
-            let n = a.store.open()?.verify()?;
+            let n = a.store.open_existing()?.verify()?;
             write_stdout(format!("verify: {n} record(s) open\n").as_bytes())
         }
         KeystoreCommand::Audit(a) => {
             let mut out = String::new();
-            for ev in a.store.open()?.audit()? {
+            for ev in a.store.open_existing()?.audit()? {
                 out.push_str(&to_json(&ev)?);
                 out.push('\n');
             }
@@ -139,7 +180,11 @@ fn status_text(st: &Status) -> String {
         let _ = writeln!(
             s,
             "  {}  {:<7}  kek {}  records {}  created {}",
-            d.dek_id, d.state, d.kek_id, d.records, d.created_at
+            d.dek_id,
+            d.state,
+            d.kek_id,
+            d.records,
+            crate::text::local_time(d.created_at)
         );
     }
     let _ = writeln!(s, "records:");

@@ -12,7 +12,7 @@ use sealpass::envelope::MAX_ENVELOPE_JSON;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::io::write_stdout;
 
-use crate::text::escape;
+use crate::text::{escape, local_time, shell_word};
 
 #[derive(Subcommand, Debug)]
 pub enum NodeCommand {
@@ -145,7 +145,7 @@ pub fn run(c: NodeCommand) -> Result<()> {
         NodeCommand::Pending(PendingCommand::List(a)) => pending_list(a),
         NodeCommand::Accept(a) => accept(a),
         NodeCommand::Secret(SecretCommand::Get(a)) => {
-            let ks = a.store.open()?;
+            let ks = a.store.open_existing()?;
             let secret = ks.secret_get(&a.slug)?;
             write_stdout(&secret)
         }
@@ -161,7 +161,7 @@ pub fn run(c: NodeCommand) -> Result<()> {
 }
 
 fn secret_delete(a: SecretGetArgs) -> Result<()> {
-    let ks = a.store.open()?;
+    let ks = a.store.open_existing()?;
     if !ks.delete_record(sealpass_native::keystore::Purpose::DeliveredSecret, &a.slug)? {
         return Err(Error::with_detail(
             Code::RecordNotFound,
@@ -213,7 +213,7 @@ fn pending_new(a: PendingNewArgs) -> Result<()> {
 }
 
 fn pending_list(a: ListArgs) -> Result<()> {
-    let ks = a.store.open()?;
+    let ks = a.store.open_existing()?;
     let mut out = String::new();
     for p in ks.list_pending()? {
         if a.json {
@@ -230,7 +230,7 @@ fn pending_list(a: ListArgs) -> Result<()> {
                 escape(&p.pending_id),
                 escape(&p.node_id),
                 escape(&p.slug),
-                p.created_at,
+                local_time(p.created_at),
                 p.fingerprint,
                 p.public_key.to_b64u()
             ));
@@ -244,7 +244,10 @@ fn pending_list(a: ListArgs) -> Result<()> {
 }
 
 fn identity(a: ListArgs) -> Result<()> {
-    let ks = a.store.open()?;
+    // The one showing command that makes what it shows on first use (so a
+    // node's identity can be pinned before its agent first runs): it says
+    // so, naming the path, so a mistyped --data-dir is not a silent new store.
+    let ks = a.store.open_or_make("this node's identity")?;
     let nik = ks.node_identity()?.public_key();
     let all = ks.node_identities()?;
     let pending_keys = all.iter().find(|i| i.current).map_or(0, |i| i.pending_keys);
@@ -286,7 +289,7 @@ fn identity_lines(nik: &sealpass::PublicKey) -> String {
 }
 
 fn identity_rotate(a: ListArgs) -> Result<()> {
-    let ks = a.store.open()?;
+    let ks = a.store.open_existing()?;
     let r = ks.rotate_node_identity()?;
     let nik = &r.new.public_key;
     let out = if a.json {
@@ -324,46 +327,67 @@ fn accept(a: AcceptArgs) -> Result<()> {
         MAX_ENVELOPE_JSON,
         Error::new(Code::CiphertextTooLarge, "envelope larger than 64 KiB"),
     )?;
-    let ks = a.store.open()?;
+    let ks = a.store.open_existing()?;
     // The keystore picks the identity the key is bound to (and refuses a
     // v1 envelope for a bound key, 8308); without one only v1 opens.
     let r = ks.accept(&a.pending, &envelope, |sk, isk, env, ctx| match isk {
         Some(isk) => sealpass_open::open_json_with_identity(sk, isk, env, ctx),
         None => sealpass_open::open_json(sk, env, ctx),
     })?;
+    // The read command must find this store: name it when it is not the default.
+    let dir = a
+        .store
+        .data_dir
+        .as_ref()
+        .map(|d| format!("--data-dir {} ", shell_word(&d.to_string_lossy())))
+        .unwrap_or_default();
     write_stdout(
         format!(
-            "accepted: pending {} -> secret \"{}\" ({} bytes), sealed in {}\nread it with: sealpass node secret get {}\n",
+            "accepted: pending {} -> secret \"{}\" ({} bytes), sealed in {}\nread it with: sealpass node secret get {dir}{}\n",
             escape(&r.pending_id),
             escape(&r.slug),
             r.size,
-            r.db_path.display(),
-            escape(&r.slug)
+            escape(&r.db_path.to_string_lossy()),
+            shell_word(&r.slug)
         )
         .as_bytes(),
     )
 }
 
 fn secret_list(a: ListArgs) -> Result<()> {
-    let ks = a.store.open()?;
+    let ks = a.store.open_existing()?;
     let mut out = String::new();
     for s in ks.secret_list()? {
         if a.json {
             out.push_str(&to_json(&s)?);
         } else {
-            out.push_str(&format!(
-                "{}  {} bytes  node {}  via {}  field \"{}\"  target \"{}\"  pending {}  stored {}",
-                escape(&s.slug),
-                s.size,
-                escape(&s.node_id),
-                escape(&s.injection_method),
-                escape(&s.field_name),
-                escape(&s.target_url),
-                escape(&s.pending_id),
-                s.stored_at
-            ));
+            out.push_str(&secret_line(&s));
         }
         out.push('\n');
     }
     write_stdout(out.as_bytes())
+}
+
+/// One delivered secret in human output: empty fields (no field name, no
+/// target URL) are left out; the time is local.
+fn secret_line(s: &sealpass_native::keystore::SecretMeta) -> String {
+    let mut line = format!(
+        "{}  {} bytes  node {}  via {}",
+        escape(&s.slug),
+        s.size,
+        escape(&s.node_id),
+        escape(&s.injection_method)
+    );
+    if !s.field_name.is_empty() {
+        line.push_str(&format!("  field \"{}\"", escape(&s.field_name)));
+    }
+    if !s.target_url.is_empty() {
+        line.push_str(&format!("  target \"{}\"", escape(&s.target_url)));
+    }
+    line.push_str(&format!(
+        "  pending {}  stored {}",
+        escape(&s.pending_id),
+        local_time(s.stored_at)
+    ));
+    line
 }

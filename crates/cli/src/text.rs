@@ -20,6 +20,51 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// One argument as a POSIX shell reads it back: bare when it is made of
+/// safe characters, else in single quotes (a quote as `'"'"'`, so no
+/// backslash is needed); then escaped for the terminal
+/// ([`escape`]), so nothing in it can act on the terminal. (A
+/// value with a backslash or a control character — no node id, slug or
+/// method can have one — is shown escaped, not as the shell would need it.)
+pub fn shell_word(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'-' | b'_' | b'.' | b'/' | b':' | b'=' | b'@' | b'%' | b'+' | b','
+                )
+        });
+    let quoted = if safe {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r#"'"'"'"#))
+    };
+    escape(&quoted)
+}
+
+/// A unix time as the local date and time for human output, e.g.
+/// `2026-12-02 14:13:29 +01:00` (the system time zone: `TZ`, else
+/// /etc/localtime). `--json` output keeps the unix value instead.
+pub fn local_time(unix: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_opt(unix, 0) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.format("%Y-%m-%d %H:%M:%S %:z").to_string()
+        }
+        chrono::LocalResult::None => format!("unix {unix}"),
+    }
+}
+
+/// A duration in whole seconds, short: `45s`, `3m 05s`, `2h 03m`.
+pub fn duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs}s"),
+        60..=3599 => format!("{}m {:02}s", secs / 60, secs % 60),
+        _ => format!("{}h {:02}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
 /// Unicode general category Cf (format), plus the line and paragraph
 /// separators: invisible characters that change how the text around them
 /// is shown.
@@ -34,7 +79,35 @@ fn is_format(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{duration, escape, local_time, shell_word};
+
+    #[test]
+    fn words_are_quoted_for_a_shell_and_escaped_for_a_terminal() {
+        assert_eq!(shell_word("web-1"), "web-1");
+        assert_eq!(shell_word("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), r#"'it'"'"'s'"#);
+        assert_eq!(shell_word("$(x)"), "'$(x)'");
+        assert_eq!(shell_word("a\u{1b}[2Jb"), "'a\\u{1b}[2Jb'");
+    }
+
+    #[test]
+    fn times_are_local_and_durations_short() {
+        // The format, whatever the machine's zone: date, time, offset.
+        let t = local_time(1_764_000_000);
+        let (date, rest) = t.split_once(' ').unwrap();
+        assert_eq!(date.len(), 10, "{t}");
+        assert!(date.starts_with("2025-11-2"), "{t}");
+        let (time, offset) = rest.split_once(' ').unwrap();
+        assert_eq!(time.len(), 8, "{t}");
+        assert!(offset.starts_with('+') || offset.starts_with('-'), "{t}");
+        assert!(!t.contains("1764000000"), "{t}");
+        assert_eq!(duration(0), "0s");
+        assert_eq!(duration(59), "59s");
+        assert_eq!(duration(65), "1m 05s");
+        assert_eq!(duration(7380), "2h 03m");
+    }
 
     #[test]
     fn hostile_text_is_shown_not_obeyed() {

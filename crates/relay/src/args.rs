@@ -7,7 +7,25 @@ use clap::{Parser, Subcommand};
 /// The sealpass relay: stores and forwards sealed envelopes; it cannot
 /// decrypt them (built without the `open` feature).
 #[derive(Parser, Debug)]
-#[command(name = "sealpass-relay", version, about, long_about = None)]
+#[command(
+    name = "sealpass-relay",
+    version,
+    about,
+    long_about = None,
+    after_help = "\
+Environment (every variable sealpass-relay reads):
+  SEALPASS_KEK                 the KEK sealing the relay's keystore (the nodes' HMAC
+                               secrets): base64url (no padding) of 32 random bytes
+  SEALPASS_KEK_FILE            a file holding it instead (set one of the two, and
+                               neither with --dev-insecure-kek)
+  SEALPASS_KEK_PREVIOUS        the previous KEK, while the keystore still has keys
+  SEALPASS_KEK_PREVIOUS_FILE   wrapped under it (or a file holding it)
+  SEALPASS_ADMIN_TOKEN         the admin bearer token, when --admin-token-file is not given
+                               (else <data-dir>/admin.token, made on first start)
+  SEALPASS_RELAY_DATA_DIR      the data directory when --data-dir is not given
+                               (else $XDG_DATA_HOME/sealpass-relay, or
+                               ~/.local/share/sealpass-relay)"
+)]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port; the bound address is
     /// printed as the first stdout line `listening on http://ADDR`).
@@ -17,8 +35,9 @@ pub struct Args {
     #[arg(long, env = "SEALPASS_RELAY_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
     /// Directory of the built accept page (`/accept` → index.html,
-    /// `/static/*`), as written by scripts/build-www.sh. The page sources in
-    /// www/ are refused: their SRI hashes are placeholders.
+    /// `/static/*`, `/releases.json`), as written by scripts/build-www.sh; a
+    /// relative path is relative to the working directory. The page sources
+    /// in www/ are refused: their SRI hashes are placeholders.
     #[arg(long, default_value = "target/www-dist")]
     pub www: PathBuf,
     /// File holding the admin bearer token (default: `SEALPASS_ADMIN_TOKEN`,

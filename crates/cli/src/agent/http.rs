@@ -117,12 +117,66 @@ impl Relay {
                 let body = read_bounded(resp, SMALL_LIMIT).unwrap_or_default();
                 Err(relay_error(status, &body))
             }
-            Err(ureq::Error::Transport(t)) => Err(Error::with_detail(
-                Code::RelayUnreachable,
-                format!("cannot reach the relay at {}: {}", self.base, t.kind()),
-            )),
+            Err(ureq::Error::Transport(t)) => Err(self.transport_error(&t)),
         }
     }
+}
+
+impl Relay {
+    /// A request that got no HTTP answer. For an `https://` relay that
+    /// answers plain HTTP on the same port (the sealpass relay itself
+    /// speaks plain HTTP), say so instead of a bare "connection failed".
+    fn transport_error(&self, t: &ureq::Transport) -> Error {
+        if let Some(authority) = self.base.strip_prefix("https://") {
+            if t.kind() != ureq::ErrorKind::Dns && speaks_plain_http(authority) {
+                return Error::with_detail(
+                    Code::RelayUnreachable,
+                    format!(
+                        "cannot reach the relay at {} over TLS: it answers plain HTTP. Is the relay serving plain HTTP? Try --relay http://{authority} (loopback), or put a TLS proxy in front of it",
+                        self.base
+                    ),
+                );
+            }
+        }
+        Error::with_detail(
+            Code::RelayUnreachable,
+            format!("cannot reach the relay at {}: {}", self.base, t.kind()),
+        )
+    }
+}
+
+/// Whether `authority` (`host[:port]`, 443 by default) answers a plain
+/// HTTP request with an HTTP status line (2 s bounds; only on an error path).
+fn speaks_plain_http(authority: &str) -> bool {
+    use std::io::Write;
+    use std::net::{TcpStream, ToSocketAddrs};
+    let has_port = match authority.rsplit_once(':') {
+        Some((host, port)) => {
+            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with('[')
+        }
+        None => false,
+    } && !authority.ends_with(']');
+    let target = if has_port {
+        authority.to_owned()
+    } else {
+        format!("{authority}:443")
+    };
+    let Some(addr) = target.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+        return false;
+    };
+    let limit = Duration::from_secs(2);
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, limit) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(limit));
+    let _ = s.set_write_timeout(Some(limit));
+    if s.write_all(b"HEAD / HTTP/1.1\r\nHost: sealpass\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 5];
+    s.read_exact(&mut head).is_ok() && &head == b"HTTP/"
 }
 
 /// A non-2xx answer that is not an error status: a redirect is refused

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use zeroize::Zeroizing;
 
+use super::abort;
 use super::http::{self, check_id, printable, Relay, SMALL_LIMIT};
 use super::targets::{self, Checked, Identities, Request};
 use super::waiting;
@@ -43,8 +44,13 @@ see `sealpass nodes --help`). Before anything is sealed or printed:
   unpinned node: --pin FINGERPRINT (compared out of band with `sealpass node identity` on the
   node) pins it; without --pin, on a terminal you are shown the fingerprint and asked to pin it;
   otherwise (no terminal, or --yes) it is 8902 and nothing is sent.
-To retry after a partial failure, run again with --pending ID and the same context
-flags: only the nodes that failed get a new envelope.")]
+Unattended (cron, CI): pin each node once, then --secret-env VAR asks nothing and needs
+no terminal; the pin is the check (no per-request fingerprint is needed).
+Stopped early (Ctrl-C, SIGTERM, --timeout, identity not confirmed, relay gone), inject
+prints on stderr the exact command that resumes the same pending with --pending ID;
+after a partial failure the same command sends new envelopes to the nodes that failed.
+Environment: SEALPASS_ADMIN_TOKEN (without --admin-token-file), SEALPASS_INSECURE_HTTP=1
+(plain http:// to a relay that is not on loopback), the variable named by --secret-env.")]
 pub struct InjectArgs {
     /// Relay base URL, e.g. http://127.0.0.1:8080.
     #[arg(long, value_name = "URL")]
@@ -101,16 +107,31 @@ pub struct InjectArgs {
     #[arg(long, value_name = "[NODE=]FP")]
     expect_fingerprint: Vec<String>,
     /// Give up after this many seconds overall (1..=604800).
-    #[arg(long, value_name = "SECS", default_value_t = 900,
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     timeout: u64,
 }
 
-/// Run inject.
+/// `--timeout`'s default (seconds).
+const DEFAULT_TIMEOUT: u64 = 900;
+
+/// Run inject. Once the pending exists, every way this run can stop early
+/// (an error, the timeout, a signal) goes through [`abort`], which says how
+/// to resume it.
 pub fn run(a: InjectArgs) -> Result<()> {
+    abort::install();
+    let deadline = Instant::now() + Duration::from_secs(a.timeout);
+    let r = run_inner(&a, deadline);
+    if let Err(e) = &r {
+        abort::finish(e, Instant::now() >= deadline);
+    }
+    r
+}
+
+fn run_inner(a: &InjectArgs, deadline: Instant) -> Result<()> {
     let relay = Relay::new(&a.relay)?;
-    check_request(&a)?;
-    let expect = expectations(&a)?;
+    check_request(a)?;
+    let expect = expectations(a)?;
     let page = match &a.page_url {
         Some(u) => check_page_url(u)?,
         None => format!("{}/accept", relay.base()),
@@ -121,29 +142,40 @@ pub fn run(a: InjectArgs) -> Result<()> {
     // A missing or unusable env var fails before anything is created; a
     // typed secret is asked for only after the identities were checked.
     let mut secret = match a.secret_env {
-        Some(_) => Some(read_secret(&a)?),
+        Some(_) => Some(read_secret(a)?),
         None => None,
     };
-    let deadline = Instant::now() + Duration::from_secs(a.timeout);
     let pending_id = match &a.pending {
         Some(p) => {
             check_id(p, "--pending")
                 .map_err(|_| Error::new(Code::Usage, "--pending is not a pending id"))?;
+            abort::opened(p, None, resume_command(a, p));
             p.clone()
         }
-        None => create(&relay, &a)?,
+        None => {
+            let (id, expires_at) = create(&relay, a)?;
+            abort::opened(&id, Some(expires_at), resume_command(a, &id));
+            id
+        }
     };
-    let view = waiting::wait_keys(&relay, &pending_id, deadline)?;
+    let view = waiting::wait_keys(&relay, &pending_id, &a.nodes, deadline)?;
+    abort::expires_at(view.expires_at);
     let req = Request {
         nodes: &a.nodes,
         slug: &a.slug,
         method: &a.method,
         field_name: a.field_name.as_deref(),
         target_url: a.target_url.as_deref(),
+        given_pending: a.pending.is_some(),
     };
-    let checked = targets::check(&view, &pending_id, &req)?;
+    let checked = targets::check(&view, &pending_id, &req).inspect_err(|e| {
+        if e.code() == Code::Usage {
+            abort::flags_do_not_fit();
+        }
+    })?;
     let todo: Vec<&Checked> = checked.iter().filter(|t| t.wants_envelope()).collect();
     if todo.is_empty() {
+        abort::sent();
         eprintln!(
             "pending {pending_id}: no node is waiting for an envelope (state {})",
             view.state.as_str()
@@ -151,19 +183,68 @@ pub fn run(a: InjectArgs) -> Result<()> {
         return waiting::wait_result(&relay, &pending_id, deadline);
     }
     check_expectations(&todo, &expect)?;
-    let ids = resolve_identities(&a, &todo, &known, &known_path)?;
+    let ids = resolve_identities(a, &todo, &known, &known_path)?;
     if a.browser {
         let link = accept_link(&page, &pending_id, &relay_origin(relay.base()), &todo, &ids);
         sealpass_native::io::write_stdout(format!("open {link}\n").as_bytes())?;
+        abort::link_printed();
         eprintln!("waiting for the browser to seal and the nodes to open it...");
         return waiting::wait_result(&relay, &pending_id, deadline);
     }
     let secret = match secret.take() {
         Some(s) => s,
-        None => read_secret(&a)?,
+        None => read_secret(a)?,
     };
     post_envelopes(&relay, &pending_id, &todo, &ids.seal_to, &secret)?;
+    abort::sent();
     waiting::wait_result(&relay, &pending_id, deadline)
+}
+
+/// The command that goes on with `pending` as this run would have: the
+/// same relay, nodes, context flags and mode, plus `--pending` (no admin
+/// token is needed for that; `--timeout` is left at its default, as the
+/// old one may be what ran out). Each word quoted and escaped.
+fn resume_command(a: &InjectArgs, pending: &str) -> String {
+    let mut w: Vec<String> = vec!["sealpass".into(), "inject".into()];
+    let mut flag = |f: &str, v: &str| {
+        w.push(f.to_owned());
+        w.push(crate::text::shell_word(v));
+    };
+    flag("--relay", &a.relay);
+    for n in &a.nodes {
+        flag("--node", n);
+    }
+    flag("--slug", &a.slug);
+    flag("--method", &a.method);
+    if let Some(f) = &a.field_name {
+        flag("--field-name", f);
+    }
+    if let Some(u) = &a.target_url {
+        flag("--target-url", u);
+    }
+    flag("--pending", pending);
+    if let Some(v) = &a.secret_env {
+        flag("--secret-env", v);
+    }
+    if let Some(p) = &a.page_url {
+        flag("--page-url", p);
+    }
+    if let Some(k) = &a.known_nodes {
+        flag("--known-nodes", &k.to_string_lossy());
+    }
+    for p in &a.pins {
+        flag("--pin", p);
+    }
+    for e in &a.expect_fingerprint {
+        flag("--expect-fingerprint", e);
+    }
+    if a.browser {
+        w.push("--browser".into());
+    }
+    if a.yes {
+        w.push("--yes".into());
+    }
+    w.join(" ")
 }
 
 /// Check every identity against the pins, ask or use `--pin` for unpinned
@@ -205,7 +286,11 @@ fn resolve_identities(
             );
         }
     }
+    // One line per node: a node pinned just now was named above.
     for (t, nik) in todo.iter().zip(&ids.seal_to) {
+        if ids.new_pins.iter().any(|(n, _)| *n == t.node_id) {
+            continue;
+        }
         eprintln!(
             "node {}: identity {} matches the pin",
             t.node_id,
@@ -334,15 +419,19 @@ fn expectations(a: &InjectArgs) -> Result<HashMap<String, String>> {
     Ok(out)
 }
 
-fn admin_token(a: &InjectArgs) -> Result<Zeroizing<String>> {
-    let raw = match &a.admin_token_file {
-        Some(p) => read_file_limited(
-            p,
-            4096,
-            Error::new(Code::Usage, "admin token file larger than 4 KiB"),
-        )?,
+/// The admin token, and where it came from (for messages; never the value).
+fn admin_token(a: &InjectArgs) -> Result<(Zeroizing<String>, String)> {
+    let (raw, source) = match &a.admin_token_file {
+        Some(p) => (
+            read_file_limited(
+                p,
+                4096,
+                Error::new(Code::Usage, "admin token file larger than 4 KiB"),
+            )?,
+            format!("--admin-token-file {}", printable(&p.to_string_lossy())),
+        ),
         None => match std::env::var(ENV_ADMIN_TOKEN) {
-            Ok(v) => Zeroizing::new(v.into_bytes()),
+            Ok(v) => (Zeroizing::new(v.into_bytes()), ENV_ADMIN_TOKEN.to_owned()),
             Err(_) => {
                 return Err(Error::new(
                     Code::Usage,
@@ -355,16 +444,17 @@ fn admin_token(a: &InjectArgs) -> Result<Zeroizing<String>> {
         .map_err(|_| Error::new(Code::Usage, "admin token is not UTF-8"))?
         .trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::new(
+        return Err(Error::with_detail(
             Code::Usage,
-            "admin token is empty or not printable ASCII",
+            format!("admin token from {source} is empty or not printable ASCII"),
         ));
     }
-    Ok(Zeroizing::new(text.to_owned()))
+    Ok((Zeroizing::new(text.to_owned()), source))
 }
 
-fn create(relay: &Relay, a: &InjectArgs) -> Result<String> {
-    let token = admin_token(a)?;
+/// Create the pending; its id and expiry.
+fn create(relay: &Relay, a: &InjectArgs) -> Result<(String, i64)> {
+    let (token, source) = admin_token(a)?;
     let body = request_body(&CreatePending {
         node_ids: a.nodes.clone(),
         slug: a.slug.clone(),
@@ -374,22 +464,37 @@ fn create(relay: &Relay, a: &InjectArgs) -> Result<String> {
         expires_in_secs: a.expires_in.map(i64::from),
     })?;
     let auth = Zeroizing::new(format!("Bearer {}", token.as_str()));
-    let reply = relay.call(
-        "POST",
-        "/api/v1/admin/pending",
-        &[("Authorization", auth.to_string())],
-        Some(&body),
-        SMALL_LIMIT,
-    )?;
+    let reply = relay
+        .call(
+            "POST",
+            "/api/v1/admin/pending",
+            &[("Authorization", auth.to_string())],
+            Some(&body),
+            SMALL_LIMIT,
+        )
+        .map_err(|e| rejected_token(e, &source))?;
     let c: PendingCreated = http::parse(&reply.body, "create")?;
     check_id(&c.pending_id, "pending_id")?;
     eprintln!(
-        "pending {}: created for {} node(s), expires at unix {}",
+        "pending {}: created for node(s) {}; expires {}",
         c.pending_id,
-        a.nodes.len(),
-        c.expires_at
+        printable(&a.nodes.join(", ")),
+        crate::text::local_time(c.expires_at)
     );
-    Ok(c.pending_id)
+    Ok((c.pending_id, c.expires_at))
+}
+
+/// A 401 to the admin call: the token was sent and the relay refused it.
+fn rejected_token(e: Error, source: &str) -> Error {
+    if e.code() != Code::Unauthorized {
+        return e;
+    }
+    Error::with_detail(
+        Code::Unauthorized,
+        format!(
+            "the relay rejected the admin token from {source} (HTTP 401): it is not the relay's token (the relay's --admin-token-file, its SEALPASS_ADMIN_TOKEN, or <relay data dir>/admin.token)"
+        ),
+    )
 }
 
 /// `--expect-fingerprint`: an extra check of the one-time keys (8612).
@@ -422,21 +527,10 @@ fn read_secret(a: &InjectArgs) -> Result<Zeroizing<Vec<u8>>> {
             Zeroizing::new(os_bytes(v))
         }
         None => {
-            let first = Zeroizing::new(
-                rpassword::prompt_password(format!("Secret for slug {} (not echoed): ", printable(&a.slug)))
-                    .map_err(|_| Error::new(Code::Io, "cannot read the secret from the terminal (use --secret-env VAR without a terminal)"))?,
-            );
-            let again =
-                Zeroizing::new(rpassword::prompt_password("Again: ").map_err(|_| {
-                    Error::new(Code::Io, "cannot read the secret from the terminal")
-                })?);
-            if first.as_bytes() != again.as_bytes() {
-                return Err(Error::new(
-                    Code::Usage,
-                    "the two entries differ; nothing was sent",
-                ));
-            }
-            Zeroizing::new(first.as_bytes().to_vec())
+            abort::secret_prompt(true);
+            let entered = read_typed_secret(a);
+            abort::secret_prompt(false);
+            entered?
         }
     };
     if secret.is_empty() {
@@ -449,6 +543,25 @@ fn read_secret(a: &InjectArgs) -> Result<Zeroizing<Vec<u8>>> {
         ));
     }
     Ok(secret)
+}
+
+/// The secret typed twice without echo.
+fn read_typed_secret(a: &InjectArgs) -> Result<Zeroizing<Vec<u8>>> {
+    let first = Zeroizing::new(
+        rpassword::prompt_password(format!("Secret for slug {} (not echoed): ", printable(&a.slug)))
+            .map_err(|_| Error::new(Code::Io, "cannot read the secret from the terminal (use --secret-env VAR without a terminal)"))?,
+    );
+    let again = Zeroizing::new(
+        rpassword::prompt_password("Again: ")
+            .map_err(|_| Error::new(Code::Io, "cannot read the secret from the terminal"))?,
+    );
+    if first.as_bytes() != again.as_bytes() {
+        return Err(Error::new(
+            Code::Usage,
+            "the two entries differ; nothing was sent",
+        ));
+    }
+    Ok(Zeroizing::new(first.as_bytes().to_vec()))
 }
 
 #[cfg(unix)]

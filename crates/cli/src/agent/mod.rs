@@ -6,6 +6,7 @@
 //! an envelope whose key was already consumed), so killing the agent or the
 //! relay at any point loses nothing. docs/OPERATIONS.md walks through it.
 
+mod abort;
 mod absent;
 mod admit;
 mod budget;
@@ -40,7 +41,18 @@ pass --register-secret-file with the relay's JSON answer or the bare base64url s
 Stop with Ctrl-C or SIGTERM; restarting resumes where it stopped.
 The relay is not trusted: it cannot make the node hold more than 4096 one-time keys or
 4096 distinct slugs, nor create new keys or slugs faster than the --max-new-* budgets;
-docs/OPERATIONS.md (\"What a hostile relay can still cost a node\") has every bound.")]
+docs/OPERATIONS.md (\"What a hostile relay can still cost a node\") has every bound.
+
+Environment (every variable `node run` reads):
+  SEALPASS_KEK                 the keystore's KEK: base64url (no padding) of 32 random bytes
+  SEALPASS_KEK_FILE            a file holding it instead (set one of the two, and
+                               neither with --dev-insecure-kek)
+  SEALPASS_KEK_PREVIOUS        the previous KEK while a rotation is under way (or
+  SEALPASS_KEK_PREVIOUS_FILE   a file holding it); see `sealpass keystore rotate-kek --help`
+  SEALPASS_DATA_DIR            the keystore directory when --data-dir is not given
+                               (else $XDG_DATA_HOME/sealpass or ~/.local/share/sealpass)
+  SEALPASS_INSECURE_HTTP=1     allow plain http:// to a relay that is not on loopback
+                               (a trusted tunnel only: the relay could swap keys on the way)")]
 pub struct RunArgs {
     /// Relay base URL, e.g. http://127.0.0.1:8080 (no path).
     #[arg(long, value_name = "URL")]

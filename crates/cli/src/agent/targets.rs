@@ -32,6 +32,49 @@ pub struct Request<'a> {
     pub field_name: Option<&'a str>,
     /// Target URL, if any.
     pub target_url: Option<&'a str>,
+    /// The pending was given with `--pending` (not created by this run):
+    /// a difference is then most likely a flag that differs from when it
+    /// was created, and is reported as such (8403, naming the field).
+    pub given_pending: bool,
+}
+
+/// The context fields a person chooses, with the flag that sets each.
+const FIELDS: [(&str, &str); 4] = [
+    ("slug", "--slug"),
+    ("injection method", "--method"),
+    ("field name", "--field-name"),
+    ("target URL", "--target-url"),
+];
+
+fn field_values(c: &Context) -> [&str; 4] {
+    [
+        c.slug(),
+        c.injection_method(),
+        c.field_name(),
+        c.target_url(),
+    ]
+}
+
+/// Every difference between the relay's context and the requested one, as
+/// `slug "a" (--slug gave "b")`; node and pending id first.
+fn differences(got: &Context, want: &Context) -> Vec<String> {
+    let mut out = Vec::new();
+    if got.node_id() != want.node_id() {
+        out.push(format!("node id \"{}\"", printable(got.node_id())));
+    }
+    if got.pending_id() != want.pending_id() {
+        out.push(format!("pending id \"{}\"", printable(got.pending_id())));
+    }
+    for (((name, flag), g), w) in FIELDS.iter().zip(field_values(got)).zip(field_values(want)) {
+        if g != w {
+            out.push(format!(
+                "{name} \"{}\" ({flag} gave \"{}\")",
+                printable(g),
+                printable(w)
+            ));
+        }
+    }
+    out
 }
 
 /// A target that passed every check.
@@ -61,6 +104,19 @@ impl Checked {
 /// Check every target against the request; the set of nodes must match exactly.
 pub fn check(view: &PendingView, pending_id: &str, req: &Request<'_>) -> Result<Vec<Checked>> {
     let fail = |why: String| Error::with_detail(Code::RelayProtocol, why);
+    let listed: Vec<&str> = view.targets.iter().map(|t| t.node_id.as_str()).collect();
+    let same_nodes =
+        listed.len() == req.nodes.len() && req.nodes.iter().all(|n| listed.contains(&n.as_str()));
+    if req.given_pending && !same_nodes {
+        return Err(Error::with_detail(
+            Code::Usage,
+            format!(
+                "pending {pending_id} is for node(s) {}, but --node gave {}; give the same --node flags as when it was created (nothing was sent)",
+                printable(&listed.join(",")),
+                printable(&req.nodes.join(","))
+            ),
+        ));
+    }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(view.targets.len());
     for t in &view.targets {
@@ -96,9 +152,23 @@ pub fn check(view: &PendingView, pending_id: &str, req: &Request<'_>) -> Result<
             req.target_url,
         )?;
         if got != want {
+            let diff = differences(&got, &want);
+            let only_flags =
+                got.node_id() == want.node_id() && got.pending_id() == want.pending_id();
+            if req.given_pending && only_flags {
+                return Err(Error::with_detail(
+                    Code::Usage,
+                    format!(
+                        "pending {pending_id} was created with a different context for node {}: {}; with --pending, give --slug, --method, --field-name and --target-url exactly as when it was created (nothing was sent)",
+                        printable(&t.node_id),
+                        diff.join(", ")
+                    ),
+                ));
+            }
             return Err(fail(format!(
-                "node {}: the relay's context differs from what was requested",
-                t.node_id
+                "node {}: the relay's context differs from what was requested: {}; nothing was sent",
+                printable(&t.node_id),
+                diff.join(", ")
             )));
         }
         out.push(Checked {
@@ -288,7 +358,57 @@ mod tests {
             method: "env",
             field_name: Some("DB_PASSWORD"),
             target_url: None,
+            given_pending: false,
         }
+    }
+
+    #[test]
+    fn a_different_flag_with_pending_names_the_field() {
+        let nodes = vec!["n1".to_string()];
+        let created = serde_json::json!({"node_id":"n1","pending_id":"p1","slug":"other",
+            "injection_method":"env","field_name":"DB_PASSWORD"});
+        let mut r = req(&nodes);
+        let e = check(&view(created.clone(), true), "p1", &r).unwrap_err();
+        assert_eq!(e.code(), Code::RelayProtocol);
+        assert!(
+            e.detail().contains(r#"slug "other" (--slug gave "db")"#),
+            "{}",
+            e.detail()
+        );
+        r.given_pending = true;
+        let e = check(&view(created, true), "p1", &r).unwrap_err();
+        assert_eq!(e.code(), Code::Usage);
+        let d = e.detail();
+        assert!(d.contains(r#"slug "other" (--slug gave "db")"#), "{d}");
+        assert!(!d.contains("field name"), "only what differs: {d}");
+        assert!(!d.contains("tamper"), "{d}");
+        let created = serde_json::json!({"node_id":"n1","pending_id":"p1","slug":"db",
+            "injection_method":"env","target_url":"https://x"});
+        let d = check(&view(created, true), "p1", &r)
+            .unwrap_err()
+            .detail()
+            .to_owned();
+        assert!(
+            d.contains(r#"field name "" (--field-name gave "DB_PASSWORD")"#),
+            "{d}"
+        );
+        assert!(
+            d.contains(r#"target URL "https://x" (--target-url gave "")"#),
+            "{d}"
+        );
+        let two = vec!["n1".to_string(), "n2".to_string()];
+        let mut r = req(&two);
+        r.given_pending = true;
+        let good = serde_json::json!({"node_id":"n1","pending_id":"p1","slug":"db",
+            "injection_method":"env","field_name":"DB_PASSWORD"});
+        let e = check(&view(good, true), "p1", &r).unwrap_err();
+        assert_eq!(e.code(), Code::Usage);
+        assert!(
+            e.detail()
+                .contains("is for node(s) n1, but --node gave n1,n2"),
+            "{}",
+            e.detail()
+        );
     }
 
     #[test]

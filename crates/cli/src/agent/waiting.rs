@@ -11,25 +11,116 @@ use super::pace::Backoff;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::wire::{PendingState, PendingView, StatusView, TargetState};
 
+/// How often a long wait for the node keys says it is still waiting.
+const PROGRESS_EVERY: Duration = Duration::from_secs(60);
+
 /// Poll until every node has posted its key (8009 → back off 1 s .. 30 s).
-pub fn wait_keys(relay: &Relay, id: &str, deadline: Instant) -> Result<PendingView> {
+/// Progress goes to stderr: one line when the wait starts (what it waits
+/// for, since when, that a node may be offline), then one when the set of
+/// nodes still awaited changes, and at most one a minute otherwise.
+pub fn wait_keys(
+    relay: &Relay,
+    id: &str,
+    nodes: &[String],
+    deadline: Instant,
+) -> Result<PendingView> {
     let path = format!("/api/v1/pending/{id}");
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
-    let mut told = false;
+    let mut progress: Option<Progress> = None;
     loop {
         match relay.call("GET", &path, &[], None, LARGE_LIMIT) {
             Ok(r) => return http::parse(&r.body, "pending"),
             Err(e) if matches!(e.code(), Code::PubkeyAwaiting | Code::RelayUnreachable) => {
-                if !told {
-                    eprintln!(
-                        "pending {id}: waiting for the node(s) to post their one-time keys..."
-                    );
-                    told = true;
+                let awaited = awaited_nodes(relay, id, nodes)
+                    .filter(|a| !a.is_empty())
+                    .unwrap_or_else(|| nodes.to_vec());
+                match progress.as_mut() {
+                    None => {
+                        let p = Progress::start(awaited);
+                        eprintln!(
+                            "pending {id}: waiting for node(s) {} to post a one-time key (since {}); a node that is offline posts it when it is back",
+                            printable(&p.awaited.join(", ")),
+                            crate::text::local_time(p.since_unix)
+                        );
+                        progress = Some(p);
+                    }
+                    Some(p) => {
+                        if let Some(line) = p.update(awaited, e.code()) {
+                            eprintln!("pending {id}: {line}");
+                        }
+                    }
                 }
                 pause(&mut backoff, deadline, "waiting for the node keys")?;
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// The requested nodes whose target still awaits its key, from the public
+/// status (`None` when the status cannot be read: the caller falls back to
+/// all). Only ids of `nodes` are named: the relay's text is not echoed.
+fn awaited_nodes(relay: &Relay, id: &str, nodes: &[String]) -> Option<Vec<String>> {
+    let r = relay
+        .call(
+            "GET",
+            &format!("/api/v1/pending/{id}/status"),
+            &[],
+            None,
+            LARGE_LIMIT,
+        )
+        .ok()?;
+    let st: StatusView = serde_json::from_slice(&r.body).ok()?;
+    Some(
+        st.targets
+            .iter()
+            .filter(|t| t.state == TargetState::AwaitingPubkey && nodes.contains(&t.node_id))
+            .map(|t| t.node_id.clone())
+            .collect(),
+    )
+}
+
+/// What the key wait told so far.
+struct Progress {
+    since: Instant,
+    since_unix: i64,
+    awaited: Vec<String>,
+    last_told: Instant,
+}
+
+impl Progress {
+    fn start(awaited: Vec<String>) -> Progress {
+        let now = Instant::now();
+        Progress {
+            since: now,
+            since_unix: sealpass_native::signing::unix_now(),
+            awaited,
+            last_told: now,
+        }
+    }
+
+    /// The line to print now, if any: on a change of the awaited nodes,
+    /// else once per [`PROGRESS_EVERY`].
+    fn update(&mut self, awaited: Vec<String>, code: Code) -> Option<String> {
+        let now = Instant::now();
+        let changed = awaited != self.awaited;
+        if !changed && now.duration_since(self.last_told) < PROGRESS_EVERY {
+            return None;
+        }
+        self.awaited = awaited;
+        self.last_told = now;
+        let waited = crate::text::duration(now.duration_since(self.since).as_secs());
+        let since = crate::text::local_time(self.since_unix);
+        if code == Code::RelayUnreachable {
+            return Some(format!(
+                "the relay does not answer; still waiting ({waited}, since {since})"
+            ));
+        }
+        let who = printable(&self.awaited.join(", "));
+        Some(format!(
+            "still waiting for node(s) {who} to post a one-time key ({waited}, since {since}); {} may be offline or not running `sealpass node run`",
+            if self.awaited.len() == 1 { "it" } else { "they" }
+        ))
     }
 }
 
@@ -39,7 +130,7 @@ fn pause(backoff: &mut Backoff, deadline: Instant, what: &str) -> Result<()> {
     if left.is_zero() {
         return Err(Error::with_detail(
             Code::Expired,
-            format!("timed out {what}"),
+            format!("timed out {what} (--timeout)"),
         ));
     }
     sleep(wait.min(left));
@@ -55,14 +146,15 @@ pub fn wait_result(relay: &Relay, id: &str, deadline: Instant) -> Result<()> {
         match relay.call("GET", &path, &[], None, LARGE_LIMIT) {
             Ok(r) => {
                 let st: StatusView = http::parse(&r.body, "status")?;
+                let done = st.state == PendingState::Expired
+                    || (!st.targets.is_empty() && st.targets.iter().all(|t| t.state.is_settled()));
+                if done {
+                    // The outcome is printed once, on stdout, below.
+                    break st;
+                }
                 if last != Some(st.state) {
                     eprintln!("pending {id}: {}", st.state.as_str());
                     last = Some(st.state);
-                }
-                if st.state == PendingState::Expired
-                    || (!st.targets.is_empty() && st.targets.iter().all(|t| t.state.is_settled()))
-                {
-                    break st;
                 }
             }
             Err(e) if e.code() == Code::RelayUnreachable => {}
@@ -92,11 +184,43 @@ pub fn wait_result(relay: &Relay, id: &str, deadline: Instant) -> Result<()> {
         Err(Error::with_detail(
             Code::DecryptFailed,
             format!(
-                "node(s) {} could not open their envelope; retry them with --pending {id}",
+                "node(s) {} could not open their envelope; the command above sends them a new one",
                 printable(&failed.join(","))
             ),
         ))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_speaks_on_a_change_and_once_a_minute_otherwise() {
+        let nodes = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut p = Progress::start(nodes(&["a", "b"]));
+        // Nothing new, within the minute: quiet.
+        assert_eq!(p.update(nodes(&["a", "b"]), Code::PubkeyAwaiting), None);
+        // One posted its key: said at once, naming only the other.
+        let line = p.update(nodes(&["b"]), Code::PubkeyAwaiting).unwrap();
+        assert!(
+            line.starts_with("still waiting for node(s) b to post"),
+            "{line}"
+        );
+        assert!(line.contains("it may be offline"), "{line}");
+        assert_eq!(p.update(nodes(&["b"]), Code::PubkeyAwaiting), None);
+        // A minute later: said again, with how long and since when.
+        let Some(earlier) = Instant::now().checked_sub(PROGRESS_EVERY) else {
+            return;
+        };
+        p.last_told = earlier;
+        p.since = earlier;
+        let line = p.update(nodes(&["b"]), Code::PubkeyAwaiting).unwrap();
+        assert!(line.contains("(1m 00s, since "), "{line}");
+        p.last_told = earlier;
+        let line = p.update(nodes(&["b"]), Code::RelayUnreachable).unwrap();
+        assert!(line.starts_with("the relay does not answer"), "{line}");
     }
 }

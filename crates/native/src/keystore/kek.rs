@@ -72,6 +72,9 @@ pub struct KekConfig {
     pub(crate) current: Kek,
     pub(crate) previous: Option<Kek>,
     dev: bool,
+    /// Where the current KEK came from (`SEALPASS_KEK`, or
+    /// `SEALPASS_KEK_FILE=PATH`), for messages; `None` when built from keys.
+    source: Option<String>,
 }
 
 impl fmt::Debug for KekConfig {
@@ -111,7 +114,12 @@ impl KekConfig {
                 "no KEK configured: set SEALPASS_KEK (base64url of 32 bytes) or SEALPASS_KEK_FILE",
             )
         })?;
-        Ok(KekConfig::from_keys(current, previous))
+        let mut c = KekConfig::from_keys(current, previous);
+        c.source = Some(match env_nonempty(ENV_KEK_FILE)? {
+            Some(p) => format!("{ENV_KEK_FILE}={}", p.as_str()),
+            None => ENV_KEK.to_owned(),
+        });
+        Ok(c)
     }
 
     /// Build from raw keys (tests, embedding). The previous KEK is only
@@ -137,7 +145,13 @@ impl KekConfig {
             current,
             previous,
             dev: false,
+            source: None,
         }
+    }
+
+    /// Where the current KEK came from, e.g. `SEALPASS_KEK_FILE=/etc/sealpass/kek`.
+    pub fn source(&self) -> Option<&str> {
+        self.source.as_deref()
     }
 
     /// Public id of the current KEK.

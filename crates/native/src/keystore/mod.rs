@@ -419,10 +419,22 @@ impl Keystore {
                     .previous_kek_id()
                     .map(|p| format!(", previous KEK id {p}"))
                     .unwrap_or_default();
+                let from = kek
+                    .source()
+                    .map(|s| format!(" (from {s})"))
+                    .unwrap_or_default();
+                let wrong = if kek
+                    .source()
+                    .is_some_and(|s| s.starts_with(kek::ENV_KEK_FILE))
+                {
+                    "Wrong KEK file?"
+                } else {
+                    "Wrong KEK?"
+                };
                 return Err(Error::with_detail(
                     Code::KekMismatch,
                     format!(
-                        "the keystore in {} expects KEK id {}; configured KEK id {}{prev} (to move to a new KEK, keep the old one in SEALPASS_KEK_PREVIOUS and run `sealpass keystore rotate-kek`)",
+                        "the keystore in {} expects KEK id {}; the configured KEK{from} has id {}{prev}. {wrong} Use the KEK this store was made with. Only to move the store to a new KEK: keep the old one in SEALPASS_KEK_PREVIOUS and run `sealpass keystore rotate-kek`",
                         db_path.display(),
                         expected.join(", "),
                         kek.kek_id()
