@@ -193,4 +193,25 @@ mod tests {
         let h = headers(&sign_request(b"k", "n1", 2, "GET", "/b", b"", 1000));
         assert!(v.verify(&h, "GET", "/b", b"", 700, &src, &cache).is_ok());
     }
+
+    /// A request line that cannot be signed is refused as malformed (8701)
+    /// whichever half of it is wrong, before any secret is looked up.
+    #[test]
+    fn unsignable_request_line() {
+        let src = One(2, b"k");
+        let cache = MemoryReplayCache::new();
+        let v = Verifier::new();
+        let h = headers(&sign_request(b"k", "n1", 2, "POST", "/a", b"{}", 1000));
+        for (method, path) in [("POST", "a"), ("post", "/a"), ("post", "a")] {
+            let r = v.verify(&h, method, path, b"{}", 1000, &src, &cache);
+            assert_eq!(r.unwrap_err().code(), Code::SignatureMalformed, "{method} {path}");
+        }
+    }
+
+    /// docs/SIGNING.md: after a rotation the previous secret stays valid
+    /// for 24 h (the relay's store applies it).
+    #[test]
+    fn rotation_grace_is_24_hours() {
+        assert_eq!(ROTATION_GRACE_SECS, 86_400);
+    }
 }
