@@ -100,9 +100,12 @@ async function open(url) {
   page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text() + ' @' + ((m.location() && m.location().url) || '')));
   page.on('pageerror', (e) => consoleLines.push('pageerror: ' + e.message));
   page.statuses = {};
+  page.bad = [];   // every request that failed or got a 4xx/5xx (a favicon 404 included)
+  page.on('requestfailed', (r) => page.bad.push('failed ' + r.url()));
   page.on('response', async (r) => {
     const u = new URL(r.url());
     page.statuses[u.pathname] = r.status();
+    if (r.status() >= 400) page.bad.push(r.status() + ' ' + u.pathname);
     if (u.pathname.startsWith('/api/')) {
       try { apiBodies.push(await r.text()); } catch { /* body gone (navigation) */ }
       let post;
@@ -198,12 +201,67 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   const log = readFileSync(NODE_LOG, 'utf8');
   check('node console reports the delivery (slug, where stored)', log.includes(`delivered slug=${slug} pending=${p.pending_id} stored in`));
   check('node console never shows the secret', !log.includes(secret));
-  check('no console errors on the happy path', !consoleLines.some((l) => /^(error|pageerror)/.test(l) && !/favicon/.test(l)),
+  check('no console errors on the happy path (a favicon included)', !consoleLines.some((l) => /^(error|pageerror)/.test(l)),
     consoleLines.filter((l) => /^(error|pageerror)/.test(l)).join(' | '));
-  // 2. The same link again: already used.
+  check('no request failed or got an error status on the happy path (no favicon 404)', page.bad.length === 0 && page.statuses['/accept'] === 200,
+    page.bad.join(' | '));
+  // The page names its icon, and it loads as an image under the page's CSP
+  // (img-src 'self'); no CSP violation at all on the happy path.
+  const icon = await page.evaluate(() => new Promise((res) => {
+    const l = document.querySelector('link[rel=icon]');
+    if (!l) return res('no <link rel=icon>');
+    const i = new Image();
+    i.onload = () => res(i.naturalWidth > 0 ? 'ok ' + new URL(l.href).pathname : 'empty');
+    i.onerror = () => res('error ' + l.href);
+    i.src = l.href;
+  }));
+  const csp = await page.evaluate(() => window.__csp);
+  check('favicon: <link rel=icon> loads as an image under the CSP (no request for a missing /favicon.ico)',
+    icon === 'ok /static/favicon.svg' && csp.length === 0, icon + ' ' + JSON.stringify(csp));
+  // 2. The same link again: a calm "Already delivered", saying where it is
+  // stored (the slug and field the relay knows), nothing to tick.
   await page.reload({ waitUntil: 'load' });
-  check('a used link says "Already used" with code 8604', await waitTitle(page, 'Already used') && (await text(page, '#status-code')).includes('8604'));
-  await shot(page, 'already-used');
+  const st = await text(page, '#status-text');
+  check('a used link says "Already delivered" (stored as the slug and field), not an error', await waitTitle(page, 'Already delivered') &&
+    await page.$eval('#status', (e) => e.classList.contains('ok')) && st.includes('stored as “' + slug + '” (env E2E_TOKEN)') &&
+    (await text(page, '#status-code')) === '', st);
+  check('already delivered: no check box, no form, no fingerprint to compare', !(await visible(page, '#check')) &&
+    !(await visible(page, '#form')) && !(await visible(page, '#targets')));
+  await shot(page, 'already-delivered');
+  await page.close();
+}
+
+// 2a. A new link pasted into the same tab (only the fragment changes): the
+// new request loads, nothing of the old one stays (secret, check box), and
+// the old request is untouched.
+{
+  const a = await newPending('e2e-hash-a-' + tag);
+  const b = await newPending('e2e-hash-b-' + tag);
+  await nodeFingerprint(a.pending_id);
+  await nodeFingerprint(b.pending_id);
+  const page = await open(RELAY + '/accept#' + a.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  const before = await text(page, '#target-list');
+  await page.type('#secret', 'not-this-one');
+  await page.click('#confirm');
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load', timeout: 15000 }).catch(() => {}),
+    page.evaluate((id) => { location.hash = id; }, b.pending_id),
+  ]);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  const after = await text(page, '#target-list');
+  check('new fragment: the new request is shown, not the old one', before.includes('e2e-hash-a-') &&
+    after.includes('“e2e-hash-b-' + tag + '”') && !after.includes('e2e-hash-a-'), after.slice(0, 120));
+  check('new fragment: secret field empty, check box not ticked',
+    (await page.$eval('#secret', (e) => e.value)) === '' && !(await page.$eval('#confirm', (e) => e.checked)));
+  await page.type('#secret', secret);
+  await page.click('#confirm');
+  await page.click('#send');
+  let gotB = '';
+  try { gotB = nodeSecret('e2e-hash-b-' + tag); } catch { gotB = ''; }
+  check('new fragment: delivered for the new request', await waitTitle(page, 'Delivered') && gotB === secret);
+  const sa = await (await fetch(RELAY + '/api/v1/pending/' + a.pending_id + '/status')).json();
+  check('new fragment: the old request is untouched (still waiting for a secret)', sa.state === 'pubkey_posted', sa.state);
   await page.close();
 }
 
