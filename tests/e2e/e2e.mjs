@@ -183,6 +183,15 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   check('fingerprint shown equals `sealpass fingerprint --identity` of the reported identity', shown === cliFp, cliFp);
   check('legacy link: says plainly it was not pinned', /^Not pinned/.test(await text(page, '.meta.warn')));
   check('secret field is a password field with a label', await page.$eval('#secret', (e) => e.type === 'password' && e.labels.length === 1));
+  // Each hint is tied to its field: the secret's to the secret field, the
+  // "ask the operator" hint to the check box (aria-describedby).
+  const described = await page.evaluate(() => ['secret', 'confirm'].map((id) =>
+    (document.getElementById(id).getAttribute('aria-describedby') || '').split(/\s+/).map((r) => {
+      const e = document.getElementById(r);
+      return e ? e.textContent : '?' + r;
+    }).join(' | ')));
+  check('hints tied to their fields (aria-describedby)', /^Never stored/.test(described[0]) && /^Ask the node operator/.test(described[1]),
+    JSON.stringify(described));
   check('boot/integrity warning is gone once the script runs', !(await page.$('#boot')));
   await shot(page, 'ready');
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
