@@ -336,6 +336,9 @@ async function main() {
   try {
     const r = await fetch(WASM_URL, { integrity: WASM_SRI });
     if (!r.ok) throw new Error('HTTP ' + r.status);
+    // Compiled off the main thread, instantiated by the glue's initSync:
+    // the async init() and its fetch/streaming fallbacks stay out of the
+    // bundle (bytes under the page budget).
     initSync({ module: await WebAssembly.compile(await r.arrayBuffer()) });
   } catch (e) {
     show('error', 'Integrity check failed', 'The page’s WebAssembly did not match its pinned SHA-384 hash (or could not be loaded), so this page will not run. Do not enter a secret here; tell the relay administrator.');
