@@ -8,6 +8,7 @@
 #                     ONE minified ES module
 #   app.css           /static/app.css
 #   sealpass_bg.wasm  /static/sealpass_bg.wasm: the seal-only Wasm (no `open`)
+#   favicon.svg       /static/favicon.svg (so no browser asks for a missing /favicon.ico)
 #   releases.json     /releases.json: signed manifest, SHA-384 of every file above
 #
 # (The relay's --www DIR serves /accept -> DIR/index.html, /static/X -> DIR/X.)
@@ -111,10 +112,13 @@ mkdir -p "$STAGE" "$NEW"
 cp www/app.js "$STAGE/app.js"
 cp "$PKG/sealpass.js" "$STAGE/sealpass.js"
 cp "$PKG/sealpass_bg.wasm" "$NEW/sealpass_bg.wasm"
+cp www/favicon.svg "$NEW/favicon.svg"
 WASM_SRI=$(sri "$NEW/sealpass_bg.wasm")
 
+# --pure:console.warn drops the glue's warnings about deprecated init
+# arguments (app.js passes the current form): bytes under the page budget.
 "$ESBUILD" "$STAGE/app.js" --bundle --format=esm --minify --target=es2020 \
-    --legal-comments=none --log-level=warning \
+    --legal-comments=none --log-level=warning --pure:console.warn \
     "--define:WASM_SRI=\"$WASM_SRI\"" "--define:WASM_URL=\"$WASM_URL\"" \
     "--define:RELAY=\"$RELAY_ORIGIN\"" --outfile="$NEW/app.js"
 "$ESBUILD" www/app.css --minify --log-level=warning --outfile="$NEW/app.css"

@@ -3,7 +3,7 @@
 // or show the fingerprint to compare out of band, seal the secret in this
 // browser with the Rust/Wasm seal(), post only the envelope(s).
 // DOM is built with textContent only (Trusted Types are enforced).
-import init, { seal, fingerprint, identityFingerprint } from './sealpass.js';
+import { initSync, seal, fingerprint, identityFingerprint } from './sealpass.js';
 
 /* global WASM_SRI, WASM_URL, RELAY */
 // RELAY: the relay origin this page was built for (PINNING §5), '' for the
@@ -13,7 +13,7 @@ let API = '';
 const $ = (id) => document.getElementById(id);
 const ui = {
   targets: $('targets'), list: $('target-list'), form: $('form'), secret: $('secret'),
-  confirm: $('confirm'), check: $('check'), hint: $('hint'), send: $('send'), status: $('status'),
+  confirm: $('confirm'), check: $('check'), hint: $('hint'), warn: $('warn'), send: $('send'), status: $('status'),
   title: $('status-title'), text: $('status-text'), code: $('status-code'),
 };
 
@@ -106,9 +106,13 @@ function renderTargets(pending) {
   for (const t of pending.targets) {
     const li = document.createElement('li');
     const c = t.context;
-    const fp = el('code', 'fp', t.ifp || t.fp);
+    // Two halves that each wrap as a unit: one line, or two lines of four
+    // groups on a narrow screen (textContent is still the whole fingerprint).
+    const fp = el('code', 'fp', '');
+    const g = (t.ifp || t.fp).split('-'), h = Math.ceil(g.length / 2);
+    fp.append(el('span', '', g.slice(0, h).join('-') + (h < g.length ? '-' : '')), el('span', '', g.slice(h).join('-')));
     fp.dataset.node = t.node_id;
-    li.append(el('span', 'node', esc('Node ' + t.node_id)), fp,
+    li.append(el('p', 'node', esc('Node ' + t.node_id)), fp,
       el('p', t.pinned ? 'meta pin' : 'meta warn', t.pinned ? 'Identity pinned in the link: checked.'
         : 'Not pinned: this link does not fix the node’s ' + (t.ifp ? 'identity' : 'key') + '. Compare this fingerprint with the node operator.'),
       el('p', 'meta', esc('Stores it as “' + c.slug + '” (' + c.injection_method +
@@ -177,10 +181,11 @@ async function load() {
 
 function ready(p) {
   targets = p.targets;
-  renderTargets(p);
+  // A secret was already sent for this link (a reload after sending, or a
+  // second visit): say what became of it, nothing to compare or tick.
   const open = targets.filter((t) => ACCEPTS.has(t.state));
-  // Someone already sent a secret for this link (delivered or in flight).
-  if (open.length === 0) return showCode(8604, 'AlreadyUsed');
+  if (!open.length) return after(p, 1) || follow();
+  renderTargets(p);
   // A retry after the node could not open an earlier envelope.
   if (open.some((t) => t.state === 'decrypt_failed')) showCode(8006, 'DecryptFailed');
   else ui.status.hidden = true;
@@ -191,8 +196,10 @@ function ready(p) {
 
 async function submit(ev) {
   ev.preventDefault();
+  // The warning goes next to the box and the button, where the eye is.
   if (!ui.check.hidden && !ui.confirm.checked) {
-    show('warn', 'Compare the fingerprint first', 'Tick the box once the node operator has read out the same fingerprint.');
+    ui.warn.hidden = false;
+    ui.confirm.setAttribute('aria-describedby', 'hint warn');
     ui.confirm.focus();
     return;
   }
@@ -237,12 +244,16 @@ async function follow() {
   }
 }
 
-// Show a pending's aggregate state; true when nothing more will happen.
-function after(s) {
-  const slug = targets.length ? targets[0].context.slug : '';
+// Show a pending's aggregate state (`again`: as found on loading the
+// page, before this page sent anything); true when nothing more will happen.
+function after(s, again) {
+  const c = targets[0].context;
+  // What the relay knows of where it went: the slug and how it is injected.
+  const as = esc('“' + c.slug + '” (' + c.injection_method + (c.field_name ? ' ' + c.field_name : '') + ')');
   switch (s.state) {
     case 'consumed':
-      show('ok', 'Delivered', 'The node opened the secret and stored it as “' + esc(slug) + '”. You can close this page.');
+      if (again) show('ok', 'Already delivered', 'The secret for this link was delivered: stored as ' + as + ' on ' + esc(targets.map((t) => t.node_id).join(', ')) + '. Each link works once; nothing more to do.');
+      else show('ok', 'Delivered', 'The node opened the secret and stored it as ' + as + '. You can close this page.');
       return true;
     case 'ciphertext_received':
       show('', 'Sent', 'Sealed in this browser and handed to the relay; waiting for the node to open it.');
@@ -306,6 +317,18 @@ async function main() {
   $('boot').remove();
   $('app').hidden = false;
   ui.form.addEventListener('submit', submit);
+  ui.confirm.addEventListener('change', () => {
+    ui.warn.hidden = true;
+    ui.confirm.setAttribute('aria-describedby', 'hint');
+  });
+  // A new link pasted into this tab (only the fragment changes): a fresh
+  // start, so nothing of the old request stays (fields cleared first, so
+  // the browser has no form state to restore).
+  addEventListener('hashchange', () => {
+    ui.secret.value = '';
+    ui.confirm.checked = false;
+    location.reload();
+  });
   if (!parseLink(location.hash.slice(1))) return showCode(8903, 'KnownNodesMalformed');
   show('', 'Loading…', 'Checking the page code and asking the relay for the node key.');
   // The Wasm is pinned like the script: fetch() refuses bytes whose SHA-384
@@ -313,7 +336,10 @@ async function main() {
   try {
     const r = await fetch(WASM_URL, { integrity: WASM_SRI });
     if (!r.ok) throw new Error('HTTP ' + r.status);
-    await init({ module_or_path: await r.arrayBuffer() });
+    // Compiled off the main thread, instantiated by the glue's initSync:
+    // the async init() and its fetch/streaming fallbacks stay out of the
+    // bundle (bytes under the page budget).
+    initSync({ module: await WebAssembly.compile(await r.arrayBuffer()) });
   } catch (e) {
     show('error', 'Integrity check failed', 'The page’s WebAssembly did not match its pinned SHA-384 hash (or could not be loaded), so this page will not run. Do not enter a secret here; tell the relay administrator.');
     console.error('sealpass: wasm integrity check failed:', String(e));

@@ -100,9 +100,12 @@ async function open(url) {
   page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text() + ' @' + ((m.location() && m.location().url) || '')));
   page.on('pageerror', (e) => consoleLines.push('pageerror: ' + e.message));
   page.statuses = {};
+  page.bad = [];   // every request that failed or got a 4xx/5xx (a favicon 404 included)
+  page.on('requestfailed', (r) => page.bad.push('failed ' + r.url()));
   page.on('response', async (r) => {
     const u = new URL(r.url());
     page.statuses[u.pathname] = r.status();
+    if (r.status() >= 400) page.bad.push(r.status() + ' ' + u.pathname);
     if (u.pathname.startsWith('/api/')) {
       try { apiBodies.push(await r.text()); } catch { /* body gone (navigation) */ }
       let post;
@@ -180,6 +183,15 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   check('fingerprint shown equals `sealpass fingerprint --identity` of the reported identity', shown === cliFp, cliFp);
   check('legacy link: says plainly it was not pinned', /^Not pinned/.test(await text(page, '.meta.warn')));
   check('secret field is a password field with a label', await page.$eval('#secret', (e) => e.type === 'password' && e.labels.length === 1));
+  // Each hint is tied to its field: the secret's to the secret field, the
+  // "ask the operator" hint to the check box (aria-describedby).
+  const described = await page.evaluate(() => ['secret', 'confirm'].map((id) =>
+    (document.getElementById(id).getAttribute('aria-describedby') || '').split(/\s+/).map((r) => {
+      const e = document.getElementById(r);
+      return e ? e.textContent : '?' + r;
+    }).join(' | ')));
+  check('hints tied to their fields (aria-describedby)', /^Never stored/.test(described[0]) && /^Ask the node operator/.test(described[1]),
+    JSON.stringify(described));
   check('boot/integrity warning is gone once the script runs', !(await page.$('#boot')));
   await shot(page, 'ready');
   const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
@@ -198,12 +210,71 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   const log = readFileSync(NODE_LOG, 'utf8');
   check('node console reports the delivery (slug, where stored)', log.includes(`delivered slug=${slug} pending=${p.pending_id} stored in`));
   check('node console never shows the secret', !log.includes(secret));
-  check('no console errors on the happy path', !consoleLines.some((l) => /^(error|pageerror)/.test(l) && !/favicon/.test(l)),
+  check('no console errors on the happy path (a favicon included)', !consoleLines.some((l) => /^(error|pageerror)/.test(l)),
     consoleLines.filter((l) => /^(error|pageerror)/.test(l)).join(' | '));
-  // 2. The same link again: already used.
+  // Both browsers ask for an icon even headless (/favicon.ico, a 404,
+  // without the page's <link rel=icon>).
+  check('no request failed or got an error status on the happy path; the browser fetched the icon (200), no favicon 404',
+    page.bad.length === 0 && page.statuses['/accept'] === 200 && page.statuses['/static/favicon.svg'] === 200,
+    page.bad.join(' | ') + ' icon ' + page.statuses['/static/favicon.svg']);
+  // The page names its icon, and it loads as an image under the page's CSP
+  // (img-src 'self'); no CSP violation at all on the happy path.
+  const icon = await page.evaluate(() => new Promise((res) => {
+    const l = document.querySelector('link[rel=icon]');
+    if (!l) return res('no <link rel=icon>');
+    const i = new Image();
+    i.onload = () => res(i.naturalWidth > 0 ? 'ok ' + new URL(l.href).pathname : 'empty');
+    i.onerror = () => res('error ' + l.href);
+    i.src = l.href;
+  }));
+  const csp = await page.evaluate(() => window.__csp);
+  check('favicon: <link rel=icon> loads as an image under the CSP (no request for a missing /favicon.ico)',
+    icon === 'ok /static/favicon.svg' && csp.length === 0, icon + ' ' + JSON.stringify(csp));
+  // 2. The same link again: a calm "Already delivered", saying where it is
+  // stored (the slug and field the relay knows), nothing to tick.
   await page.reload({ waitUntil: 'load' });
-  check('a used link says "Already used" with code 8604', await waitTitle(page, 'Already used') && (await text(page, '#status-code')).includes('8604'));
-  await shot(page, 'already-used');
+  const st = await text(page, '#status-text');
+  check('a used link says "Already delivered" (stored as the slug and field), not an error', await waitTitle(page, 'Already delivered') &&
+    await page.$eval('#status', (e) => e.classList.contains('ok')) && st.includes('stored as “' + slug + '” (env E2E_TOKEN)') &&
+    (await text(page, '#status-code')) === '', st);
+  check('already delivered: no check box, no form, no fingerprint to compare', !(await visible(page, '#check')) &&
+    !(await visible(page, '#form')) && !(await visible(page, '#targets')));
+  await shot(page, 'already-delivered');
+  await page.close();
+}
+
+// 2a. A new link pasted into the same tab (only the fragment changes): the
+// new request loads, nothing of the old one stays (secret, check box), and
+// the old request is untouched.
+{
+  const a = await newPending('e2e-hash-a-' + tag);
+  const b = await newPending('e2e-hash-b-' + tag);
+  await nodeFingerprint(a.pending_id);
+  await nodeFingerprint(b.pending_id);
+  const page = await open(RELAY + '/accept#' + a.pending_id);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  const before = await text(page, '#target-list');
+  await page.type('#secret', 'not-this-one');
+  await page.click('#confirm');
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load', timeout: 15000 }).catch(() => {}),
+    page.evaluate((id) => { location.hash = id; }, b.pending_id),
+  ]);
+  await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
+  const after = await text(page, '#target-list');
+  check('new fragment: the new request is shown, not the old one', before.includes('e2e-hash-a-') &&
+    after.includes('“e2e-hash-b-' + tag + '”') && !after.includes('e2e-hash-a-'), after.slice(0, 120));
+  check('new fragment: secret field empty, check box not ticked',
+    (await page.$eval('#secret', (e) => e.value)) === '' && !(await page.$eval('#confirm', (e) => e.checked)));
+  await page.type('#secret', secret);
+  await page.click('#confirm');
+  await page.click('#send');
+  const deliveredB = await waitTitle(page, 'Delivered');
+  let gotB = '';
+  try { gotB = nodeSecret('e2e-hash-b-' + tag); } catch { gotB = ''; }
+  check('new fragment: delivered for the new request', deliveredB && gotB === secret);
+  const sa = await (await fetch(RELAY + '/api/v1/pending/' + a.pending_id + '/status')).json();
+  check('new fragment: the old request is untouched (still waiting for a secret)', sa.state === 'pubkey_posted', sa.state);
   await page.close();
 }
 

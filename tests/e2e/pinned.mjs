@@ -95,6 +95,9 @@ async function open(url) {
   await page.setViewport({ width: 720, height: 760 });
   await page.evaluateOnNewDocument(probe);
   page.api = [];
+  page.bad = [];   // requests that failed or got a 4xx/5xx (a favicon 404 included)
+  page.on('requestfailed', (r) => page.bad.push('failed ' + r.url()));
+  page.on('response', (r) => { if (r.status() >= 400) page.bad.push(r.status() + ' ' + r.url()); });
   page.on('request', (r) => {
     const u = new URL(r.url());
     if (u.pathname.startsWith('/api/')) page.api.push(r.method() + ' ' + u.origin + u.pathname);
@@ -145,6 +148,16 @@ const link = (base, id, extra = '') => base + '#p=' + id + '&r=' + encodeURIComp
   check('pinned: the target says its identity is pinned and shows the identity fingerprint',
     (await text(page, '.pin')).includes('pinned') && (await text(page, '.fp')) === NODE_IFP, await text(page, '.fp'));
   await shot(page, 'pinned-ready');
+  // Its icon comes from the page's own directory (img-src 'self'), no 404.
+  const icon = await page.evaluate(() => new Promise((res) => {
+    const l = document.querySelector('link[rel=icon]');
+    const i = new Image();
+    i.onload = () => res(i.naturalWidth > 0 ? 'ok ' + l.href : 'empty');
+    i.onerror = () => res('error ' + (l && l.href));
+    i.src = l ? l.href : '';
+  }));
+  check('pinned: the favicon loads from the page\'s directory, no request failed', icon === 'ok ' + PAGE + 'favicon.svg' && page.bad.length === 0,
+    icon + ' ' + page.bad.join(' | '));
   await page.type('#secret', secret).catch(() => {});
   await page.keyboard.press('Enter');
   check('pinned: delivered across origins (page origin != relay origin)', await waitTitle(page, 'Delivered'));
@@ -180,7 +193,9 @@ const link = (base, id, extra = '') => base + '#p=' + id + '&r=' + encodeURIComp
   await shot(page, 'unpinned-ready');
   await page.type('#secret', secret).catch(() => {});
   await page.click('#send').catch(() => {});
-  check('unpinned: sending without ticking the box is refused', await waitTitle(page, 'Compare the fingerprint first', 5000) && (await state(p.pending_id)) === 'pubkey_posted');
+  await sleep(300);
+  check('unpinned: sending without ticking the box is refused, the warning next to the box', await visible(page, '#warn') &&
+    /^Compare the fingerprint first/.test(await text(page, '#warn')) && (await state(p.pending_id)) === 'pubkey_posted');
   await page.click('#confirm').catch(() => {});
   await page.click('#send').catch(() => {});
   check('unpinned: delivered after the comparison', await waitTitle(page, 'Delivered') && nodeSecret(slug) === secret);

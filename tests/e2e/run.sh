@@ -5,6 +5,8 @@
 # budget and the signed release manifest over HTTP, then starts a real relay
 # (+ a second relay serving a tampered copy of the page) and a real node
 # agent, and drives system Chromium and Firefox through tests/e2e/e2e.mjs.
+# Then tests/e2e/layout.mjs: every state at 320/390/1280 px in light and dark
+# mode, screenshots, fingerprint-not-clipped and contrast checks.
 # Then the page hosted apart from the relay (docs/PINNING.md §4, §5): built
 # with `./build.sh page` for the relay's origin, served by a plain static
 # server (tests/e2e/static-server.mjs) on another loopback origin that the
@@ -196,6 +198,33 @@ for b in ${E2E_BROWSERS:-chrome firefox}; do
         FAILED=$((FAILED + ${f%% *}))
     else
         fail "$b: e2e.mjs did not finish"
+    fi
+done
+
+# ---------------------------------------------------------------- layout and contrast (issue 15)
+# tests/e2e/layout.mjs: each state of the page at 320, 390 and 1280 px, light
+# and dark, screenshotted into target/e2e-layout/<browser>/ (build output, not
+# the checkout), with the fingerprint-not-clipped and WCAG AA contrast checks.
+# SEALPASS_UPDATE_SCREENSHOTS=1 also copies a few (Chromium) to docs/screenshots/.
+for b in ${E2E_BROWSERS:-chrome firefox}; do
+    lshots="$ROOT/target/e2e-layout/$b"
+    rm -rf "$lshots"
+    E2E_RELAY=$URL_relay E2E_ADMIN_TOKEN_FILE="$TMP/relay/admin.token" E2E_NODE_LOG="$TMP/node.out" \
+        E2E_SCREENSHOTS="$lshots" E2E_SECRETS_FILE="$SECRETS" \
+        timeout 400 node tests/e2e/layout.mjs "$b" 2>&1 | tee "$TMP/layout-$b.log"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/layout-$b.log" | tail -n1)
+    if [[ -n $line ]]; then
+        PASSED=$((PASSED + ${line%% *}))
+        f=${line#*, }
+        FAILED=$((FAILED + ${f%% *}))
+        echo "     (screenshots: $lshots)"
+    else
+        fail "$b: layout.mjs did not finish"
+    fi
+    if [[ $b == chrome && ${SEALPASS_UPDATE_SCREENSHOTS:-0} == 1 ]]; then
+        for n in unpinned-ready-320-light unpinned-ready-390-dark compare-first-390-light pinned-ready-1280-dark already-delivered-390-dark; do
+            cp "$lshots/$n.png" "$ROOT/docs/screenshots/layout-$n.png"
+        done
     fi
 done
 

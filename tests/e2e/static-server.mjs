@@ -9,7 +9,7 @@ import { join, normalize, extname } from 'node:path';
 
 const ROOT = process.argv[2];
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.wasm': 'application/wasm', '.json': 'application/json' };
+  '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml' };
 
 const server = createServer(async (req, res) => {
   let status = 404, body = 'not found', type = 'text/plain';
