@@ -171,7 +171,7 @@ rm -rf "$DIST.old"
 
 # 5. Sizes (the budget is asserted by tests/e2e/budget.sh).
 total=0
-for f in index.html app.js app.css sealpass_bg.wasm; do
+for f in index.html app.js app.css sealpass_bg.wasm favicon.svg; do
     raw=$(stat -c %s "$DIST/$f")
     gz=$(gzip -9c "$DIST/$f" | wc -c)
     total=$((total + gz))

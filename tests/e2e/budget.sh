@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # tests/e2e/budget.sh DIR... — the accept page's transfer budget: index.html +
-# app.js + app.css + sealpass_bg.wasm of each built page directory, gzip -9,
+# app.js + app.css + sealpass_bg.wasm + favicon.svg (everything the page
+# loads) of each built page directory, gzip -9,
 # at most 30,720 B. One `ok`/`FAIL` line per directory; exit 1 on any failure.
 set -uo pipefail
 BUDGET=30720
 rc=0
 for dir in "$@"; do
     total=0
-    for f in index.html app.js app.css sealpass_bg.wasm; do
+    for f in index.html app.js app.css sealpass_bg.wasm favicon.svg; do
         [[ -f $dir/$f ]] || { echo "FAIL budget: $dir/$f missing"; rc=1; continue 2; }
         total=$((total + $(gzip -9c "$dir/$f" | wc -c)))
     done
