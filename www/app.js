@@ -37,6 +37,10 @@ const ACCEPTS = new Set(['pubkey_posted', 'decrypt_failed']);
 
 let pendingId = '';
 let targets = [];
+let shown = 0;   // 1 once renderTargets showed every target (fingerprints, pins)
+// Whether this tab sent the secret for this link (a reload keeps it).
+const SENT = () => 'sent:' + pendingId;
+const sentHere = () => { try { return sessionStorage.getItem(SENT()) === '1'; } catch { return false; } };
 const pins = new Map();   // node id -> pinned identity key (B64U), from the link
 
 // Relay text as shown: control and format characters (bidi overrides,
@@ -49,6 +53,7 @@ const href = (s) => { try { return new URL(s).href; } catch { return s; } };
 // Letters of two of these scripts in one word (a label between dots,
 // hyphens, ...) are how look-alike names are made, e.g. Cyrillic "а" in "pаypal".
 const SCRIPTS = 'Latn Cyrl Grek Armn Geor Cher'.split(' ').map((n) => RegExp('\\p{sc=' + n + '}', 'u'));
+const MIXED = 'a name here mixes scripts (e.g. Latin and Cyrillic) in one word; it may imitate another';
 const mixed = (s) => s.split(/[^\p{L}\p{M}\p{N}]/u).some((w) => SCRIPTS.filter((r) => r.test(w)).length > 1);
 
 function show(kind, title, text, code) {
@@ -118,7 +123,7 @@ function renderTargets(pending) {
       el('p', 'meta', esc('Stores it as “' + c.slug + '” (' + c.injection_method +
         (c.field_name ? ' ' + c.field_name : '') + ')' + (c.target_url ? ' for ' + href(c.target_url) : ''))));
     if (mixed([t.node_id, c.slug, c.field_name, c.target_url].join(' '))) {
-      li.append(el('p', 'meta warn mixed', 'Warning: a name above mixes scripts (e.g. Latin and Cyrillic) in one word; it may imitate another.'));
+      li.append(el('p', 'meta warn mixed', 'Warning: ' + MIXED + '.'));
     }
     ui.list.append(li);
   }
@@ -126,6 +131,7 @@ function renderTargets(pending) {
   // Every target pinned by the link: nothing is left to compare.
   ui.hint.hidden = ui.check.hidden = pending.targets.every((t) => t.pinned);
   ui.targets.hidden = false;
+  shown = 1;
 }
 
 // Check what the relay says against the link's pins, then against itself,
@@ -179,12 +185,14 @@ async function load() {
   }
 }
 
-function ready(p) {
+// `retry`: loaded again because the relay said an envelope could not be
+// opened; then a target must be open again, or the relay contradicts itself.
+function ready(p, retry) {
   targets = p.targets;
   // A secret was already sent for this link (a reload after sending, or a
   // second visit): say what became of it, nothing to compare or tick.
   const open = targets.filter((t) => ACCEPTS.has(t.state));
-  if (!open.length) return after(p, 1) || follow();
+  if (!open.length) return retry ? failed(new ApiError(200, 8612, 'RelayProtocol')) : after(p, 1) || follow(1);
   renderTargets(p);
   // A retry after the node could not open an earlier envelope.
   if (open.some((t) => t.state === 'decrypt_failed')) showCode(8006, 'DecryptFailed');
@@ -196,6 +204,8 @@ function ready(p) {
 
 async function submit(ev) {
   ev.preventDefault();
+  // Nothing is sealed to a key this page has not shown (fail closed).
+  if (!shown) return;
   // The warning goes next to the box and the button, where the eye is.
   if (!ui.check.hidden && !ui.confirm.checked) {
     ui.warn.hidden = false;
@@ -227,11 +237,12 @@ async function submit(ev) {
   } catch (e) {
     return failed(e);
   }
+  try { sessionStorage.setItem(SENT(), '1'); } catch { /* storage off: a reload says "not from this tab" */ }
   await follow();
 }
 
 // After posting: poll the status until the node opens it (or it expires).
-async function follow() {
+async function follow(again) {
   for (let wait = 1000; ; wait = Math.min(wait * 1.5, 5000)) {
     let s;
     try {
@@ -239,7 +250,7 @@ async function follow() {
     } catch (e) {
       return failed(e);
     }
-    if (after(s)) return;
+    if (after(s, again)) return;
     await sleep(wait);
   }
 }
@@ -249,25 +260,35 @@ async function follow() {
 function after(s, again) {
   const c = targets[0].context;
   // What the relay knows of where it went: the slug and how it is injected.
-  const as = esc('“' + c.slug + '” (' + c.injection_method + (c.field_name ? ' ' + c.field_name : '') + ')');
+  const n = [c.slug, c.injection_method, c.field_name, ...targets.map((t) => t.node_id)];
+  const as = esc('“' + c.slug + '” (' + c.injection_method + (c.field_name ? ' ' + c.field_name : '') + ')') +
+    (mixed(n.join(' ')) ? ' (' + MIXED + ')' : '');
+  // Found so on loading, and not sent from this tab: someone else sent it.
+  const other = again && !sentHere() ? ' Not sent from this tab? Tell the administrator now.' : '';
   switch (s.state) {
     case 'consumed':
-      if (again) show('ok', 'Already delivered', 'The secret for this link was delivered: stored as ' + as + ' on ' + esc(targets.map((t) => t.node_id).join(', ')) + '. Each link works once; nothing more to do.');
+      if (again) show(other ? 'warn' : 'ok', 'Already delivered', 'The secret for this link was delivered: stored as ' + as + ' on ' + esc(targets.map((t) => t.node_id).join(', ')) + '. Each link works once.' + other);
       else show('ok', 'Delivered', 'The node opened the secret and stored it as ' + as + '. You can close this page.');
       return true;
     case 'ciphertext_received':
-      show('', 'Sent', 'Sealed in this browser and handed to the relay; waiting for the node to open it.');
+      show(other ? 'warn' : '', 'Sent', (other ? 'A secret for this link was' : 'Sealed in this browser and') + ' handed to the relay; waiting for the node to open it.' + other);
       return false;
     case 'ciphertext_queued':
-      show('warn', 'Sent, node offline', 'The relay holds the sealed envelope until the node reconnects. This page keeps checking.');
+      show('warn', 'Sent, node offline', (other ? 'A secret for this link is' : 'The sealed envelope is') + ' held by the relay until the node reconnects. This page keeps checking.' + other);
       return false;
     case 'decrypt_failed':
     case 'partial_decrypted':
+      showCode(8006, 'DecryptFailed');
+      // Before the form shows again, every target must have been shown
+      // (fingerprints, pins): on a page that has not, load it all again.
+      if (!shown) {
+        load().then((p) => ready(p, 1), failed);
+        return true;
+      }
       for (const t of s.targets) {
         const mine = targets.find((x) => x.node_id === t.node_id);
         if (mine) mine.state = t.state;
       }
-      showCode(8006, 'DecryptFailed');
       ui.form.hidden = false;
       ui.send.disabled = false;
       return true;

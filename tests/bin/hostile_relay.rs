@@ -28,7 +28,12 @@
 //! - `add-target`: keeps the real targets and adds a second copy of the
 //!   first one (same node id and context) with the attacker's one-time key
 //!   and no identity — bait for a sender that checks pins per node id but
-//!   seals per target.
+//!   seals per target;
+//! - `fake-retry`: each target's key → the attacker's one-time key, and
+//!   every `state` → `ciphertext_received` (as if a secret were on its way);
+//!   `GET …/status` answers (200) say `decrypt_failed` for the pending and
+//!   every target — bait for a page that offers a retry without showing the
+//!   key it would seal to.
 //!
 //! Modes against the node agent rewrite the 200 answers of
 //! `GET /api/v1/node/pending` (the real items first, then the attacker's),
@@ -102,6 +107,7 @@ enum Mode {
     SwapBoth,
     SwapView,
     AddTarget,
+    FakeRetry,
     FloodBadIds,
     FloodPendings,
     FloodSlugs,
@@ -126,6 +132,7 @@ impl Mode {
             "swap-both" => Mode::SwapBoth,
             "swap-view" => Mode::SwapView,
             "add-target" => Mode::AddTarget,
+            "fake-retry" => Mode::FakeRetry,
             "flood-bad-ids" => Mode::FloodBadIds,
             "flood-pendings" => Mode::FloodPendings,
             "flood-slugs" => Mode::FloodSlugs,
@@ -143,7 +150,10 @@ impl Mode {
         })
     }
     fn pubkey(self) -> bool {
-        matches!(self, Mode::SwapPubkey | Mode::SwapBoth | Mode::SwapView)
+        matches!(
+            self,
+            Mode::SwapPubkey | Mode::SwapBoth | Mode::SwapView | Mode::FakeRetry
+        )
     }
     fn identity(self) -> bool {
         matches!(self, Mode::SwapIdentity | Mode::SwapBoth | Mode::SwapView)
@@ -194,7 +204,7 @@ struct Shared {
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|ask-alternate|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|fake-retry|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|ask-alternate|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -448,6 +458,14 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
     let ok = resp.start.split(' ').nth(1) == Some("200");
     if ok && method == "GET" && is_pending_path(&path, None) {
         resp.body = rewrite_view(&resp.body, shared.mode, &shared.attacker);
+    }
+    if ok
+        && method == "GET"
+        && shared.mode == Mode::FakeRetry
+        && is_pending_path(&path, Some("status"))
+    {
+        let text = String::from_utf8_lossy(&resp.body).into_owned();
+        resp.body = replace_values(&text, "state", "decrypt_failed").into_bytes();
     }
     if ok && method == "GET" && shared.mode.floods() {
         let route = path.split('?').next().unwrap_or("");
@@ -728,6 +746,9 @@ fn rewrite_view(body: &[u8], mode: Mode, a: &Attacker) -> Vec<u8> {
     }
     if mode == Mode::AddTarget {
         text = add_target(&text, a);
+    }
+    if mode == Mode::FakeRetry {
+        text = replace_values(&text, "state", "ciphertext_received");
     }
     text.into_bytes()
 }

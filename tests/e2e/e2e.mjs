@@ -240,6 +240,15 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   check('already delivered: no check box, no form, no fingerprint to compare', !(await visible(page, '#check')) &&
     !(await visible(page, '#form')) && !(await visible(page, '#targets')));
   await shot(page, 'already-delivered');
+  // 2b. The same link in another tab, which sent nothing: still "Already
+  // delivered", but as a warning asking whoever did not send it to speak up
+  // (a relay or a link holder can deliver a value of its own).
+  const other = await open(page.url());
+  const seen = await waitTitle(other, 'Already delivered');
+  const ost = await text(other, '#status-text');
+  check('a used link in a tab that did not send it: "Already delivered" as a warning (not sent from this tab?)', seen &&
+    await other.$eval('#status', (e) => e.classList.contains('warn')) && ost.includes('Not sent from this tab'), ost);
+  await other.close();
   await page.close();
 }
 

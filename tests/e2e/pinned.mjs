@@ -307,13 +307,27 @@ if (process.env.E2E_INJECT) {
 }
 
 // 7. Through a hostile relay (E2E_PROXY_<MODE>=origin|statedir|pageurl).
-for (const mode of ['swap-identity', 'swap-both', 'swap-view', 'add-target', 'swap-pubkey']) {
+for (const mode of ['swap-identity', 'swap-both', 'swap-view', 'add-target', 'swap-pubkey', 'fake-retry']) {
   const spec = process.env['E2E_PROXY_' + mode.toUpperCase().replace('-', '_')];
   if (!spec) continue;
   const [proxy, dir, ppage] = spec.split('|');
   const slug = 'hostile-' + mode + '-' + tag;
   const p = await newPending(slug);
   await keyPosted(p.pending_id);
+  if (mode === 'fake-retry') {
+    // An unpinned link: the relay says a secret is on its way (no target
+    // open), then that it could not be opened. The retry form must never
+    // appear with a key this page has not shown: loaded again, the view
+    // still has no open target, so the page refuses (8612).
+    const page = await open(ppage + '#p=' + p.pending_id + '&r=' + encodeURIComponent(proxy));
+    const ok = await waitTitle(page, 'Key check failed', 30000);
+    check(`${mode}: a retry the pending view contradicts is refused (8612), no form`, ok && (await code(page)).includes('8612') &&
+      !(await visible(page, '#form')) && !(await visible(page, '#check')), await code(page));
+    const envs = join(dir, 'envelopes.jsonl');
+    check(`${mode}: nothing posted through the proxy`, !existsSync(envs) || readFileSync(envs, 'utf8').trim() === '');
+    await page.close();
+    continue;
+  }
   const url = ppage + '#p=' + p.pending_id + '&r=' + encodeURIComponent(proxy) + '&n=' + NODE_ID + ':' + NIK;
   const page = await open(url);
   if (mode !== 'swap-pubkey') {

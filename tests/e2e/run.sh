@@ -295,7 +295,7 @@ if [[ -n $PAGE_ORIGIN ]] && page_build direct "$URL_relay" "$PAGE_ORIGIN/direct/
     HOSTILE="$ROOT/$BIN_DIR/hostile-relay"
     PROXY_ENV=()
     if [[ -x $HOSTILE ]]; then
-        for mode in swap-identity swap-both swap-view add-target swap-pubkey; do
+        for mode in swap-identity swap-both swap-view add-target swap-pubkey fake-retry; do
             sd="$TMP/proxy-$mode"
             mkdir -p "$sd"
             "$HOSTILE" --upstream "$URL_relay" --mode "$mode" --state-dir "$sd" >"$sd.out" 2>"$sd.err" &

@@ -204,7 +204,11 @@ mod tests {
         let h = headers(&sign_request(b"k", "n1", 2, "POST", "/a", b"{}", 1000));
         for (method, path) in [("POST", "a"), ("post", "/a"), ("post", "a")] {
             let r = v.verify(&h, method, path, b"{}", 1000, &src, &cache);
-            assert_eq!(r.unwrap_err().code(), Code::SignatureMalformed, "{method} {path}");
+            assert_eq!(
+                r.unwrap_err().code(),
+                Code::SignatureMalformed,
+                "{method} {path}"
+            );
         }
     }
 
