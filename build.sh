@@ -858,6 +858,9 @@ cmd_page() {
     fi
     must_step "page: accept page for $origin -> $out" env SEALPASS_BIN="$bin" WWW_DIST="$out" \
         WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-www.sh"
+    # The admin console beside it (<out>/admin/; releases.json re-signed).
+    must_step "page: admin console for $origin -> $out/admin" env SEALPASS_BIN="$bin" WWW_DIST="$out" \
+        WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-admin.sh"
 }
 
 cmd_pack() { run_optional_script scripts/pack.sh "$@"; }

@@ -38,6 +38,8 @@ fi
 
 # The served page (bundle + seal-only Wasm + SRI + signed releases.json).
 SEALPASS_BIN="$SEALPASS" bash scripts/build-www.sh
+# The admin console beside it (/admin; re-signs releases.json).
+SEALPASS_BIN="$SEALPASS" bash scripts/build-admin.sh
 DIST="$ROOT/target/www-dist"
 
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-demo.XXXXXX")
@@ -141,6 +143,9 @@ cat <<EOF
    Check the served page against its signed manifest:
      $SEALPASS release verify --manifest $DIST/releases.json \\
        --pubkey $(cat "$ROOT/target/www-release.pub") --base-url $BASE
+   Admin console: $BASE/admin  (sign in with the admin token in
+                $DATA/relay/admin.token; pin $NODE_ID, create a pending,
+                enter a secret right there)
    Data: $DATA (deleted on exit).   Ctrl-C stops everything.
   ==========================================================================
 

@@ -29,6 +29,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let token = '';
 let nodes = [];
 let wasmReady = null;
+const cards = new Set();   // the pending cards on screen
 
 // ------------------------------------------------------------- DOM helpers
 
@@ -118,6 +119,7 @@ function loadPins() {
 
 function savePins(m) {
   localStorage.setItem(PINS_KEY, JSON.stringify(Object.fromEntries(m)));
+  for (const c of cards) renderLink(c);
 }
 
 // Accept-new: the first identity seen is stored; the same one again is a
@@ -195,15 +197,19 @@ function signOut() {
   $('secret-box').hidden = true;
   $('secret-json').textContent = '';
   $('pending-list').replaceChildren();
+  for (const c of cards) c.stop = true;
+  cards.clear();
   flash('', 'Signed out.');
 }
 
 // ------------------------------------------------------------------- tabs
 
 function showTab(name) {
+  flash('', '');
   for (const b of document.querySelectorAll('[data-tab]')) b.setAttribute('aria-pressed', String(b.dataset.tab === name));
   for (const s of ['nodes', 'pendings', 'audit', 'keystore']) $('tab-' + s).hidden = s !== name;
   if (name === 'nodes' || name === 'pendings') refreshNodes();
+  if (name === 'pendings') for (const c of cards) renderLink(c);
   if (name === 'audit') refreshAudit(true);
   if (name === 'keystore') refreshKeystore();
 }
@@ -252,7 +258,7 @@ function renderNodes() {
     const ps = pinState(n);
     const pinCell = el('td', null);
     pinCell.dataset.field = 'pin';
-    const words = { pinned: 'pinned', unpinned: 'unpinned', unknown: 'unpinned', mismatch: 'IDENTITY CHANGED — refused' };
+    const words = { pinned: 'pinned', unpinned: 'unpinned', unknown: 'unpinned (no identity reported yet)', mismatch: 'IDENTITY CHANGED — refused' };
     pinCell.append(el('span', words[ps], ps === 'mismatch' ? 'bad' : ps === 'pinned' ? 'ok' : 'muted'));
     if (ps === 'mismatch') {
       const was = pins.get(n.node_id);
@@ -379,16 +385,10 @@ function addPendingCard(id, ids) {
   card.append(el('h3', 'Pending ' + id, 'mono'));
   const state = el('p', 'state: awaiting_pubkey', 'state');
   const list = el('ul', null, 'targets');
-  const link = acceptLink(id, ids);
   const linkBox = el('p', null, 'link');
-  const a = el('a', link.url, 'mono');
-  a.href = link.url;
-  a.rel = 'noreferrer noopener';
-  a.target = '_blank';
-  linkBox.append(el('span', link.pinned ? 'Pinned accept link: ' : 'Accept link (NOT pinned: pin every target node first for a pinned link): '), a);
   const form = el('form', null, 'seal');
   form.noValidate = true;
-  const lab = el('label', 'Or enter the secret here (sealed in this browser to the pinned identities)');
+  const lab = el('label', 'Or enter the secret here (sealed in this browser to the pinned identities; every target node must be pinned)');
   const inp = el('input');
   inp.type = 'password';
   inp.autocomplete = 'off';
@@ -403,16 +403,29 @@ function addPendingCard(id, ids) {
   const cancel = button('Cancel pending', () => cancelPending(id, ctl), 'danger');
   card.append(state, list, linkBox, form, msg, cancel);
   $('pending-list').prepend(card);
-  const ctl = { id, ids, card, state, list, form, inp, send, msg, cancel, stop: false, kick: null };
+  const ctl = { id, ids, card, state, list, form, inp, send, msg, cancel, linkBox, stop: false, kick: null };
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     sealAndSend(ctl);
   });
+  cards.add(ctl);
+  renderLink(ctl);
   watch(ctl);
   return ctl;
 }
 
+// The link with the pins as they are now (pinning after creating counts).
+function renderLink(ctl) {
+  const link = acceptLink(ctl.id, ctl.ids);
+  const a = el('a', link.url, 'mono');
+  a.href = link.url;
+  a.rel = 'noreferrer noopener';
+  a.target = '_blank';
+  ctl.linkBox.replaceChildren(el('span', link.pinned ? 'Pinned accept link: ' : 'Accept link (NOT pinned: pin every target node first for a pinned link): '), a);
+}
+
 function renderStatus(ctl, s) {
+  renderLink(ctl);
   ctl.state.textContent = 'state: ' + s.state + ' · expires ' + when(s.expires_at);
   ctl.state.dataset.state = s.state;
   ctl.list.replaceChildren();
@@ -479,8 +492,11 @@ function checkView(v, id) {
       throw { code: 8901, name: 'IdentityMismatch', message: 'node ' + t.node_id + ' reports another identity than its pin: nothing was sealed' };
     }
     if (p === undefined) {
+      // Sealing needs every target pinned: the admin pins a node in the
+      // Nodes tab after comparing its fingerprint (as inject without a
+      // terminal refuses an unpinned node).
       if (!t.identity_key) throw { code: 8904, name: 'IdentityUnavailable', message: 'node ' + t.node_id + ' reports no identity to pin' };
-      pin(t.node_id, t.identity_key); // accept-new: first seen is pinned
+      throw { code: 8902, name: 'IdentityNotPinned', message: 'node ' + t.node_id + ' is not pinned: compare its identity fingerprint with the node operator and pin it in the Nodes tab first' };
     }
     const c = t.context;
     if (fingerprint(t.public_key) !== t.fingerprint || identityFingerprint(t.identity_key) !== t.identity_fingerprint ||
