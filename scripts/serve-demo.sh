@@ -143,9 +143,12 @@ cat <<EOF
    Check the served page against its signed manifest:
      $SEALPASS release verify --manifest $DIST/releases.json \\
        --pubkey $(cat "$ROOT/target/www-release.pub") --base-url $BASE
-   Admin console: $BASE/admin  (sign in with the admin token in
-                $DATA/relay/admin.token; pin $NODE_ID, create a pending,
-                enter a secret right there)
+   Admin console: $BASE/admin
+                admin token of this demo relay: $TOKEN
+                (sign in with it, pin $NODE_ID after comparing its identity
+                fingerprint above, create a pending, enter a secret right
+                there; the token is printed only because this relay is a
+                throw-away demo)
    Data: $DATA (deleted on exit).   Ctrl-C stops everything.
   ==========================================================================
 
