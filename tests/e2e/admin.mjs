@@ -7,7 +7,7 @@
 // ends with `N passed, N failed`.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, appendFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, appendFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
@@ -326,6 +326,30 @@ const main = await consoleRun(RELAY + '/admin', 'relay', false);
   check('pinning afterwards turns the pending\'s link into a pinned one', !!repinned);
   await page.$eval(card(page, up) + ' button.danger', (b) => b.click());
   await until(async () => (await cardState(page, up)) === 'cancelled', 15000);
+
+  // A failed target, retried from the console: an envelope sealed (with the
+  // CLI) to a key that is not the node's is posted first.
+  {
+    const rslug = 'console-retry-' + rand();
+    const rid = await createPending(page, [NODE_ID], rslug);
+    await until(async () => (await relayStatus(rid)).state === 'pubkey_posted', 20000);
+    const pend = await (await fetch(RELAY + '/api/v1/pending/' + rid)).json();
+    writeFileSync(join(dir, 'ctx.json'), JSON.stringify(pend.targets[0].context));
+    const wrong = execFileSync(SEALPASS, ['keygen', '--out', join(dir, 'wrong.key')]).toString().trim();
+    const decoy = JSON.parse(execFileSync(SEALPASS, ['seal', '--to', wrong, '--context', join(dir, 'ctx.json')], { input: 'decoy' }).toString());
+    await fetch(RELAY + '/api/v1/pending/' + rid + '/envelopes', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ envelopes: [{ node_id: NODE_ID, envelope: decoy }] }),
+    });
+    const failedNow = await until(async () => (await cardState(page, rid)) === 'decrypt_failed', 30000, 300);
+    const label = await text(page, card(page, rid) + ' form.seal button');
+    check('a failed target shows decrypt_failed live, with "Retry failed targets"', !!failedNow && label === 'Retry failed targets', label);
+    const rsecret = 'console-retry-secret-' + rand();
+    appendFileSync(SECRETS_FILE, rsecret + '\n');
+    await sealInCard(page, rid, rsecret);
+    const done = await until(async () => (await cardState(page, rid)) === 'consumed', 40000, 300);
+    check('retry of the failed target from the console is delivered', !!done && nodeSecret(rslug) === rsecret);
+  }
 
   // Register a node (its secret shown once) and rotate its secret.
   const nid = 'console-' + BROWSER + '-' + rand();
