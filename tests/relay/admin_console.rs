@@ -280,6 +280,23 @@ fn cancel_drops_a_stored_envelope_and_keeps_consumed_targets() {
     assert_eq!(stored(&relay), 0, "the undelivered envelope is gone");
     assert!(n2.pull(&relay).is_empty());
 
+    // An envelope already pulled cannot be recalled: the node's ack after
+    // the cancel is answered 8603 and the target stays cancelled.
+    let pid = relay.create_pending(&["n2"], None);
+    n2.heartbeat(&relay);
+    n2.post_pubkey(&relay, &pid);
+    let sealed = seal_for(&relay, &pid, b"late");
+    post_envelopes(&relay, &pid, &envelopes_body(&sealed)).is(202);
+    assert_eq!(n2.pull(&relay).len(), 1);
+    relay
+        .admin("POST", &format!("/api/v1/admin/pendings/{pid}/cancel"), "")
+        .ok();
+    n2.ack(&relay, &pid, "consumed").expect(410, 8603);
+    assert_eq!(
+        relay.target_state(&pid, "n2"),
+        ("cancelled".to_owned(), Some(8613))
+    );
+
     // Every target consumed: nothing to cancel (409/8608).
     let pid = relay.create_pending(&["n1"], None);
     n1.post_pubkey(&relay, &pid);
