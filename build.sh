@@ -34,12 +34,15 @@ Commands:
           references, a meta CSP whose connect-src is the relay origin and
           <page-url>sealpass_bg.wasm ('self' without --page-url), and its own
           signed releases.json. Serve DIR as is; run the relay with
-          --allow-origin <the page's origin>.
+          --allow-origin <the page's origin>. The admin console is built
+          beside it into DIR/admin/ (scripts/build-admin.sh; same CSP rules,
+          listed in the same releases.json).
   serve   the local demo (scripts/serve-demo.sh [args]): installs the Wasm
-          tools if missing, builds what changed (the page only when one of
-          its inputs did), starts a relay, a demo node and a pending on
-          127.0.0.1:8080 (SEALPASS_DEMO_PORT) and prints the accept URL.
-          Ctrl-C, or SIGINT/SIGTERM to its PID, stops it: exit 0, "stopped".
+          tools if missing, builds what changed (the page and the console
+          only when one of their inputs did), starts a relay, a demo node
+          and a pending on 127.0.0.1:8080 (SEALPASS_DEMO_PORT) and prints the
+          accept and console URLs. Ctrl-C, or SIGINT/SIGTERM to its PID,
+          stops it: exit 0, "stopped".
   pack    scripts/pack.sh [args]                     (when present)
   bench   bench/run.sh [args]                        (when present)
   fuzz    [SECS] [--runs N]  coverage-guided fuzzing (cargo-fuzz, libFuzzer; fuzz/):
@@ -442,13 +445,15 @@ build_www() {
     fi
     rm -f "$stamp"
     SEALPASS_BIN="$ROOT/target/$BIN_PROFILE/sealpass" bash "$ROOT/scripts/build-www.sh"
+    # The admin console beside it (/admin; re-signs releases.json).
+    SEALPASS_BIN="$ROOT/target/$BIN_PROFILE/sealpass" bash "$ROOT/scripts/build-admin.sh"
     printf '%s %s\n' "$(www_inputs_hash)" "$(sha256sum <"$dist/releases.json" | cut -d' ' -f1)" >"$stamp"
 }
 
 cmd_build() {
     cmd_setup
     must_step "build: sealpass + sealpass-relay" build_bins
-    must_step "build: accept page -> target/www-dist" build_www
+    must_step "build: accept page + admin console -> target/www-dist" build_www
 }
 
 # ---------------------------------------------------------------- test
@@ -897,7 +902,7 @@ cmd_serve() {
     trap 'printf "\nstopped (during the build)\n"; exit 0' INT TERM
     serve_setup
     must_step "build: sealpass + sealpass-relay ($BIN_PROFILE)" build_bins
-    must_step "build: accept page -> target/www-dist" build_www
+    must_step "build: accept page + admin console -> target/www-dist" build_www
     printf '\n==== serve: scripts/serve-demo.sh ====\n'
     local child rc=0
     trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM
@@ -945,6 +950,9 @@ cmd_page() {
     fi
     must_step "page: accept page for $origin -> $out" env SEALPASS_BIN="$bin" WWW_DIST="$out" \
         WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-www.sh"
+    # The admin console beside it (<out>/admin/; releases.json re-signed).
+    must_step "page: admin console for $origin -> $out/admin" env SEALPASS_BIN="$bin" WWW_DIST="$out" \
+        WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-admin.sh"
 }
 
 cmd_pack() { run_optional_script scripts/pack.sh "$@"; }

@@ -46,6 +46,8 @@ fi
 DIST="$ROOT/target/www-dist"
 if [[ ${SEALPASS_DEMO_PAGE_BUILT:-} != 1 || ! -f $DIST/releases.json ]]; then
     SEALPASS_BIN="$SEALPASS" bash scripts/build-www.sh
+    # The admin console beside it (/admin; re-signs releases.json).
+    SEALPASS_BIN="$SEALPASS" bash scripts/build-admin.sh
 fi
 
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-demo.XXXXXX")
@@ -159,6 +161,12 @@ cat <<EOF
    Check the served page against its signed manifest:
      $SEALPASS release verify --manifest $DIST/releases.json \\
        --pubkey $(cat "$ROOT/target/www-release.pub") --base-url $BASE
+   Admin console: $BASE/admin
+                admin token of this demo relay: $TOKEN
+                (sign in with it, pin $NODE_ID after comparing its identity
+                fingerprint above, create a pending, enter a secret right
+                there; the token is printed only because this relay is a
+                throw-away demo)
    Data: $DATA (deleted on exit).   Ctrl-C stops everything.
   ==========================================================================
 

@@ -159,6 +159,9 @@ codes! {
     /// The relay's answer is malformed or contradicts what was asked
     /// (wrong context, key or fingerprint: possible tampering).
     RelayProtocol = 8612,
+    /// The pending credential was cancelled by an admin: it takes no
+    /// envelope and delivers nothing any more.
+    Cancelled = 8613,
 
     // --- request signing (8700–8799) ---
     /// Signature headers missing or malformed.

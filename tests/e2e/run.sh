@@ -13,6 +13,8 @@
 # relay allows (--allow-origin), driven through tests/e2e/pinned.mjs; when
 # sealpass-tests' hostile-relay and `inject --browser --page-url` exist, also
 # through hostile proxies and with a link printed by inject.
+# Then the admin console (scripts/build-admin.sh, tests/e2e/admin.mjs), served
+# by the relay and as hosted apart.
 # Finally searches the relay's database files and every log for the secrets.
 # Ends with `N passed, N failed`; exit status non-zero on any failure.
 #
@@ -343,6 +345,54 @@ if [[ -n $PAGE_ORIGIN ]] && page_build direct "$URL_relay" "$PAGE_ORIGIN/direct/
     done
 else
     fail "./build.sh page: could not build the separately hosted page"
+fi
+
+# ---------------------------------------------------------------- admin console
+# The console (www-admin/, scripts/build-admin.sh) beside the served page,
+# driven through tests/e2e/admin.mjs against the same relay and node agent;
+# also as hosted apart when `./build.sh page` built it into $PAGES/direct.
+if SEALPASS_BIN="$SEALPASS" bash scripts/build-admin.sh >"$TMP/build-admin.log" 2>&1; then
+    pass "build: scripts/build-admin.sh -> target/www-dist/admin"
+    if grep -qiE '<script>|<script [^>]*>[^<]|<style|style=|\son[a-z]+=' "$DIST/admin/index.html"; then
+        fail "console: admin/index.html has inline script/style/handlers"
+    elif [[ $(grep -c 'integrity="sha384-' "$DIST/admin/index.html") -eq 2 ]]; then
+        pass "console: no inline script or style; script and stylesheet carry sha384 integrity"
+    else
+        fail "console: missing integrity attributes"
+    fi
+    csp=$(node -e 'fetch(process.argv[1]).then((r) => console.log(r.status === 200 ? r.headers.get("content-security-policy") : ""))' "$URL_relay/admin" 2>/dev/null)
+    if [[ $csp == *"default-src 'none'"* && $csp != *unsafe-inline* ]]; then pass "console: /admin served with the strict CSP"; else
+        fail "console: /admin CSP '$csp'"
+    fi
+    if grep -q '"admin/admin.js"' "$DIST/releases.json" &&
+        "$SEALPASS" release verify --manifest "$DIST/releases.json" --pubkey "$PUB" --base-url "$URL_relay" >"$TMP/verify-admin.out" 2>&1; then
+        pass "console: listed in the signed releases.json, which the served files match"
+    else
+        fail "console release verify: $(cat "$TMP/verify-admin.out" 2>/dev/null)"
+    fi
+    ADMIN_ENV=()
+    if [[ -f $PAGES/direct/admin/index.html ]]; then
+        ADMIN_ENV=(E2E_ADMIN_PAGE_URL="$PAGE_ORIGIN/direct/")
+    else
+        fail "console: ./build.sh page did not build the console into $PAGES/direct/admin"
+    fi
+    for b in ${E2E_BROWSERS:-chrome firefox}; do
+        env E2E_RELAY="$URL_relay" E2E_ADMIN_TOKEN_FILE="$TMP/relay/admin.token" E2E_SEALPASS="$SEALPASS" \
+            E2E_NODE_DIR="$NODE_DIR" E2E_NODE_LOG="$TMP/node.out" E2E_SECRETS_FILE="$SECRETS" \
+            E2E_SCREENSHOTS="$TMP/screenshots-$b" "${ADMIN_ENV[@]}" \
+            timeout 400 node tests/e2e/admin.mjs "$b" 2>&1 | tee "$TMP/admin-$b.log"
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/admin-$b.log" | tail -n1)
+        if [[ -n $line ]]; then
+            PASSED=$((PASSED + ${line%% *}))
+            f=${line#*, }
+            FAILED=$((FAILED + ${f%% *}))
+        else
+            fail "$b: admin.mjs did not finish"
+        fi
+    done
+else
+    tail -n 20 "$TMP/build-admin.log"
+    fail "build: scripts/build-admin.sh"
 fi
 
 # ---------------------------------------------------------------- leak search

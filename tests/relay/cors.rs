@@ -1,6 +1,6 @@
 //! CORS for a page hosted apart from the relay (docs/PINNING.md §5), over
 //! real HTTP to the real relay: only origins given with `--allow-origin`,
-//! only on the sender endpoints; admin and node routes never answer CORS.
+//! only on the sender and admin endpoints; node routes never answer CORS.
 
 use std::process::Command;
 
@@ -154,10 +154,12 @@ fn other_origins_get_no_cors_and_preflights_are_refused() {
 }
 
 #[test]
-fn admin_and_node_routes_never_answer_cors() {
+fn admin_routes_answer_only_allowed_origins_and_node_routes_never() {
     let (relay, n, pid) = setup();
     let auth = format!("Bearer {}", relay.token);
-    // Admin routes: preflight and actual requests from an allowed origin.
+    // Admin routes (the console on an allowed origin, docs/API.md): the
+    // preflight of an allowed origin passes, any other origin gets 403 and
+    // no CORS headers (tests/relay/admin_console.rs has the details).
     for (method, path) in [
         ("POST", "/api/v1/admin/nodes".to_owned()),
         ("POST", "/api/v1/admin/pending".to_owned()),
@@ -165,13 +167,15 @@ fn admin_and_node_routes_never_answer_cors() {
         ("POST", "/api/v1/admin/nodes/n1/rotate-secret".to_owned()),
     ] {
         let r = preflight(&relay, &path, PAGE, method);
+        assert_eq!(r.status, 204, "{path}");
+        let r = preflight(&relay, &path, OTHER, method);
         assert_ne!(r.status, 204, "{path}");
         assert!(cors_headers(&r).is_empty(), "{path}: {r:?}");
     }
     let r = relay.req(
         "GET",
         &format!("/api/v1/admin/pending/{pid}"),
-        &[("Origin", PAGE), ("Authorization", &auth)],
+        &[("Origin", OTHER), ("Authorization", &auth)],
         b"",
     );
     assert_eq!(r.status, 200, "{}", r.text());

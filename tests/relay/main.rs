@@ -11,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+mod admin_console;
 mod admin_nodes;
 mod admin_token;
 mod audit;

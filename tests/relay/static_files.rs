@@ -93,9 +93,15 @@ fn accept_page_and_assets() {
 }
 
 #[test]
-fn missing_www_is_404_not_500() {
+fn missing_www_is_503_with_build_instructions_not_500() {
     let relay = Relay::start_with(&["--www", "/nonexistent/sealpass-www"]);
-    relay.req("GET", "/accept", &[], b"").expect(404, 8602);
+    let r = relay.req("GET", "/accept", &[], b"");
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("scripts/build-www.sh"), "{}", r.text());
+    assert!(relay.output().contains("warning: no built accept page"));
+    relay
+        .req("GET", "/static/app.js", &[], b"")
+        .expect(404, 8602);
 }
 
 /// A symlink in `--www` may lead to another file of the page, never out of

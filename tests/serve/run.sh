@@ -150,6 +150,9 @@ if wait_for "$TMP/run2.log" "$URL_RE" 300; then
     check "run 2: cargo compiled nothing" bash -c "! grep -q 'Compiling' '$TMP/run2.log'"
     check "run 2: page reported up to date" grep -q 'page up to date' "$TMP/run2.log"
     check "run 2: page not built again" bash -c "! grep -q '^build-www: done' '$TMP/run2.log'"
+    check "run 2: console not built again" bash -c "! grep -q '^build-admin: done' '$TMP/run2.log'"
+    st=$(http_status "http://127.0.0.1:$PORT/admin")
+    check "run 2: GET /admin (the console) answers 200 (got $st)" test "$st" = 200
     check "run 2: URL printed once" test "$(grep -cE "$URL_RE" "$TMP/run2.log")" -eq 1
     kill -TERM "$PID"
     finish
@@ -160,6 +163,7 @@ else
     finish
 fi
 check "run 1: page built at most once" test "$(grep -c '^build-www: done' "$TMP/run1.log")" -le 1
+check "run 1: console built at most once" test "$(grep -c '^build-admin: done' "$TMP/run1.log")" -le 1
 
 # 3. SIGINT during start-up: no URL afterwards.
 start "$TMP/run3.log"

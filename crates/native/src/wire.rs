@@ -47,11 +47,14 @@ pub enum TargetState {
     DecryptFailed,
     /// The pending credential expired before this target consumed.
     Expired,
+    /// An admin cancelled the pending credential before this target
+    /// consumed (`POST /api/v1/admin/pendings/{id}/cancel`).
+    Cancelled,
 }
 
 impl TargetState {
     /// Every state, in lifecycle order.
-    pub const ALL: [TargetState; 7] = [
+    pub const ALL: [TargetState; 8] = [
         TargetState::AwaitingPubkey,
         TargetState::PubkeyPosted,
         TargetState::CiphertextReceived,
@@ -59,6 +62,7 @@ impl TargetState {
         TargetState::Consumed,
         TargetState::DecryptFailed,
         TargetState::Expired,
+        TargetState::Cancelled,
     ];
 
     /// The wire and database name (equal to the serde name; a test checks).
@@ -71,6 +75,7 @@ impl TargetState {
             TargetState::Consumed => "consumed",
             TargetState::DecryptFailed => "decrypt_failed",
             TargetState::Expired => "expired",
+            TargetState::Cancelled => "cancelled",
         }
     }
 
@@ -93,7 +98,11 @@ impl TargetState {
     }
 
     /// The node has given its verdict or the credential expired: nothing
-    /// more happens unless the sender posts a retry.
+    /// more happens unless the sender posts a retry. `Cancelled` is not
+    /// counted here on purpose: a waiter must check the aggregate
+    /// [`PendingState::Cancelled`] itself and report it as a failure, so a
+    /// waiter that does not know the state keeps waiting (until its own
+    /// deadline) rather than reporting success.
     pub const fn is_settled(self) -> bool {
         matches!(
             self,
@@ -142,6 +151,8 @@ pub enum PendingState {
     Expired,
     /// Some target failed, not all: retry posts only the failed subset.
     PartialDecrypted,
+    /// An admin cancelled the credential.
+    Cancelled,
 }
 
 impl From<TargetState> for PendingState {
@@ -154,13 +165,14 @@ impl From<TargetState> for PendingState {
             TargetState::Consumed => PendingState::Consumed,
             TargetState::DecryptFailed => PendingState::DecryptFailed,
             TargetState::Expired => PendingState::Expired,
+            TargetState::Cancelled => PendingState::Cancelled,
         }
     }
 }
 
 impl PendingState {
     /// Every state.
-    pub const ALL: [PendingState; 8] = [
+    pub const ALL: [PendingState; 9] = [
         PendingState::AwaitingPubkey,
         PendingState::PubkeyPosted,
         PendingState::CiphertextReceived,
@@ -169,6 +181,7 @@ impl PendingState {
         PendingState::DecryptFailed,
         PendingState::Expired,
         PendingState::PartialDecrypted,
+        PendingState::Cancelled,
     ];
 
     /// The target state of the same name, if there is one.
@@ -181,6 +194,7 @@ impl PendingState {
             PendingState::Consumed => TargetState::Consumed,
             PendingState::DecryptFailed => TargetState::DecryptFailed,
             PendingState::Expired => TargetState::Expired,
+            PendingState::Cancelled => TargetState::Cancelled,
             PendingState::PartialDecrypted => return None,
         })
     }

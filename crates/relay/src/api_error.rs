@@ -56,7 +56,7 @@ impl ApiError {
 pub fn status_for(code: Code) -> StatusCode {
     match code {
         Code::NotFound | Code::RecordNotFound => StatusCode::NOT_FOUND,
-        Code::Expired => StatusCode::GONE,
+        Code::Expired | Code::Cancelled => StatusCode::GONE,
         Code::AlreadyUsed | Code::InvalidState | Code::PubkeyAwaiting => StatusCode::CONFLICT,
         Code::RateLimited | Code::QueueFull => StatusCode::TOO_MANY_REQUESTS,
         Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -1,10 +1,15 @@
-//! CORS for an accept page hosted apart from the relay (docs/PINNING.md §5).
+//! CORS for the accept page and the admin console hosted apart from the
+//! relay (docs/PINNING.md §5, docs/API.md "Admin console").
 //!
-//! Only the sender endpoints ever answer CORS, and only to origins the
-//! operator named with `--allow-origin`: the pending id is the capability
-//! there, so letting a named page read it changes nothing an attacker could
-//! not already do from a server. Admin and node routes never get CORS
-//! headers, so no web page can drive them from a browser that holds a token.
+//! Only the sender and the admin endpoints ever answer CORS, and only to
+//! origins the operator named with `--allow-origin`. On the sender
+//! endpoints the pending id is the capability, so letting a named page read
+//! them changes nothing an attacker could not already do from a server. On
+//! the admin endpoints the capability is the bearer token in
+//! `Authorization`, which a browser never attaches by itself (no cookies,
+//! no credentials mode): a page on a named origin can call them only with
+//! the token the admin typed into it, and a page on any other origin gets no
+//! CORS answer at all. Node routes never get CORS headers.
 
 use std::sync::Arc;
 
@@ -137,15 +142,35 @@ fn check_origin(v: &str) -> std::result::Result<(), &'static str> {
     Ok(())
 }
 
-fn add_cors_headers(h: &mut HeaderMap, origin: HeaderValue) {
+/// What one group of routes allows across origins.
+struct Policy {
+    /// `Access-Control-Allow-Methods`.
+    methods: &'static str,
+    /// `Access-Control-Allow-Headers`.
+    headers: &'static str,
+}
+
+/// The sender endpoints: no credentials of any kind.
+const SENDER: Policy = Policy {
+    methods: "GET, POST",
+    headers: "Content-Type",
+};
+
+/// The admin endpoints: the bearer token in `Authorization`.
+const ADMIN: Policy = Policy {
+    methods: "GET, POST, DELETE",
+    headers: "Authorization, Content-Type",
+};
+
+fn add_cors_headers(h: &mut HeaderMap, origin: HeaderValue, p: &Policy) {
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.insert(
         header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST"),
+        HeaderValue::from_static(p.methods),
     );
     h.insert(
         header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type"),
+        HeaderValue::from_static(p.headers),
     );
     h.insert(
         header::ACCESS_CONTROL_MAX_AGE,
@@ -163,16 +188,33 @@ pub async fn sender_cors(
     req: Request,
     next: Next,
 ) -> Response {
+    with_cors(&allowed, &SENDER, req, next).await
+}
+
+/// Middleware of the admin routes only: as [`sender_cors`], with the
+/// methods `GET, POST, DELETE` and the headers `Authorization,
+/// Content-Type` allowed. A preflight never reaches the token check (it
+/// carries no token); the request after it is checked as any other.
+pub async fn admin_cors(
+    State(allowed): State<AllowedOrigins>,
+    req: Request,
+    next: Next,
+) -> Response {
+    with_cors(&allowed, &ADMIN, req, next).await
+}
+
+async fn with_cors(allowed: &AllowedOrigins, p: &Policy, req: Request, next: Next) -> Response {
     let origin = allowed.matching(req.headers()).cloned();
     let mut resp = if req.method() == Method::OPTIONS {
         let method_ok = req
             .headers()
             .get(header::ACCESS_CONTROL_REQUEST_METHOD)
-            .is_some_and(|m| m == "GET" || m == "POST");
+            .and_then(|m| m.to_str().ok())
+            .is_some_and(|m| p.methods.split(", ").any(|x| x == m));
         match origin {
             Some(o) if method_ok => {
                 let mut r = StatusCode::NO_CONTENT.into_response();
-                add_cors_headers(r.headers_mut(), o);
+                add_cors_headers(r.headers_mut(), o, p);
                 r
             }
             _ => {
@@ -185,7 +227,7 @@ pub async fn sender_cors(
     } else {
         let mut r = next.run(req).await;
         if let Some(o) = origin {
-            add_cors_headers(r.headers_mut(), o);
+            add_cors_headers(r.headers_mut(), o, p);
         }
         r
     };

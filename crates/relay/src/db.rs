@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS pendings (
     target_url       TEXT NOT NULL,
     created_at       INTEGER NOT NULL,
     expires_at       INTEGER NOT NULL,
-    expired          INTEGER NOT NULL DEFAULT 0
+    expired          INTEGER NOT NULL DEFAULT 0,
+    cancelled_at     INTEGER
 );
 CREATE TABLE IF NOT EXISTS targets (
     pending_id TEXT NOT NULL,
@@ -111,24 +112,27 @@ pub fn open(data_dir: &Path) -> Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(sql_err)?;
     conn.execute_batch(SCHEMA).map_err(sql_err)?;
-    add_identity_column(&conn)?;
+    add_column(&conn, "targets", "identity_key", "TEXT")?;
+    add_column(&conn, "pendings", "cancelled_at", "INTEGER")?;
     restrict_permissions(data_dir)?;
     Ok(conn)
 }
 
-/// Databases made before envelope v2 lack `targets.identity_key`: add it
-/// (NULL: those targets' nodes posted no identity).
-fn add_identity_column(conn: &Connection) -> Result<()> {
+/// Columns added after the first schema, to databases made before them:
+/// `targets.identity_key` (envelope v2; NULL: those targets' nodes posted no
+/// identity) and `pendings.cancelled_at` (admin cancel; NULL: not cancelled).
+/// Names are our own constants, never input.
+fn add_column(conn: &Connection, table: &str, column: &str, ty: &str) -> Result<()> {
     let has: bool = conn
         .query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('targets') WHERE name = 'identity_key'",
-            [],
+            &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+            [column],
             |r| r.get::<_, i64>(0),
         )
         .map_err(sql_err)?
         > 0;
     if !has {
-        conn.execute_batch("ALTER TABLE targets ADD COLUMN identity_key TEXT")
+        conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))
             .map_err(sql_err)?;
     }
     Ok(())

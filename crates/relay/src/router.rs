@@ -23,6 +23,9 @@ mod paths {
     pub const ADMIN_REVOKE_PREVIOUS: &str = "/api/v1/admin/nodes/:node_id/revoke-previous";
     pub const ADMIN_PENDING: &str = "/api/v1/admin/pending";
     pub const ADMIN_PENDING_GET: &str = "/api/v1/admin/pending/:pending_id";
+    pub const ADMIN_CANCEL: &str = "/api/v1/admin/pendings/:pending_id/cancel";
+    pub const ADMIN_AUDIT: &str = "/api/v1/admin/audit";
+    pub const ADMIN_KEYSTORE: &str = "/api/v1/admin/keystore";
     pub const PENDING: &str = "/api/v1/pending/:pending_id";
     pub const PENDING_ENVELOPES: &str = "/api/v1/pending/:pending_id/envelopes";
     pub const PENDING_STATUS: &str = "/api/v1/pending/:pending_id/status";
@@ -36,13 +39,16 @@ mod paths {
 /// The `route` column of failure counters for each authenticated route (admin
 /// bearer or node signature), by path pattern. The extractors in `auth`
 /// look their route up here.
-const AUDIT_LABELS: [(&str, &str); 11] = [
+const AUDIT_LABELS: [(&str, &str); 14] = [
     (paths::ADMIN_NODES, "admin/nodes"),
     (paths::ADMIN_NODE, "admin/delete-node"),
     (paths::ADMIN_ROTATE_SECRET, "admin/rotate-secret"),
     (paths::ADMIN_REVOKE_PREVIOUS, "admin/revoke-previous"),
     (paths::ADMIN_PENDING, "admin/pending"),
     (paths::ADMIN_PENDING_GET, "admin/pending/get"),
+    (paths::ADMIN_CANCEL, "admin/cancel"),
+    (paths::ADMIN_AUDIT, "admin/audit"),
+    (paths::ADMIN_KEYSTORE, "admin/keystore"),
     (paths::NODE_HEARTBEAT, "node/heartbeat"),
     (paths::NODE_PENDING, "node/pending"),
     (paths::NODE_PUBKEY, "node/pubkey"),
@@ -71,13 +77,24 @@ pub fn router(state: AppState) -> Router {
             state.allowed_origins.clone(),
             cors::sender_cors,
         ));
-    Router::new()
-        .route(ADMIN_NODES, post(admin::add_node))
+    // The admin endpoints: bearer token only; the admin console on a page
+    // origin named with --allow-origin may call them (cors.rs).
+    let admin = Router::new()
+        .route(ADMIN_NODES, post(admin::add_node).get(admin::list_nodes))
         .route(ADMIN_NODE, delete(admin::delete_node))
         .route(ADMIN_ROTATE_SECRET, post(admin::rotate_secret))
         .route(ADMIN_REVOKE_PREVIOUS, post(admin::revoke_previous))
         .route(ADMIN_PENDING, post(admin::create_pending))
         .route(ADMIN_PENDING_GET, get(admin::get_pending))
+        .route(ADMIN_CANCEL, post(admin::cancel_pending))
+        .route(ADMIN_AUDIT, get(admin::audit))
+        .route(ADMIN_KEYSTORE, get(admin::keystore))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.allowed_origins.clone(),
+            cors::admin_cors,
+        ));
+    Router::new()
+        .merge(admin)
         .merge(sender)
         .route(NODE_HEARTBEAT, post(node::heartbeat))
         .route(NODE_PENDING, get(node::pending))
@@ -85,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route(NODE_ENVELOPES, get(node::envelopes))
         .route(NODE_ACK, post(node::ack))
         .route("/accept", get(static_files::accept_page))
+        .route("/admin", get(static_files::admin_page))
         .route("/static/*path", get(static_files::static_file))
         .route("/releases.json", get(static_files::releases))
         .fallback(not_found)
@@ -241,6 +259,24 @@ mod tests {
                 format!("/api/v1/admin/pending/{id}"),
                 false,
                 "admin/pending/get",
+            ),
+            (
+                "POST",
+                format!("/api/v1/admin/pendings/{id}/cancel"),
+                false,
+                "admin/cancel",
+            ),
+            (
+                "GET",
+                "/api/v1/admin/audit".to_owned(),
+                false,
+                "admin/audit",
+            ),
+            (
+                "GET",
+                "/api/v1/admin/keystore".to_owned(),
+                false,
+                "admin/keystore",
             ),
             (
                 "POST",

@@ -109,6 +109,29 @@ fn check_www(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
+/// The start-up warning for a `--www` without a built page (None: both
+/// pages are there). The relay still starts: the API works without them.
+pub(crate) fn www_warning(dir: &std::path::Path) -> Option<String> {
+    use super::static_files::{ACCEPT_PAGE, ADMIN_PAGE};
+    let has = |p: &str| dir.join(p).is_file();
+    if !has(ACCEPT_PAGE) {
+        Some(format!(
+            "sealpass-relay: warning: no built accept page in --www {} ({ACCEPT_PAGE} missing): \
+             /accept and /admin answer 503 with build instructions until it is built; \
+             build it with `./build.sh serve` or `scripts/build-www.sh` (then `scripts/build-admin.sh` for /admin)",
+            dir.display()
+        ))
+    } else if !has(ADMIN_PAGE) {
+        Some(format!(
+            "sealpass-relay: note: no admin console in --www {} ({ADMIN_PAGE} missing): \
+             /admin answers 503 until `scripts/build-admin.sh` builds it",
+            dir.display()
+        ))
+    } else {
+        None
+    }
+}
+
 fn serve(a: Args) -> Result<()> {
     check_www(&a.www)?;
     // Before anything is opened: a bad origin is an operator's typo.
@@ -131,6 +154,10 @@ fn serve(a: Args) -> Result<()> {
             group_readable: a.admin_token_file_group_readable,
         },
     )?;
+    // Once everything else is known good: a start that fails says only why.
+    if let Some(w) = www_warning(&a.www) {
+        eprintln!("{w}");
+    }
     let http = http_limits(&a);
     let state = AppState::new(store.clone(), token, a.www.clone())
         .with_allowed_origins(origins)

@@ -121,9 +121,64 @@ async fn serve_file(root: &Path, rel: &Path, is_page: bool) -> Response {
     resp
 }
 
+/// The accept page's file inside `--www`.
+pub const ACCEPT_PAGE: &str = "index.html";
+/// The admin console's file inside `--www` (its assets are beside it, under
+/// `/static/admin/`).
+pub const ADMIN_PAGE: &str = "admin/index.html";
+
+/// What `/accept` and `/admin` answer when `--www` holds no such page: how
+/// to build it (plain text; the directory is not named, it is the
+/// operator's business).
+pub fn not_built_text(page: &str) -> String {
+    let (what, how) = if page == ADMIN_PAGE {
+        (
+            "The admin console",
+            "./build.sh serve (builds and starts everything), or scripts/build-www.sh then scripts/build-admin.sh",
+        )
+    } else {
+        (
+            "The accept page",
+            "./build.sh serve (builds and starts everything), or scripts/build-www.sh",
+        )
+    };
+    format!(
+        "{what} is not built, so this relay has nothing to serve here.\n\n\
+         Build it with: {how}\n\
+         and run the relay with --www pointing at the output (default target/www-dist).\n\
+         The relay reads the page on every request: no restart is needed.\n"
+    )
+}
+
+/// A page: the file, or 503 with [`not_built_text`] when it is absent.
+async fn serve_page(root: &Path, page: &'static str) -> Response {
+    let present = {
+        let full = root.join(page);
+        tokio::task::spawn_blocking(move || full.is_file())
+            .await
+            .unwrap_or(false)
+    };
+    if !present {
+        let mut resp = (StatusCode::SERVICE_UNAVAILABLE, not_built_text(page)).into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        security_headers(h, true);
+        return resp;
+    }
+    serve_file(root, Path::new(page), true).await
+}
+
 /// `GET /accept` → `<www>/index.html`.
 pub async fn accept_page(State(s): State<AppState>) -> Response {
-    serve_file(&s.www, Path::new("index.html"), true).await
+    serve_page(&s.www, ACCEPT_PAGE).await
+}
+
+/// `GET /admin` → `<www>/admin/index.html`.
+pub async fn admin_page(State(s): State<AppState>) -> Response {
+    serve_page(&s.www, ADMIN_PAGE).await
 }
 
 /// `GET /static/<path>` → `<www>/<path>`.

@@ -112,14 +112,28 @@ fn insert(conn: &Connection, e: Entry<'_>, code: Option<u16>) -> Result<()> {
 
 /// Every row, oldest first.
 pub(crate) fn list(conn: &Connection) -> Result<Vec<AuditEvent>> {
+    query(conn, "ORDER BY seq", [])
+}
+
+/// The newest row of `event` with outcome `ok`, if any.
+pub(crate) fn last_ok(conn: &Connection, event: &str) -> Result<Option<AuditEvent>> {
+    let mut rows = query(
+        conn,
+        "WHERE event = ?1 AND outcome = 'ok' ORDER BY seq DESC LIMIT 1",
+        [event],
+    )?;
+    Ok(rows.pop())
+}
+
+fn query<P: rusqlite::Params>(conn: &Connection, tail: &str, p: P) -> Result<Vec<AuditEvent>> {
     let mut st = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT seq, at, event, outcome, purpose, record_id, kek_id, dek_id, code, detail
-             FROM audit ORDER BY seq",
-        )
+             FROM audit {tail}"
+        ))
         .map_err(sql_err)?;
     let rows = st
-        .query_map([], |r| {
+        .query_map(p, |r| {
             Ok(AuditEvent {
                 seq: r.get(0)?,
                 at: r.get(1)?,

@@ -479,6 +479,12 @@ impl Keystore {
     pub fn audit(&self) -> Result<Vec<AuditEvent>> {
         audit::list(&*self.conn()?)
     }
+
+    /// The newest successful audit row of `event` (e.g. `rotate-dek`), if
+    /// any: one row, however long the trail (the relay's keystore status).
+    pub fn last_audit_ok(&self, event: &str) -> Result<Option<AuditEvent>> {
+        audit::last_ok(&*self.conn()?, event)
+    }
 }
 
 /// Reject empty or oversized record ids before any work.

@@ -6,7 +6,7 @@ use sealpass::envelope::Envelope;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::wire::{AckResult, Delivery, TargetState, WireContext, WireEnvelope};
 
-use super::pending::load_live;
+use super::pending::load_live_for_node;
 use super::views::load;
 use super::{audit, immediate, sql_err, Store};
 
@@ -119,7 +119,7 @@ impl Store {
         };
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
-        let l = load_live(&tx, pending_id, now)?;
+        let l = load_live_for_node(&tx, pending_id, now)?;
         let t = l.target(node_id)?;
         if t.state == to {
             return Ok(to); // a retried ack

@@ -6,6 +6,7 @@
 //! Target states are `sealpass_native::wire::TargetState`, stored by name
 //! and bound as SQL parameters wherever a statement compares them.
 
+mod admin;
 mod envelopes;
 mod nodes;
 mod pending;
@@ -26,6 +27,7 @@ use sealpass_native::signing::generate_secret;
 
 use super::db::{self, sql_err};
 
+pub use admin::{page_size, AuditRow, KeystoreView, NodeInfo};
 pub use nodes::IssuedSecret;
 pub use pending::MAX_TARGETS;
 pub use posts::{PostVerdict, Posted};

@@ -162,7 +162,7 @@ impl Store {
             .map(|k| k.to_b64u());
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
-        let l = load_live(&tx, pending_id, now)?;
+        let l = load_live_for_node(&tx, pending_id, now)?;
         let t = l.target(node_id)?;
         if t.state == TargetState::AwaitingPubkey {
             let to = TargetState::PubkeyPosted;
@@ -231,7 +231,8 @@ impl Store {
     }
 }
 
-/// Load a pending that exists and has not expired (404 / 410 otherwise).
+/// Load a pending that exists and has neither expired nor been cancelled
+/// (404 / 410 otherwise).
 pub(super) fn load_live(
     c: &rusqlite::Connection,
     pending_id: &str,
@@ -241,8 +242,29 @@ pub(super) fn load_live(
         return Err(Error::new(Code::NotFound, "unknown pending id"));
     }
     let l = load(c, pending_id)?.ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
+    if l.row.cancelled_at.is_some() {
+        return Err(Error::new(Code::Cancelled, "pending credential cancelled"));
+    }
     if l.row.is_expired(now) {
         return Err(Error::new(Code::Expired, "pending credential expired"));
     }
     Ok(l)
+}
+
+/// [`load_live`] for the node routes: a cancelled pending is answered like
+/// an expired one (410/8603). To the node both mean "ended, drop the key",
+/// and node agents treat 8603 as the relay having moved on (their steps are
+/// idempotent), so an agent that predates cancelling copes with it.
+pub(super) fn load_live_for_node(
+    c: &rusqlite::Connection,
+    pending_id: &str,
+    now: i64,
+) -> Result<views::Loaded> {
+    load_live(c, pending_id, now).map_err(|e| {
+        if e.code() == Code::Cancelled {
+            Error::new(Code::Expired, "pending credential ended")
+        } else {
+            e
+        }
+    })
 }

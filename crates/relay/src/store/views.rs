@@ -20,6 +20,9 @@ pub(super) struct PendingRow {
     pub target_url: String,
     pub expires_at: i64,
     pub expired: bool,
+    /// When an admin cancelled it (`expired` is set then too, so every
+    /// "live" filter leaves it out).
+    pub cancelled_at: Option<i64>,
 }
 
 pub(super) struct TargetRow {
@@ -67,7 +70,8 @@ impl PendingRow {
 pub(super) fn load(c: &Connection, pending_id: &str) -> Result<Option<Loaded>> {
     let row = c
         .query_row(
-            "SELECT pending_id, slug, injection_method, field_name, target_url, expires_at, expired
+            "SELECT pending_id, slug, injection_method, field_name, target_url, expires_at, expired,
+                    cancelled_at
              FROM pendings WHERE pending_id = ?1",
             [pending_id],
             |r| {
@@ -79,6 +83,7 @@ pub(super) fn load(c: &Connection, pending_id: &str) -> Result<Option<Loaded>> {
                     target_url: r.get(4)?,
                     expires_at: r.get(5)?,
                     expired: r.get::<_, i64>(6)? != 0,
+                    cancelled_at: r.get(7)?,
                 })
             },
         )
@@ -108,9 +113,12 @@ pub(super) fn load(c: &Connection, pending_id: &str) -> Result<Option<Loaded>> {
 }
 
 /// A target's state as seen by clients (an expired pending shows every
-/// unconsumed target as expired even before the sweep ran).
+/// unconsumed target as expired even before the sweep ran; a cancelled one
+/// shows them cancelled).
 pub(super) fn effective_state(row: &PendingRow, t: &TargetRow, now: i64) -> TargetState {
-    if row.is_expired(now) && t.state != TargetState::Consumed {
+    if row.cancelled_at.is_some() && t.state != TargetState::Consumed {
+        TargetState::Cancelled
+    } else if row.is_expired(now) && t.state != TargetState::Consumed {
         TargetState::Expired
     } else {
         t.state
@@ -120,6 +128,9 @@ pub(super) fn effective_state(row: &PendingRow, t: &TargetRow, now: i64) -> Targ
 /// The aggregate state of a pending credential (docs/API.md §States).
 pub(super) fn aggregate(l: &Loaded, now: i64) -> PendingState {
     use TargetState::*;
+    if l.row.cancelled_at.is_some() {
+        return PendingState::Cancelled;
+    }
     if l.row.is_expired(now) {
         return PendingState::Expired;
     }
@@ -152,6 +163,7 @@ pub(super) fn status_view(l: &Loaded, now: i64) -> StatusView {
             let code = match state {
                 TargetState::CiphertextQueued => Some(Code::NodeOffline.number()),
                 TargetState::Expired => Some(Code::Expired.number()),
+                TargetState::Cancelled => Some(Code::Cancelled.number()),
                 TargetState::DecryptFailed => t.last_code.or(Some(Code::DecryptFailed.number())),
                 _ => None,
             };
