@@ -21,7 +21,7 @@ const ui = {
 const WORDS = {
   8006: ['Decrypt failed', 'The node could not decrypt what was sent. Check the fingerprint again, then send once more.'],
   8008: ['Too large', 'The secret is too large: at most 16,368 bytes.'],
-  8009: ['Waiting for the node key', 'The node has not published its one-time key yet. This page checks again by itself.'],
+  8009: ['Waiting for the node key', 'The node has not posted its one-time key yet; this page checks again by itself.'],
   8011: ['Node queue full', 'The node has too many undelivered secrets. Try again later.'],
   8304: ['Empty', 'Type the secret first.'],
   8602: ['Unknown link', 'The relay does not know this link. Check that you copied all of it.'],
@@ -31,6 +31,7 @@ const WORDS = {
   8607: ['Too large', 'The request is too large for the relay.'],
   8901: ['Identity mismatch', 'The relay does not report the node identity pinned in this link. Nothing was sent. Do not retry; tell the administrator.'],
   8903: ['Bad link', 'This link is malformed or names another relay. Check that you copied all of it.'],
+  8613: ['Cancelled', 'An administrator cancelled this request. Ask for a new link.'],
   8612: ['Key check failed', 'The relay sent a key that does not match what it claims. Do not send; tell the administrator.'],
 };
 const ACCEPTS = new Set(['pubkey_posted', 'decrypt_failed']);
@@ -361,9 +362,8 @@ async function main() {
     // the async init() and its fetch/streaming fallbacks stay out of the
     // bundle (bytes under the page budget).
     initSync({ module: await WebAssembly.compile(await r.arrayBuffer()) });
-  } catch (e) {
-    show('error', 'Integrity check failed', 'The page’s WebAssembly did not match its pinned SHA-384 hash (or could not be loaded), so this page will not run. Do not enter a secret here; tell the relay administrator.');
-    console.error('sealpass: wasm integrity check failed:', String(e));
+  } catch {
+    show('error', 'Integrity check failed', 'The page’s WebAssembly failed its SHA-384 check (or did not load), so this page will not run. Do not enter a secret here; tell the relay administrator.');
     return;
   }
   try {

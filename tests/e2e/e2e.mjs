@@ -352,6 +352,16 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   await page.close();
 }
 
+// 4a. Cancelled by an admin (410/8613): said in plain words.
+{
+  const p = await newPending('e2e-cancel-' + tag, [IDLE_NODE]);
+  const r = await fetch(RELAY + '/api/v1/admin/pendings/' + p.pending_id + '/cancel', { method: 'POST', headers: { Authorization: 'Bearer ' + TOKEN } });
+  const page = await open(RELAY + '/accept#' + p.pending_id);
+  check('a cancelled link says "Cancelled" with code 8613', r.ok && await waitTitle(page, 'Cancelled', 10000) &&
+    (await text(page, '#status-code')).includes('8613') && !(await visible(page, '#form')), r.status + ' ' + await text(page, '#status-code'));
+  await page.close();
+}
+
 // 5. Expired (410/8603).
 {
   const p = await newPending('e2e-exp-' + tag, [NODE_ID], { expires_in_secs: Number(process.env.E2E_MIN_EXPIRY || 2) });
