@@ -8,13 +8,9 @@ import { readFileSync, writeFileSync, mkdirSync, copyFileSync, mkdtempSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { checker, env, sleep } from './harness.mjs';
 
 const BROWSER = process.argv[2];
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error('missing env ' + k);
-  return v;
-};
 const RELAY = env('E2E_RELAY');            // main relay (real www-dist)
 const TAMPER = env('E2E_TAMPER_RELAY');    // relay serving E2E_TAMPER_WWW
 const TAMPER_WWW = env('E2E_TAMPER_WWW');
@@ -28,21 +24,7 @@ const SECRETS_FILE = env('E2E_SECRETS_FILE');
 const NODE_ID = 'web-1';
 const IDLE_NODE = 'idle-1';  // registered, no agent: its key never comes
 
-let passed = 0, failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) { passed++; console.log(`ok   [${BROWSER}] ${name}`); }
-  else { failed++; console.log(`FAIL [${BROWSER}] ${name}${detail ? ': ' + detail : ''}`); }
-}
-// Any exception is one more failure, and the summary line is still printed.
-for (const ev of ['uncaughtException', 'unhandledRejection']) {
-  process.on(ev, (e) => {
-    failed++;
-    console.log(`FAIL [${BROWSER}] aborted: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e}`);
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(1);
-  });
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { check, finish } = checker(BROWSER);
 
 async function admin(path, body) {
   const r = await fetch(RELAY + '/api/v1/admin' + path, {
@@ -486,5 +468,4 @@ function tamperReset() {
 await browser.close();
 // The secret must not be in anything the relay answered or was sent in clear.
 check('secret never appears in relay API traffic', apiBodies.length > 0 && !apiBodies.some((b) => b.includes(secret)), `${apiBodies.length} bodies`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -17,13 +17,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { checker, env, sleep } from './harness.mjs';
 
 const BROWSER = process.argv[2];
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error('missing env ' + k);
-  return v;
-};
 const RELAY = env('E2E_RELAY');
 const TOKEN = readFileSync(env('E2E_ADMIN_TOKEN_FILE'), 'utf8').trim();
 const NODE_LOG = env('E2E_NODE_LOG');
@@ -34,20 +30,7 @@ const IDLE_NODE = 'idle-1';
 const WIDTHS = [[320, 568], [390, 844], [1280, 800]];
 const FP = /^[0-9a-f]{4}(-[0-9a-f]{4}){7}$/;
 
-let passed = 0, failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) { passed++; console.log(`ok   [${BROWSER}] ${name}`); }
-  else { failed++; console.log(`FAIL [${BROWSER}] ${name}${detail ? ': ' + detail : ''}`); }
-}
-for (const ev of ['uncaughtException', 'unhandledRejection']) {
-  process.on(ev, (e) => {
-    failed++;
-    console.log(`FAIL [${BROWSER}] aborted: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e}`);
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(1);
-  });
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { check, finish } = checker(BROWSER);
 
 async function newPending(slug, nodes, extra = {}) {
   const r = await fetch(RELAY + '/api/v1/admin/pending', {
@@ -307,5 +290,4 @@ for (const scheme of ['light', 'dark']) {
   await browser.close();
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -14,13 +14,9 @@ import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { checker, env, sleep } from './harness.mjs';
 
 const BROWSER = process.argv[2];
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error('missing env ' + k);
-  return v;
-};
 const RELAY = env('E2E_RELAY');              // the relay's origin (allows the page origin)
 const PAGE = env('E2E_PAGE_URL');            // directory URL of the page built for RELAY (ends in /)
 const OTHER = env('E2E_OTHER_ORIGIN');       // a live server of a third origin (must be blocked)
@@ -32,20 +28,7 @@ const SECRETS_FILE = env('E2E_SECRETS_FILE');
 const SHOTS = process.env.E2E_SCREENSHOTS || '';
 const NODE_ID = 'web-1';
 
-let passed = 0, failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) { passed++; console.log(`ok   [${BROWSER}] ${name}`); }
-  else { failed++; console.log(`FAIL [${BROWSER}] ${name}${detail ? ': ' + detail : ''}`); }
-}
-for (const ev of ['uncaughtException', 'unhandledRejection']) {
-  process.on(ev, (e) => {
-    failed++;
-    console.log(`FAIL [${BROWSER}] aborted: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e}`);
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(1);
-  });
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { check, finish } = checker(BROWSER);
 
 async function newPending(slug, nodes = [NODE_ID]) {
   const r = await fetch(RELAY + '/api/v1/admin/pending', {
@@ -363,5 +346,4 @@ for (const mode of ['swap-identity', 'swap-both', 'swap-view', 'add-target', 'sw
 
 await browser.close();
 check('secret never appears in what the page posted', !posted.some((b) => b.includes(secret)), `${posted.length} bodies`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
