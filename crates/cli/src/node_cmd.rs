@@ -364,7 +364,11 @@ fn read_hint(store: &StoreArgs, slug: &str) -> String {
     match flags {
         Ok(Some(f)) => w.push(f),
         Ok(None) => {}
-        Err(why) => return format!("read it with `sealpass node secret get` (no command is printed: {why})"),
+        Err(why) => {
+            return format!(
+                "read it with `sealpass node secret get` (no command is printed: {why})"
+            )
+        }
     }
     if store.dev_insecure_kek {
         w.push("--dev-insecure-kek".into());

@@ -24,7 +24,8 @@ pub fn escape(s: &str) -> String {
 /// backslash and no control or format character (those are shown escaped
 /// on a terminal, see [`escape`], so the pasted text would not be `s`).
 pub fn pastable(s: &str) -> bool {
-    !s.chars().any(|c| c == '\\' || c.is_control() || is_format(c))
+    !s.chars()
+        .any(|c| c == '\\' || c.is_control() || is_format(c))
 }
 
 /// One argument as a POSIX shell reads it back: bare when it is made of

@@ -137,7 +137,10 @@ impl Relay {
             let plain = t.kind() != ureq::ErrorKind::Dns
                 && *self.plain_http.get_or_init(|| speaks_plain_http(authority));
             if plain {
-                return Error::with_detail(Code::RelayUnreachable, plain_http_hint(&self.base, authority));
+                return Error::with_detail(
+                    Code::RelayUnreachable,
+                    plain_http_hint(&self.base, authority),
+                );
             }
         }
         Error::with_detail(
@@ -311,7 +314,10 @@ mod tests {
         for remote in ["relay.example:8443", "10.0.0.5", "[2001:db8::1]:443"] {
             let h = plain_http_hint(&format!("https://{remote}"), remote);
             assert!(!h.contains("http://"), "{h}");
-            assert!(h.contains("it speaks plain HTTP: put TLS in front of it"), "{h}");
+            assert!(
+                h.contains("it speaks plain HTTP: put TLS in front of it"),
+                "{h}"
+            );
         }
     }
 

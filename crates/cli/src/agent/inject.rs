@@ -237,9 +237,9 @@ fn resume_command(a: &InjectArgs, pending: &str) -> std::result::Result<String, 
         w.push(shell_flag("--page-url", p)?);
     }
     if let Some(k) = &a.known_nodes {
-        let k = k
-            .to_str()
-            .ok_or("the --known-nodes path is not UTF-8, which a pasted command would not reproduce")?;
+        let k = k.to_str().ok_or(
+            "the --known-nodes path is not UTF-8, which a pasted command would not reproduce",
+        )?;
         w.push(shell_flag("--known-nodes", k)?);
     }
     for p in &a.pins {
@@ -270,7 +270,9 @@ fn resolve_identities(
         && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut ask = |node: &str, fp: &str| -> Result<bool> {
         note!("node {node}: identity fingerprint {fp} (NOT pinned yet)");
-        note_part!("Compare it with `sealpass node identity` on {node}. Pin it and continue? [y/N] ");
+        note_part!(
+            "Compare it with `sealpass node identity` on {node}. Pin it and continue? [y/N] "
+        );
         let mut line = String::new();
         std::io::stdin()
             .lock()

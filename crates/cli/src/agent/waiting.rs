@@ -231,7 +231,9 @@ mod tests {
     fn progress_speaks_on_a_change_and_once_a_minute_otherwise() {
         let nodes = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let mut p = Progress::start(nodes(&["a", "b"]), Code::PubkeyAwaiting);
-        assert!(p.first_line().starts_with("waiting for node(s) a, b to post"));
+        assert!(p
+            .first_line()
+            .starts_with("waiting for node(s) a, b to post"));
         // Nothing new, within the minute: quiet.
         assert_eq!(p.update(nodes(&["a", "b"]), Code::PubkeyAwaiting), None);
         // One posted its key: said at once, naming only the other.
@@ -259,7 +261,10 @@ mod tests {
         // A relay down from the start is not a node that has not posted.
         let p = Progress::start(nodes(&["a"]), Code::RelayUnreachable);
         let line = p.first_line();
-        assert!(line.starts_with("the relay does not answer (since "), "{line}");
+        assert!(
+            line.starts_with("the relay does not answer (since "),
+            "{line}"
+        );
         assert!(!line.starts_with("waiting for node(s)"), "{line}");
     }
 }
