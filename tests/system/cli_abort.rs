@@ -12,7 +12,8 @@
 //! * a read command that may not look at the store says so (EACCES), not
 //!   "no keystore";
 //! * a TZ naming a FIFO does not hang inject (UTC);
-//! * the first key-wait line says the relay does not answer when it does not.
+//! * the first key-wait line says the relay does not answer when it does
+//!   not, and the plain-HTTP probe for an `https://` relay runs once.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -467,4 +468,54 @@ fn the_key_wait_says_when_the_relay_does_not_answer() {
         "{err}"
     );
     assert!(!err.contains("waiting for node(s) web-1 to post"), "{err}");
+}
+
+/// `https://` to something that speaks plain HTTP, polled by the key wait
+/// (which retries a relay that does not answer): the plain-HTTP probe
+/// behind the hint is made once per run, not on every failed poll.
+#[test]
+fn the_plain_http_probe_is_made_once_per_run() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let probes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (p2, t2) = (probes.clone(), tls.clone());
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut first = [0u8; 5];
+            if c.read_exact(&mut first).is_err() {
+                continue;
+            }
+            if &first == b"HEAD " {
+                p2.fetch_add(1, Ordering::SeqCst);
+                let _ = c.write_all(
+                    b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            } else if first[0] == 0x16 {
+                // A TLS ClientHello: answer as a plain-HTTP server would.
+                t2.fetch_add(1, Ordering::SeqCst);
+                let _ = c.write_all(
+                    b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        }
+    });
+    let o = Command::new(bins::sealpass())
+        .args(["inject", "--relay", &format!("https://{addr}")])
+        .args(["--node", "web-1", "--slug", "s", "--method", "env"])
+        .args(["--pending", "AAAAAAAAAAAAAAAAAAAAAA", "--secret-env", "SP"])
+        .args(["--timeout", "5"])
+        .env("SP", "x")
+        .env_remove("SEALPASS_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        tls.load(Ordering::SeqCst) >= 3,
+        "polled several times: {} TLS attempts\n{err}",
+        tls.load(Ordering::SeqCst)
+    );
+    assert_eq!(probes.load(Ordering::SeqCst), 1, "{err}");
 }

@@ -347,7 +347,7 @@ fn refusing_the_identity_at_the_prompt_or_without_a_terminal_says_how_to_resume(
         err.lines().last().unwrap().starts_with("error 8902 "),
         "{err}"
     );
-    assert!(resume_line(&err).contains("--pending "), "{err}");
+    assert!(resume_line(&err).contains("--pending="), "{err}");
 
     // After comparing the fingerprint, the hinted command plus --pin delivers.
     let (st, text) = run_pasted(
