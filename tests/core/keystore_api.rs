@@ -454,3 +454,41 @@ fn node_identity_is_made_once_sealed_and_kept() {
     assert_eq!(accepted.size, 9);
     assert_eq!(&ks.secret_get("api").unwrap()[..], b"v2-secret");
 }
+
+/// `open_existing` (read commands) opens a store that is there and makes
+/// nothing when there is none: no directory, no file, also when the file
+/// is gone; any other failure to look is an error, not "no store".
+#[test]
+fn open_existing_never_creates_a_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a").join("store");
+    assert!(Keystore::open_existing(&dir, &kek()).unwrap().is_none());
+    assert!(!tmp.path().join("a").exists(), "a directory was created");
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(Keystore::open_existing(&dir, &kek()).unwrap().is_none());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "a file was created"
+    );
+    // An existing store opens, with what it holds.
+    drop(Keystore::open(&dir, &kek()).unwrap());
+    let ks = Keystore::open_existing(&dir, &kek()).unwrap().unwrap();
+    ks.put_record(Purpose::NodeHmacSecret, "n", b"v").unwrap();
+    drop(ks);
+    let ks = Keystore::open_existing(&dir, &kek()).unwrap().unwrap();
+    assert_eq!(
+        &ks.get_record(Purpose::NodeHmacSecret, "n").unwrap()[..],
+        b"v"
+    );
+    drop(ks);
+    // Not a directory: an error, not "none".
+    let file = tmp.path().join("plain-file");
+    std::fs::write(&file, b"x").unwrap();
+    let e = Keystore::open_existing(&file.join("sub"), &kek()).unwrap_err();
+    assert_eq!(e.code(), Code::StoreUnavailable, "{e}");
+    // A wrong KEK still fails closed.
+    let e = Keystore::open_existing(&dir, &KekConfig::new([1; 32], None)).unwrap_err();
+    assert_eq!(e.code(), Code::KekMismatch);
+    assert!(!dir.join(format!("{DB_FILE}-journal")).exists());
+}

@@ -2,7 +2,7 @@
 //! threads, SIGKILL and reap on drop (even when a test fails), SIGTERM via
 //! kill(1) (no unsafe code), and the small helpers the harnesses share.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,30 +29,65 @@ pub fn new_kek() -> String {
     new_kek_bytes().0
 }
 
-/// Output lines of a child, collected by reader threads.
+/// Output lines of a child, collected by reader threads; also the raw
+/// text as it arrives (a prompt that waits without a newline).
 #[derive(Clone, Default)]
-pub struct Lines(Arc<Mutex<Vec<String>>>, Arc<AtomicUsize>);
+pub struct Lines(
+    Arc<Mutex<Vec<String>>>,
+    Arc<AtomicUsize>,
+    Arc<Mutex<Vec<u8>>>,
+);
 
 impl Lines {
-    fn spawn_reader(&self, r: impl Read + Send + 'static) {
+    fn spawn_reader(&self, mut r: impl Read + Send + 'static) {
         let lines = self.0.clone();
         let open = self.1.clone();
+        let raw = self.2.clone();
         open.fetch_add(1, Ordering::SeqCst);
         thread::spawn(move || {
-            let mut br = BufReader::new(r);
-            let mut buf = Vec::new();
+            let mut line = Vec::new();
+            let mut chunk = [0u8; 4096];
             loop {
-                buf.clear();
-                match br.read_until(b'\n', &mut buf) {
+                match r.read(&mut chunk) {
                     Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        let s = String::from_utf8_lossy(&buf).trim_end().to_string();
-                        lines.lock().unwrap().push(s);
+                    Ok(n) => {
+                        let got = &chunk[..n];
+                        raw.lock().unwrap().extend_from_slice(got);
+                        for &b in got {
+                            line.push(b);
+                            if b == b'\n' {
+                                let s = String::from_utf8_lossy(&line).trim_end().to_string();
+                                lines.lock().unwrap().push(s);
+                                line.clear();
+                            }
+                        }
                     }
                 }
             }
+            if !line.is_empty() {
+                let s = String::from_utf8_lossy(&line).trim_end().to_string();
+                lines.lock().unwrap().push(s);
+            }
             open.fetch_sub(1, Ordering::SeqCst);
         });
+    }
+
+    /// Wait (at most `timeout`) until `needle` appears in the output as it
+    /// arrived, a line not finished yet included (a prompt).
+    pub fn wait_for_text(&self, needle: &str, timeout: Duration) {
+        let end = Instant::now() + timeout;
+        loop {
+            if String::from_utf8_lossy(&self.2.lock().unwrap()).contains(needle) {
+                return;
+            }
+            if Instant::now() > end {
+                panic!(
+                    "no {needle:?} within {timeout:?}; output so far:\n{}",
+                    String::from_utf8_lossy(&self.2.lock().unwrap())
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Wait (at most `timeout`) until the readers saw end of file, so that

@@ -31,7 +31,7 @@ use sealpass_tests::relay::Relay;
 const T: Duration = Duration::from_secs(60);
 
 /// Pin `node`'s identity in `known` (as the operator does once).
-fn pin(node: &Node, known: &Path) {
+pub(crate) fn pin(node: &Node, known: &Path) {
     let id = node.identity_json();
     let o = sealpass(
         &[
@@ -49,7 +49,7 @@ fn pin(node: &Node, known: &Path) {
 }
 
 /// Send a signal with kill(1) (no unsafe code).
-fn signal(pid: u32, sig: &str) {
+pub(crate) fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
         .args([sig, &pid.to_string()])
         .status()
@@ -60,7 +60,7 @@ fn signal(pid: u32, sig: &str) {
 
 /// The resume command an aborted inject printed: the indented line after
 /// "run:" / "resume with:".
-fn resume_line(out: &str) -> String {
+pub(crate) fn resume_line(out: &str) -> String {
     let mut lines = out.lines();
     while let Some(l) = lines.next() {
         if l.ends_with("run:") || l.ends_with("resume with:") {
@@ -74,7 +74,7 @@ fn resume_line(out: &str) -> String {
 
 /// Run a printed command line through sh(1), `sealpass` found on PATH,
 /// no SEALPASS_* variable but `env`, stdin closed; (status, stdout + stderr).
-fn run_pasted(line: &str, env: &[(&str, &str)]) -> (ExitStatus, String) {
+pub(crate) fn run_pasted(line: &str, env: &[(&str, &str)]) -> (ExitStatus, String) {
     let path = format!(
         "{}:{}",
         bins::bin_dir().display(),
@@ -102,7 +102,7 @@ fn run_pasted(line: &str, env: &[(&str, &str)]) -> (ExitStatus, String) {
 }
 
 /// Every line of `out` that occurs more than once (blank lines aside).
-fn repeated_lines(out: &str) -> Vec<String> {
+pub(crate) fn repeated_lines(out: &str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     let mut twice = Vec::new();
     for l in out.lines().filter(|l| !l.trim().is_empty()) {
@@ -159,7 +159,7 @@ fn sigint_while_a_node_is_offline_prints_the_resume_command_and_it_delivers() {
     signal(inject.pid(), "-INT");
     let st = inject.wait_exit(T);
     let out = inject.out.all();
-    assert_eq!(st.code(), Some(130), "{out}");
+    assert_eq!(st.code(), Some(130), "SIGINT: 128 + 2: {out}");
     assert!(
         out.lines()
             .last()
@@ -175,13 +175,13 @@ fn sigint_while_a_node_is_offline_prints_the_resume_command_and_it_delivers() {
     );
     assert!(out.contains("nothing was sealed or sent"), "{out}");
     let line = resume_line(&out);
-    assert!(line.contains(&format!("--pending {pending}")), "{line}");
-    assert!(line.contains("--node web-1 --node web-2"), "{line}");
+    assert!(line.contains(&format!("--pending={pending}")), "{line}");
+    assert!(line.contains("--node=web-1 --node=web-2"), "{line}");
     assert!(
-        line.contains("--slug db-pass --method env --field-name API_TOKEN"),
+        line.contains("--slug=db-pass --method=env --field-name=API_TOKEN"),
         "{line}"
     );
-    assert!(line.contains("--secret-env SP_SECRET"), "{line}");
+    assert!(line.contains("--secret-env=SP_SECRET"), "{line}");
     assert!(!line.contains("--admin-token-file"), "not needed: {line}");
     assert_eq!(
         target_state(&relay.status(&pending), "web-2"),
@@ -225,10 +225,10 @@ fn sigterm_and_timeout_print_the_resume_command() {
     signal(inject.pid(), "-TERM");
     let st = inject.wait_exit(T);
     let out = inject.out.all();
-    assert_eq!(st.code(), Some(130), "{out}");
+    assert_eq!(st.code(), Some(143), "SIGTERM: 128 + 15: {out}");
     assert!(out.contains("error 8404 Interrupted"), "{out}");
     assert!(
-        resume_line(&out).contains(&format!("--pending {pending}")),
+        resume_line(&out).contains(&format!("--pending={pending}")),
         "{out}"
     );
 
@@ -251,7 +251,7 @@ fn sigterm_and_timeout_print_the_resume_command() {
     );
     let pending = created_pending_id(&err);
     let line = resume_line(&err);
-    assert!(line.contains(&format!("--pending {pending}")), "{line}");
+    assert!(line.contains(&format!("--pending={pending}")), "{line}");
     assert!(!line.contains("--timeout"), "{line}");
     // Printed once, before the error line, on stderr.
     assert_eq!(err.matches("To resume it").count(), 1, "{err}");
@@ -273,13 +273,13 @@ fn sigterm_and_timeout_print_the_resume_command() {
     assert!(out.contains(": the accept link was printed;"), "{out}");
     let line = resume_line(&out);
     assert!(
-        line.contains("--page-url https://pages.example/sealpass/") && line.ends_with(" --browser"),
+        line.contains("--page-url=https://pages.example/sealpass/") && line.ends_with(" --browser"),
         "{line}"
     );
 }
 
 /// A shell word for the script(1) command line.
-fn sh_quote(s: &str) -> String {
+pub(crate) fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
@@ -333,7 +333,7 @@ fn refusing_the_identity_at_the_prompt_or_without_a_terminal_says_how_to_resume(
     assert!(out.contains("--pin FINGERPRINT"), "{out}");
     let pending = created_pending_id(&out);
     let resume = resume_line(&out);
-    assert!(resume.contains(&format!("--pending {pending}")), "{resume}");
+    assert!(resume.contains(&format!("--pending={pending}")), "{resume}");
     assert!(!known.exists(), "nothing may be pinned");
 
     // No terminal: 8902 at once, the same kind of hint.
@@ -347,7 +347,7 @@ fn refusing_the_identity_at_the_prompt_or_without_a_terminal_says_how_to_resume(
         err.lines().last().unwrap().starts_with("error 8902 "),
         "{err}"
     );
-    assert!(resume_line(&err).contains("--pending "), "{err}");
+    assert!(resume_line(&err).contains("--pending="), "{err}");
 
     // After comparing the fingerprint, the hinted command plus --pin delivers.
     let (st, text) = run_pasted(
@@ -550,6 +550,13 @@ fn messages_name_the_real_cause() {
     assert!(!last.contains("field name"), "{err}");
     assert!(!err.to_lowercase().contains("tamper"), "{err}");
     assert!(!err.contains("To resume"), "{err}");
+    // The relay's value is reported, never presented as the one to give.
+    assert!(last.contains("the relay reports"), "{err}");
+    assert!(
+        last.contains("the relay may have changed it: do not copy its value; start a new inject without --pending"),
+        "{err}"
+    );
+    assert!(!last.contains("exactly as"), "{err}");
     assert_eq!(
         target_state(&relay.status(&pending), "web-1"),
         "pubkey_posted"
@@ -674,7 +681,7 @@ fn help_names_every_environment_variable_the_code_reads() {
         assert!(o.status.success());
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    let cases: [(&str, String, Vec<&str>, &[&str]); 2] = [
+    let cases: [(&str, String, Vec<&str>, &[&str]); 3] = [
         (
             "sealpass node run",
             help(bins::sealpass(), &["node", "run", "--help"]),
@@ -689,7 +696,24 @@ fn help_names_every_environment_variable_the_code_reads() {
             // The node keystore's directory variable (the relay has its own).
             &["SEALPASS_DATA_DIR"],
         ),
+        (
+            // `sealpass relay` runs sealpass-relay (its help follows a note
+            // naming the variable that picks the binary).
+            "sealpass relay",
+            help(bins::sealpass(), &["relay", "--help"]),
+            vec!["crates/relay/src", "crates/native/src"],
+            &["SEALPASS_DATA_DIR"],
+        ),
     ];
+    let relay_cmd = help(bins::sealpass(), &["relay", "--help"]);
+    assert!(
+        env_vars_in(&["crates/cli/src"]).contains("SEALPASS_RELAY_BIN"),
+        "the variable is read in crates/cli/src"
+    );
+    assert!(
+        relay_cmd.contains("SEALPASS_RELAY_BIN"),
+        "`sealpass relay --help` does not name SEALPASS_RELAY_BIN:\n{relay_cmd}"
+    );
     for (what, text, dirs, others) in cases {
         let vars = env_vars_in(&dirs);
         assert!(vars.contains("SEALPASS_KEK_FILE"), "{vars:?}");
@@ -702,10 +726,11 @@ fn help_names_every_environment_variable_the_code_reads() {
     }
 }
 
-/// Ctrl-C at the no-echo secret prompt: the hint, and the terminal's echo
-/// back on (the prompt's own guard cannot run when the signal ends inject).
+/// Ctrl-C at the no-echo secret prompt: the hint, and the terminal put
+/// back exactly as it was (the prompt turned off echo, canonical mode and
+/// signals; its own guard cannot run when the signal ends inject).
 #[test]
-fn sigint_at_the_secret_prompt_turns_echo_back_on() {
+fn sigint_at_the_secret_prompt_restores_the_terminal() {
     let tmp = tempdir();
     let relay = Relay::start_sealed(&tmp.path().join("relay"));
     let known = tmp.path().join("known_nodes");
@@ -713,12 +738,17 @@ fn sigint_at_the_secret_prompt_turns_echo_back_on() {
     node.start(&relay.url);
     pin(&node, &known);
     let token = relay.token_file(tmp.path());
-    // In the pty: inject (its pid to a file), then `stty -a` on the same terminal.
+    // In the pty: its name to a file, inject (its pid to a file), then
+    // `stty -a` on the same terminal.
     let pidfile = tmp.path().join("inject.pid");
+    let ttyfile = tmp.path().join("tty.name");
     let wrapper = tmp.path().join("run.sh");
     std::fs::write(
         &wrapper,
-        "sh -c 'echo $$ > \"$0\"; exec \"$@\"' \"$@\"\nstty -a\n",
+        format!(
+            "tty > {}\nsh -c 'echo $$ > \"$0\"; exec \"$@\"' \"$@\"\necho; echo STTY-AFTER; stty -a\n",
+            sh_quote(&ttyfile.display().to_string())
+        ),
     )
     .unwrap();
     let mut args: Vec<String> = vec![
@@ -749,11 +779,22 @@ fn sigint_at_the_secret_prompt_turns_echo_back_on() {
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line.join(" "), "/dev/null"]);
     let mut p = spawn_with_stdin(cmd);
-    p.out.wait_for("node web-1: identity ", T);
-    eventually(T, "inject wrote its pid", || pidfile.exists());
-    // The prompt ("Secret for slug typed (not echoed): ") has no newline;
-    // give inject a moment to turn echo off and wait in it.
-    std::thread::sleep(Duration::from_millis(700));
+    // The prompt itself (no newline after it), then the terminal in the
+    // prompt's state (-icanon: set by the prompt after it printed).
+    p.out
+        .wait_for_text("Secret for slug typed (not echoed): ", T);
+    let tty = std::fs::read_to_string(&ttyfile).unwrap().trim().to_owned();
+    assert!(tty.starts_with("/dev/"), "{tty}");
+    let flags = |tty: &str| {
+        let o = Command::new("stty")
+            .args(["-a", "-F", tty])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    eventually(T, "the prompt turned canonical mode off", || {
+        flags(&tty).split_whitespace().any(|f| f == "-icanon")
+    });
     let pid: u32 = std::fs::read_to_string(&pidfile)
         .unwrap()
         .trim()
@@ -763,17 +804,15 @@ fn sigint_at_the_secret_prompt_turns_echo_back_on() {
     p.wait_exit(T);
     let out = p.out.all();
     assert!(out.contains("error 8404 Interrupted"), "{out}");
-    assert!(resume_line(&out).contains("--pending "), "{out}");
-    let stty: Vec<&str> = out
-        .lines()
-        .skip_while(|l| !l.contains("speed"))
-        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ';'))
+    assert!(resume_line(&out).contains("--pending"), "{out}");
+    let after = out.rsplit("STTY-AFTER").next().unwrap();
+    let stty: Vec<&str> = after
+        .split(|c: char| c.is_whitespace() || c == ';')
         .collect();
-    assert!(
-        stty.contains(&"echo"),
-        "echo still off after inject:\n{out}"
-    );
-    assert!(!stty.contains(&"-echo"), "{out}");
+    for f in ["echo", "icanon", "isig"] {
+        assert!(stty.contains(&f), "{f} still off after inject:\n{out}");
+        assert!(!stty.contains(&format!("-{f}").as_str()), "{out}");
+    }
 }
 
 /// `node accept` says how to read the secret, and that command (pasted in
@@ -820,7 +859,7 @@ fn the_read_command_node_accept_prints_finds_the_store() {
         .lines()
         .find_map(|l| l.strip_prefix("read it with: "))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains("--data-dir '"), "{line}");
+    assert!(line.contains("--data-dir='"), "{line}");
     let home = tmp.path().join("home");
     std::fs::create_dir(&home).unwrap();
     let (st, out) = run_pasted(

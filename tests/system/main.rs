@@ -12,6 +12,7 @@
     clippy::indexing_slicing
 )]
 
+mod cli_abort;
 mod cli_core;
 mod cli_dead_ends;
 mod flow_fanout;

@@ -59,26 +59,47 @@ impl StoreArgs {
     }
 
     /// Open a store that must exist already: commands that read (or change
-    /// what is there) never create one. A missing store is 8506 naming the
-    /// path looked at; nothing is created, not even the directory.
+    /// what is there) never create one. A missing store (only a missing
+    /// directory or file: `NotFound`) is 8506 naming the path looked at;
+    /// nothing is created, not even the directory, also when the file goes
+    /// away meanwhile ([`Keystore::open_existing`] opens without creating).
+    /// Any other reason it cannot be looked at (EACCES, ...) is reported as
+    /// it is, naming the path.
     pub fn open_existing(&self) -> Result<Keystore> {
         let dir = self.dir();
         let db = dir.join(sealpass_native::keystore::DB_FILE);
-        if std::fs::symlink_metadata(&db).is_err() {
-            let how = if self.data_dir.is_some() {
-                "--data-dir or SEALPASS_DATA_DIR"
-            } else {
-                "the default; give --data-dir DIR or set SEALPASS_DATA_DIR"
-            };
-            return Err(Error::with_detail(
-                Code::StoreUnavailable,
-                format!(
-                    "no keystore at {} ({how}); nothing was created. A node's keystore is made by `sealpass node run` (or `sealpass node pending new`)",
-                    crate::text::escape(&db.to_string_lossy())
-                ),
-            ));
+        // Before the KEK is read: "no store here" is the clearer message.
+        match std::fs::symlink_metadata(&db) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(self.missing(&db)),
+            Err(e) => {
+                return Err(Error::with_detail(
+                    Code::StoreUnavailable,
+                    format!(
+                        "cannot look at the keystore {}: {}",
+                        crate::text::escape(&db.to_string_lossy()),
+                        std::io::Error::from(e.kind())
+                    ),
+                ))
+            }
+            Ok(_) => {}
         }
-        Keystore::open_from_env(&dir, self.dev_insecure_kek)
+        Keystore::open_existing_from_env(&dir, self.dev_insecure_kek)?
+            .ok_or_else(|| self.missing(&db))
+    }
+
+    fn missing(&self, db: &std::path::Path) -> Error {
+        let how = if self.data_dir.is_some() {
+            "--data-dir or SEALPASS_DATA_DIR"
+        } else {
+            "the default; give --data-dir DIR or set SEALPASS_DATA_DIR"
+        };
+        Error::with_detail(
+            Code::StoreUnavailable,
+            format!(
+                "no keystore at {} ({how}); nothing was created. A node's keystore is made by `sealpass node run` (or `sealpass node pending new`)",
+                crate::text::escape(&db.to_string_lossy())
+            ),
+        )
     }
 }
 

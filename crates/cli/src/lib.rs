@@ -2,7 +2,7 @@
 //! every command returns `sealpass::Result` and writes to stdout only after
 //! it has fully succeeded.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -60,7 +60,8 @@ enum Command {
     #[command(subcommand)]
     Nodes(nodes_cmd::NodesCommand),
     /// Run the relay server (runs the separate `sealpass-relay` binary, which
-    /// is built without decryption).
+    /// is built without decryption: $SEALPASS_RELAY_BIN, else the one next
+    /// to `sealpass`).
     Relay(relay_cmd::RelayArgs),
     /// Admin side: create a pending credential, check the node's pinned identity, seal and send.
     Inject(crate::agent::inject::InjectArgs),
@@ -105,7 +106,8 @@ pub fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{e}");
+            // No panic when stderr is gone (a hung-up terminal, a closed pipe).
+            let _ = writeln!(io::stderr(), "{e}");
             ExitCode::FAILURE
         }
     }

@@ -334,24 +334,53 @@ fn accept(a: AcceptArgs) -> Result<()> {
         Some(isk) => sealpass_open::open_json_with_identity(sk, isk, env, ctx),
         None => sealpass_open::open_json(sk, env, ctx),
     })?;
-    // The read command must find this store: name it when it is not the default.
-    let dir = a
-        .store
-        .data_dir
-        .as_ref()
-        .map(|d| format!("--data-dir {} ", shell_word(&d.to_string_lossy())))
-        .unwrap_or_default();
     write_stdout(
         format!(
-            "accepted: pending {} -> secret \"{}\" ({} bytes), sealed in {}\nread it with: sealpass node secret get {dir}{}\n",
+            "accepted: pending {} -> secret \"{}\" ({} bytes), sealed in {}\n{}\n",
             escape(&r.pending_id),
             escape(&r.slug),
             r.size,
             escape(&r.db_path.to_string_lossy()),
-            shell_word(&r.slug)
+            read_hint(&a.store, &r.slug)
         )
         .as_bytes(),
     )
+}
+
+/// `read it with: sealpass node secret get ...`: the command that finds
+/// this store (its dir when it is not the default, `--dev-insecure-kek`
+/// when that opened it), or why none is printed (a value a pasted command
+/// would not reproduce).
+fn read_hint(store: &StoreArgs, slug: &str) -> String {
+    let mut w = vec!["sealpass node secret get".to_owned()];
+    let dir = store
+        .data_dir
+        .as_ref()
+        .map(|d| d.to_string_lossy().into_owned());
+    let flags = dir
+        .as_deref()
+        .map(|d| crate::text::shell_flag("--data-dir", d))
+        .transpose();
+    match flags {
+        Ok(Some(f)) => w.push(f),
+        Ok(None) => {}
+        Err(why) => {
+            return format!(
+                "read it with `sealpass node secret get` (no command is printed: {why})"
+            )
+        }
+    }
+    if store.dev_insecure_kek {
+        w.push("--dev-insecure-kek".into());
+    }
+    if !crate::text::pastable(slug) {
+        return "read it with `sealpass node secret get` (no command is printed: the slug holds a backslash or a control or format character, which a pasted command would not reproduce)".into();
+    }
+    if slug.starts_with('-') {
+        w.push("--".into());
+    }
+    w.push(shell_word(slug));
+    format!("read it with: {}", w.join(" "))
 }
 
 fn secret_list(a: ListArgs) -> Result<()> {

@@ -43,7 +43,17 @@ fn relay_binary() -> Result<PathBuf> {
     }
 }
 
+/// What `sealpass relay --help` says before the relay's own help.
+pub const HELP_NOTE: &str = "\
+sealpass relay runs the sealpass-relay binary with these arguments: the file named by
+SEALPASS_RELAY_BIN when that is set, else sealpass-relay next to this sealpass binary.
+The help of sealpass-relay follows.
+";
+
 pub fn run(a: RelayArgs) -> Result<()> {
+    if a.args.iter().any(|x| x == "--help" || x == "-h") {
+        let _ = sealpass_native::io::write_stdout(format!("{HELP_NOTE}\n").as_bytes());
+    }
     let bin = relay_binary()?;
     let mut cmd = std::process::Command::new(&bin);
     cmd.args(&a.args);

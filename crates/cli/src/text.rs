@@ -20,12 +20,19 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// Whether `s` can go into a command line for a person to paste: no
+/// backslash and no control or format character (those are shown escaped
+/// on a terminal, see [`escape`], so the pasted text would not be `s`).
+pub fn pastable(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c == '\\' || c.is_control() || is_format(c))
+}
+
 /// One argument as a POSIX shell reads it back: bare when it is made of
 /// safe characters, else in single quotes (a quote as `'"'"'`, so no
-/// backslash is needed); then escaped for the terminal
-/// ([`escape`]), so nothing in it can act on the terminal. (A
-/// value with a backslash or a control character — no node id, slug or
-/// method can have one — is shown escaped, not as the shell would need it.)
+/// backslash is needed); then escaped for the terminal ([`escape`]), so
+/// nothing in it can act on the terminal. Only a [`pastable`] value is
+/// pasted back as itself: callers that print a command to run check that.
 pub fn shell_word(s: &str) -> String {
     let safe = !s.is_empty()
         && s.bytes().all(|b| {
@@ -43,17 +50,86 @@ pub fn shell_word(s: &str) -> String {
     escape(&quoted)
 }
 
+/// `--flag=VALUE` for a command line to paste (the `=` form, so a value
+/// that starts with `-` is not read as a flag), or `Err` with the reason
+/// when the value is not [`pastable`].
+pub fn shell_flag(flag: &str, value: &str) -> Result<String, String> {
+    if pastable(value) {
+        Ok(format!("{flag}={}", shell_word(value)))
+    } else {
+        Err(format!(
+            "the value of {flag} holds a backslash or a control or format character, which a pasted command would not reproduce"
+        ))
+    }
+}
+
 /// A unix time as the local date and time for human output, e.g.
 /// `2026-12-02 14:13:29 +01:00` (the system time zone: `TZ`, else
-/// /etc/localtime). `--json` output keeps the unix value instead.
+/// /etc/localtime). `--json` output keeps the unix value instead. A `TZ`
+/// that names something other than a regular file (a FIFO, a device such
+/// as /dev/zero: reading it would block or never end) is not read: UTC.
 pub fn local_time(unix: i64) -> String {
     use chrono::TimeZone;
+    if !tz_is_safe() {
+        return match chrono::Utc.timestamp_opt(unix, 0) {
+            chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                t.format("%Y-%m-%d %H:%M:%S %:z").to_string()
+            }
+            chrono::LocalResult::None => format!("unix {unix}"),
+        };
+    }
     match chrono::Local.timestamp_opt(unix, 0) {
         chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
             t.format("%Y-%m-%d %H:%M:%S %:z").to_string()
         }
         chrono::LocalResult::None => format!("unix {unix}"),
     }
+}
+
+/// Whether the time zone chrono would read is safe to read (once per run).
+fn tz_is_safe() -> bool {
+    static SAFE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SAFE.get_or_init(|| match std::env::var_os("TZ") {
+        None => true,
+        Some(v) => tz_value_is_safe(&v.to_string_lossy()),
+    })
+}
+
+/// The file chrono opens for `TZ=value` (the first that exists of the
+/// path itself, when absolute, or the name under the zoneinfo
+/// directories) must be a regular file; a value naming no file is a POSIX
+/// rule string (or unknown: chrono then uses UTC) and reads nothing.
+fn tz_value_is_safe(value: &str) -> bool {
+    let name = value.strip_prefix(':').unwrap_or(value);
+    if name.is_empty() {
+        return true;
+    }
+    let name = if name == "localtime" {
+        "/etc/localtime"
+    } else {
+        name
+    };
+    let path = std::path::Path::new(name);
+    let candidates: Vec<std::path::PathBuf> = if path.is_absolute() {
+        vec![path.to_path_buf()]
+    } else {
+        [
+            "/usr/share/zoneinfo",
+            "/share/zoneinfo",
+            "/etc/zoneinfo",
+            "/usr/share/lib/zoneinfo",
+        ]
+        .iter()
+        .map(|d| std::path::Path::new(d).join(path))
+        .collect()
+    };
+    for c in candidates {
+        // Follows symlinks, as opening does.
+        if let Ok(md) = std::fs::metadata(&c) {
+            return md.is_file();
+        }
+    }
+    true
 }
 
 /// A duration in whole seconds, short: `45s`, `3m 05s`, `2h 03m`.
@@ -79,7 +155,7 @@ fn is_format(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{duration, escape, local_time, shell_word};
+    use super::{duration, escape, local_time, pastable, shell_flag, shell_word, tz_value_is_safe};
 
     #[test]
     fn words_are_quoted_for_a_shell_and_escaped_for_a_terminal() {
@@ -90,6 +166,25 @@ mod tests {
         assert_eq!(shell_word("it's"), r#"'it'"'"'s'"#);
         assert_eq!(shell_word("$(x)"), "'$(x)'");
         assert_eq!(shell_word("a\u{1b}[2Jb"), "'a\\u{1b}[2Jb'");
+        assert_eq!(shell_flag("--slug", "-x y"), Ok("--slug='-x y'".into()));
+        assert_eq!(shell_flag("--node", "web-1"), Ok("--node=web-1".into()));
+        for bad in ["a\\b", "a\u{1b}b", "a\u{202e}b", "tab\t"] {
+            assert!(!pastable(bad), "{bad:?}");
+            assert!(shell_flag("--slug", bad).is_err(), "{bad:?}");
+        }
+        assert!(pastable("é 日本 it's $(x)"));
+    }
+
+    #[test]
+    fn a_tz_that_is_not_a_regular_file_is_not_read() {
+        assert!(tz_value_is_safe(""));
+        assert!(tz_value_is_safe("UTC"));
+        assert!(tz_value_is_safe("CET-1CEST"));
+        assert!(tz_value_is_safe("/no/such/zone"));
+        assert!(!tz_value_is_safe("/dev/zero"));
+        assert!(!tz_value_is_safe(":/dev/zero"));
+        assert!(!tz_value_is_safe("/tmp"));
+        assert!(!tz_value_is_safe("../../../../dev/zero"));
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub struct Reply {
 pub struct Relay {
     base: String,
     agent: ureq::Agent,
+    /// `https://` only: whether the relay answers plain HTTP, probed on the
+    /// first failed request and kept for the run (a poll loop does not
+    /// probe again on every failure).
+    plain_http: std::sync::OnceLock<bool>,
 }
 
 impl Relay {
@@ -78,6 +82,7 @@ impl Relay {
         Ok(Relay {
             base: base.to_owned(),
             agent,
+            plain_http: std::sync::OnceLock::new(),
         })
     }
 
@@ -125,22 +130,37 @@ impl Relay {
 impl Relay {
     /// A request that got no HTTP answer. For an `https://` relay that
     /// answers plain HTTP on the same port (the sealpass relay itself
-    /// speaks plain HTTP), say so instead of a bare "connection failed".
+    /// speaks plain HTTP), say so instead of a bare "connection failed"
+    /// (probed once per run).
     fn transport_error(&self, t: &ureq::Transport) -> Error {
         if let Some(authority) = self.base.strip_prefix("https://") {
-            if t.kind() != ureq::ErrorKind::Dns && speaks_plain_http(authority) {
+            let plain = t.kind() != ureq::ErrorKind::Dns
+                && *self.plain_http.get_or_init(|| speaks_plain_http(authority));
+            if plain {
                 return Error::with_detail(
                     Code::RelayUnreachable,
-                    format!(
-                        "cannot reach the relay at {} over TLS: it answers plain HTTP. Is the relay serving plain HTTP? Try --relay http://{authority} (loopback), or put a TLS proxy in front of it",
-                        self.base
-                    ),
+                    plain_http_hint(&self.base, authority),
                 );
             }
         }
         Error::with_detail(
             Code::RelayUnreachable,
             format!("cannot reach the relay at {}: {}", self.base, t.kind()),
+        )
+    }
+}
+
+/// What to do about an `https://` relay that answers plain HTTP: plain
+/// `http://` is only suggested for a loopback host (elsewhere it would
+/// expose the admin token and the keys on the way).
+fn plain_http_hint(base: &str, authority: &str) -> String {
+    if is_loopback_authority(authority) {
+        format!(
+            "cannot reach the relay at {base} over TLS: it answers plain HTTP. Is the relay serving plain HTTP? Try --relay http://{authority} (loopback), or put a TLS proxy in front of it"
+        )
+    } else {
+        format!(
+            "cannot reach the relay at {base} over TLS: it speaks plain HTTP: put TLS in front of it (a TLS proxy) and use that https URL"
         )
     }
 }
@@ -286,6 +306,20 @@ fn is_loopback_authority(authority: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_is_suggested_only_for_loopback() {
+        let h = plain_http_hint("https://127.0.0.1:8080", "127.0.0.1:8080");
+        assert!(h.contains("--relay http://127.0.0.1:8080"), "{h}");
+        for remote in ["relay.example:8443", "10.0.0.5", "[2001:db8::1]:443"] {
+            let h = plain_http_hint(&format!("https://{remote}"), remote);
+            assert!(!h.contains("http://"), "{h}");
+            assert!(
+                h.contains("it speaks plain HTTP: put TLS in front of it"),
+                "{h}"
+            );
+        }
+    }
 
     #[test]
     fn base_urls() {

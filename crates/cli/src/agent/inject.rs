@@ -10,7 +10,7 @@
 //! `Zeroizing` buffer: never on argv, in output or in an error.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -121,7 +121,15 @@ const DEFAULT_TIMEOUT: u64 = 900;
 pub fn run(a: InjectArgs) -> Result<()> {
     abort::install();
     let deadline = Instant::now() + Duration::from_secs(a.timeout);
-    let r = run_inner(&a, deadline);
+    // Any answer that says the pending was cancelled (the key wait, the
+    // envelope post, the status) ends the run the same way, never resumable.
+    let r = run_inner(&a, deadline).map_err(|e| {
+        if e.code() == Code::Cancelled {
+            waiting::cancelled()
+        } else {
+            e
+        }
+    });
     if let Err(e) = &r {
         abort::finish(e, Instant::now() >= deadline);
     }
@@ -176,7 +184,7 @@ fn run_inner(a: &InjectArgs, deadline: Instant) -> Result<()> {
     let todo: Vec<&Checked> = checked.iter().filter(|t| t.wants_envelope()).collect();
     if todo.is_empty() {
         abort::sent();
-        eprintln!(
+        note!(
             "pending {pending_id}: no node is waiting for an envelope (state {})",
             view.state.as_str()
         );
@@ -188,7 +196,7 @@ fn run_inner(a: &InjectArgs, deadline: Instant) -> Result<()> {
         let link = accept_link(&page, &pending_id, &relay_origin(relay.base()), &todo, &ids);
         sealpass_native::io::write_stdout(format!("open {link}\n").as_bytes())?;
         abort::link_printed();
-        eprintln!("waiting for the browser to seal and the nodes to open it...");
+        note!("waiting for the browser to seal and the nodes to open it...");
         return waiting::wait_result(&relay, &pending_id, deadline);
     }
     let secret = match secret.take() {
@@ -203,40 +211,42 @@ fn run_inner(a: &InjectArgs, deadline: Instant) -> Result<()> {
 /// The command that goes on with `pending` as this run would have: the
 /// same relay, nodes, context flags and mode, plus `--pending` (no admin
 /// token is needed for that; `--timeout` is left at its default, as the
-/// old one may be what ran out). Each word quoted and escaped.
-fn resume_command(a: &InjectArgs, pending: &str) -> String {
+/// old one may be what ran out). Each flag as `--flag=VALUE`, the value
+/// quoted and escaped; `Err` with the reason when a value cannot be pasted
+/// back as itself (a backslash, a control or format character).
+fn resume_command(a: &InjectArgs, pending: &str) -> std::result::Result<String, String> {
+    use crate::text::shell_flag;
     let mut w: Vec<String> = vec!["sealpass".into(), "inject".into()];
-    let mut flag = |f: &str, v: &str| {
-        w.push(f.to_owned());
-        w.push(crate::text::shell_word(v));
-    };
-    flag("--relay", &a.relay);
+    w.push(shell_flag("--relay", &a.relay)?);
     for n in &a.nodes {
-        flag("--node", n);
+        w.push(shell_flag("--node", n)?);
     }
-    flag("--slug", &a.slug);
-    flag("--method", &a.method);
+    w.push(shell_flag("--slug", &a.slug)?);
+    w.push(shell_flag("--method", &a.method)?);
     if let Some(f) = &a.field_name {
-        flag("--field-name", f);
+        w.push(shell_flag("--field-name", f)?);
     }
     if let Some(u) = &a.target_url {
-        flag("--target-url", u);
+        w.push(shell_flag("--target-url", u)?);
     }
-    flag("--pending", pending);
+    w.push(shell_flag("--pending", pending)?);
     if let Some(v) = &a.secret_env {
-        flag("--secret-env", v);
+        w.push(shell_flag("--secret-env", v)?);
     }
     if let Some(p) = &a.page_url {
-        flag("--page-url", p);
+        w.push(shell_flag("--page-url", p)?);
     }
     if let Some(k) = &a.known_nodes {
-        flag("--known-nodes", &k.to_string_lossy());
+        let k = k.to_str().ok_or(
+            "the --known-nodes path is not UTF-8, which a pasted command would not reproduce",
+        )?;
+        w.push(shell_flag("--known-nodes", k)?);
     }
     for p in &a.pins {
-        flag("--pin", p);
+        w.push(shell_flag("--pin", p)?);
     }
     for e in &a.expect_fingerprint {
-        flag("--expect-fingerprint", e);
+        w.push(shell_flag("--expect-fingerprint", e)?);
     }
     if a.browser {
         w.push("--browser".into());
@@ -244,7 +254,7 @@ fn resume_command(a: &InjectArgs, pending: &str) -> String {
     if a.yes {
         w.push("--yes".into());
     }
-    w.join(" ")
+    Ok(w.join(" "))
 }
 
 /// Check every identity against the pins, ask or use `--pin` for unpinned
@@ -259,9 +269,10 @@ fn resolve_identities(
         && std::io::IsTerminal::is_terminal(&std::io::stdin())
         && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut ask = |node: &str, fp: &str| -> Result<bool> {
-        eprintln!("node {node}: identity fingerprint {fp} (NOT pinned yet)");
-        eprint!("Compare it with `sealpass node identity` on {node}. Pin it and continue? [y/N] ");
-        let _ = std::io::stderr().flush();
+        note!("node {node}: identity fingerprint {fp} (NOT pinned yet)");
+        note_part!(
+            "Compare it with `sealpass node identity` on {node}. Pin it and continue? [y/N] "
+        );
         let mut line = String::new();
         std::io::stdin()
             .lock()
@@ -279,7 +290,7 @@ fn resolve_identities(
         }
         updated.save(known_path)?;
         for (node, nik) in &ids.new_pins {
-            eprintln!(
+            note!(
                 "node {node}: pinned identity {} in {}",
                 nik.identity_fingerprint(),
                 known_path.display()
@@ -291,7 +302,7 @@ fn resolve_identities(
         if ids.new_pins.iter().any(|(n, _)| *n == t.node_id) {
             continue;
         }
-        eprintln!(
+        note!(
             "node {}: identity {} matches the pin",
             t.node_id,
             nik.identity_fingerprint()
@@ -475,7 +486,7 @@ fn create(relay: &Relay, a: &InjectArgs) -> Result<(String, i64)> {
         .map_err(|e| rejected_token(e, &source))?;
     let c: PendingCreated = http::parse(&reply.body, "create")?;
     check_id(&c.pending_id, "pending_id")?;
-    eprintln!(
+    note!(
         "pending {}: created for node(s) {}; expires {}",
         c.pending_id,
         printable(&a.nodes.join(", ")),
@@ -592,8 +603,9 @@ fn post_envelopes(
     }
     let body = request_body(&PostEnvelopes { envelopes })?;
     let path = format!("/api/v1/pending/{id}/envelopes");
+    abort::sending();
     relay.call("POST", &path, &[], Some(&body), SMALL_LIMIT)?;
-    eprintln!(
+    note!(
         "pending {id}: sealed (v2, to the pinned identities) and posted {} envelope(s)",
         todo.len()
     );

@@ -6,6 +6,21 @@
 //! an envelope whose key was already consumed), so killing the agent or the
 //! relay at any point loses nothing. docs/OPERATIONS.md walks through it.
 
+/// `eprintln!` for inject's progress lines, without the panic when
+/// stderr is gone (a terminal hung up, a closed pipe): the run goes on.
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::agent::abort::say(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// [`note!`] without the newline (a question that waits on the same line).
+macro_rules! note_part {
+    ($($arg:tt)*) => {
+        $crate::agent::abort::say(&format!($($arg)*))
+    };
+}
+
 mod abort;
 mod absent;
 mod admit;

@@ -33,8 +33,9 @@ pub struct Request<'a> {
     /// Target URL, if any.
     pub target_url: Option<&'a str>,
     /// The pending was given with `--pending` (not created by this run):
-    /// a difference is then most likely a flag that differs from when it
-    /// was created, and is reported as such (8403, naming the field).
+    /// a difference is then reported as a usage error (8403) naming the
+    /// field, both values and that the relay may have changed it (its
+    /// value is never presented as the one to give).
     pub given_pending: bool,
 }
 
@@ -111,7 +112,7 @@ pub fn check(view: &PendingView, pending_id: &str, req: &Request<'_>) -> Result<
         return Err(Error::with_detail(
             Code::Usage,
             format!(
-                "pending {pending_id} is for node(s) {}, but --node gave {}; give the same --node flags as when it was created (nothing was sent)",
+                "the relay reports node(s) {} for pending {pending_id}; --node gave {}. If you did not create it for those nodes, the relay may have changed them: do not copy its list; start a new inject without --pending (nothing was sent)",
                 printable(&listed.join(",")),
                 printable(&req.nodes.join(","))
             ),
@@ -159,7 +160,7 @@ pub fn check(view: &PendingView, pending_id: &str, req: &Request<'_>) -> Result<
                 return Err(Error::with_detail(
                     Code::Usage,
                     format!(
-                        "pending {pending_id} was created with a different context for node {}: {}; with --pending, give --slug, --method, --field-name and --target-url exactly as when it was created (nothing was sent)",
+                        "the relay reports, for pending {pending_id} and node {}: {}. If you did not create it with that, the relay may have changed it: do not copy its value; start a new inject without --pending (nothing was sent)",
                         printable(&t.node_id),
                         diff.join(", ")
                     ),
@@ -382,6 +383,13 @@ mod tests {
         assert!(d.contains(r#"slug "other" (--slug gave "db")"#), "{d}");
         assert!(!d.contains("field name"), "only what differs: {d}");
         assert!(!d.contains("tamper"), "{d}");
+        // The relay's value is not presented as the one to give: it may
+        // have been changed by the relay itself.
+        assert!(d.contains("the relay reports"), "{d}");
+        assert!(d.contains("the relay may have changed it"), "{d}");
+        assert!(d.contains("do not copy its value"), "{d}");
+        assert!(d.contains("start a new inject without --pending"), "{d}");
+        assert!(!d.contains("exactly as"), "{d}");
         let created = serde_json::json!({"node_id":"n1","pending_id":"p1","slug":"db",
             "injection_method":"env","target_url":"https://x"});
         let d = check(&view(created, true), "p1", &r)
@@ -403,12 +411,13 @@ mod tests {
             "injection_method":"env","field_name":"DB_PASSWORD"});
         let e = check(&view(good, true), "p1", &r).unwrap_err();
         assert_eq!(e.code(), Code::Usage);
+        let d = e.detail();
         assert!(
-            e.detail()
-                .contains("is for node(s) n1, but --node gave n1,n2"),
-            "{}",
-            e.detail()
+            d.contains("the relay reports node(s) n1 for pending p1; --node gave n1,n2."),
+            "{d}"
         );
+        assert!(d.contains("do not copy its list"), "{d}");
+        assert!(d.contains("start a new inject without --pending"), "{d}");
     }
 
     #[test]

@@ -36,25 +36,30 @@ pub fn wait_keys(
                     .unwrap_or_else(|| nodes.to_vec());
                 match progress.as_mut() {
                     None => {
-                        let p = Progress::start(awaited);
-                        eprintln!(
-                            "pending {id}: waiting for node(s) {} to post a one-time key (since {}); a node that is offline posts it when it is back",
-                            printable(&p.awaited.join(", ")),
-                            crate::text::local_time(p.since_unix)
-                        );
+                        let p = Progress::start(awaited, e.code());
+                        note!("pending {id}: {}", p.first_line());
                         progress = Some(p);
                     }
                     Some(p) => {
                         if let Some(line) = p.update(awaited, e.code()) {
-                            eprintln!("pending {id}: {line}");
+                            note!("pending {id}: {line}");
                         }
                     }
                 }
                 pause(&mut backoff, deadline, "waiting for the node keys")?;
             }
+            Err(e) if e.code() == Code::Cancelled => return Err(cancelled()),
             Err(e) => return Err(e),
         }
     }
+}
+
+/// 8613: an admin cancelled the pending (`POST /api/v1/admin/pendings/{id}/cancel`).
+pub fn cancelled() -> Error {
+    Error::new(
+        Code::Cancelled,
+        "the pending was cancelled by an admin; nothing more will be delivered for it",
+    )
 }
 
 /// The requested nodes whose target still awaits its key, from the public
@@ -86,16 +91,31 @@ struct Progress {
     since_unix: i64,
     awaited: Vec<String>,
     last_told: Instant,
+    /// What the last poll answered: 8009 (not yet) or 8611 (no answer).
+    last_code: Code,
 }
 
 impl Progress {
-    fn start(awaited: Vec<String>) -> Progress {
+    fn start(awaited: Vec<String>, code: Code) -> Progress {
         let now = Instant::now();
         Progress {
             since: now,
             since_unix: sealpass_native::signing::unix_now(),
             awaited,
             last_told: now,
+            last_code: code,
+        }
+    }
+
+    /// The line that starts the wait: what it waits for and since when
+    /// (a relay that does not answer is not a node that has not posted).
+    fn first_line(&self) -> String {
+        let who = printable(&self.awaited.join(", "));
+        let since = crate::text::local_time(self.since_unix);
+        if self.last_code == Code::RelayUnreachable {
+            format!("the relay does not answer (since {since}); waiting for it, then for node(s) {who} to post a one-time key")
+        } else {
+            format!("waiting for node(s) {who} to post a one-time key (since {since}); a node that is offline posts it when it is back")
         }
     }
 
@@ -103,12 +123,13 @@ impl Progress {
     /// else once per [`PROGRESS_EVERY`].
     fn update(&mut self, awaited: Vec<String>, code: Code) -> Option<String> {
         let now = Instant::now();
-        let changed = awaited != self.awaited;
+        let changed = awaited != self.awaited || code != self.last_code;
         if !changed && now.duration_since(self.last_told) < PROGRESS_EVERY {
             return None;
         }
         self.awaited = awaited;
         self.last_told = now;
+        self.last_code = code;
         let waited = crate::text::duration(now.duration_since(self.since).as_secs());
         let since = crate::text::local_time(self.since_unix);
         if code == Code::RelayUnreachable {
@@ -137,7 +158,8 @@ fn pause(backoff: &mut Backoff, deadline: Instant, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Poll the status until every target is consumed, failed or expired.
+/// Poll the status until every target is consumed, failed or expired, or
+/// an admin cancelled the pending (8613, a failure like an expiry).
 pub fn wait_result(relay: &Relay, id: &str, deadline: Instant) -> Result<()> {
     let path = format!("/api/v1/pending/{id}/status");
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
@@ -146,18 +168,22 @@ pub fn wait_result(relay: &Relay, id: &str, deadline: Instant) -> Result<()> {
         match relay.call("GET", &path, &[], None, LARGE_LIMIT) {
             Ok(r) => {
                 let st: StatusView = http::parse(&r.body, "status")?;
-                let done = st.state == PendingState::Expired
+                let cancelled = st.state == PendingState::Cancelled
+                    || st.targets.iter().any(|t| t.state == TargetState::Cancelled);
+                let done = cancelled
+                    || st.state == PendingState::Expired
                     || (!st.targets.is_empty() && st.targets.iter().all(|t| t.state.is_settled()));
                 if done {
                     // The outcome is printed once, on stdout, below.
                     break st;
                 }
                 if last != Some(st.state) {
-                    eprintln!("pending {id}: {}", st.state.as_str());
+                    note!("pending {id}: {}", st.state.as_str());
                     last = Some(st.state);
                 }
             }
             Err(e) if e.code() == Code::RelayUnreachable => {}
+            Err(e) if e.code() == Code::Cancelled => return Err(cancelled()),
             Err(e) => return Err(e),
         }
         pause(&mut backoff, deadline, "waiting for the nodes")?;
@@ -178,7 +204,11 @@ pub fn wait_result(relay: &Relay, id: &str, deadline: Instant) -> Result<()> {
         .filter(|t| t.state == TargetState::DecryptFailed)
         .map(|t| t.node_id.as_str())
         .collect();
-    if st.state == PendingState::Expired {
+    if st.state == PendingState::Cancelled
+        || st.targets.iter().any(|t| t.state == TargetState::Cancelled)
+    {
+        Err(cancelled())
+    } else if st.state == PendingState::Expired {
         Err(Error::new(Code::Expired, "the pending credential expired"))
     } else if !failed.is_empty() {
         Err(Error::with_detail(
@@ -200,7 +230,10 @@ mod tests {
     #[test]
     fn progress_speaks_on_a_change_and_once_a_minute_otherwise() {
         let nodes = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let mut p = Progress::start(nodes(&["a", "b"]));
+        let mut p = Progress::start(nodes(&["a", "b"]), Code::PubkeyAwaiting);
+        assert!(p
+            .first_line()
+            .starts_with("waiting for node(s) a, b to post"));
         // Nothing new, within the minute: quiet.
         assert_eq!(p.update(nodes(&["a", "b"]), Code::PubkeyAwaiting), None);
         // One posted its key: said at once, naming only the other.
@@ -222,5 +255,16 @@ mod tests {
         p.last_told = earlier;
         let line = p.update(nodes(&["b"]), Code::RelayUnreachable).unwrap();
         assert!(line.starts_with("the relay does not answer"), "{line}");
+        // Back: said at once, what it waits for now.
+        let line = p.update(nodes(&["b"]), Code::PubkeyAwaiting).unwrap();
+        assert!(line.starts_with("still waiting for node(s) b"), "{line}");
+        // A relay down from the start is not a node that has not posted.
+        let p = Progress::start(nodes(&["a"]), Code::RelayUnreachable);
+        let line = p.first_line();
+        assert!(
+            line.starts_with("the relay does not answer (since "),
+            "{line}"
+        );
+        assert!(!line.starts_with("waiting for node(s)"), "{line}");
     }
 }

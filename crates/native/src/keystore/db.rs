@@ -78,6 +78,11 @@ fn ensure_dir(dir: &Path) -> Result<()> {
                 .map_err(|e| io_err("cannot chmod data directory", dir, e))?;
         }
     }
+    check_dir(dir)
+}
+
+/// An existing data directory: a directory, not writable by group or others.
+fn check_dir(dir: &Path) -> Result<()> {
     let md = fs::metadata(dir).map_err(|e| io_err("cannot stat data directory", dir, e))?;
     if !md.is_dir() {
         return Err(Error::with_detail(
@@ -280,18 +285,56 @@ fn remove_stale_links(_data_dir: &Path, _path: &Path) {}
 
 /// Open (creating if missing) the keystore database in `data_dir`.
 pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
-    ensure_dir(data_dir)?;
+    match open_with(data_dir, true)? {
+        Some(c) => Ok(c),
+        None => Err(Error::with_detail(
+            Code::StoreUnavailable,
+            format!("no keystore in {}", data_dir.display()),
+        )),
+    }
+}
+
+/// Open the keystore database in `data_dir` only if it exists: `None` when
+/// the directory or the file is missing (nothing is created, not even the
+/// directory, and SQLite opens without `SQLITE_OPEN_CREATE`, so a file
+/// removed meanwhile is not made anew). Any other failure (EACCES, ...) is
+/// an error naming it.
+pub(crate) fn open_existing(data_dir: &Path) -> Result<Option<(Connection, PathBuf)>> {
+    open_with(data_dir, false)
+}
+
+fn is_missing(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound
+}
+
+fn open_with(data_dir: &Path, create: bool) -> Result<Option<(Connection, PathBuf)>> {
+    if create {
+        ensure_dir(data_dir)?;
+    } else {
+        match fs::metadata(data_dir) {
+            Err(e) if is_missing(&e) => return Ok(None),
+            Err(e) => return Err(io_err("cannot stat data directory", data_dir, e)),
+            Ok(_) => check_dir(data_dir)?,
+        }
+    }
     let path = data_dir.join(DB_FILE);
     match fs::symlink_metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_db(data_dir, &path)?,
+        Err(e) if is_missing(&e) && create => create_db(data_dir, &path)?,
+        Err(e) if is_missing(&e) => return Ok(None),
         Err(e) => return Err(io_err("cannot stat", &path, e)),
         Ok(_) => {}
     }
     check_is_database(&path)?;
     remove_stale_links(data_dir, &path);
     ensure_private_file(&path)?;
+    // The file exists now (made above when `create`): never let SQLite
+    // make one of its own.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(&path, flags).map_err(sql_err)?;
+    let conn = match Connection::open_with_flags(&path, flags) {
+        Ok(c) => c,
+        Err(_) if !create && !path.exists() => return Ok(None),
+        Err(e) => return Err(sql_err(e)),
+    };
     conn.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
     // Switching to WAL (first open) or finding the WAL being recovered or
     // removed by a closing process can answer SQLITE_BUSY without going
@@ -317,7 +360,7 @@ pub(crate) fn open(data_dir: &Path) -> Result<(Connection, PathBuf)> {
     for suffix in ["-wal", "-shm"] {
         ensure_private_file(&side_file(&path, suffix))?;
     }
-    Ok((conn, path))
+    Ok(Some((conn, path)))
 }
 
 /// Open an existing database read-only (only to name the expected KEK id in

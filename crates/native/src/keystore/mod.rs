@@ -279,7 +279,39 @@ impl Keystore {
         if kek.is_dev_insecure() {
             eprintln!("{}", kek::DEV_WARNING);
         }
-        let (mut conn, db_path) = db::open(data_dir)?;
+        let (conn, db_path) = db::open(data_dir)?;
+        Self::finish_open(conn, db_path, kek, fail_after)
+    }
+
+    /// Open the store in `data_dir` only if it exists: `Ok(None)` when the
+    /// directory or `keystore.db` is missing, and then nothing is created
+    /// (no directory, no file: SQLite opens without `SQLITE_OPEN_CREATE`).
+    /// Any other failure to look (EACCES, ...) is an error naming it; an
+    /// existing store is checked as [`Keystore::open`] checks it (and an
+    /// older format migrated).
+    pub fn open_existing(data_dir: &Path, kek: &KekConfig) -> Result<Option<Keystore>> {
+        let Some((conn, db_path)) = db::open_existing(data_dir)? else {
+            return Ok(None);
+        };
+        if kek.is_dev_insecure() {
+            eprintln!("{}", kek::DEV_WARNING);
+        }
+        Self::finish_open(conn, db_path, kek, None).map(Some)
+    }
+
+    /// [`Keystore::open_existing`] with [`KekConfig::from_env`] (a missing
+    /// KEK named as [`Keystore::open_from_env`] names it).
+    pub fn open_existing_from_env(data_dir: &Path, dev_insecure: bool) -> Result<Option<Keystore>> {
+        let kek = Self::kek_from_env(data_dir, dev_insecure)?;
+        Keystore::open_existing(data_dir, &kek)
+    }
+
+    fn finish_open(
+        mut conn: Connection,
+        db_path: PathBuf,
+        kek: &KekConfig,
+        fail_after: Option<usize>,
+    ) -> Result<Keystore> {
         let outcome = Self::check_or_init(&mut conn, kek, &db_path, fail_after);
         if let Err(e) = &outcome {
             if matches!(e.code(), Code::KekMismatch | Code::RecordTampered) {
@@ -302,8 +334,15 @@ impl Keystore {
     /// Like [`Keystore::open`] with [`KekConfig::from_env`]; a missing KEK
     /// error names the KEK id an existing store expects.
     pub fn open_from_env(data_dir: &Path, dev_insecure: bool) -> Result<Keystore> {
+        let kek = Self::kek_from_env(data_dir, dev_insecure)?;
+        Keystore::open(data_dir, &kek)
+    }
+
+    /// [`KekConfig::from_env`]; a missing KEK error names the KEK id the
+    /// store in `data_dir` expects, if there is one.
+    fn kek_from_env(data_dir: &Path, dev_insecure: bool) -> Result<KekConfig> {
         match KekConfig::from_env(dev_insecure) {
-            Ok(k) => Keystore::open(data_dir, &k),
+            Ok(k) => Ok(k),
             Err(e) if e.code() == Code::KekMissing => Err(match Self::expected_kek_ids(data_dir) {
                 Some(ids) if !ids.is_empty() => Error::with_detail(
                     Code::KekMissing,
