@@ -224,6 +224,17 @@ fn cancel_ends_a_pending_for_sealers_and_nodes_and_is_idempotent() {
         )
         .unwrap();
     assert_eq!(events, 1, "an idempotent repeat writes no second event");
+    // The audit trail names the pending created and cancelled.
+    let trail = relay.admin("GET", "/api/v1/admin/audit?limit=50", "").json();
+    for ev in ["pending_cancelled", "pending_created"] {
+        let row = trail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"] == ev)
+            .unwrap_or_else(|| panic!("no {ev}: {trail}"));
+        assert_eq!(row["pending_id"], pid.as_str(), "{row}");
+    }
 
     // Unknown and malformed ids.
     relay
@@ -277,6 +288,9 @@ fn cancel_drops_a_stored_envelope_and_keeps_consumed_targets() {
     };
     assert_eq!(state("n1"), "consumed");
     assert_eq!(state("n2"), "cancelled");
+    // n2's envelope was sent (queued): the cancel says it may already be
+    // delivered; n1 consumed, so it is not listed.
+    assert_eq!(v["may_be_delivered"], serde_json::json!(["n2"]), "{v}");
     assert_eq!(stored(&relay), 0, "the undelivered envelope is gone");
     assert!(n2.pull(&relay).is_empty());
 
@@ -288,9 +302,15 @@ fn cancel_drops_a_stored_envelope_and_keeps_consumed_targets() {
     let sealed = seal_for(&relay, &pid, b"late");
     post_envelopes(&relay, &pid, &envelopes_body(&sealed)).is(202);
     assert_eq!(n2.pull(&relay).len(), 1);
-    relay
+    let v = relay
         .admin("POST", &format!("/api/v1/admin/pendings/{pid}/cancel"), "")
-        .ok();
+        .json();
+    assert_eq!(v["may_be_delivered"], serde_json::json!(["n2"]), "{v}");
+    // Asked again: already cancelled, nothing newly reported.
+    let again = relay
+        .admin("POST", &format!("/api/v1/admin/pendings/{pid}/cancel"), "")
+        .json();
+    assert_eq!(again["may_be_delivered"], serde_json::json!([]), "{again}");
     n2.ack(&relay, &pid, "consumed").expect(410, 8603);
     assert_eq!(
         relay.target_state(&pid, "n2"),
