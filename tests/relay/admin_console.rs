@@ -466,7 +466,15 @@ fn cors(r: &Resp) -> Option<&str> {
 
 #[test]
 fn admin_routes_answer_cors_only_for_an_allowed_origin() {
-    let relay = Relay::start_with(&["--allow-origin", PAGE]);
+    // The console's origin is named apart; an accept page's origin
+    // (--allow-origin only) gets no admin CORS.
+    const ACCEPT_PAGE: &str = "https://accept.example.com";
+    let relay = Relay::start_with(&[
+        "--allow-admin-origin",
+        PAGE,
+        "--allow-origin",
+        ACCEPT_PAGE,
+    ]);
     let auth = format!("Bearer {}", relay.token);
     for (method, path) in [
         ("GET", "/api/v1/admin/nodes"),
@@ -477,7 +485,7 @@ fn admin_routes_answer_cors_only_for_an_allowed_origin() {
             "POST",
             "/api/v1/admin/pendings/AAAAAAAAAAAAAAAAAAAAAA/cancel",
         ),
-        ("DELETE", "/api/v1/admin/nodes/n1"),
+        ("POST", "/api/v1/admin/nodes/n1/rotate-secret"),
     ] {
         let pre = |origin: &str, m: &str| {
             relay.req(
@@ -500,13 +508,18 @@ fn admin_routes_answer_cors_only_for_an_allowed_origin() {
         let allowed = r.header("Access-Control-Allow-Headers").unwrap();
         assert!(allowed.contains("Authorization"), "{allowed}");
         assert!(r.header("Access-Control-Allow-Credentials").is_none());
-        // Another origin, or an unlisted method: 403 without CORS headers.
-        let r = pre("https://evil.example", method);
-        assert_eq!(r.status, 403, "{path}");
-        assert!(cors(&r).is_none());
-        let r = pre(PAGE, "PUT");
-        assert_eq!(r.status, 403, "{path}");
-        assert!(cors(&r).is_none());
+        // Another origin, the accept page's, or an unlisted method (PUT,
+        // DELETE: the console deletes nothing): 403 without CORS headers.
+        for origin in ["https://evil.example", ACCEPT_PAGE] {
+            let r = pre(origin, method);
+            assert_eq!(r.status, 403, "{origin} {path}");
+            assert!(cors(&r).is_none());
+        }
+        for m in ["PUT", "DELETE"] {
+            let r = pre(PAGE, m);
+            assert_eq!(r.status, 403, "{m} {path}");
+            assert!(cors(&r).is_none());
+        }
     }
     // The real request: the origin is echoed only when allowed; the token
     // is still checked, and never echoed.
@@ -529,8 +542,24 @@ fn admin_routes_answer_cors_only_for_an_allowed_origin() {
     );
     assert_eq!(r.status, 200);
     assert!(cors(&r).is_none(), "{r:?}");
+    let r = relay.req(
+        "GET",
+        "/api/v1/admin/nodes",
+        &[("Origin", ACCEPT_PAGE), ("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert!(cors(&r).is_none(), "the accept page's origin: {r:?}");
+    // The console's origin is not an accept page's: no sender CORS.
+    let r = relay.req(
+        "OPTIONS",
+        "/api/v1/pending/AAAAAAAAAAAAAAAAAAAAAA",
+        &[("Origin", PAGE), ("Access-Control-Request-Method", "GET")],
+        b"",
+    );
+    assert_eq!(r.status, 403);
 
-    // Without --allow-origin no admin route answers CORS.
+    // Without --allow-admin-origin no admin route answers CORS.
     let plain = Relay::start();
     let r = plain.req(
         "OPTIONS",
