@@ -485,8 +485,8 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
         && path.split('?').next() == Some("/api/v1/admin/nodes")
     {
         let text = String::from_utf8_lossy(&resp.body).into_owned();
-        resp.body = replace_values(&text, "identity_key", &shared.attacker.identity.to_b64u())
-            .into_bytes();
+        resp.body =
+            replace_values(&text, "identity_key", &shared.attacker.identity.to_b64u()).into_bytes();
     }
     if ok
         && method == "GET"

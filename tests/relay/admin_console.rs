@@ -225,7 +225,9 @@ fn cancel_ends_a_pending_for_sealers_and_nodes_and_is_idempotent() {
         .unwrap();
     assert_eq!(events, 1, "an idempotent repeat writes no second event");
     // The audit trail names the pending created and cancelled.
-    let trail = relay.admin("GET", "/api/v1/admin/audit?limit=50", "").json();
+    let trail = relay
+        .admin("GET", "/api/v1/admin/audit?limit=50", "")
+        .json();
     for ev in ["pending_cancelled", "pending_created"] {
         let row = trail["events"]
             .as_array()
@@ -469,12 +471,7 @@ fn admin_routes_answer_cors_only_for_an_allowed_origin() {
     // The console's origin is named apart; an accept page's origin
     // (--allow-origin only) gets no admin CORS.
     const ACCEPT_PAGE: &str = "https://accept.example.com";
-    let relay = Relay::start_with(&[
-        "--allow-admin-origin",
-        PAGE,
-        "--allow-origin",
-        ACCEPT_PAGE,
-    ]);
+    let relay = Relay::start_with(&["--allow-admin-origin", PAGE, "--allow-origin", ACCEPT_PAGE]);
     let auth = format!("Bearer {}", relay.token);
     for (method, path) in [
         ("GET", "/api/v1/admin/nodes"),
