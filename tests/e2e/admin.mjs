@@ -55,6 +55,8 @@ const launchOpts = BROWSER === 'firefox'
 const browser = await puppeteer.launch(launchOpts);
 const consoleLines = [];
 const apiBodies = [];
+const requests = [];   // [ms, url] of every /api/ request a console page made
+const dialogs = [];    // confirm() texts
 
 function probe() {
   window.__csp = [];
@@ -74,7 +76,8 @@ async function open(url) {
   await page.evaluateOnNewDocument(probe);
   page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text()));
   page.on('pageerror', (e) => consoleLines.push('pageerror: ' + e.message));
-  page.on('dialog', (d) => d.accept().catch(() => {}));
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.accept().catch(() => {}); });
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/api/')) requests.push([Date.now(), r.url()]); });
   page.on('response', async (r) => {
     if (new URL(r.url()).pathname.startsWith('/api/')) {
       try { apiBodies.push(await r.text()); } catch { /* gone */ }
@@ -263,6 +266,8 @@ async function consoleRun(base, label, hosted) {
   await page.click(card(page, other) + ' button.danger');
   const cs = await until(async () => (await cardState(page, other)) === 'cancelled', 15000);
   const rc = await relayStatus(other);
+  check('the cancel confirm says a cancel cannot recall what a node already pulled' + tag,
+    dialogs.some((d) => d.includes('cannot recall') && d.includes('may already be delivered')), dialogs.slice(-1)[0]);
   check('cancel a pending: the console and the relay show it cancelled' + tag,
     !!cs && rc.state === 'cancelled' && rc.targets.every((t) => t.state === 'cancelled'), JSON.stringify(rc));
   // The warm-up pending too (web-1's key is waiting for it).
@@ -394,9 +399,27 @@ const main = await consoleRun(RELAY + '/admin', 'relay', false);
   await until(() => visible(page, '#console'));
   await page.reload({ waitUntil: 'load' });
   check('with the box ticked the token survives a reload (sessionStorage)', await until(() => visible(page, '#console'), 10000));
+  // A live pending (idle-1 never posts a key) with its status loop and a
+  // seal waiting for the key (8009): sign-out stops both and clears the page.
+  const live = await createPending(page, [IDLE_NODE], 'console-signout-' + rand());
+  await sealInCard(page, live, 'never-' + rand());
+  await until(async () => (await text(page, card(page, live) + ' .msg')).includes('Waiting'), 10000);
+  await tab(page, 'audit');
+  await until(async () => (await page.$$eval('#audit-body tr', (r) => r.length)) > 0, 10000);
+  await tab(page, 'keystore');
+  await until(async () => (await text(page, '#keystore-cards')).includes('Active DEK'), 10000);
   await page.click('#signout');
+  const t0 = Date.now();
   const after = await page.evaluate(() => sessionStorage.length);
   check('sign out clears sessionStorage and shows the sign-in form', after === 0 && await visible(page, '#signin'));
+  const left = await page.evaluate(() => ['nodes-body', 'create-nodes', 'pending-list', 'audit-body', 'keystore-cards', 'dek-body']
+    .map((i) => [i, document.getElementById(i).childElementCount]).filter(([, n]) => n > 0));
+  check('sign out removes the nodes, pendings, audit and keystore from the page', left.length === 0, JSON.stringify(left));
+  await sleep(5000);
+  const late = requests.filter(([t]) => t > t0 + 300).map(([, u]) => u);
+  check('after sign-out no loop polls the relay (status watch, 8009 wait)', late.length === 0, late.slice(0, 3).join(' '));
+  const [, canc] = await relayAdmin('POST', '/pendings/' + live + '/cancel');
+  check('the admin API cancel answer lists may_be_delivered (none here: no envelope)', Array.isArray(canc.may_be_delivered) && canc.may_be_delivered.length === 0, JSON.stringify(canc));
 }
 
 // ------------------------------------------------ through hostile relays (tests/bin/hostile_relay.rs)
