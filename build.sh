@@ -444,8 +444,9 @@ build_www() {
         return 0
     fi
     rm -f "$stamp"
-    SEALPASS_BIN="$ROOT/target/$BIN_PROFILE/sealpass" bash "$ROOT/scripts/build-www.sh"
-    # The admin console beside it (/admin; re-signs releases.json).
+    # Unsigned (WWW_SIGN=0): build-admin.sh signs the one manifest over both.
+    WWW_SIGN=0 SEALPASS_BIN="$ROOT/target/$BIN_PROFILE/sealpass" bash "$ROOT/scripts/build-www.sh"
+    # The admin console beside it (/admin; signs releases.json).
     SEALPASS_BIN="$ROOT/target/$BIN_PROFILE/sealpass" bash "$ROOT/scripts/build-admin.sh"
     printf '%s %s\n' "$(www_inputs_hash)" "$(sha256sum <"$dist/releases.json" | cut -d' ' -f1)" >"$stamp"
 }
@@ -948,9 +949,9 @@ cmd_page() {
         must_step "build: sealpass (signs releases.json)" cargo_build_release -p sealpass-cli --bin sealpass
         bin="$ROOT/target/release/sealpass"
     fi
-    must_step "page: accept page for $origin -> $out" env SEALPASS_BIN="$bin" WWW_DIST="$out" \
+    must_step "page: accept page for $origin -> $out" env WWW_SIGN=0 SEALPASS_BIN="$bin" WWW_DIST="$out" \
         WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-www.sh"
-    # The admin console beside it (<out>/admin/; releases.json re-signed).
+    # The admin console beside it (<out>/admin/; signs the one releases.json).
     must_step "page: admin console for $origin -> $out/admin" env SEALPASS_BIN="$bin" WWW_DIST="$out" \
         WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-admin.sh"
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # build-admin.sh — build the admin console (www-admin/) into DIST/admin/, next
-# to the accept page scripts/build-www.sh wrote into DIST, and re-sign DIST's
+# to the accept page scripts/build-www.sh wrote into DIST, and sign DIST's
 # releases.json so the manifest lists the console too. Run it after
 # build-www.sh (which replaces DIST whole); `./build.sh serve`, `./build.sh
-# page` and tests/e2e/run.sh do.
+# page` and tests/e2e/run.sh do (build.sh runs build-www.sh with WWW_SIGN=0,
+# so this is the build's one signature).
 #
 #   admin/index.html  served by the relay at /admin (and /static/admin/index.html)
 #   admin/admin.js    /static/admin/admin.js: www-admin/admin.js + the

@@ -161,7 +161,11 @@ VERSION="${SEALPASS_RELEASE_VERSION:-$(sed -nE 's/^version = "([^"]+)"/\1/p' Car
 # The relay serves /accept and /static/FILE; a static host the directory as is.
 LAYOUT=relay
 [[ -n $RELAY_ORIGIN ]] && LAYOUT=static
-"$BIN" release sign --key "$KEY" --dir "$NEW" --version "$VERSION" --layout "$LAYOUT" --out "$NEW/releases.json"
+# WWW_SIGN=0: scripts/build-admin.sh runs next and signs the one manifest
+# over page and console (one signed manifest per build and version).
+if [[ ${WWW_SIGN:-1} != 0 ]]; then
+    "$BIN" release sign --key "$KEY" --dir "$NEW" --version "$VERSION" --layout "$LAYOUT" --out "$NEW/releases.json"
+fi
 printf '%s\n' "$PUB" >"$ROOT/target/www-release.pub"
 
 rm -rf "$DIST.old"
@@ -178,7 +182,8 @@ for f in index.html app.js app.css sealpass_bg.wasm favicon.svg; do
     printf 'build-www:   %-24s %7d B  %6d B gzip\n' "$f" "$raw" "$gz"
 done
 say "page total: $total B gzip ($(awk -v t="$total" 'BEGIN{printf "%.1f", t/1024}') KiB)"
-say "release $VERSION signed; release public key: $PUB"
+if [[ ${WWW_SIGN:-1} != 0 ]]; then say "release $VERSION signed; release public key: $PUB"; else
+    say "release $VERSION NOT signed (WWW_SIGN=0): scripts/build-admin.sh signs it with the console"; fi
 if [[ -n $RELAY_ORIGIN ]]; then
     # The manifest's url fields are the directory's own (--layout static).
     say "check the hosted page: sealpass release verify --manifest $DIST/releases.json --pubkey $PUB --base-url PAGE_URL (or --dir DIR for a copy)"

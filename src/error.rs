@@ -160,7 +160,8 @@ codes! {
     /// (wrong context, key or fingerprint: possible tampering).
     RelayProtocol = 8612,
     /// The pending credential was cancelled by an admin: it takes no
-    /// envelope and delivers nothing any more.
+    /// envelope and the relay hands none out any more; an envelope a node
+    /// had already pulled may still be delivered (a cancel recalls nothing).
     Cancelled = 8613,
 
     // --- request signing (8700–8799) ---

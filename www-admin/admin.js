@@ -23,13 +23,31 @@ const ACCEPTS = new Set(['pubkey_posted', 'decrypt_failed']);
 const ENDED = new Set(['consumed', 'expired', 'cancelled']);
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const NIK = /^[A-Za-z0-9_-]{43}$/;
+const PID = /^[A-Za-z0-9_-]{22}$/;
+// The context fields a pending's contexts may carry (docs/API.md).
+const CTX_KEYS = new Set(['node_id', 'pending_id', 'slug', 'injection_method', 'field_name', 'target_url']);
 
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let token = '';
 let nodes = [];
 let wasmReady = null;
+let session = 0;           // +1 at every sign-out: loops of an old session stop
 const cards = new Set();   // the pending cards on screen
+
+// Relay text as shown (as the accept page, www/app.js): control and format
+// characters (bidi overrides, zero-width) as \u{..} and a backslash doubled,
+// so it cannot reorder or hide what is around it.
+const esc = (s) => String(s).replace(/[\\\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => c == '\\' ? '\\\\' : '\\u{' + c.codePointAt(0).toString(16) + '}');
+// A URL as the browser will use it: the host in ASCII (xn-- punycode).
+const href = (s) => { try { return new URL(s).href; } catch { return s; } };
+// Letters of two of these scripts in one word are how look-alike names are made.
+const SCRIPTS = 'Latn Cyrl Grek Armn Geor Cher'.split(' ').map((n) => RegExp('\\p{sc=' + n + '}', 'u'));
+const MIXED = 'a name here mixes scripts (e.g. Latin and Cyrillic) in one word; it may imitate another';
+const mixed = (s) => s.split(/[^\p{L}\p{M}\p{N}]/u).some((w) => SCRIPTS.filter((r) => r.test(w)).length > 1);
+const relayError = (message) => ({ code: 8612, name: 'RelayProtocol', message });
+// A fingerprint as typed or pasted: lower case, no spaces.
+const normFp = (s) => String(s).trim().toLowerCase().replace(/\s+/g, '');
 
 // ------------------------------------------------------------- DOM helpers
 
@@ -141,8 +159,25 @@ function forget(nodeId) {
   savePins(m);
 }
 
+// The identity fingerprint of a node, computed here from the key the relay
+// reports (never the relay's text): '' when none is reported, null when the
+// key is invalid or the relay's identity_fingerprint text differs from it
+// (a relay that shows one node's fingerprint for another key: 8612).
+function nodeFp(n) {
+  if (!n.identity_key) return n.identity_fingerprint ? null : '';
+  let fp;
+  try {
+    fp = identityFingerprint(n.identity_key);
+  } catch {
+    return null;
+  }
+  return n.identity_fingerprint === fp ? fp : null;
+}
+
 // pinned | unpinned | mismatch | unknown (no identity reported, not pinned)
+// | contradicts (8612: the relay's fingerprint text is not its key's)
 function pinState(n) {
+  if (nodeFp(n) === null) return 'contradicts';
   const p = loadPins().get(n.node_id);
   if (p === undefined) return n.identity_key ? 'unpinned' : 'unknown';
   if (n.identity_key && n.identity_key !== p) return 'mismatch';
@@ -197,8 +232,19 @@ function signOut() {
   $('secret-box').hidden = true;
   $('secret-json').textContent = '';
   $('pending-list').replaceChildren();
-  for (const c of cards) c.stop = true;
+  // Nothing of the session stays on screen or keeps polling.
+  session++;
+  for (const c of cards) {
+    c.stop = true;
+    if (c.kick) c.kick();
+  }
   cards.clear();
+  nodes = [];
+  auditBefore = null;
+  for (const i of ['nodes-body', 'create-nodes', 'audit-body', 'keystore-cards', 'keystore-rotations', 'dek-body']) $(i).replaceChildren();
+  $('keystore-warn').hidden = true;
+  $('keystore-warn').textContent = '';
+  $('audit-more').hidden = true;
   flash('', 'Signed out.');
 }
 
@@ -221,8 +267,13 @@ async function fetchAllNodes() {
   let after = '';
   for (let i = 0; i < 50; i++) {
     const j = await admin('GET', '/nodes?limit=200' + (after ? '&after=' + encodeURIComponent(after) : ''));
+    if (!j || !Array.isArray(j.nodes) || !j.nodes.every((n) => n && typeof n.node_id === 'string' && NODE_ID.test(n.node_id) &&
+        Array.isArray(n.key_versions) && (n.identity_key === undefined || typeof n.identity_key === 'string'))) {
+      throw relayError('the relay’s node list has a malformed entry (node id, key versions or identity)');
+    }
     out.push(...j.nodes);
     if (!j.next_after) break;
+    if (typeof j.next_after !== 'string' || !NODE_ID.test(j.next_after)) throw relayError('the relay’s node list has a malformed next_after');
     after = j.next_after;
   }
   return out;
@@ -252,14 +303,18 @@ function renderNodes() {
     st.title = 'last seen ' + when(n.last_seen);
     st.dataset.field = 'online';
     tr.append(st);
-    const fp = el('td', n.identity_fingerprint || '(no identity reported yet)', 'mono fp');
+    const nfp = nodeFp(n);
+    const fp = el('td', nfp === null ? '(not shown: see 8612)' : nfp || '(no identity reported yet)', 'mono fp');
     fp.dataset.field = 'fingerprint';
     tr.append(fp);
     const ps = pinState(n);
     const pinCell = el('td', null);
     pinCell.dataset.field = 'pin';
-    const words = { pinned: 'pinned', unpinned: 'unpinned', unknown: 'unpinned (no identity reported yet)', mismatch: 'IDENTITY CHANGED — refused' };
-    pinCell.append(el('span', words[ps], ps === 'mismatch' ? 'bad' : ps === 'pinned' ? 'ok' : 'muted'));
+    const words = {
+      pinned: 'pinned', unpinned: 'unpinned', unknown: 'unpinned (no identity reported yet)', mismatch: 'IDENTITY CHANGED — refused',
+      contradicts: '8612 RelayProtocol: the relay’s identity fingerprint is not that of the key it reports — refused, do not pin',
+    };
+    pinCell.append(el('span', words[ps], ps === 'mismatch' || ps === 'contradicts' ? 'bad' : ps === 'pinned' ? 'ok' : 'muted'));
     if (ps === 'mismatch') {
       const was = pins.get(n.node_id);
       let wasFp = '';
@@ -269,14 +324,7 @@ function renderNodes() {
     tr.append(pinCell);
     tr.append(el('td', 'v' + n.key_version + (n.key_versions.filter((v) => v.valid).length > 1 ? ' (previous still valid)' : '')));
     const act = el('td', null, 'actions');
-    if (ps === 'unpinned') {
-      act.append(button('Pin', () => {
-        if (pin(n.node_id, n.identity_key)) flash('ok', 'Pinned ' + n.node_id + ' to identity ' + n.identity_fingerprint + '.');
-        else flash('error', 'Not pinned: ' + n.node_id + ' already has another pinned identity.');
-        renderNodes();
-        renderNodeChoice();
-      }));
-    }
+    if (ps === 'unpinned') act.append(button('Pin', () => pinForm(act, n, nfp)));
     if (ps === 'pinned' || ps === 'mismatch') {
       act.append(button('Forget pin', () => {
         forget(n.node_id);
@@ -289,6 +337,41 @@ function renderNodes() {
     tr.append(act);
     body.append(tr);
   }
+}
+
+// Pin is a confirm step (as `sealpass nodes pin --fingerprint FP`): the
+// admin enters the fingerprint the node operator read out (from the
+// agent's start line) and it must equal the one computed from the key.
+function pinForm(act, n, fp) {
+  const key = n.identity_key;
+  const f = el('form', null, 'pin-confirm');
+  f.noValidate = true;
+  const lab = el('label', 'Identity fingerprint the operator of ' + n.node_id + ' read out:');
+  const inp = el('input');
+  inp.id = 'pin-fp-' + n.node_id;
+  inp.autocomplete = 'off';
+  inp.spellcheck = false;
+  inp.dataset.field = 'pin-fp';
+  lab.htmlFor = inp.id;
+  const ok = el('button', 'Confirm pin');
+  ok.type = 'submit';
+  f.append(lab, inp, ok, button('Cancel', () => renderNodes(), 'secondary'));
+  f.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    let now = '';
+    try { now = identityFingerprint(key); } catch { now = ''; }
+    if (!now || now !== fp || normFp(inp.value) !== normFp(fp)) {
+      flash('error', 'Not pinned: the fingerprint entered is not that of the identity the relay reports for ' + n.node_id +
+        '. Ask the node operator for the fingerprint the agent printed at start (“identity fingerprint …”).');
+      return;
+    }
+    if (pin(n.node_id, key)) flash('ok', 'Pinned ' + n.node_id + ' to identity ' + fp + '.');
+    else flash('error', 'Not pinned: ' + n.node_id + ' already has another pinned identity.');
+    renderNodes();
+    renderNodeChoice();
+  });
+  act.replaceChildren(f);
+  inp.focus();
 }
 
 function showSecret(title, s) {
@@ -359,10 +442,13 @@ async function createPending(ev) {
   if (url) body.target_url = url;
   const exp = Number($('expiry').value);
   if (Number.isInteger(exp) && exp > 0) body.expires_in_secs = exp;
+  // What was submitted, kept with the card: every view is checked against it.
+  const submitted = { slug: body.slug, injection_method: body.injection_method, field_name: field, target_url: url };
   try {
     const p = await admin('POST', '/pending', body);
+    if (!p || typeof p.pending_id !== 'string' || !PID.test(p.pending_id)) throw relayError('the relay answered with a malformed pending id');
     flash('ok', 'Created pending credential ' + p.pending_id + '.');
-    addPendingCard(p.pending_id, ids);
+    addPendingCard(p.pending_id, ids, submitted);
   } catch (e) {
     flash('error', describe(e));
   }
@@ -379,10 +465,15 @@ function acceptLink(id, ids) {
   return { url: PAGE_URL + '#' + q.toString(), pinned: all };
 }
 
-function addPendingCard(id, ids) {
+function addPendingCard(id, ids, submitted) {
   const card = el('article', null, 'card pending');
   card.dataset.pending = id;
   card.append(el('h3', 'Pending ' + id, 'mono'));
+  const c = submitted;
+  const ctxLine = el('p', esc('For ' + ids.join(', ') + ': stores it as “' + c.slug + '” (' + c.injection_method +
+    (c.field_name ? ' ' + c.field_name : '') + ')' + (c.target_url ? ' for ' + href(c.target_url) : '')), 'context');
+  card.append(ctxLine);
+  if (mixed([...ids, c.slug, c.field_name, c.target_url].join(' '))) card.append(el('p', 'Warning: ' + MIXED + '.', 'warn mixed'));
   const state = el('p', 'state: awaiting_pubkey', 'state');
   const list = el('ul', null, 'targets');
   const linkBox = el('p', null, 'link');
@@ -403,7 +494,7 @@ function addPendingCard(id, ids) {
   const cancel = button('Cancel pending', () => cancelPending(id, ctl), 'danger');
   card.append(state, list, linkBox, form, msg, cancel);
   $('pending-list').prepend(card);
-  const ctl = { id, ids, card, state, list, form, inp, send, msg, cancel, linkBox, stop: false, kick: null };
+  const ctl = { id, ids, submitted, card, state, list, form, inp, send, msg, cancel, linkBox, stop: false, kick: null, session };
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     sealAndSend(ctl);
@@ -430,7 +521,8 @@ function renderStatus(ctl, s) {
   ctl.state.dataset.state = s.state;
   ctl.list.replaceChildren();
   for (const t of s.targets) {
-    const li = el('li', t.node_id + ': ' + t.state + (t.code ? ' (' + t.code + ')' : ''));
+    const li = el('li', esc(t.node_id + ': ' + t.state + (t.code ? ' (' + t.code + ')' : '') +
+      (ctl.maybe && ctl.maybe.has(t.node_id) ? ' — may already be delivered: a cancel cannot recall an envelope the node pulled' : '')));
     li.dataset.node = t.node_id;
     li.dataset.state = t.state;
     ctl.list.append(li);
@@ -446,9 +538,11 @@ function renderStatus(ctl, s) {
 // change or after an action) until the pending has ended.
 async function watch(ctl) {
   let wait = 1000, last = '';
-  while (!ctl.stop && token) {
+  while (!ctl.stop && token && ctl.session === session) {
     try {
       const s = await call('GET', '/pending/' + ctl.id + '/status', undefined, false);
+      if (ctl.stop || ctl.session !== session) return;
+      if (!s || !Array.isArray(s.targets) || typeof s.state !== 'string') throw relayError('malformed status');
       const key = JSON.stringify(s);
       if (key !== last) {
         wait = 1000;
@@ -468,25 +562,39 @@ async function watch(ctl) {
 }
 
 async function cancelPending(id, ctl) {
-  if (!confirm('Cancel pending ' + id + '? Its nodes will no longer receive it.')) return;
+  if (!confirm('Cancel pending ' + id + '? Nodes that have not pulled it will no longer receive it. A cancel cannot recall an envelope a node has already pulled: a target whose secret is already sent (ciphertext_received or queued) may already be delivered.')) return;
   try {
-    const s = await admin('POST', '/pendings/' + id + '/cancel');
+    const s = await admin('POST', '/pendings/' + encodeURIComponent(id) + '/cancel');
+    const maybe = Array.isArray(s.may_be_delivered) ? s.may_be_delivered.filter((n) => typeof n === 'string' && NODE_ID.test(n)) : [];
+    ctl.maybe = new Set(maybe);
     renderStatus(ctl, s);
-    ctl.msg.textContent = 'Cancelled.';
+    ctl.msg.textContent = maybe.length
+      ? esc('Cancelled. May already be delivered (the secret was sent before the cancel; a cancel cannot recall it): ' + maybe.join(', ') + '.')
+      : 'Cancelled.';
   } catch (e) {
     ctl.msg.textContent = describe(e);
   }
   if (ctl.kick) ctl.kick();
 }
 
-// The view the relay gives for sealing, checked like the accept page does:
-// pins first (8901), then the view against itself (8612).
-function checkView(v, id) {
+// The view the relay gives for sealing, checked whole: its targets are
+// exactly the nodes chosen (8901), then pins (8901), then every target
+// against itself and against what was submitted (8612).
+function checkView(v, ctl) {
+  const id = ctl.id;
   const pins = loadPins();
+  if (!v || !Array.isArray(v.targets)) throw relayError('malformed view');
   const seen = new Set();
   for (const t of v.targets) {
-    if (seen.has(t.node_id)) throw { code: 8612, name: 'RelayProtocol', message: 'repeated target' };
+    if (!t || typeof t.node_id !== 'string' || !NODE_ID.test(t.node_id)) throw relayError('a target with a malformed node id');
+    if (seen.has(t.node_id)) throw relayError('repeated target');
     seen.add(t.node_id);
+  }
+  const chosen = new Set(ctl.ids);
+  if (seen.size !== chosen.size || [...seen].some((n) => !chosen.has(n))) {
+    throw { code: 8901, name: 'IdentityMismatch', message: 'the relay lists other targets (' + esc([...seen].join(', ')) + ') than the nodes you chose (' + ctl.ids.join(', ') + '): nothing was sealed' };
+  }
+  for (const t of v.targets) {
     const p = pins.get(t.node_id);
     if (p !== undefined && t.identity_key !== p) {
       throw { code: 8901, name: 'IdentityMismatch', message: 'node ' + t.node_id + ' reports another identity than its pin: nothing was sealed' };
@@ -500,8 +608,14 @@ function checkView(v, id) {
     }
     const c = t.context;
     if (fingerprint(t.public_key) !== t.fingerprint || identityFingerprint(t.identity_key) !== t.identity_fingerprint ||
-        !c || c.pending_id !== id || c.node_id !== t.node_id) {
-      throw { code: 8612, name: 'RelayProtocol', message: 'the relay’s view contradicts itself' };
+        !c || typeof c !== 'object' || c.pending_id !== id || c.node_id !== t.node_id) {
+      throw relayError('the relay’s view contradicts itself');
+    }
+    const sub = ctl.submitted;
+    if (Object.keys(c).some((k) => !CTX_KEYS.has(k)) || c.slug !== sub.slug || c.injection_method !== sub.injection_method ||
+        (c.field_name ?? '') !== sub.field_name || (c.target_url ?? '') !== sub.target_url) {
+      throw relayError('the context the relay gives for ' + t.node_id + ' is not what you submitted (' +
+        esc('slug “' + c.slug + '”, ' + c.injection_method + (c.field_name ? ' ' + c.field_name : '') + (c.target_url ? ' for ' + c.target_url : '')) + '): nothing was sealed');
     }
   }
 }
@@ -517,6 +631,7 @@ async function sealAndSend(ctl) {
     await wasm();
     let v;
     for (let wait = 1000; ; wait = Math.min(wait * 2, 10000)) {
+      if (ctl.stop || ctl.session !== session) return;
       try {
         v = await call('GET', '/pending/' + ctl.id, undefined, false);
         break;
@@ -526,7 +641,8 @@ async function sealAndSend(ctl) {
         await sleep(wait);
       }
     }
-    checkView(v, ctl.id);
+    if (ctl.stop || ctl.session !== session) return;
+    checkView(v, ctl);
     const pins = loadPins();
     const bytes = new TextEncoder().encode(secret);
     let envelopes;

@@ -35,6 +35,20 @@
 //!   every target — bait for a page that offers a retry without showing the
 //!   key it would seal to.
 //!
+//! - `add-other-target`: keeps the real targets and adds a copy of the
+//!   first one for another node (`idle-1`: target and context `node_id`)
+//!   with the attacker's one-time key and identity — bait for a sender that
+//!   seals to every target listed instead of the nodes it chose;
+//! - `change-context`: every `slug` in the view → `evil-slug` (the
+//!   contexts no longer say what the sender submitted).
+//!
+//! Mode against the admin console:
+//! - `admin-identity`: each `identity_key` in the 200 answers of
+//!   `GET /api/v1/admin/nodes` → the attacker's identity, while
+//!   `identity_fingerprint` keeps the relay's (the real node's) text —
+//!   bait for a console that shows and compares the relay's fingerprint
+//!   text instead of one it computes from the key it would pin.
+//!
 //! Modes against the node agent rewrite the 200 answers of
 //! `GET /api/v1/node/pending` (the real items first, then the attacker's),
 //! for the first `--flood-polls N` of them (default: all), counting them
@@ -108,6 +122,9 @@ enum Mode {
     SwapView,
     AddTarget,
     FakeRetry,
+    AddOtherTarget,
+    ChangeContext,
+    AdminIdentity,
     FloodBadIds,
     FloodPendings,
     FloodSlugs,
@@ -133,6 +150,9 @@ impl Mode {
             "swap-view" => Mode::SwapView,
             "add-target" => Mode::AddTarget,
             "fake-retry" => Mode::FakeRetry,
+            "add-other-target" => Mode::AddOtherTarget,
+            "change-context" => Mode::ChangeContext,
+            "admin-identity" => Mode::AdminIdentity,
             "flood-bad-ids" => Mode::FloodBadIds,
             "flood-pendings" => Mode::FloodPendings,
             "flood-slugs" => Mode::FloodSlugs,
@@ -204,7 +224,7 @@ struct Shared {
 fn usage(msg: &str) -> ! {
     eprintln!("hostile-relay: {msg}");
     eprintln!(
-        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|fake-retry|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|ask-alternate|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
+        "usage: hostile-relay --upstream http://127.0.0.1:PORT --mode pass|swap-pubkey|swap-identity|swap-both|swap-view|add-target|fake-retry|add-other-target|change-context|admin-identity|flood-bad-ids|flood-pendings|flood-slugs|flood-oversize|flood-known|ask-again|ask-alternate|replay-envelopes|replay-alternate|flood-envelopes|flap-auth|omit-listed|redirect --state-dir DIR [--max-lifetime SECS] [--flood-polls N] [--unreadable-item]"
     );
     exit(2)
 }
@@ -458,6 +478,15 @@ fn serve(conn: TcpStream, shared: &Shared) -> Result<(), String> {
     let ok = resp.start.split(' ').nth(1) == Some("200");
     if ok && method == "GET" && is_pending_path(&path, None) {
         resp.body = rewrite_view(&resp.body, shared.mode, &shared.attacker);
+    }
+    if ok
+        && method == "GET"
+        && shared.mode == Mode::AdminIdentity
+        && path.split('?').next() == Some("/api/v1/admin/nodes")
+    {
+        let text = String::from_utf8_lossy(&resp.body).into_owned();
+        resp.body =
+            replace_values(&text, "identity_key", &shared.attacker.identity.to_b64u()).into_bytes();
     }
     if ok
         && method == "GET"
@@ -750,6 +779,12 @@ fn rewrite_view(body: &[u8], mode: Mode, a: &Attacker) -> Vec<u8> {
     if mode == Mode::FakeRetry {
         text = replace_values(&text, "state", "ciphertext_received");
     }
+    if mode == Mode::AddOtherTarget {
+        text = add_other_target(&text, a, "idle-1");
+    }
+    if mode == Mode::ChangeContext {
+        text = replace_values(&text, "slug", "evil-slug");
+    }
     text.into_bytes()
 }
 
@@ -770,6 +805,31 @@ fn add_target(text: &str, a: &Attacker) -> String {
     copy = replace_values(&copy, "fingerprint", &a.otk.fingerprint());
     copy = remove_field(&copy, "identity_key");
     copy = remove_field(&copy, "identity_fingerprint");
+    format!("{},{copy}{}", &text[..start + len], &text[start + len..])
+}
+
+/// Insert after the first target a copy of it for node `other` (target
+/// and context), with the attacker's one-time key and identity.
+fn add_other_target(text: &str, a: &Attacker, other: &str) -> String {
+    let Some(start) = text
+        .find("\"targets\":[{")
+        .map(|i| i + "\"targets\":[".len())
+    else {
+        return text.to_owned();
+    };
+    let Some(len) = object_len(&text[start..]) else {
+        return text.to_owned();
+    };
+    let first = &text[start..start + len];
+    let mut copy = replace_values(first, "public_key", &a.otk.to_b64u());
+    copy = replace_values(&copy, "fingerprint", &a.otk.fingerprint());
+    copy = replace_values(&copy, "identity_key", &a.identity.to_b64u());
+    copy = replace_values(
+        &copy,
+        "identity_fingerprint",
+        &a.identity.identity_fingerprint(),
+    );
+    copy = replace_values(&copy, "node_id", other);
     format!("{},{copy}{}", &text[..start + len], &text[start + len..])
 }
 

@@ -55,6 +55,8 @@ const launchOpts = BROWSER === 'firefox'
 const browser = await puppeteer.launch(launchOpts);
 const consoleLines = [];
 const apiBodies = [];
+const requests = [];   // [ms, url] of every /api/ request a console page made
+const dialogs = [];    // confirm() texts
 
 function probe() {
   window.__csp = [];
@@ -74,7 +76,8 @@ async function open(url) {
   await page.evaluateOnNewDocument(probe);
   page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text()));
   page.on('pageerror', (e) => consoleLines.push('pageerror: ' + e.message));
-  page.on('dialog', (d) => d.accept().catch(() => {}));
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.accept().catch(() => {}); });
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/api/')) requests.push([Date.now(), r.url()]); });
   page.on('response', async (r) => {
     if (new URL(r.url()).pathname.startsWith('/api/')) {
       try { apiBodies.push(await r.text()); } catch { /* gone */ }
@@ -148,6 +151,15 @@ async function clickRowButton(page, id, label) {
   }, id, label);
 }
 
+// Pin: click Pin, enter the fingerprint the operator read out, confirm.
+async function pinNode(page, id, fp) {
+  await clickRowButton(page, id, 'Pin');
+  const sel = `#nodes-body tr[data-node="${id}"] input[data-field=pin-fp]`;
+  await page.waitForSelector(sel, { timeout: 5000 });
+  await page.type(sel, fp);
+  await page.click(`#nodes-body tr[data-node="${id}"] form.pin-confirm button[type=submit]`);
+}
+
 async function tab(page, name) {
   await page.click(`[data-tab=${name}]`);
   await sleep(300);
@@ -211,9 +223,17 @@ async function consoleRun(base, label, hosted) {
   check('nodes: web-1 shows the identity fingerprint its agent printed' + tag, !!r1 && !!ident, JSON.stringify([r1, ident]));
   if (!hosted) {
     check('nodes: web-1 is unpinned before pinning', r1 && r1.pin === 'unpinned' && r1.buttons.includes('Pin'), JSON.stringify(r1));
-    await clickRowButton(page, NODE_ID, 'Pin');
+    // Pin is a confirm step: a fingerprint that is not the node's pins nothing.
+    const wrongFp = ident.fp.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+    await pinNode(page, NODE_ID, wrongFp);
+    const no = await until(() => text(page, '#flash').then((t) => t.includes('Not pinned')), 5000);
+    check('pin with a fingerprint other than the node\'s: refused, nothing stored', !!no &&
+      !(await page.evaluate(() => localStorage.getItem('sealpass-known-nodes') || '')).includes(ident.nik));
+    await tab(page, 'nodes');
+    await until(async () => { const r = await nodeRow(page, NODE_ID); return r && r.buttons.includes('Pin'); }, 5000);
+    await pinNode(page, NODE_ID, ident.fp.toUpperCase());
   } else if (r1 && r1.pin === 'unpinned') {
-    await clickRowButton(page, NODE_ID, 'Pin');
+    await pinNode(page, NODE_ID, ident.fp);
   }
   const r2 = await until(async () => { const r = await nodeRow(page, NODE_ID); return r && r.pin === 'pinned' ? r : null; }, 5000);
   const pins = await page.evaluate(() => localStorage.getItem('sealpass-known-nodes'));
@@ -246,6 +266,8 @@ async function consoleRun(base, label, hosted) {
   await page.click(card(page, other) + ' button.danger');
   const cs = await until(async () => (await cardState(page, other)) === 'cancelled', 15000);
   const rc = await relayStatus(other);
+  check('the cancel confirm says a cancel cannot recall what a node already pulled' + tag,
+    dialogs.some((d) => d.includes('cannot recall') && d.includes('may already be delivered')), dialogs.slice(-1)[0]);
   check('cancel a pending: the console and the relay show it cancelled' + tag,
     !!cs && rc.state === 'cancelled' && rc.targets.every((t) => t.state === 'cancelled'), JSON.stringify(rc));
   // The warm-up pending too (web-1's key is waiting for it).
@@ -315,7 +337,7 @@ const main = await consoleRun(RELAY + '/admin', 'relay', false);
     !!upMsg && !new URLSearchParams(upHref.split('#')[1]).has('n') && (await relayStatus(up)).state === 'pubkey_posted', JSON.stringify([upMsg, upHref]));
   await tab(page, 'nodes');
   await until(async () => { const r = await nodeRow(page, NODE_ID); return r && r.pin === 'unpinned'; }, 5000);
-  await clickRowButton(page, NODE_ID, 'Pin');
+  await pinNode(page, NODE_ID, nodeIdentity().fp);
   const again = await until(async () => { const r = await nodeRow(page, NODE_ID); return r && r.pin === 'pinned'; }, 5000);
   check('forget the pin, then pin the reported identity again', !!again);
   await tab(page, 'pendings');
@@ -377,9 +399,98 @@ const main = await consoleRun(RELAY + '/admin', 'relay', false);
   await until(() => visible(page, '#console'));
   await page.reload({ waitUntil: 'load' });
   check('with the box ticked the token survives a reload (sessionStorage)', await until(() => visible(page, '#console'), 10000));
+  // A live pending (idle-1 never posts a key) with its status loop and a
+  // seal waiting for the key (8009): sign-out stops both and clears the page.
+  const live = await createPending(page, [IDLE_NODE], 'console-signout-' + rand());
+  await sealInCard(page, live, 'never-' + rand());
+  await until(async () => (await text(page, card(page, live) + ' .msg')).includes('Waiting'), 10000);
+  await tab(page, 'audit');
+  await until(async () => (await page.$$eval('#audit-body tr', (r) => r.length)) > 0, 10000);
+  await tab(page, 'keystore');
+  await until(async () => (await text(page, '#keystore-cards')).includes('Active DEK'), 10000);
   await page.click('#signout');
+  const t0 = Date.now();
   const after = await page.evaluate(() => sessionStorage.length);
   check('sign out clears sessionStorage and shows the sign-in form', after === 0 && await visible(page, '#signin'));
+  const left = await page.evaluate(() => ['nodes-body', 'create-nodes', 'pending-list', 'audit-body', 'keystore-cards', 'dek-body']
+    .map((i) => [i, document.getElementById(i).childElementCount]).filter(([, n]) => n > 0));
+  check('sign out removes the nodes, pendings, audit and keystore from the page', left.length === 0, JSON.stringify(left));
+  await sleep(5000);
+  const late = requests.filter(([t]) => t > t0 + 300).map(([, u]) => u);
+  check('after sign-out no loop polls the relay (status watch, 8009 wait)', late.length === 0, late.slice(0, 3).join(' '));
+  const [, canc] = await relayAdmin('POST', '/pendings/' + live + '/cancel');
+  check('the admin API cancel answer lists may_be_delivered (none here: no envelope)', Array.isArray(canc.may_be_delivered) && canc.may_be_delivered.length === 0, JSON.stringify(canc));
+}
+
+// ------------------------------------------------ through hostile relays (tests/bin/hostile_relay.rs)
+// The relay-served console loaded through a proxy that forwards everything
+// and lies in some answers: the console's origin is the proxy's (its own
+// localStorage pins). E2E_ADMIN_PROXY_<MODE>=<proxy url>|<state dir>.
+const proxy = (mode) => {
+  const v = process.env['E2E_ADMIN_PROXY_' + mode.toUpperCase().replace(/-/g, '_')];
+  if (!v) return null;
+  const [url, dir] = v.split('|');
+  return { url, dir };
+};
+const proxyEnvelopes = (p) => { try { return readFileSync(join(p.dir, 'envelopes.jsonl'), 'utf8').trim(); } catch { return ''; } };
+
+async function proxyConsole(p) {
+  const page = await open(p.url + '/admin');
+  await signIn(page, TOKEN);
+  await until(() => visible(page, '#console'));
+  return page;
+}
+
+{
+  const p = proxy('admin-identity');
+  if (!p) check('hostile relay admin-identity: proxy given (E2E_ADMIN_PROXY_ADMIN_IDENTITY)', false);
+  else {
+    // The relay's node list carries the attacker's identity key with the
+    // real node's fingerprint text: the console computes the fingerprint
+    // from the key, shows none of the relay's text, and offers no Pin.
+    const page = await proxyConsole(p);
+    const ident = nodeIdentity();
+    const r = await until(async () => { const x = await nodeRow(page, NODE_ID); return x && x.pin.includes('8612') ? x : null; }, 10000);
+    const attackerNik = readFileSync(join(p.dir, 'attacker_identity.pub'), 'utf8').trim();
+    check('hostile relay (identity key swapped, real fingerprint text kept): 8612 shown, no Pin offered, the real fingerprint not shown for the attacker\'s key',
+      !!r && !r.buttons.includes('Pin') && !r.fingerprint.includes(ident.fp), JSON.stringify(await nodeRow(page, NODE_ID)));
+    const pins = await page.evaluate(() => localStorage.getItem('sealpass-known-nodes') || '');
+    check('hostile relay (identity key swapped): the attacker\'s key is not pinned', !pins.includes(attackerNik), pins);
+    await shot(page, 'proxy-admin-identity');
+    await page.close();
+  }
+}
+
+for (const [mode, code, what] of [
+  ['add-other-target', '8901', 'a target added for a node the admin did not choose (idle-1, pinned to the attacker\'s identity)'],
+  ['change-context', '8612', 'the contexts name another slug than the one submitted'],
+]) {
+  const p = proxy(mode);
+  if (!p) { check('hostile relay ' + mode + ': proxy given', false); continue; }
+  const page = await proxyConsole(p);
+  const ident = nodeIdentity();
+  // web-1 pinned honestly (this mode leaves the node list alone); idle-1
+  // pinned to the attacker's identity, so a console that seals to every
+  // listed target would seal to it.
+  const attackerNik = readFileSync(join(p.dir, 'attacker_identity.pub'), 'utf8').trim();
+  await page.evaluate((nik) => localStorage.setItem('sealpass-known-nodes', JSON.stringify({ 'idle-1': nik })), attackerNik);
+  await tab(page, 'nodes');
+  await until(async () => { const r = await nodeRow(page, NODE_ID); return r && r.buttons.includes('Pin'); }, 10000);
+  await pinNode(page, NODE_ID, ident.fp);
+  await until(async () => { const r = await nodeRow(page, NODE_ID); return r && r.pin === 'pinned'; }, 5000);
+  const slug = 'console-' + mode + '-' + rand();
+  const id = await createPending(page, [NODE_ID], slug);
+  const ctxText = await text(page, card(page, id) + ' .context');
+  await until(async () => (await relayStatus(id)).state === 'pubkey_posted', 20000);
+  await sealInCard(page, id, 'never-' + rand());
+  const msg = await until(async () => { const t = await text(page, card(page, id) + ' .msg'); return t.includes(code) ? t : null; }, 15000);
+  const rs = await relayStatus(id);
+  check('hostile relay (' + what + '): refused (' + code + '), nothing sealed or posted', !!msg && rs.state === 'pubkey_posted' && proxyEnvelopes(p) === '',
+    JSON.stringify([await text(page, card(page, id) + ' .msg'), rs.state, proxyEnvelopes(p).slice(0, 80)]));
+  if (mode === 'change-context') check('the card shows the context submitted (slug, method, field)', ctxText.includes('“' + slug + '”') && ctxText.includes('env E2E_TOKEN'), ctxText);
+  await page.click(card(page, id) + ' button.danger');
+  await until(async () => (await cardState(page, id)) === 'cancelled', 15000);
+  await page.close();
 }
 
 // ------------------------------------------------ the console hosted apart from the relay

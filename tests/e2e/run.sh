@@ -128,6 +128,8 @@ if [[ -z $PAGE_ORIGIN ]]; then
     fail "static server: did not start ($(cat "$TMP/static.err"))"
 elif "$RELAY_BIN" --help 2>&1 | grep -q -- '--allow-origin'; then
     ALLOW=(--allow-origin "$PAGE_ORIGIN")
+    # The console hosted apart (PAGE_ORIGIN/direct/admin/): admin CORS too.
+    ALLOW+=(--allow-admin-origin "$PAGE_ORIGIN")
 else
     fail "relay: no --allow-origin (PINNING §5): the page hosted apart cannot be tested"
 fi
@@ -376,10 +378,33 @@ if SEALPASS_BIN="$SEALPASS" bash scripts/build-admin.sh >"$TMP/build-admin.log" 
     else
         fail "console: ./build.sh page did not build the console into $PAGES/direct/admin"
     fi
+    # Hostile proxies for the console (one per mode and browser: each
+    # test reads its proxy's envelopes.jsonl).
     for b in ${E2E_BROWSERS:-chrome firefox}; do
+        for mode in admin-identity add-other-target change-context; do
+            sd="$TMP/proxy-admin-$b-$mode"
+            mkdir -p "$sd"
+            "$ROOT/$BIN_DIR/hostile-relay" --upstream "$URL_relay" --mode "$mode" --state-dir "$sd" >"$sd.out" 2>"$sd.err" &
+            PIDS+=($!)
+            purl=""
+            for _ in $(seq 100); do
+                purl=$(sed -nE 's/^listening on (http:[^ ]+).*/\1/p' "$sd.out" | head -n1)
+                [[ -n $purl ]] && break
+                sleep 0.1
+            done
+            v=E2E_ADMIN_PROXY_${mode^^}
+            [[ -n $purl ]] && printf -v "PX_${b}_${v//-/_}" '%s' "${v//-/_}=$purl|$sd"
+        done
+    done
+    for b in ${E2E_BROWSERS:-chrome firefox}; do
+        APX=()
+        for v in ADMIN_IDENTITY ADD_OTHER_TARGET CHANGE_CONTEXT; do
+            n="PX_${b}_E2E_ADMIN_PROXY_$v"
+            [[ -n ${!n:-} ]] && APX+=("${!n}")
+        done
         env E2E_RELAY="$URL_relay" E2E_ADMIN_TOKEN_FILE="$TMP/relay/admin.token" E2E_SEALPASS="$SEALPASS" \
             E2E_NODE_DIR="$NODE_DIR" E2E_NODE_LOG="$TMP/node.out" E2E_SECRETS_FILE="$SECRETS" \
-            E2E_SCREENSHOTS="$TMP/screenshots-$b" "${ADMIN_ENV[@]}" \
+            E2E_SCREENSHOTS="$TMP/screenshots-$b" "${ADMIN_ENV[@]}" "${APX[@]}" \
             timeout 400 node tests/e2e/admin.mjs "$b" 2>&1 | tee "$TMP/admin-$b.log"
         line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$TMP/admin-$b.log" | tail -n1)
         if [[ -n $line ]]; then

@@ -224,6 +224,19 @@ fn cancel_ends_a_pending_for_sealers_and_nodes_and_is_idempotent() {
         )
         .unwrap();
     assert_eq!(events, 1, "an idempotent repeat writes no second event");
+    // The audit trail names the pending created and cancelled.
+    let trail = relay
+        .admin("GET", "/api/v1/admin/audit?limit=50", "")
+        .json();
+    for ev in ["pending_cancelled", "pending_created"] {
+        let row = trail["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"] == ev)
+            .unwrap_or_else(|| panic!("no {ev}: {trail}"));
+        assert_eq!(row["pending_id"], pid.as_str(), "{row}");
+    }
 
     // Unknown and malformed ids.
     relay
@@ -277,6 +290,9 @@ fn cancel_drops_a_stored_envelope_and_keeps_consumed_targets() {
     };
     assert_eq!(state("n1"), "consumed");
     assert_eq!(state("n2"), "cancelled");
+    // n2's envelope was sent (queued): the cancel says it may already be
+    // delivered; n1 consumed, so it is not listed.
+    assert_eq!(v["may_be_delivered"], serde_json::json!(["n2"]), "{v}");
     assert_eq!(stored(&relay), 0, "the undelivered envelope is gone");
     assert!(n2.pull(&relay).is_empty());
 
@@ -288,9 +304,15 @@ fn cancel_drops_a_stored_envelope_and_keeps_consumed_targets() {
     let sealed = seal_for(&relay, &pid, b"late");
     post_envelopes(&relay, &pid, &envelopes_body(&sealed)).is(202);
     assert_eq!(n2.pull(&relay).len(), 1);
-    relay
+    let v = relay
         .admin("POST", &format!("/api/v1/admin/pendings/{pid}/cancel"), "")
-        .ok();
+        .json();
+    assert_eq!(v["may_be_delivered"], serde_json::json!(["n2"]), "{v}");
+    // Asked again: already cancelled, nothing newly reported.
+    let again = relay
+        .admin("POST", &format!("/api/v1/admin/pendings/{pid}/cancel"), "")
+        .json();
+    assert_eq!(again["may_be_delivered"], serde_json::json!([]), "{again}");
     n2.ack(&relay, &pid, "consumed").expect(410, 8603);
     assert_eq!(
         relay.target_state(&pid, "n2"),
@@ -446,7 +468,10 @@ fn cors(r: &Resp) -> Option<&str> {
 
 #[test]
 fn admin_routes_answer_cors_only_for_an_allowed_origin() {
-    let relay = Relay::start_with(&["--allow-origin", PAGE]);
+    // The console's origin is named apart; an accept page's origin
+    // (--allow-origin only) gets no admin CORS.
+    const ACCEPT_PAGE: &str = "https://accept.example.com";
+    let relay = Relay::start_with(&["--allow-admin-origin", PAGE, "--allow-origin", ACCEPT_PAGE]);
     let auth = format!("Bearer {}", relay.token);
     for (method, path) in [
         ("GET", "/api/v1/admin/nodes"),
@@ -457,7 +482,7 @@ fn admin_routes_answer_cors_only_for_an_allowed_origin() {
             "POST",
             "/api/v1/admin/pendings/AAAAAAAAAAAAAAAAAAAAAA/cancel",
         ),
-        ("DELETE", "/api/v1/admin/nodes/n1"),
+        ("POST", "/api/v1/admin/nodes/n1/rotate-secret"),
     ] {
         let pre = |origin: &str, m: &str| {
             relay.req(
@@ -480,13 +505,18 @@ fn admin_routes_answer_cors_only_for_an_allowed_origin() {
         let allowed = r.header("Access-Control-Allow-Headers").unwrap();
         assert!(allowed.contains("Authorization"), "{allowed}");
         assert!(r.header("Access-Control-Allow-Credentials").is_none());
-        // Another origin, or an unlisted method: 403 without CORS headers.
-        let r = pre("https://evil.example", method);
-        assert_eq!(r.status, 403, "{path}");
-        assert!(cors(&r).is_none());
-        let r = pre(PAGE, "PUT");
-        assert_eq!(r.status, 403, "{path}");
-        assert!(cors(&r).is_none());
+        // Another origin, the accept page's, or an unlisted method (PUT,
+        // DELETE: the console deletes nothing): 403 without CORS headers.
+        for origin in ["https://evil.example", ACCEPT_PAGE] {
+            let r = pre(origin, method);
+            assert_eq!(r.status, 403, "{origin} {path}");
+            assert!(cors(&r).is_none());
+        }
+        for m in ["PUT", "DELETE"] {
+            let r = pre(PAGE, m);
+            assert_eq!(r.status, 403, "{m} {path}");
+            assert!(cors(&r).is_none());
+        }
     }
     // The real request: the origin is echoed only when allowed; the token
     // is still checked, and never echoed.
@@ -509,8 +539,24 @@ fn admin_routes_answer_cors_only_for_an_allowed_origin() {
     );
     assert_eq!(r.status, 200);
     assert!(cors(&r).is_none(), "{r:?}");
+    let r = relay.req(
+        "GET",
+        "/api/v1/admin/nodes",
+        &[("Origin", ACCEPT_PAGE), ("Authorization", &auth)],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert!(cors(&r).is_none(), "the accept page's origin: {r:?}");
+    // The console's origin is not an accept page's: no sender CORS.
+    let r = relay.req(
+        "OPTIONS",
+        "/api/v1/pending/AAAAAAAAAAAAAAAAAAAAAA",
+        &[("Origin", PAGE), ("Access-Control-Request-Method", "GET")],
+        b"",
+    );
+    assert_eq!(r.status, 403);
 
-    // Without --allow-origin no admin route answers CORS.
+    // Without --allow-admin-origin no admin route answers CORS.
     let plain = Relay::start();
     let r = plain.req(
         "OPTIONS",

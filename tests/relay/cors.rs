@@ -1,6 +1,7 @@
 //! CORS for a page hosted apart from the relay (docs/PINNING.md §5), over
-//! real HTTP to the real relay: only origins given with `--allow-origin`,
-//! only on the sender and admin endpoints; node routes never answer CORS.
+//! real HTTP to the real relay: only origins given with `--allow-origin` on
+//! the sender endpoints, only those given with `--allow-admin-origin` on the
+//! admin endpoints; node routes never answer CORS.
 
 use std::process::Command;
 
@@ -157,20 +158,27 @@ fn other_origins_get_no_cors_and_preflights_are_refused() {
 fn admin_routes_answer_only_allowed_origins_and_node_routes_never() {
     let (relay, n, pid) = setup();
     let auth = format!("Bearer {}", relay.token);
-    // Admin routes (the console on an allowed origin, docs/API.md): the
-    // preflight of an allowed origin passes, any other origin gets 403 and
-    // no CORS headers (tests/relay/admin_console.rs has the details).
+    // Admin routes (the console, docs/API.md): only origins named with
+    // --allow-admin-origin; an --allow-origin page (PAGE here) and any other
+    // origin get 403 and no CORS headers (tests/relay/admin_console.rs has
+    // the details).
+    let admin_relay = Relay::start_with(&["--allow-origin", PAGE, "--allow-admin-origin", PAGE2]);
     for (method, path) in [
         ("POST", "/api/v1/admin/nodes".to_owned()),
         ("POST", "/api/v1/admin/pending".to_owned()),
         ("GET", format!("/api/v1/admin/pending/{pid}")),
         ("POST", "/api/v1/admin/nodes/n1/rotate-secret".to_owned()),
     ] {
-        let r = preflight(&relay, &path, PAGE, method);
+        let r = preflight(&admin_relay, &path, PAGE2, method);
         assert_eq!(r.status, 204, "{path}");
-        let r = preflight(&relay, &path, OTHER, method);
-        assert_ne!(r.status, 204, "{path}");
-        assert!(cors_headers(&r).is_empty(), "{path}: {r:?}");
+        for origin in [PAGE, OTHER] {
+            let r = preflight(&relay, &path, origin, method);
+            assert_ne!(r.status, 204, "{origin} {path}");
+            assert!(cors_headers(&r).is_empty(), "{path}: {r:?}");
+            let r = preflight(&admin_relay, &path, origin, method);
+            assert_ne!(r.status, 204, "{origin} {path}");
+            assert!(cors_headers(&r).is_empty(), "{path}: {r:?}");
+        }
     }
     let r = relay.req(
         "GET",
@@ -219,7 +227,7 @@ fn without_allow_origin_nothing_answers_cors() {
 
 #[test]
 fn wildcard_and_malformed_origins_refuse_to_start() {
-    for bad in [
+    for (flag, bad) in [
         "*",
         "https://*.example.com",
         "null",
@@ -233,7 +241,10 @@ fn wildcard_and_malformed_origins_refuse_to_start() {
         "https://pages.example.com:99999",
         "https://user@pages.example.com",
         "",
-    ] {
+    ]
+    .iter()
+    .flat_map(|b| [("--allow-origin", *b), ("--allow-admin-origin", *b)])
+    {
         let tmp = tempfile::tempdir().unwrap();
         let out = Command::new(bins::relay())
             .args([
@@ -243,7 +254,7 @@ fn wildcard_and_malformed_origins_refuse_to_start() {
                 "--data-dir",
             ])
             .arg(tmp.path().join("relay"))
-            .args(["--allow-origin", PAGE, "--allow-origin", bad])
+            .args(["--allow-origin", PAGE, flag, bad])
             .env_remove("SEALPASS_KEK")
             .env_remove("SEALPASS_RELAY_DATA_DIR")
             .output()
@@ -255,7 +266,7 @@ fn wildcard_and_malformed_origins_refuse_to_start() {
         let lines: Vec<&str> = stderr.lines().collect();
         assert_eq!(lines.len(), 1, "{bad:?}: {stderr}");
         assert!(
-            lines[0].starts_with("error 8403 Usage: --allow-origin"),
+            lines[0].starts_with(&format!("error 8403 Usage: {flag} ")),
             "{bad:?}: {stderr}"
         );
         assert!(

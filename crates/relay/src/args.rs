@@ -52,10 +52,17 @@ pub struct Args {
     pub admin_token_file_group_readable: bool,
     /// Let an accept page hosted on ORIGIN (exactly `scheme://host[:port]`,
     /// as browsers send it; repeatable; `*` is refused) call the sender
-    /// endpoints across origins (CORS). Admin and node routes never answer
-    /// CORS.
+    /// endpoints across origins (CORS). Not the admin routes (see
+    /// --allow-admin-origin); node routes never answer CORS.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
+    /// Let the admin console hosted on ORIGIN (as --allow-origin;
+    /// repeatable) call the admin routes across origins (CORS, GET and POST,
+    /// with the bearer token the admin types in). Name only an origin that
+    /// serves nothing but sealpass: the console keeps its pins in that
+    /// origin's localStorage.
+    #[arg(long = "allow-admin-origin", value_name = "ORIGIN")]
+    pub allow_admin_origin: Vec<String>,
     /// Use the well-known development KEK for the keystore (NOT for production).
     #[arg(long, global = true)]
     pub dev_insecure_kek: bool,

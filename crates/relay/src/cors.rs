@@ -1,8 +1,10 @@
 //! CORS for the accept page and the admin console hosted apart from the
 //! relay (docs/PINNING.md §5, docs/API.md "Admin console").
 //!
-//! Only the sender and the admin endpoints ever answer CORS, and only to
-//! origins the operator named with `--allow-origin`. On the sender
+//! Only the sender and the admin endpoints ever answer CORS: the sender
+//! endpoints to origins the operator named with `--allow-origin`, the admin
+//! endpoints only to those named with `--allow-admin-origin` (an accept
+//! page's origin gets no admin CORS unless named there too). On the sender
 //! endpoints the pending id is the capability, so letting a named page read
 //! them changes nothing an attacker could not already do from a server. On
 //! the admin endpoints the capability is the bearer token in
@@ -37,6 +39,11 @@ impl AllowedOrigins {
     /// Validate every `--allow-origin` value; the first bad one fails the
     /// start with a message naming it (escaped: it may be anything).
     pub fn parse<S: AsRef<str>>(values: &[S]) -> Result<AllowedOrigins> {
+        AllowedOrigins::parse_flag(values, "--allow-origin")
+    }
+
+    /// As [`AllowedOrigins::parse`], naming `flag` in the message.
+    pub fn parse_flag<S: AsRef<str>>(values: &[S], flag: &str) -> Result<AllowedOrigins> {
         let mut out: Vec<String> = Vec::new();
         for v in values {
             let v = v.as_ref();
@@ -44,7 +51,7 @@ impl AllowedOrigins {
                 Error::with_detail(
                     Code::Usage,
                     format!(
-                        "--allow-origin {:?}: {why} (give an exact origin scheme://host[:port], e.g. https://pages.example.com)",
+                        "{flag} {:?}: {why} (give an exact origin scheme://host[:port], e.g. https://pages.example.com)",
                         v.chars().take(80).collect::<String>()
                     ),
                 )
@@ -156,9 +163,10 @@ const SENDER: Policy = Policy {
     headers: "Content-Type",
 };
 
-/// The admin endpoints: the bearer token in `Authorization`.
+/// The admin endpoints: the bearer token in `Authorization`. Only the
+/// methods the console uses (no DELETE: deleting a node is the CLI's).
 const ADMIN: Policy = Policy {
-    methods: "GET, POST, DELETE",
+    methods: "GET, POST",
     headers: "Authorization, Content-Type",
 };
 
@@ -191,8 +199,8 @@ pub async fn sender_cors(
     with_cors(&allowed, &SENDER, req, next).await
 }
 
-/// Middleware of the admin routes only: as [`sender_cors`], with the
-/// methods `GET, POST, DELETE` and the headers `Authorization,
+/// Middleware of the admin routes only (origins of `--allow-admin-origin`):
+/// as [`sender_cors`], with the methods `GET, POST` and the headers `Authorization,
 /// Content-Type` allowed. A preflight never reaches the token check (it
 /// carries no token); the request after it is checked as any other.
 pub async fn admin_cors(

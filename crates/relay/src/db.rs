@@ -114,13 +114,15 @@ pub fn open(data_dir: &Path) -> Result<Connection> {
     conn.execute_batch(SCHEMA).map_err(sql_err)?;
     add_column(&conn, "targets", "identity_key", "TEXT")?;
     add_column(&conn, "pendings", "cancelled_at", "INTEGER")?;
+    add_column(&conn, "audit", "pending_id", "TEXT")?;
     restrict_permissions(data_dir)?;
     Ok(conn)
 }
 
 /// Columns added after the first schema, to databases made before them:
 /// `targets.identity_key` (envelope v2; NULL: those targets' nodes posted no
-/// identity) and `pendings.cancelled_at` (admin cancel; NULL: not cancelled).
+/// identity), `pendings.cancelled_at` (admin cancel; NULL: not cancelled)
+/// and `audit.pending_id` (the pending an admin created or cancelled).
 /// Names are our own constants, never input.
 fn add_column(conn: &Connection, table: &str, column: &str, ty: &str) -> Result<()> {
     let has: bool = conn

@@ -78,7 +78,7 @@ pub fn router(state: AppState) -> Router {
             cors::sender_cors,
         ));
     // The admin endpoints: bearer token only; the admin console on a page
-    // origin named with --allow-origin may call them (cors.rs).
+    // origin named with --allow-admin-origin may call them (cors.rs).
     let admin = Router::new()
         .route(ADMIN_NODES, post(admin::add_node).get(admin::list_nodes))
         .route(ADMIN_NODE, delete(admin::delete_node))
@@ -90,7 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route(ADMIN_AUDIT, get(admin::audit))
         .route(ADMIN_KEYSTORE, get(admin::keystore))
         .route_layer(axum::middleware::from_fn_with_state(
-            state.allowed_origins.clone(),
+            state.admin_origins.clone(),
             cors::admin_cors,
         ));
     Router::new()

@@ -136,6 +136,7 @@ fn serve(a: Args) -> Result<()> {
     check_www(&a.www)?;
     // Before anything is opened: a bad origin is an operator's typo.
     let origins = AllowedOrigins::parse(&a.allow_origin)?;
+    let admin_origins = AllowedOrigins::parse_flag(&a.allow_admin_origin, "--allow-admin-origin")?;
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&a)?;
     // Every valid node secret is opened now, so no request ever reads the
@@ -161,6 +162,7 @@ fn serve(a: Args) -> Result<()> {
     let http = http_limits(&a);
     let state = AppState::new(store.clone(), token, a.www.clone())
         .with_allowed_origins(origins)
+        .with_admin_origins(admin_origins)
         .with_http_limits(http);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -55,6 +55,8 @@ pub struct AppState {
     pub(crate) admin_token: Arc<Zeroizing<String>>,
     pub(crate) www: Arc<PathBuf>,
     pub(crate) allowed_origins: AllowedOrigins,
+    /// Origins whose pages may call the admin endpoints (the console).
+    pub(crate) admin_origins: AllowedOrigins,
     pub(crate) http: HttpLimits,
     /// Permits for pre-authentication node body reads
     /// ([`HttpLimits::node_body_slots`]).
@@ -70,6 +72,7 @@ impl AppState {
             admin_token: Arc::new(admin_token),
             www: Arc::new(www),
             allowed_origins: AllowedOrigins::default(),
+            admin_origins: AllowedOrigins::default(),
             http: HttpLimits::default(),
             node_body_slots: Arc::new(tokio::sync::Semaphore::new(
                 HttpLimits::default().node_body_slots,
@@ -87,6 +90,13 @@ impl AppState {
     /// Let pages on these origins call the sender endpoints (CORS).
     pub fn with_allowed_origins(mut self, origins: AllowedOrigins) -> AppState {
         self.allowed_origins = origins;
+        self
+    }
+
+    /// Let pages on these origins (the admin console hosted apart) call
+    /// the admin endpoints (CORS); no other origin gets admin CORS.
+    pub fn with_admin_origins(mut self, origins: AllowedOrigins) -> AppState {
+        self.admin_origins = origins;
         self
     }
 }

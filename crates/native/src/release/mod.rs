@@ -44,7 +44,8 @@ const MAX_VERSION: usize = 64;
 pub struct FileEntry {
     /// Relative path inside the release directory, `/`-separated.
     pub path: String,
-    /// URL path on the relay (`/accept` for index.html, else `/static/` + path).
+    /// URL path on the relay (`/accept` for index.html, `/admin` for
+    /// admin/index.html, else `/static/` + path).
     pub url: String,
     /// Base64 SHA-384 of the exact served bytes (the part after `sha384-` in SRI).
     pub sha384: String,
@@ -86,6 +87,7 @@ pub fn sha384_b64(bytes: &[u8]) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// By the relay (`--www DIR`): index.html is the page at `/accept`,
+    /// admin/index.html the console at `/admin` (the URLs people load),
     /// every other file is under `/static/`.
     Relay,
     /// By a static host, the directory as it is (`./build.sh page`): each
@@ -98,6 +100,7 @@ impl Layout {
     pub fn url(self, path: &str) -> String {
         match self {
             Layout::Relay if path == "index.html" => "/accept".to_owned(),
+            Layout::Relay if path == "admin/index.html" => "/admin".to_owned(),
             Layout::Relay => format!("/static/{path}"),
             Layout::Static => format!("/{path}"),
         }
@@ -509,12 +512,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), b"<p>").unwrap();
         std::fs::write(dir.path().join("app.js"), b"1").unwrap();
+        std::fs::create_dir(dir.path().join("admin")).unwrap();
+        std::fs::write(dir.path().join("admin/index.html"), b"<p>").unwrap();
         let urls = |layout| {
             let m = Manifest::from_dir_as(dir.path(), "1.0.0", layout).unwrap();
             m.files().iter().map(|f| f.url.clone()).collect::<Vec<_>>()
         };
-        assert_eq!(urls(Layout::Relay), ["/static/app.js", "/accept"]);
-        assert_eq!(urls(Layout::Static), ["/app.js", "/index.html"]);
+        // The console's page at /admin, the URL people load (so
+        // `release verify --base-url` checks what they get).
+        assert_eq!(urls(Layout::Relay), ["/admin", "/static/app.js", "/accept"]);
+        assert_eq!(
+            urls(Layout::Static),
+            ["/admin/index.html", "/app.js", "/index.html"]
+        );
         // The URL is signed: the same files in another layout sign other bytes.
         let relay = Manifest::from_dir(dir.path(), "1.0.0").unwrap();
         let stat = Manifest::from_dir_as(dir.path(), "1.0.0", Layout::Static).unwrap();

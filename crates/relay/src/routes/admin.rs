@@ -214,12 +214,27 @@ pub async fn cancel_pending(
     _: Admin,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<StatusView>> {
+) -> ApiResult<Json<CancelView>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     parse_empty_object(bytes).await?;
     let store = s.store.clone();
-    let v = blocking(move || store.cancel_pending(&pending_id, unix_now())).await?;
-    Ok(Json(v))
+    let (status, may_be_delivered) =
+        blocking(move || store.cancel_pending(&pending_id, unix_now())).await?;
+    Ok(Json(CancelView {
+        status,
+        may_be_delivered,
+    }))
+}
+
+/// The cancel's answer: the status, and the targets whose envelope was
+/// already sent (`ciphertext_received`/`ciphertext_queued`) when this call
+/// cancelled: a node may have pulled it, and a cancel recalls nothing a
+/// node holds (empty when the pending was already cancelled).
+#[derive(serde::Serialize)]
+pub struct CancelView {
+    #[serde(flatten)]
+    status: StatusView,
+    may_be_delivered: Vec<String>,
 }
 
 /// `GET /api/v1/admin/audit?limit=&before=` answer.

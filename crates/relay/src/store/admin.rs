@@ -14,7 +14,7 @@ use sealpass_native::wire::{StatusView, TargetState};
 
 use super::pending::is_valid_pending_id;
 use super::views::{load, status_view};
-use super::{audit, immediate, sql_err, Store};
+use super::{audit_pending, immediate, sql_err, Store};
 
 /// Largest page of `GET /api/v1/admin/nodes` and `…/audit`.
 pub const MAX_PAGE: usize = 200;
@@ -80,6 +80,9 @@ pub struct AuditRow {
     /// Error code, for events that record one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<u16>,
+    /// The pending credential, for `pending_created`/`pending_cancelled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_id: Option<String>,
 }
 
 /// A DEK of the relay's keystore.
@@ -258,7 +261,12 @@ impl Store {
     /// no envelope and is listed to no node any more. Idempotent: a
     /// cancelled one is answered as it stands. 404 unknown, 410/8603
     /// expired, 409/8608 when every target already consumed.
-    pub fn cancel_pending(&self, pending_id: &str, now: i64) -> Result<StatusView> {
+    ///
+    /// The second value: the targets that held an envelope at the cancel
+    /// (`ciphertext_received`/`ciphertext_queued`): a node may have pulled
+    /// it already, which no cancel recalls, so they "may already be
+    /// delivered". Empty when the pending was already cancelled.
+    pub fn cancel_pending(&self, pending_id: &str, now: i64) -> Result<(StatusView, Vec<String>)> {
         if !is_valid_pending_id(pending_id) {
             return Err(Error::new(Code::NotFound, "unknown pending id"));
         }
@@ -267,11 +275,22 @@ impl Store {
         let l = load(&tx, pending_id)?
             .ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
         if l.row.cancelled_at.is_some() {
-            return Ok(status_view(&l, now));
+            return Ok((status_view(&l, now), Vec::new()));
         }
         if l.row.is_expired(now) {
             return Err(Error::new(Code::Expired, "pending credential expired"));
         }
+        let sent: Vec<String> = l
+            .targets
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.state,
+                    TargetState::CiphertextReceived | TargetState::CiphertextQueued
+                )
+            })
+            .map(|t| t.node_id.clone())
+            .collect();
         if l.targets.iter().all(|t| t.state == TargetState::Consumed) {
             return Err(Error::new(
                 Code::InvalidState,
@@ -294,12 +313,12 @@ impl Store {
             params![pending_id, now],
         )
         .map_err(sql_err)?;
-        audit(&tx, now, "pending_cancelled", "admin", "admin", None)?;
+        audit_pending(&tx, now, "pending_cancelled", pending_id)?;
         let l =
             load(&tx, pending_id)?.ok_or_else(|| Error::new(Code::Internal, "pending vanished"))?;
         let view = status_view(&l, now);
         tx.commit().map_err(sql_err)?;
-        Ok(view)
+        Ok((view, sent))
     }
 
     /// Audit events newest first, with ids below `before`, at most `limit`;
@@ -313,7 +332,7 @@ impl Store {
         let c = self.conn()?;
         let mut st = c
             .prepare(
-                "SELECT id, at, event, actor, route, code FROM audit WHERE id < ?1
+                "SELECT id, at, event, actor, route, code, pending_id FROM audit WHERE id < ?1
                  ORDER BY id DESC LIMIT ?2",
             )
             .map_err(sql_err)?;
@@ -326,6 +345,7 @@ impl Store {
                     actor: r.get(3)?,
                     route: r.get(4)?,
                     code: r.get(5)?,
+                    pending_id: r.get(6)?,
                 })
             })
             .map_err(sql_err)?

@@ -150,6 +150,16 @@ fn audit(
     Ok(())
 }
 
+/// [`audit`] for an admin action on one pending credential: the row names it.
+fn audit_pending(c: &Connection, now: i64, event: &str, pending_id: &str) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit (at, event, actor, route, pending_id) VALUES (?1, ?2, 'admin', 'admin', ?3)",
+        rusqlite::params![now, event, pending_id],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
+
 fn count_failure(
     c: &Connection,
     now: i64,

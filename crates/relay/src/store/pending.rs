@@ -10,7 +10,7 @@ use sealpass_native::wire::{
 };
 
 use super::views::{self, load, pending_view, status_view};
-use super::{audit, immediate, sql_err, Store};
+use super::{audit, audit_pending, immediate, sql_err, Store};
 
 /// Fan-out bound: targets per pending credential.
 pub const MAX_TARGETS: usize = 16;
@@ -109,7 +109,7 @@ impl Store {
             )
             .map_err(sql_err)?;
         }
-        audit(&tx, now, "pending_created", "admin", "admin", None)?;
+        audit_pending(&tx, now, "pending_created", &pending_id)?;
         let l = load(&tx, &pending_id)?
             .ok_or_else(|| Error::new(Code::Internal, "pending vanished"))?;
         let view = status_view(&l, now);

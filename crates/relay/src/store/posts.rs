@@ -51,6 +51,7 @@ fn counts_as_failure(code: Code) -> bool {
             | Code::Internal
             | Code::StoreUnavailable
             | Code::RecordTampered
+            | Code::Cancelled
     )
 }
 
@@ -263,4 +264,59 @@ fn accept(
     audit(c, now, "envelopes_posted", "sealer", "envelopes", None)?;
     let l = load(c, pending_id)?.ok_or_else(|| Error::new(Code::Internal, "pending vanished"))?;
     Ok(status_view(&l, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Limits, Store};
+    use super::{PostVerdict, Posted};
+    use sealpass::error::Code;
+    use sealpass_native::keystore::{KekConfig, Keystore};
+    use sealpass_native::wire::CreatePending;
+
+    /// A post that loses the race with a cancel (it passed the cheap
+    /// check, then the pending was cancelled before it settled) is refused
+    /// 8613 and never counted: however many of them, no lockout.
+    #[test]
+    fn posts_refused_as_cancelled_do_not_count_towards_the_lockout() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = Keystore::open(dir.path(), &KekConfig::new([7; 32], None)).unwrap();
+        let store = Store::open(dir.path(), ks, Limits::default()).unwrap();
+        let now = 1_700_000_000;
+        store.add_node("n1", now).unwrap();
+        let p = store
+            .create_pending(
+                &CreatePending {
+                    node_ids: vec!["n1".into()],
+                    slug: "s".into(),
+                    injection_method: "env".into(),
+                    field_name: None,
+                    target_url: None,
+                    expires_in_secs: None,
+                },
+                now,
+            )
+            .unwrap();
+        let id = p.pending_id;
+        assert_eq!(store.check_post_allowed(&id, now).unwrap(), None);
+        store.cancel_pending(&id, now).unwrap();
+        let max = Limits::default().max_failed_posts;
+        for _ in 0..max + 2 {
+            let item = Posted {
+                node_id: "n1".into(),
+                envelope_json: "{}".into(),
+            };
+            match store.settle_post(&id, Ok(vec![item]), now).unwrap() {
+                PostVerdict::Refused(e) => assert_eq!(e.code(), Code::Cancelled),
+                PostVerdict::LockedOut(_) => panic!("a cancelled post was counted"),
+                PostVerdict::Accepted(_) => panic!("accepted after cancel"),
+            }
+        }
+        let n: i64 = store
+            .conn()
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM post_failures", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
+    }
 }
