@@ -34,7 +34,8 @@ Commands:
           references, a meta CSP whose connect-src is the relay origin and
           <page-url>sealpass_bg.wasm ('self' without --page-url), and its own
           signed releases.json. Serve DIR as is; run the relay with
-          --allow-origin <the page's origin>. The admin console is built
+          --allow-origin <the page's origin> (--allow-admin-origin for the
+          console). The admin console is built
           beside it into DIR/admin/ (scripts/build-admin.sh; same CSP rules,
           listed in the same releases.json).
   serve   the local demo (scripts/serve-demo.sh [args]): installs the Wasm

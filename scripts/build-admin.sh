@@ -21,7 +21,8 @@
 # <meta http-equiv> CSP whose connect-src is the relay origin and the Wasm
 # (<WWW_PAGE_URL>sealpass_bg.wasm, or 'self'), the relay origin compiled in,
 # and the manifest signed --layout static. Serve it with the relay started
-# with --allow-origin <the page's origin> (the admin routes answer CORS for it).
+# with --allow-admin-origin <the console's origin> (the admin routes answer
+# CORS only for origins given so; --allow-origin is for the accept page).
 #
 # Env: as scripts/build-www.sh (WWW_DIST, WWW_RELAY_ORIGIN, WWW_PAGE_URL,
 #      SEALPASS_BIN, SEALPASS_RELEASE_KEY, SEALPASS_RELEASE_VERSION).

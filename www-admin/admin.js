@@ -85,8 +85,14 @@ class ApiError extends Error {
   }
 }
 
+// Relay wording is the relay's: escaped, capped, and marked as what it
+// says (a hostile relay must not be able to write instructions that look
+// like the console's own, e.g. "re-pin with this fingerprint").
+const relaySays = (t) => { const x = esc(t); return 'the relay says: “' + (x.length > 160 ? x.slice(0, 160) + '…' : x) + '”'; };
+
 function describe(e) {
-  if (e instanceof ApiError) return (e.code ? e.code + ' ' + (e.codeName || '') + ': ' : '') + e.message + ' (HTTP ' + e.status + ')';
+  if (e instanceof ApiError && !e.status) return 'Could not reach the relay at ' + ORIGIN + '.';
+  if (e instanceof ApiError) return (e.code ? e.code + ' ' + esc(e.codeName || '') + ': ' : '') + relaySays(e.message) + ' (HTTP ' + e.status + ')';
   if (e && Number.isInteger(e.code)) return e.code + ' ' + (e.name || '') + ': ' + (e.message || '');
   return 'Could not reach the relay at ' + ORIGIN + '.';
 }
@@ -686,7 +692,7 @@ async function refreshAudit(reset) {
   for (const ev of j.events) {
     const tr = el('tr');
     tr.dataset.event = ev.event;
-    for (const v of [ev.id, when(ev.at), ev.event, ev.actor, ev.route, ev.code || '']) tr.append(el('td', v));
+    for (const v of [ev.id, when(ev.at), ev.event, ev.actor, ev.route, ev.code || '']) tr.append(el('td', esc(v)));
     $('audit-body').append(tr);
   }
   auditBefore = j.next_before || null;
@@ -723,9 +729,9 @@ async function refreshKeystore() {
   const rot = $('keystore-rotations');
   rot.replaceChildren();
   const r1 = k.last_dek_rotation;
-  card(rot, 'Last DEK rotation', r1 ? when(r1.at) + ': re-encrypted ' + r1.count + ' record' + (r1.count === 1 ? '' : 's') + ' under ' + r1.dek_id + ' (' + r1.detail + ')' : 'never');
+  card(rot, 'Last DEK rotation', r1 ? when(r1.at) + ': re-encrypted ' + r1.count + ' record' + (r1.count === 1 ? '' : 's') + ' under ' + esc(r1.dek_id) + ' (' + esc(r1.detail) + ')' : 'never');
   const r2 = k.last_kek_rotation;
-  card(rot, 'Last KEK rotation', r2 ? when(r2.at) + ': re-wrapped ' + r2.count + ' DEK' + (r2.count === 1 ? '' : 's') + ' under KEK ' + r2.kek_id + ' (' + r2.detail + ')' : 'never');
+  card(rot, 'Last KEK rotation', r2 ? when(r2.at) + ': re-wrapped ' + r2.count + ' DEK' + (r2.count === 1 ? '' : 's') + ' under KEK ' + esc(r2.kek_id) + ' (' + esc(r2.detail) + ')' : 'never');
   const body = $('dek-body');
   body.replaceChildren();
   for (const d of k.deks) {
@@ -740,7 +746,7 @@ async function refreshKeystore() {
 function main() {
   $('boot').remove();
   $('app').hidden = false;
-  $('relay-line').textContent = 'Relay: ' + ORIGIN;
+  $('relay-line').textContent = 'Relay: ' + ORIGIN + (RELAY ? '' : ' — served by the relay itself: its pins and checks do not protect against this relay (it serves this code). Use the console hosted apart (./build.sh page) or the CLI for that.');
   $('signin').addEventListener('submit', (ev) => {
     ev.preventDefault();
     const t = $('token').value.trim();
