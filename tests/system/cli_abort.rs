@@ -173,6 +173,20 @@ fn a_signal_while_posting_says_the_envelopes_may_have_been_posted() {
     eventually(T, "inject posted its envelope", || {
         seen.load(Ordering::SeqCst)
     });
+    // The POST's head may reach the relay before its body: signal only once
+    // the relay holds the envelope (then the run is stopped while sending,
+    // and the envelope did land).
+    eventually(T, "the relay holds the envelope", || {
+        let out = inject.out.all();
+        out.contains(": created")
+            && matches!(
+                relay
+                    .target_state(&created_pending_id(&out), "web-1")
+                    .0
+                    .as_str(),
+                "ciphertext_received" | "ciphertext_queued" | "consumed"
+            )
+    });
     signal(inject.pid(), "-INT");
     assert_eq!(inject.wait_exit(T).code(), Some(130));
     let out = inject.out.all();
