@@ -267,7 +267,8 @@ impl Parser<'_> {
                 }
                 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
             }
-            0xDC00..=0xDFFF => return Err(JsonError::Utf8),
+            // A lone low surrogate (0xDC00..=0xDFFF) is no scalar value:
+            // `char::from_u32` refuses it below.
             _ => hi,
         };
         char::from_u32(cp).ok_or(JsonError::Utf8)
