@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::cli_dead_ends::{pin, resume_line, run_pasted, signal};
+use super::cli_dead_ends::{pin, pinned_web1, resume_line, run_pasted, signal};
 use sealpass_tests::agent::*;
 use sealpass_tests::bins;
 use sealpass_tests::cli::{random_kek, run, with_pins, write_ctx};
@@ -158,11 +158,7 @@ fn holding_proxy(upstream: &str) -> (String, Arc<AtomicBool>) {
 #[test]
 fn a_signal_while_posting_says_the_envelopes_may_have_been_posted() {
     let tmp = tempdir();
-    let relay = Relay::start_sealed(&tmp.path().join("relay"));
-    let known = tmp.path().join("known_nodes");
-    let mut node = Node::new(&relay, tmp.path(), "web-1");
-    node.start(&relay.url);
-    pin(&node, &known);
+    let (relay, known, node) = pinned_web1(tmp.path());
     let token = relay.token_file(tmp.path());
     let (proxy, seen) = holding_proxy(&relay.addr);
     let mut cmd = inject_cmd_via(&proxy, &relay, Some(&token), &["web-1"], "in-flight");

@@ -30,6 +30,17 @@ use sealpass_tests::relay::Relay;
 
 const T: Duration = Duration::from_secs(60);
 
+/// The set-up of most inject tests: a sealed relay, node web-1 running and
+/// pinned in `DIR/known_nodes`. Returns (relay, known_nodes path, node).
+pub(crate) fn pinned_web1(dir: &Path) -> (Relay, PathBuf, Node) {
+    let relay = Relay::start_sealed(&dir.join("relay"));
+    let known = dir.join("known_nodes");
+    let mut node = Node::new(&relay, dir, "web-1");
+    node.start(&relay.url);
+    pin(&node, &known);
+    (relay, known, node)
+}
+
 /// Pin `node`'s identity in `known` (as the operator does once).
 pub(crate) fn pin(node: &Node, known: &Path) {
     let id = node.identity_json();
@@ -205,11 +216,7 @@ fn sigint_while_a_node_is_offline_prints_the_resume_command_and_it_delivers() {
 #[test]
 fn sigterm_and_timeout_print_the_resume_command() {
     let tmp = tempdir();
-    let relay = Relay::start_sealed(&tmp.path().join("relay"));
-    let known = tmp.path().join("known_nodes");
-    let mut node = Node::new(&relay, tmp.path(), "web-1");
-    node.start(&relay.url);
-    pin(&node, &known);
+    let (relay, known, mut node) = pinned_web1(tmp.path());
     let mut agent = node.agent.take().unwrap();
     assert!(agent.terminate(T).success());
     let token = relay.token_file(tmp.path());
@@ -361,11 +368,7 @@ fn refusing_the_identity_at_the_prompt_or_without_a_terminal_says_how_to_resume(
 #[test]
 fn unattended_inject_through_the_pinned_identity_prints_each_line_once() {
     let tmp = tempdir();
-    let relay = Relay::start_sealed(&tmp.path().join("relay"));
-    let known = tmp.path().join("known_nodes");
-    let mut node = Node::new(&relay, tmp.path(), "web-1");
-    node.start(&relay.url);
-    pin(&node, &known);
+    let (relay, known, node) = pinned_web1(tmp.path());
     let token = relay.token_file(tmp.path());
     // No terminal, no --pin, --yes or --expect-fingerprint: only the pin.
     let mut cmd = inject_cmd(&relay, Some(&token), &["web-1"], "unattended");
@@ -525,11 +528,7 @@ fn read_commands_never_create_a_keystore_and_name_the_path() {
 #[test]
 fn messages_name_the_real_cause() {
     let tmp = tempdir();
-    let relay = Relay::start_sealed(&tmp.path().join("relay"));
-    let mut node = Node::new(&relay, tmp.path(), "web-1");
-    node.start(&relay.url);
-    let known = tmp.path().join("known_nodes");
-    pin(&node, &known);
+    let (relay, known, mut node) = pinned_web1(tmp.path());
     let token = relay.token_file(tmp.path());
 
     // --pending with another --slug: the field and both values, 8403, not
@@ -732,11 +731,7 @@ fn help_names_every_environment_variable_the_code_reads() {
 #[test]
 fn sigint_at_the_secret_prompt_restores_the_terminal() {
     let tmp = tempdir();
-    let relay = Relay::start_sealed(&tmp.path().join("relay"));
-    let known = tmp.path().join("known_nodes");
-    let mut node = Node::new(&relay, tmp.path(), "web-1");
-    node.start(&relay.url);
-    pin(&node, &known);
+    let (relay, known, _node) = pinned_web1(tmp.path());
     let token = relay.token_file(tmp.path());
     // In the pty: its name to a file, inject (its pid to a file), then
     // `stty -a` on the same terminal.
