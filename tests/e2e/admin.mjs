@@ -11,13 +11,9 @@ import { readFileSync, writeFileSync, appendFileSync, mkdtempSync, mkdirSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
+import { checker, env, sleep } from './harness.mjs';
 
 const BROWSER = process.argv[2];
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error('missing env ' + k);
-  return v;
-};
 const RELAY = env('E2E_RELAY');
 const TOKEN = readFileSync(env('E2E_ADMIN_TOKEN_FILE'), 'utf8').trim();
 const SEALPASS = env('E2E_SEALPASS');
@@ -29,20 +25,7 @@ const SHOTS = process.env.E2E_SCREENSHOTS || '';
 const NODE_ID = 'web-1';
 const IDLE_NODE = 'idle-1';
 
-let passed = 0, failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) { passed++; console.log(`ok   [${BROWSER}] admin: ${name}`); }
-  else { failed++; console.log(`FAIL [${BROWSER}] admin: ${name}${detail ? ': ' + detail : ''}`); }
-}
-for (const ev of ['uncaughtException', 'unhandledRejection']) {
-  process.on(ev, (e) => {
-    failed++;
-    console.log(`FAIL [${BROWSER}] admin: aborted: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e}`);
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exit(1);
-  });
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { check, finish } = checker(BROWSER, 'admin: ');
 const rand = () => randomBytes(4).toString('hex');
 
 const launchOpts = BROWSER === 'firefox'
@@ -503,5 +486,4 @@ check('no script error in any console page', !consoleLines.some((l) => l.startsW
 check('no relay answer or request seen by the console carries the admin token', !apiBodies.some((b) => b.includes(TOKEN)));
 
 await browser.close();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

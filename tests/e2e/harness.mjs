@@ -9,13 +9,14 @@ export const env = (k) => {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// checker(BROWSER) -> { check(name, ok, detail), finish() }; finish()
-// prints the summary and exits (status 1 on any failure).
-export function checker(browser) {
+// checker(BROWSER[, prefix]) -> { check(name, ok, detail), finish() };
+// every line names the browser, then `prefix`; finish() prints the summary
+// and exits (status 1 on any failure).
+export function checker(browser, prefix = '') {
   let passed = 0, failed = 0;
   const check = (name, ok, detail = '') => {
-    if (ok) { passed++; console.log(`ok   [${browser}] ${name}`); }
-    else { failed++; console.log(`FAIL [${browser}] ${name}${detail ? ': ' + detail : ''}`); }
+    if (ok) { passed++; console.log(`ok   [${browser}] ${prefix}${name}`); }
+    else { failed++; console.log(`FAIL [${browser}] ${prefix}${name}${detail ? ': ' + detail : ''}`); }
   };
   const finish = () => {
     console.log(`${passed} passed, ${failed} failed`);
@@ -24,7 +25,7 @@ export function checker(browser) {
   for (const ev of ['uncaughtException', 'unhandledRejection']) {
     process.on(ev, (e) => {
       failed++;
-      console.log(`FAIL [${browser}] aborted: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e}`);
+      console.log(`FAIL [${browser}] ${prefix}aborted: ${e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e}`);
       finish();
     });
   }
