@@ -266,6 +266,22 @@ impl Error {
         }
         s
     }
+
+    /// `detail (error 8006)`: the JS `Error.message`. JS prints an error as
+    /// `name: message`, so the name is not repeated here.
+    pub fn js_message(&self) -> String {
+        let mut s = String::from(self.detail());
+        let code = decimal(self.code.number());
+        if s.is_empty() {
+            s.push_str("error ");
+            s.push_str(&code);
+        } else {
+            s.push_str(" (error ");
+            s.push_str(&code);
+            s.push(')');
+        }
+        s
+    }
 }
 
 impl From<Code> for Error {
@@ -295,6 +311,14 @@ pub type Result<T> = core::result::Result<T, Error>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn js_message_does_not_repeat_the_name() {
+        let e = Error::new(Code::DecryptFailed, "tag mismatch");
+        assert_eq!(e.js_message(), "tag mismatch (error 8006)");
+        assert_eq!(Error::from(Code::DecryptFailed).js_message(), "error 8006");
+        assert!(!e.js_message().contains(Code::DecryptFailed.name()));
+    }
 
     #[test]
     fn codes_are_unique_and_round_trip() {

@@ -10,7 +10,14 @@
 #
 # Env: SEALPASS_NPM_SKIP_PACK=1  reuse pkg/sealpass-X.Y.Z.tgz (no wasm-pack)
 #      SEALPASS_NPM_KEEP=1       keep the temp projects for inspection
+# --prepare: only make the tools, the tarball and the CLI ready, then print
+# the tarball's path (tests/matrix/run.sh uses it).
 set -euo pipefail
+PREPARE=0
+if [[ ${1:-} == --prepare ]]; then
+    PREPARE=1
+    exec 3>&1 1>&2 # progress to stderr, only the tarball's path to stdout
+fi
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -66,4 +73,8 @@ if [[ ! -x $CLI ]]; then
     cargo build -p sealpass-cli --bin sealpass
 fi
 
+if ((PREPARE)); then
+    echo "$TARBALL" >&3
+    exit 0
+fi
 exec node "$HERE/run.mjs" --root "$ROOT" --tarball "$TARBALL" --cli "$CLI" --deps "$DEPS"

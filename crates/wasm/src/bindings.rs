@@ -65,7 +65,7 @@ export interface Envelope {
 
 /// Convert an [`Error`] into a JS `Error` with `name` and numeric `code`.
 fn js_error(e: Error) -> JsValue {
-    let err = js_sys::Error::new(&e.message());
+    let err = js_sys::Error::new(&e.js_message());
     err.set_name(e.code().name());
     let _ = Reflect::set(
         &err,
