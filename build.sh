@@ -23,9 +23,10 @@ Commands:
   test    setup, then fmt, clippy (-D warnings) on the workspace with all
           features and on the Wasm crate for wasm32, cargo test (test targets
           core, relay, system + unit and doc tests), wasm tests (node,
-          headless chrome, headless firefox), then the interop / npm / e2e
-          hooks when present, then fuzz-short (every fuzz target for
-          FUZZ_SHORT_SECS, default 20 s; fails on any crash).
+          headless chrome, headless firefox), then the interop / npm /
+          matrix (tier "test" rows) / e2e / serve hooks when present, then
+          fuzz-short (every fuzz target for FUZZ_SHORT_SECS, default 20 s;
+          fails on any crash).
           Stops at the first failure; always ends with a summary table and
           a final line `N passed, N failed`.
   page    --relay-origin URL [--page-url URL] [--out DIR]
@@ -45,6 +46,13 @@ Commands:
           accept and console URLs. Ctrl-C, or SIGINT/SIGTERM to its PID,
           stops it: exit 0, "stopped".
   pack    scripts/pack.sh [args]                     (when present)
+  test-matrix  every row of the npm package's consumer matrix
+          (tests/matrix/rows: bundlers, frameworks, runtimes, workers, CSP;
+          the packed tarball in fresh projects, browsers headless, each
+          envelope opened by the native CLI), then rewrites the matrix table
+          of pkg-template/README.md from the outcome. `test` runs the rows of
+          tier "test" and fails when the README's table disagrees with them.
+          Run it before every release. [--only id,id]
   bench   bench/run.sh [args]                        (when present)
   fuzz    [SECS] [--runs N]  coverage-guided fuzzing (cargo-fuzz, libFuzzer; fuzz/):
           installs what is missing (nightly toolchain via rustup, cargo-fuzz
@@ -536,7 +544,8 @@ wasm_test() {
     rm -f "$log"
 }
 
-run_hook() { bash "$ROOT/$1"; }
+# run_hook SCRIPT [ARGS...]
+run_hook() { bash "$ROOT/$1" "${@:2}"; }
 
 # The relay and system tests spawn the real binaries; cargo builds a
 # binary for tests of its own package only, so build them first.
@@ -562,6 +571,7 @@ TEST_PLAN=(
     "wasm firefox|wasm_test firefox"
     "hook interop|hook tests/interop/run.sh"
     "hook npm|hook tests/npm/run.sh"
+    "hook matrix|hook tests/matrix/run.sh --reuse-pack --tier test"
     "hook e2e|hook tests/e2e/run.sh"
     "hook serve|hook tests/serve/run.sh"
     "fuzz-short|fuzz_short"
@@ -601,7 +611,7 @@ cmd_test() {
         read -r -a argv <<<"$cmd"
         if [[ ${argv[0]} == hook ]]; then
             if [[ -f ${argv[1]} ]]; then
-                try_step "$name" run_hook "${argv[1]}"
+                try_step "$name" run_hook "${argv[@]:1}"
             else
                 skip_step "$name" "${argv[1]} does not exist yet"
                 continue
@@ -981,6 +991,14 @@ cmd_page() {
 }
 
 cmd_pack() { run_optional_script scripts/pack.sh "$@"; }
+# Every row of the consumer matrix (also the slow ones `test` leaves out),
+# then the README's matrix table is rewritten from this run.
+cmd_test_matrix() {
+    export SEALPASS_REQUIRE_BIN=1
+    cmd_setup
+    must_step "build debug bins" build_debug_bins
+    must_step "consumer matrix (every row)" bash "$ROOT/tests/matrix/run.sh" --tier all --write-readme "$@"
+}
 cmd_bench() { run_optional_script bench/run.sh "$@"; }
 
 # ---------------------------------------------------------------- main
@@ -994,6 +1012,7 @@ main() {
     serve) cmd_serve "$@" ;;
     page) cmd_page "$@" ;;
     pack) cmd_pack "$@" ;;
+    test-matrix) cmd_test_matrix "$@" ;;
     bench) cmd_bench "$@" ;;
     fuzz) cmd_fuzz "$@" ;;
     faults) cmd_faults "$@" ;;

@@ -250,10 +250,10 @@ main();
 
   /**
    * Start a long-running command (dev server, `next start`, workerd) in its
-   * own process group; resolves once `readyUrl` answers (any HTTP status) and
-   * kills the group when the row ends.
+   * own process group; resolves once `readyUrl` answers (any HTTP status), or
+   * once `ready(output)` is true, and kills the group when the row ends.
    */
-  async spawnServer(cmd, argv, { cwd, env = {}, readyUrl, timeoutMs = 120_000 } = {}) {
+  async spawnServer(cmd, argv, { cwd, env = {}, readyUrl, ready, timeoutMs = 120_000 } = {}) {
     const child = spawn(cmd, argv, { cwd, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
@@ -263,14 +263,16 @@ main();
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`${path.basename(cmd)} exited (${child.exitCode ?? child.signalCode}) before ${readyUrl} answered:\n${output.slice(-4000)}`);
-      const ok = await fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).then(
-        () => true,
-        () => false,
-      );
+      const ok = ready
+        ? ready(output)
+        : await fetch(readyUrl, { signal: AbortSignal.timeout(2000) }).then(
+            () => true,
+            () => false,
+          );
       if (ok) return { child, output: () => output };
       await sleep(250);
     }
-    throw new Error(`${readyUrl} did not answer within ${timeoutMs} ms:\n${output.slice(-4000)}`);
+    throw new Error(`${path.basename(cmd)}: not ready (${readyUrl ?? "ready()"}) within ${timeoutMs} ms:\n${output.slice(-4000)}`);
   }
 
   async cleanup() {

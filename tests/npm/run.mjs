@@ -196,17 +196,6 @@ function checkV2(envelope, pt, label) {
   eq(cliOpenError(envelope, { identityKeyFile: OTHER_IDENTITY_KEY_FILE }), ["DecryptFailed", 8006], `${label}: CLI open with another identity key`);
 }
 
-// The worked example of docs/PROTOCOL.md §12 (the README's browser example seals to its npk).
-const WORKED = {
-  nskHex: "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
-  npk: "YFpyXSpK3-6xop4X7dYhwbdZPujNvESsbEq24vgF0jw",
-  fingerprint: "6636-bbd9-7ffc-80ee-2071-eb1a-252b-3795",
-};
-const WORKED_KEY_FILE = write(
-  path.join(TMP, "worked.key"),
-  Buffer.from(WORKED.nskHex, "hex").toString("base64url") + "\n",
-);
-
 function readmeBlock(readme, marker) {
   const at = readme.indexOf(`<!-- example:${marker} -->`);
   assert(at >= 0, `README has no example:${marker} block`);
@@ -276,13 +265,17 @@ await check("error codes: index.d.ts and README tables match docs/PROTOCOL.md §
   }
 });
 
-await check("README: install, browser + Node examples, two-line threat model, error table", () => {
+await check("README: install from the tarball (not the registry), browser + Node examples, two-line threat model, error table", () => {
   const readme = runOk("tar", ["xzOf", TARBALL, "package/README.md"]).stdout;
-  assert(readme.includes("npm install sealpass"), "no install line");
+  assert(!/npm install sealpass\b(?!-)/.test(readme) && !/cdn\.jsdelivr|unpkg\.com/.test(readme), "README suggests the public registry or a CDN copy of it");
+  assert(/not on the public npm registry yet/.test(readme) && /npm install \/path\/to\/sealpass-\d+\.\d+\.\d+\.tgz/.test(readme), "no tarball install line");
+  assert(!/@@[A-Z:_]+@@/.test(readme), "README has an unfilled placeholder");
   const browser = readmeBlock(readme, "browser");
   const node = readmeBlock(readme, "node");
   const lines = (s) => s.trim().split("\n").length;
-  assert(lines(browser) <= 12 && lines(node) <= 12, `examples too long: ${lines(browser)}, ${lines(node)} lines`);
+  assert(lines(browser) <= 40 && lines(node) <= 12, `examples too long: ${lines(browser)}, ${lines(node)} lines`);
+  assert(/\/api\/v1\/pending\/\$\{[^}]+\}|\/api\/v1\/pending\//.test(browser) && /\/envelopes`/.test(browser) && /\{ envelopes \}/.test(browser), "browser example does not do the relay flow");
+  assert(/identityFingerprint\(/.test(browser) && /\{ identity: /.test(browser), "browser example does not check the pin and seal v2");
   assert(/cannot read/.test(readme) && /fingerprint[\s\S]{0,120}out of band/.test(readme), "threat model lines missing");
   assert(!/\bopen\b/.test(browser), "browser example uses open");
 });
@@ -842,12 +835,11 @@ await check("esbuild bundles the package (wasm as asset URL, wasm inlined as byt
   esbuild("src/app.js", "dist-bytes", ["--loader:.wasm=binary"]);
   write(path.join(WEB_DIR, "dist-file/index.html"), HTML(`<script type="module" src="app.js"></script>`));
   write(path.join(WEB_DIR, "dist-bytes/index.html"), HTML(`<script type="module" src="app.js"></script>`));
-  // README example as written: `await init()` finds sealpass_bg.wasm next to the bundle.
+  // The README example as written bundles for a target without top-level
+  // await (es2020, Vite 6's default); tests/matrix runs it against a real relay.
   const readme = fs.readFileSync(path.join(NM, "README.md"), "utf8");
-  write(path.join(WEB_DIR, "src/readme.js"), readmeBlock(readme, "browser") + "\nwindow.__result = { done: true };\n");
-  esbuild("src/readme.js", "dist-readme", []);
-  fs.copyFileSync(path.join(NM, "web/sealpass_bg.wasm"), path.join(WEB_DIR, "dist-readme/sealpass_bg.wasm"));
-  write(path.join(WEB_DIR, "dist-readme/index.html"), HTML(`<script type="module" src="readme.js"></script>`));
+  write(path.join(WEB_DIR, "src/readme.js"), readmeBlock(readme, "browser"));
+  runOk(BIN("esbuild"), ["src/readme.js", "--bundle", "--format=esm", "--platform=browser", "--target=es2020", "--loader:.wasm=file", "--outdir=dist-readme"], { cwd: WEB_DIR });
   for (const d of ["dist-file", "dist-bytes", "dist-readme"]) {
     const js = fs.readFileSync(path.join(WEB_DIR, d, d === "dist-readme" ? "readme.js" : "app.js"), "utf8");
     assert(!/generateKeyPair|node-open|sealpass\.cjs/.test(js), `${d} bundle pulled in the Node build`);
@@ -865,31 +857,11 @@ const CDN = PLAIN.replace("await init();", 'await init("/cdn/sealpass/v1/sealpas
 write(path.join(WEB_DIR, "cdn/index.html"), HTML(`<script type="module">\n${CDN}</script>`));
 fs.mkdirSync(path.join(WEB_DIR, "cdn/sealpass/v1"), { recursive: true });
 fs.copyFileSync(path.join(NM, "web/sealpass_bg.wasm"), path.join(WEB_DIR, "cdn/sealpass/v1/sealpass_bg.wasm"));
-{
-  const readme = fs.readFileSync(path.join(NM, "README.md"), "utf8");
-  write(
-    path.join(WEB_DIR, "importmap/index.html"),
-    HTML(
-      `<script type="module">\n${readmeBlock(readme, "browser")}\nwindow.__result = { done: true };\n</script>`,
-      `<script type="importmap">{"imports":{"sealpass":"/node_modules/sealpass/index.js"}}</script>`,
-    ),
-  );
-}
 
-// Static server on 127.0.0.1 (random port); captures the README example's POST.
+// Static server on 127.0.0.1 (random port).
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
-let posted = [];
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, "http://x");
-  if (req.method === "POST" && url.pathname === "/relay/envelopes") {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      posted.push(body);
-      res.writeHead(202).end();
-    });
-    return;
-  }
   const p = path.normalize(path.join(WEB_DIR, decodeURIComponent(url.pathname)));
   const file = p.endsWith(path.sep) || url.pathname.endsWith("/") ? path.join(p, "index.html") : p;
   if (!file.startsWith(WEB_DIR + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
@@ -969,15 +941,7 @@ for (const [bname, opts] of Object.entries(BROWSERS)) {
         checkAppResult(result, pt);
       });
     }
-    await check(`${bname}: esbuild bundle of the README example (as written) seals; CLI opens the POSTed envelope`, async () => {
-      assert(bundlesBuilt, "bundles not built");
-      posted = [];
-      const { logs } = await loadPage(browser, "/dist-readme/index.html");
-      assert(logs.some((l) => l.includes(WORKED.fingerprint)), `fingerprint not logged: ${logs}`);
-      eq(posted.length, 1, "POSTed envelopes");
-      eq(cliOpen(posted[0], { keyFile: WORKED_KEY_FILE, ctxFile: readmeCtx() }), "sk_live_51H8example", "plaintext");
-    });
-    await check(`${bname}: no bundler, <script type="module"> importing the web build seals v1 and v2; CLI opens them`, async () => {
+        await check(`${bname}: no bundler, <script type="module"> importing the web build seals v1 and v2; CLI opens them`, async () => {
       const pt = `${bname} plain module`;
       const { result } = await loadPage(browser, `/plain/index.html${query(pt)}`);
       checkAppResult(result, pt);
@@ -987,25 +951,12 @@ for (const [bname, opts] of Object.entries(BROWSERS)) {
       const { result } = await loadPage(browser, `/cdn/index.html${query(pt)}`);
       checkAppResult(result, pt);
     });
-    await check(`${bname}: no bundler, README example via an import map; CLI opens the POSTed envelope`, async () => {
-      posted = [];
-      const { logs } = await loadPage(browser, "/importmap/index.html");
-      assert(logs.some((l) => l.includes(WORKED.fingerprint)), `fingerprint not logged: ${logs}`);
-      eq(posted.length, 1, "POSTed envelopes");
-      eq(cliOpen(posted[0], { keyFile: WORKED_KEY_FILE, ctxFile: readmeCtx() }), "sk_live_51H8example", "plaintext");
-    });
   } finally {
     await browser.close().catch(() => {});
   }
 }
 server.close();
 
-function readmeCtx() {
-  return write(
-    path.join(TMP, "readme-ctx.json"),
-    JSON.stringify({ node_id: "node-7", pending_id: "pend-42", slug: "stripe-key", injection_method: "header", field_name: "Authorization" }),
-  );
-}
 
 // ---------------------------------------------------------------- size
 await check(`size: gzip -9 of the browser wasm + JS glue <= ${GZIP_BUDGET} bytes`, () => {

@@ -65,6 +65,11 @@ export interface Envelope {
 
 /// Convert an [`Error`] into a JS `Error` with `name` and numeric `code`.
 fn js_error(e: Error) -> JsValue {
+    // The page's own build: its scripts show `code` and `name` (the admin
+    // console adds the detail), so the code is not formatted into the text.
+    #[cfg(feature = "trusted-input")]
+    let err = js_sys::Error::new(e.detail());
+    #[cfg(not(feature = "trusted-input"))]
     let err = js_sys::Error::new(&e.js_message());
     err.set_name(e.code().name());
     let _ = Reflect::set(
