@@ -62,6 +62,17 @@ export function freePort() {
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** Every process group a row started and has not reaped: killed on any exit of the runner. */
+const LIVE = new Set();
+export function killAll(signal = "SIGKILL") {
+  for (const c of LIVE)
+    try {
+      process.kill(-c.pid, signal);
+    } catch {}
+  LIVE.clear();
+}
+process.on("exit", () => killAll());
+
 /** Everything shared by the rows of one run: fixture keys, the CLI, browsers. */
 export class Matrix {
   constructor({ root, tarball, cli, deps, tmp, keep }) {
@@ -259,6 +270,8 @@ main();
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
     this.children.push(child);
+    LIVE.add(child);
+    child.once("exit", () => LIVE.delete(child));
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null)

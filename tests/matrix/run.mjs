@@ -15,7 +15,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { CannotRun, Matrix, RowContext } from "./lib.mjs";
+import { CannotRun, Matrix, RowContext, killAll } from "./lib.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -61,14 +61,16 @@ const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "sealpass-matrix-"));
 const KEEP = process.env.SEALPASS_MATRIX_KEEP === "1";
 const matrix = new Matrix({ root: ROOT, tarball: TARBALL, cli: CLI, deps: DEPS, tmp: TMP, keep: KEEP });
 const outcome = new Map(); // id -> { status: "pass" | "fail" | "cannot", reason }
-let interrupted = false;
+// Ctrl-C / SIGTERM: stop at once, servers and builds included (their process groups).
 for (const sig of ["SIGINT", "SIGTERM"])
   process.on(sig, () => {
-    interrupted = true;
+    console.log(`\n${sig}: stopping the consumer matrix`);
+    killAll();
+    if (!KEEP) fs.rmSync(TMP, { recursive: true, force: true });
+    process.exit(130);
   });
 
 for (const row of selected) {
-  if (interrupted) break;
   const t = new RowContext(matrix, row);
   const t0 = Date.now();
   console.log(`---- ${row.id}: ${row.title}`);
@@ -142,7 +144,6 @@ if (!WRITE) {
     console.log(`FAIL README matrix table matches this run (run ./build.sh test-matrix to regenerate it):\n     ${tableProblems.join("\n     ")}`);
   } else console.log("ok   README matrix table matches this run");
 }
-if (interrupted) failed++;
 if (KEEP) console.log(`kept the consumer projects in ${TMP}`);
 else fs.rmSync(TMP, { recursive: true, force: true });
 const passed = count("pass") + (!WRITE && !tableProblems.length ? 1 : 0);
