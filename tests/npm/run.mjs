@@ -74,6 +74,8 @@ const ALLOWED_FILES = [
   "index.d.ts",
   "web/sealpass.js",
   "web/sealpass_bg.wasm",
+  "workerd/index.js",
+  "workerd/index.d.ts",
   "node/errors.cjs",
   "node/index.cjs",
   "node/index.mjs",
@@ -237,9 +239,13 @@ await check("package.json: name, version from Cargo.toml, type, exports, engines
   eq(PKG_JSON.version, version, "version");
   eq(PKG_JSON.type, "module", "type");
   eq(PKG_JSON.license, "MIT OR Apache-2.0", "license");
-  eq(PKG_JSON.sideEffects, false, "sideEffects");
+  // Only the workerd entry runs code on import (it instantiates the wasm); a
+  // bundler may drop every other file of the package when nothing of it is used.
+  eq(PKG_JSON.sideEffects, ["./workerd/index.js"], "sideEffects");
   eq(PKG_JSON.engines, { node: ">=20" }, "engines");
   const dot = PKG_JSON.exports["."];
+  eq(Object.keys(dot), ["workerd", "browser", "node", "import", "default"], "exports['.'] conditions (workerd before browser: wrangler resolves workerd,worker,browser)");
+  eq(dot.workerd, { types: "./workerd/index.d.ts", default: "./workerd/index.js" }, "exports['.'].workerd");
   eq(dot.browser, { types: "./index.d.ts", default: "./index.js" }, "exports['.'].browser");
   eq(dot.import, { types: "./index.d.ts", default: "./index.js" }, "exports['.'].import");
   eq(dot.node.import.default, "./node/index.mjs", "node import");
@@ -259,7 +265,7 @@ await check("error codes: index.d.ts and README tables match docs/PROTOCOL.md §
   sameList([...body.matchAll(/^ {2}(\w+): (\d+);$/gm)].map((m) => `${m[1]}=${m[2]}`), expected, "ErrorCodes in index.d.ts vs PROTOCOL.md §13");
   const readme = runOk("tar", ["xzOf", TARBALL, "package/README.md"]).stdout;
   sameList([...readme.matchAll(/^\| (\d{4}) \| (\w+) \|/gm)].map((m) => `${m[2]}=${m[1]}`), expected, "README table vs PROTOCOL.md §13");
-  for (const f of ["node/index.d.mts", "node/index.d.cts", "node-open/index.d.mts", "node-open/index.d.cts"]) {
+  for (const f of ["workerd/index.d.ts", "node/index.d.mts", "node/index.d.cts", "node-open/index.d.mts", "node-open/index.d.cts"]) {
     const t = runOk("tar", ["xzOf", TARBALL, `package/${f}`]).stdout;
     assert(t.includes(body), `${f} has a different ErrorCodes table`);
   }
@@ -281,10 +287,13 @@ await check("README: install from the tarball (not the registry), browser + Node
 });
 
 // ---------------------------------------------------------------- browser entry: no open
-await check("web entry: index.d.ts declares no open/generateKeyPair/Opener", () => {
-  const dts = runOk("tar", ["xzOf", TARBALL, "package/index.d.ts"]).stdout;
-  const decls = [...dts.matchAll(/^export (?:declare )?(?:function|const|class) (\w+)/gm)].map((m) => m[1]).sort();
-  sameList(decls, SEAL_EXPORTS, "web exports");
+await check("web and workerd entries: index.d.ts declares no open/generateKeyPair/Opener; workerd's needs no DOM lib", () => {
+  for (const f of ["index.d.ts", "workerd/index.d.ts"]) {
+    const dts = runOk("tar", ["xzOf", TARBALL, `package/${f}`]).stdout;
+    const decls = [...dts.matchAll(/^export (?:declare )?(?:function|const|class) (\w+)/gm)].map((m) => m[1]).sort();
+    sameList(decls, SEAL_EXPORTS, `${f} exports`);
+    if (f.startsWith("workerd/")) assert(!/reference lib=|RequestInfo|Response|BufferSource/.test(dts), `${f} depends on the DOM lib`);
+  }
 });
 
 const NODE_DIR = project("node");
@@ -653,9 +662,12 @@ await check("README v2 (identity) example runs as written; the README says v1 re
 const TS_DIR = project("ts", { type: "module" });
 const TSC_WEB = ["--strict", "--noEmit", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler", "--lib", "es2022,dom"];
 const TSC_NODE = ["--strict", "--noEmit", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "es2022"];
+const TSC_NODE16 = ["--strict", "--noEmit", "--target", "es2022", "--module", "node16", "--moduleResolution", "node16", "--lib", "es2022"];
+// A Worker project: bundler resolution with wrangler's "workerd" condition and no DOM lib (Workers types bring their own globals).
+const TSC_WORKERD = ["--strict", "--noEmit", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler", "--customConditions", "workerd", "--lib", "es2022"];
 const tsc = (flags, files) => run(process.execPath, [path.join(DEPS, "node_modules/typescript/bin/tsc"), ...flags, ...files], { cwd: TS_DIR });
 
-await check("tsc --strict passes on typed consumers (bundler + DOM; nodenext ESM .mts and CJS .cts)", () => {
+await check("tsc --strict passes on typed consumers (bundler + DOM; nodenext and node16 ESM .mts and CJS .cts; bundler + workerd condition, no DOM)", () => {
   write(
     path.join(TS_DIR, "good.ts"),
     `import init, { seal, fingerprint, identityFingerprint, validateContext, SealpassError, isSealpassError } from "sealpass";
@@ -742,6 +754,27 @@ export = { pt, pt2, fp };
   assert(r.status === 0, `tsc (bundler) failed:\n${r.stdout}${r.stderr}`);
   r = tsc(TSC_NODE, ["good-node.mts", "good-node.cts"]);
   assert(r.status === 0, `tsc (nodenext) failed:\n${r.stdout}${r.stderr}`);
+  r = tsc(TSC_NODE16, ["good-node.mts", "good-node.cts"]);
+  assert(r.status === 0, `tsc (node16) failed:\n${r.stdout}${r.stderr}`);
+  write(
+    path.join(TS_DIR, "good-workerd.ts"),
+    `import init, { seal, fingerprint, identityFingerprint, validateContext, initSync, SealpassError, isSealpassError } from "sealpass";
+import type { Context, Envelope, ErrorName } from "sealpass";
+await init();
+initSync();
+const ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "header", field_name: "Authorization" };
+const env: Envelope = seal("pk", "pt", ctx);
+const env2: Envelope = seal("pk", new Uint8Array([1]), ctx, { identity: "nik" });
+const fp: string = fingerprint("pk") + identityFingerprint("nik");
+validateContext(ctx);
+try { seal("pk", "x", ctx); } catch (e) { if (e instanceof SealpassError) { const n: ErrorName = e.name; } if (isSealpassError(e)) { const c: number = e.code; } }
+export { env, env2, fp };
+`,
+  );
+  r = tsc([...TSC_WORKERD, "--explainFiles"], ["good-workerd.ts"]);
+  assert(r.status === 0, `tsc (bundler, --customConditions workerd) failed:\n${r.stdout}${r.stderr}`);
+  assert(/node_modules\/sealpass\/workerd\/index\.d\.ts/.test(r.stdout), `tsc with --customConditions workerd did not pick workerd/index.d.ts:\n${r.stdout.slice(0, 3000)}`);
+  assert(!/lib\.dom\.d\.ts/.test(r.stdout), "the workerd types pulled in the DOM lib");
 });
 
 await check("tsc --strict fails on wrong consumers (misspelled key or option, wrong plaintext type, open from web entry, wrong code)", () => {
@@ -777,6 +810,34 @@ await check("tsc --strict (nodenext) fails on wrong node-open consumers (seal's 
     ["bad-opener-open-options.mts", `new Opener("sk").open("{}", ctx, { identityKey: "isk" });`, /argument/i],
   ];
   expectTscErrors(TSC_NODE, HEAD, cases);
+  expectTscErrors(TSC_NODE16, HEAD, cases);
+});
+
+await check("tsc --strict (node16) fails on wrong consumers of the Node entries (.mts and .cts)", () => {
+  const HEAD = `import { seal, type Context } from "sealpass";\nconst ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };\n`;
+  const cases = [
+    ["bad-n16-key.mts", `seal("pk", "x", { nodeId: "n", pending_id: "p", slug: "s", injection_method: "env" });`, /nodeId/],
+    ["bad-n16-option.mts", `seal("pk", "x", ctx, { identiy: "nik" });`, /identiy/],
+    ["bad-n16-open.mts", `import { open } from "sealpass";\nopen("sk", "{}", ctx);`, /open/],
+    ["bad-n16-plaintext.mts", `seal("pk", 42, ctx);`, /number/],
+  ];
+  expectTscErrors(TSC_NODE16, HEAD, cases);
+  const CJS_HEAD = `import sealpass = require("sealpass");\nconst ctx: sealpass.Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };\n`;
+  expectTscErrors(TSC_NODE16, CJS_HEAD, [
+    ["bad-n16-open.cts", `sealpass.open("sk", "{}", ctx);`, /open/],
+    ["bad-n16-option.cts", `sealpass.seal("pk", "x", ctx, { identityKey: "isk" });`, /identityKey/],
+    ["bad-n16-openopts.cts", `import nodeOpen = require("sealpass/node-open");\nnodeOpen.open("sk", "{}", ctx, { identity: "nik" });`, /identity/],
+  ]);
+});
+
+await check("tsc --strict (bundler, --customConditions workerd) fails on wrong Worker consumers", () => {
+  const HEAD = `import { seal, type Context } from "sealpass";\nconst ctx: Context = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };\n`;
+  expectTscErrors(TSC_WORKERD, HEAD, [
+    ["bad-wd-key.ts", `seal("pk", "x", { nodeId: "n", pending_id: "p", slug: "s", injection_method: "env" });`, /nodeId/],
+    ["bad-wd-option.ts", `seal("pk", "x", ctx, { identiy: "nik" });`, /identiy/],
+    ["bad-wd-open.ts", `import { open } from "sealpass";\nopen("sk", "{}", ctx);`, /open/],
+    ["bad-wd-plaintext.ts", `seal("pk", 42, ctx);`, /number/],
+  ]);
 });
 
 /** Write each case as HEAD + body and run tsc once; every file must have its own expected error, and no other file any. */
