@@ -252,7 +252,17 @@ await check("package.json: name, version from Cargo.toml, type, exports, engines
   eq(dot.node.require.default, "./node/index.cjs", "node require");
   eq(Object.keys(PKG_JSON.exports["./node-open"]), ["node"], "node-open is Node-only");
   assert(!PKG_JSON.dependencies, "the package has no dependencies");
+  // No placeholder text or URL (the package has no public repository yet: no `repository` at all).
+  const text = JSON.stringify(PKG_JSON);
+  assert(!/set by|example\.(invalid|com|org)|placeholder|TODO/i.test(text), `package.json carries a placeholder: ${text.match(/.{0,40}(set by|example\.|placeholder|TODO).{0,40}/i)?.[0]}`);
+  for (const k of ["repository", "homepage", "bugs"])
+    if (PKG_JSON[k] !== undefined) assert(/^https:\/\//.test(PKG_JSON[k].url ?? PKG_JSON[k]), `${k}: not a real URL`);
+  assert(PKG_JSON.description.length > 20 && PKG_JSON.description === cargoDescription(cargo), "description is Cargo.toml's");
 });
+/** `description = "…"` of the [package] section of the root Cargo.toml. */
+function cargoDescription(cargo) {
+  return cargo.match(/^\[package\]\n[\s\S]*?^description\s*=\s*"([^"]*)"/m)?.[1];
+}
 
 await check("error codes: index.d.ts and README tables match docs/PROTOCOL.md §13", () => {
   const proto = fs.readFileSync(path.join(ROOT, "docs/PROTOCOL.md"), "utf8");
