@@ -33,18 +33,30 @@ export default function init(wasm) {
       },
       (e) => {
         pending = undefined;
-        throw e;
+        throw blocked(e);
       },
     );
   }
   return pending;
+}
+
+/** A CSP without 'wasm-unsafe-eval': say what to add (browsers name 'unsafe-eval' or nothing). */
+function blocked(e) {
+  if (!/Content Security|\bCSP\b/i.test(e?.message)) return e;
+  const b = new Error("the Content-Security-Policy blocks sealpass's WebAssembly: add 'wasm-unsafe-eval' to script-src", { cause: e });
+  b.name = "WasmBlocked";
+  return b;
 }
 export { init };
 
 /** Synchronous variant for workers that already hold the bytes or a Module. */
 export function initSync(wasm) {
   if (ready) return;
-  initWasmSync(isOptions(wasm) ? wasm : { module: wasm });
+  try {
+    initWasmSync(isOptions(wasm) ? wasm : { module: wasm });
+  } catch (e) {
+    throw blocked(e);
+  }
   ready = true;
 }
 

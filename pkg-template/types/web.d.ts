@@ -8,6 +8,16 @@ export interface NotInitializedError extends Error {
   readonly name: "NotInitialized";
 }
 
+/**
+ * init()/initSync() reject with this when the page's (or the worker script's)
+ * Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to
+ * script-src. `cause` is the browser's own CompileError.
+ */
+export interface WasmBlockedError extends Error {
+  readonly name: "WasmBlocked";
+  readonly cause: unknown;
+}
+
 /** Where init() can load the WebAssembly module from. */
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
