@@ -119,6 +119,13 @@ export class Matrix {
   }
 }
 
+/** Every file under `dir`, as paths relative to it. */
+export function listFiles(dir) {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(dir, path.join(d.parentPath ?? d.path, d.name)));
+}
+
 /** What one row's run() gets. */
 export class RowContext {
   constructor(matrix, row) {
@@ -237,6 +244,32 @@ main();
     } finally {
       await page.close().catch(() => {});
     }
+  }
+
+  /**
+   * A browser production build in `outDir` (of the project `projectDir`):
+   * the package's .wasm is emitted as a file of its own (byte-identical),
+   * never inlined (no `data:application/wasm`, no base64 of a wasm header or
+   * other long base64 run in the JS/HTML), and none of the Node build
+   * (node-open, generateKeyPair, sealpass.cjs, readFileSync) was bundled.
+   * Returns the emitted .wasm paths (relative to outDir).
+   */
+  checkBrowserBuild(outDir, projectDir) {
+    const want = fs.readFileSync(path.join(projectDir, "node_modules/sealpass/web/sealpass_bg.wasm"));
+    const files = listFiles(outDir);
+    const wasm = files.filter((f) => f.endsWith(".wasm") && fs.readFileSync(path.join(outDir, f)).equals(want));
+    assert(wasm.length >= 1, `build output has no copy of sealpass_bg.wasm (files: ${files.join(", ")})`);
+    const code = files.filter((f) => /\.(m?js|cjs|html?)$/.test(f));
+    assert(code.length >= 1, `build output has no JS (files: ${files.join(", ")})`);
+    for (const f of code) {
+      const text = fs.readFileSync(path.join(outDir, f), "utf8");
+      for (const bad of ["data:application/wasm", "AGFzbQ", "node-open", "generateKeyPair", "sealpass.cjs", "readFileSync"])
+        assert(!text.includes(bad), `${f} contains ${JSON.stringify(bad)} (wasm inlined or the Node build bundled)`);
+      const b64 = text.match(/[A-Za-z0-9+/]{2000,}/);
+      assert(!b64, `${f} contains a ${b64?.[0].length}-character base64 run (wasm inlined?)`);
+    }
+    this.log(`build: ${wasm.join(", ")} emitted as a file (${want.length} bytes); ${code.length} JS/HTML file(s) without inlined wasm or Node build`);
+    return wasm;
   }
 
   /** Serve `dir` on 127.0.0.1 (random port) with extra response headers; closed when the row ends. */
