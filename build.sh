@@ -51,8 +51,10 @@ Commands:
           the packed tarball in fresh projects, browsers headless, each
           envelope opened by the native CLI), then rewrites the matrix table
           of pkg-template/README.md from the outcome. `test` runs the rows of
-          tier "test" and fails when the README's table disagrees with them.
-          Run it before every release. [--only id,id]
+          tier "test" (today every row: ~4 min with npm's cache warm) and
+          fails when the README's table disagrees with them. A row too slow
+          for `test` goes to tier "matrix": then only this command runs it, so
+          run it before every release. [--only id,id]
   bench   bench/run.sh [args]                        (when present)
   fuzz    [SECS] [--runs N]  coverage-guided fuzzing (cargo-fuzz, libFuzzer; fuzz/):
           installs what is missing (nightly toolchain via rustup, cargo-fuzz

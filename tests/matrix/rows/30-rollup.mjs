@@ -20,7 +20,7 @@ export default {
 export default {
   id: "rollup",
   title: "Rollup 4 build",
-  tier: "matrix",
+  tier: "test",
   needs: "browser",
   config:
     '`@rollup/plugin-node-resolve` (`browser: true`), output `format: "es"`, and either `@web/rollup-plugin-import-meta-assets` (emits the .wasm) or a copy of `node_modules/sealpass/web/sealpass_bg.wasm` next to the bundle',

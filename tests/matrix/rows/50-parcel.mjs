@@ -7,7 +7,7 @@ import { runOk, write } from "../lib.mjs";
 export default {
   id: "parcel",
   title: "Parcel 2 production build",
-  tier: "matrix",
+  tier: "test",
   needs: "browser",
   config: "nothing",
   async run(t) {

@@ -4,7 +4,7 @@
 // is in the page's initial chunks. Turbopack (like webpack) turns wasm-bindgen's
 // `new URL("sealpass_bg.wasm", import.meta.url)` into a hashed file under
 // .next/static/media, so init() needs no argument and next.config nothing.
-// Row `nextjs-webpack` (tier matrix) builds the same app with `--webpack`.
+// Row `nextjs-webpack` (also in `./build.sh test`) builds the same app with `--webpack`.
 import fs from "node:fs";
 import path from "node:path";
 import { assert, eq, freePort, runOk, write } from "../lib.mjs";
@@ -141,7 +141,7 @@ const row = ({ id, title, tier, bundler, args }) => ({
 const dev = {
   id: "nextjs-dev",
   title: "Next.js 16 (App Router, `next dev` with Turbopack)",
-  tier: "matrix",
+  tier: "test",
   needs: "browser",
   config: CONFIG,
   async run(t) {
@@ -157,6 +157,6 @@ const dev = {
 
 export default [
   row({ id: "nextjs", title: "Next.js 16 (App Router, `next build` with Turbopack, `next start`)", tier: "test", bundler: "Turbopack", args: [] }),
-  row({ id: "nextjs-webpack", title: "Next.js 16 (App Router, `next build --webpack`, `next start`)", tier: "matrix", bundler: "webpack", args: ["--webpack"] }),
+  row({ id: "nextjs-webpack", title: "Next.js 16 (App Router, `next build --webpack`, `next start`)", tier: "test", bundler: "webpack", args: ["--webpack"] }),
   dev,
 ];

@@ -15,7 +15,7 @@ const DENO = "2.9.6";
 export default {
   id: "deno",
   title: "Deno 2 (`import` from node_modules)",
-  tier: "matrix",
+  tier: "test",
   needs: "runtime",
   config: '`deno run --allow-read=node_modules` (the Node entry reads its `.wasm` with `fs`); in a deno.json project (no package.json) also `"nodeModulesDir": "manual"`',
   async run(t) {

@@ -10,7 +10,7 @@ const BUN = "1.4.5";
 export default {
   id: "bun",
   title: "Bun (`import` and `require`)",
-  tier: "matrix",
+  tier: "test",
   needs: "runtime",
   config: "nothing",
   async run(t) {

@@ -115,7 +115,7 @@ const workerdRow = {
 const wranglerRow = {
   id: "wrangler",
   title: "Cloudflare Workers with wrangler (`wrangler dev`, `wrangler deploy`)",
-  tier: "matrix",
+  tier: "test",
   needs: "runtime",
   config: "nothing (wrangler resolves the `workerd` condition and uploads the `.wasm` as a Wasm module)",
   async run(t) {
