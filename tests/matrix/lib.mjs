@@ -134,6 +134,8 @@ export class RowContext {
     this.children = [];
     this.servers = [];
     this.notes = [];
+    /** The browsers in which this row's envelopes were checked (the README's "passes (…)" label). */
+    this.browsersChecked = new Set();
   }
   get tmp() {
     return this.m.tmp;
@@ -209,10 +211,9 @@ main();
       refused = true;
     }
     assert(refused, `${label}: the v2 envelope opened without the identity key`);
-    if (r.err !== undefined) {
-      eq([r.err.name, r.err.code, r.err.inst], ["InjectionMethodInvalid", 8204, true], `${label}: error name, code, instanceof SealpassError`);
-      assert(r.err.str.startsWith("InjectionMethodInvalid: ") && !r.err.str.slice(24).includes("InjectionMethodInvalid"), `${label}: String(err) repeats the name: ${r.err.str}`);
-    }
+    assert(r.err, `${label}: seal() with injection_method "Not Kebab" did not throw`);
+    eq([r.err.name, r.err.code, r.err.inst], ["InjectionMethodInvalid", 8204, true], `${label}: error name, code, instanceof SealpassError`);
+    eq(r.err.str, "InjectionMethodInvalid: injection_method must match ^[a-z0-9]+(-[a-z0-9]+)*$ (error 8204)", `${label}: String(err) (the README's form)`);
   }
 
   /**
@@ -224,6 +225,7 @@ main();
       const pt = plaintext(name);
       const r = await this.pageResult(name, origin + pathAndQuery(pt), timeoutMs);
       this.checkSealed(r.result, pt, name);
+      this.browsersChecked.add(name);
       this.log(`${name}: sealed v1 + v2, CLI opened both`);
     }
   }
@@ -303,8 +305,7 @@ main();
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
     this.children.push(child);
-    LIVE.add(child);
-    child.once("exit", () => LIVE.delete(child));
+    LIVE.add(child); // until cleanup() has killed its whole group
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null)
@@ -324,17 +325,18 @@ main();
   async cleanup() {
     // close() alone waits for the browsers' kept-alive (and preconnected) sockets: ~100 s with Chromium.
     for (const s of this.servers) await new Promise((r) => (s.close(r), s.closeAllConnections()));
+    // The whole process group, even when its leader already exited (a
+    // launcher such as wrangler can leave its server running).
     for (const c of this.children) {
-      if (c.exitCode === null && c.signalCode === null) {
-        try {
-          process.kill(-c.pid, "SIGTERM");
-        } catch {}
-        const done = await Promise.race([new Promise((r) => c.once("exit", () => r(true))), sleep(5000).then(() => false)]);
-        if (!done)
-          try {
-            process.kill(-c.pid, "SIGKILL");
-          } catch {}
-      }
+      const alive = c.exitCode === null && c.signalCode === null;
+      try {
+        process.kill(-c.pid, "SIGTERM");
+      } catch {}
+      if (alive) await Promise.race([new Promise((r) => c.once("exit", r)), sleep(5000)]);
+      try {
+        process.kill(-c.pid, "SIGKILL");
+      } catch {}
+      LIVE.delete(c);
     }
     this.servers = [];
     this.children = [];

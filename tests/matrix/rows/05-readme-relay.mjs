@@ -1,10 +1,11 @@
 // The README's browser example (`sendSecret`) as written, against a real
 // relay and a real node agent on loopback: the page (a static origin apart
 // from the relay, which allows it by --allow-origin) fetches the pending,
-// checks the context and the pinned identity, seals v2 and posts
-// {"envelopes":[…]}; the agent pulls, opens and stores the secret, and
-// `sealpass node secret get` must print exactly what the browser sent. With
-// the README's placeholder pin the example must refuse and post nothing.
+// checks the node list, the context and the pinned identity key, seals v2
+// and posts {"envelopes":[…]}; the agent pulls, opens and stores the secret,
+// and `sealpass node secret get` must print exactly what the browser sent.
+// With the README's placeholder pin, a node list the relay does not match or
+// another slug, the example must refuse and post nothing.
 import fs from "node:fs";
 import path from "node:path";
 import { assert, eq, freePort, runOk, write } from "../lib.mjs";
@@ -32,7 +33,7 @@ export default {
     const readme = fs.readFileSync(path.join(site, "node_modules/sealpass/README.md"), "utf8");
     const example = readmeBlock(readme, "browser");
     assert(!/^await /m.test(example), "the README example has a top-level await");
-    const placeholder = example.match(/const PINS = \{ "web-1": "([0-9a-f-]+)" \};/);
+    const placeholder = example.match(/const PINS = new Map\(\[\["web-1", "([A-Za-z0-9_-]{43})"\]\]\);/);
     assert(placeholder, "the README example has no PINS line for web-1");
 
     // Relay data dir with node web-1 registered, the node's keystore with its identity.
@@ -43,7 +44,7 @@ export default {
     const ident = JSON.parse(runOk(cli, ["node", "identity", "--data-dir", nodeDir, "--dev-insecure-kek", "--json"]).stdout);
 
     // The page: the README module with the node's pin, and a driver calling sendSecret.
-    write(path.join(site, "readme.js"), example.replace(placeholder[0], placeholder[0].replace(placeholder[1], ident.identity_fingerprint)));
+    write(path.join(site, "readme.js"), example.replace(placeholder[0], placeholder[0].replace(placeholder[1], ident.identity)));
     write(path.join(site, "unpinned.js"), example);
     write(
       path.join(site, "driver.js"),
@@ -85,8 +86,15 @@ mod.sendSecret(q.get("relay"), q.get("pid"), q.get("secret"), JSON.parse(q.get("
     };
     const status = async (pid) => (await (await fetch(`${relay}/api/v1/pending/${pid}/status`)).json()).targets[0].state;
     const nodeSecret = (slug) => runOk(cli, ["node", "secret", "get", "--data-dir", nodeDir, "--dev-insecure-kek", slug]).stdout;
-    const url = (module, pid, secret, slug) =>
-      `${pageOrigin}/index.html?${new URLSearchParams({ module, relay, pid, secret, expect: JSON.stringify({ slug, injection_method: "env" }) })}`;
+    const url = (module, pid, secret, slug, nodes = ["web-1"]) =>
+      `${pageOrigin}/index.html?${new URLSearchParams({ module, relay, pid, secret, expect: JSON.stringify({ nodes, slug, injection_method: "env" }) })}`;
+    /** sendSecret must refuse with `why` and post nothing. */
+    const refused = async (browser, pageUrl, pid, why, label) => {
+      const r = await t.pageResult(browser, pageUrl, 90_000);
+      assert(why.test(r.result.refused ?? ""), `${browser}: ${label}: ${JSON.stringify(r.result)}`);
+      eq(await status(pid), "pubkey_posted", `${browser}: ${label}: nothing posted`);
+      t.log(`${browser}: ${label}: refused, nothing posted`);
+    };
 
     for (const browser of ["chromium", "firefox"]) {
       const slug = `api-key-${browser}`;
@@ -102,14 +110,15 @@ mod.sendSecret(q.get("relay"), q.get("pid"), q.get("secret"), JSON.parse(q.get("
       }
       eq(state, "consumed", `${browser}: target state after the post`);
       eq(nodeSecret(slug), secret, `${browser}: the node holds exactly the secret (sealpass node secret get)`);
+      t.browsersChecked.add(browser);
       t.log(`${browser}: sendSecret sealed v2 to the pinned node; the agent stored the secret`);
 
-      // The placeholder pin: refused before anything is posted.
-      const pid2 = await newPending(`unpinned-${browser}`);
-      const second = await t.pageResult(browser, url("/unpinned.js", pid2, "never sent", `unpinned-${browser}`), 90_000);
-      assert(/identity not pinned or changed/.test(second.result.refused ?? ""), `${browser}: unpinned: ${JSON.stringify(second.result)}`);
-      eq(await status(pid2), "pubkey_posted", `${browser}: nothing posted for the unpinned node`);
-      t.log(`${browser}: with the README's placeholder pin it refused and posted nothing`);
+      // Refused before anything is posted: the README's placeholder pin, a
+      // node list other than the relay's, a context other than the one asked for.
+      const p2 = await newPending(`other-${browser}`);
+      await refused(browser, url("/unpinned.js", p2, "never sent", `other-${browser}`), p2, /identity not pinned or changed/, "the placeholder pin");
+      await refused(browser, url("/readme.js", p2, "never sent", `other-${browser}`, ["web-1", "db-1"]), p2, /other nodes than the ones you chose/, "a node the relay does not list");
+      await refused(browser, url("/readme.js", p2, "never sent", `not-${browser}`), p2, /context is not what you asked for/, "another slug than asked for");
     }
   },
 };

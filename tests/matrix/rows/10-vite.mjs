@@ -14,7 +14,7 @@
 // ?url import needs nothing. Vite 8's pre-bundler rewrites the URL: both work
 // with no config.
 import path from "node:path";
-import { freePort, runOk, write } from "../lib.mjs";
+import { assert, freePort, runOk, write } from "../lib.mjs";
 
 const CONFIG =
   'nothing with `import wasmUrl from "sealpass/sealpass_bg.wasm?url"; await init(wasmUrl)`; plain `await init()` needs `optimizeDeps: { exclude: ["sealpass"] }` for the Vite 6 dev server';
@@ -70,7 +70,9 @@ function devRow(id, title, version, tier, { plainInitNeedsExclude }) {
       }
       // Not a requirement, a fact for the README: is the exclude still needed?
       const plain = await t.pageResult("chromium", `${a.origin}/init/${t.query("x")}`);
-      t.log(`plain init() without config: ${plain.result.failed ? `fails (${plain.result.failed.split("\n")[0]})` : "works now (the README can drop the exclude)"}`);
+      // The README says the exclude is needed here: fail when that stops being true.
+      assert(plain.result.failed, "plain init() works on this dev server without optimizeDeps.exclude now: update the row's config text (README)");
+      t.log(`plain init() without config: fails (${plain.result.failed.split("\n")[0]}), as the README says`);
       await stop(a.server);
       const b = await devServer(t, dir, ["--config", "vite.exclude.config.js"]);
       await t.inBrowsers(b.origin, (pt) => `/init/${t.query(pt)}`, (br) => `${id} init+exclude ${br} sécret`);

@@ -114,10 +114,10 @@ const workerdRow = {
 // own module next to worker.js.
 const wranglerRow = {
   id: "wrangler",
-  title: "Cloudflare Workers with wrangler (`wrangler dev`, `wrangler deploy`)",
+  title: "Cloudflare Workers with wrangler (`wrangler dev`, `wrangler deploy --dry-run`)",
   tier: "test",
   needs: "runtime",
-  config: "nothing (wrangler resolves the `workerd` condition and uploads the `.wasm` as a Wasm module)",
+  config: "nothing (wrangler resolves the `workerd` condition and bundles the `.wasm` as a separate Wasm module); TypeScript: `\"customConditions\": [\"workerd\"]` in tsconfig, else it takes the browser types (DOM lib)",
   async run(t) {
     const node = node22(t);
     const wrangler = path.join(tool(t, "wrangler", { wrangler: WRANGLER }), "node_modules/wrangler/bin/wrangler.js");
