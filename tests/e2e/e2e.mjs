@@ -49,6 +49,14 @@ async function nodeFingerprint(id, timeoutMs = 20000) {
   return null;
 }
 
+/** Poll the public GET until every target's key is in (200 instead of 409/8009). */
+async function keysPosted(id, timeoutMs = 20000) {
+  for (const t0 = Date.now(); Date.now() - t0 < timeoutMs; await sleep(200)) {
+    if ((await fetch(RELAY + '/api/v1/pending/' + id)).status === 200) return true;
+  }
+  return false;
+}
+
 const launchOpts = BROWSER === 'firefox'
   ? { browser: 'firefox', executablePath: process.env.FIREFOX_BIN || '/usr/bin/firefox-esr', headless: true }
   : {
@@ -152,8 +160,11 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
 {
   const slug = 'e2e-' + tag;
   const p = await newPending(slug);
-  const page = await open(RELAY + '/accept#' + p.pending_id);
+  // The happy path: the node's key is in before the page asks (on a busy
+  // machine the page would otherwise meet 409/8009 first, the waiting path).
   await nodeFingerprint(p.pending_id);
+  check('the node posted its key (the pending answers 200)', await keysPosted(p.pending_id));
+  const page = await open(RELAY + '/accept#' + p.pending_id);
   await page.waitForSelector('#form:not([hidden])', { timeout: 30000 }).catch(() => {});
   // A legacy `#ID` link pins nothing: the node's identity fingerprint is
   // shown (the agent posts its identity), with a plain "not pinned".
