@@ -27,11 +27,15 @@ pub struct TokenFilePolicy {
 }
 
 /// Admin token: `file`, else `SEALPASS_ADMIN_TOKEN`, else
-/// `<data-dir>/admin.token` (created 0600 with 32 random bytes).
+/// `<data-dir>/admin.token`: created 0600 with 32 random bytes — or, with a
+/// shared store, holding the `shared` token every instance uses (written
+/// there for the operator to read; a file that holds another token is
+/// refused, so two instances never answer to different tokens unasked).
 pub fn load(
     file: Option<&Path>,
     data_dir: &Path,
     policy: TokenFilePolicy,
+    shared: Option<Zeroizing<String>>,
 ) -> Result<Zeroizing<String>> {
     let token = if let Some(p) = file {
         read_token_file(p, policy)?
@@ -40,13 +44,39 @@ pub fn load(
     } else {
         let p = data_dir.join("admin.token");
         if std::fs::symlink_metadata(&p).is_err() {
-            let mut b = Zeroizing::new([0u8; 32]);
-            sealpass::rng::os_fill(&mut b[..])?;
-            let t = Zeroizing::new(sealpass::b64::encode(&b[..]));
+            let t = match &shared {
+                Some(t) => t.clone(),
+                None => {
+                    let mut b = Zeroizing::new([0u8; 32]);
+                    sealpass::rng::os_fill(&mut b[..])?;
+                    Zeroizing::new(sealpass::b64::encode(&b[..]))
+                }
+            };
+            std::fs::create_dir_all(data_dir).map_err(|e| {
+                Error::with_detail(
+                    Code::Io,
+                    format!("cannot create {}: {}", data_dir.display(), e.kind()),
+                )
+            })?;
             write_private(&p, t.as_bytes())?;
-            eprintln!("sealpass-relay: created admin token in {}", p.display());
+            let whose = if shared.is_some() {
+                "the shared admin token"
+            } else {
+                "admin token"
+            };
+            eprintln!("sealpass-relay: wrote {whose} to {}", p.display());
         }
-        read_token_file(&p, policy)?
+        let t = read_token_file(&p, policy)?;
+        if let Some(s) = &shared {
+            if !super::auth::token_matches(t.as_bytes(), s.as_bytes()) {
+                return Err(usage(format!(
+                    "{} holds another token than the one the shared database holds for every relay instance: \
+                     remove the file (the relay writes the shared one there) or give the token with --admin-token-file",
+                    p.display()
+                )));
+            }
+        }
+        t
     };
     if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::new(

@@ -24,7 +24,9 @@ Environment (every variable sealpass-relay reads):
                                (else <data-dir>/admin.token, made on first start)
   SEALPASS_RELAY_DATA_DIR      the data directory when --data-dir is not given
                                (else $XDG_DATA_HOME/sealpass-relay, or
-                               ~/.local/share/sealpass-relay)"
+                               ~/.local/share/sealpass-relay)
+  SEALPASS_RELAY_STORE         the store when --store is not given (sqlite:PATH or
+                               postgres://…; it may hold a password: prefer it to the flag)"
 )]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port; the bound address is
@@ -34,6 +36,16 @@ pub struct Args {
     /// Relay data directory (database, sealed node secrets, admin token).
     #[arg(long, env = "SEALPASS_RELAY_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
+    /// Where the relay keeps its state: `sqlite:PATH` (one relay process;
+    /// the default is sqlite:<data-dir>/relay.db) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DB` (several relay instances
+    /// sharing one database; sslmode=require by default: TLS with the
+    /// server certificate and host name verified, against
+    /// `sslrootcert=FILE` if given, else the system roots; `sslmode=disable`
+    /// for plain TCP or a Unix socket). Every instance on one database must
+    /// be given the same KEK. docs/OPERATIONS.md, "Several relay instances".
+    #[arg(long, env = "SEALPASS_RELAY_STORE", value_name = "URL", global = true)]
+    pub store: Option<String>,
     /// Directory of the built accept page (`/accept` → index.html,
     /// `/static/*`, `/releases.json`), as written by scripts/build-www.sh; a
     /// relative path is relative to the working directory. The page sources

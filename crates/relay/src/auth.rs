@@ -22,7 +22,7 @@ use sealpass_native::signing::{any_signing_header, compute_mac, unix_now, Signat
 use super::api_error::{ApiError, ApiResult};
 use super::body::{check_head, read_checked, MAX_SMALL_BODY};
 use super::router::audit_label;
-use super::state::{blocking, AppState};
+use super::state::AppState;
 
 /// Routes under this prefix are node routes (HMAC only).
 pub const NODE_PREFIX: &str = "/api/v1/node/";
@@ -42,12 +42,9 @@ pub async fn guard_signing_headers(
     next: Next,
 ) -> Response {
     if !req.uri().path().starts_with(NODE_PREFIX) && has_signing_header(req.headers()) {
-        let store = s.store.clone();
-        let _ = blocking(move || {
-            store.count_node_failure(None, NON_NODE_LABEL, Code::SignatureMalformed, unix_now());
-            Ok(())
-        })
-        .await;
+        s.store
+            .count_node_failure(NON_NODE_LABEL, Code::SignatureMalformed, unix_now())
+            .await;
         return ApiError::new(
             Code::SignatureMalformed,
             "X-Sealpass- headers are only accepted on node routes",
@@ -104,18 +101,15 @@ impl FromRequestParts<AppState> for Admin {
         if ok {
             return Ok(Admin);
         }
-        let store = s.store.clone();
-        let _ = blocking(move || {
-            store.count_failure(
+        s.store
+            .count_failure(
                 unix_now(),
                 "admin_auth_failed",
-                "unknown",
+                "unknown".into(),
                 route,
                 Code::Unauthorized,
-            );
-            Ok(())
-        })
-        .await;
+            )
+            .await;
         Err(ApiError::new(Code::Unauthorized, "admin token required"))
     }
 }
@@ -212,16 +206,7 @@ async fn precheck_node(
     route: &'static str,
 ) -> ApiResult<SignatureHeaders> {
     let now = unix_now();
-    let counted = |code: Code| {
-        let store = s.store.clone();
-        async move {
-            let _ = blocking(move || {
-                store.count_node_failure(None, route, code, now);
-                Ok(())
-            })
-            .await;
-        }
-    };
+    let counted = |code: Code| s.store.count_node_failure(route, code, now);
     if headers.contains_key(header::AUTHORIZATION) {
         counted(Code::SignatureMalformed).await;
         return Err(ApiError::new(
@@ -245,12 +230,7 @@ async fn precheck_node(
             return Err(e.into());
         }
     };
-    let store = s.store.clone();
-    blocking(move || {
-        store.precheck_node_request(&sig, route, now)?;
-        Ok(sig)
-    })
-    .await
+    Ok(s.store.precheck_node_request(sig, route, now).await?)
 }
 
 /// Verify a node request whose headers passed [`precheck_node`] over its
@@ -269,9 +249,9 @@ async fn verify_node(
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| uri.path().to_owned());
     let method = method.as_str().to_owned();
-    let body = body.clone();
-    let store = s.store.clone();
-    let v = blocking(move || store.verify_node_request(&sig, &method, &path, &body, route, now))
+    let v = s
+        .store
+        .verify_node_request(sig, method, path, body.clone(), route, now)
         .await?;
     Ok(v.caller)
 }

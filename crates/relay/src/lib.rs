@@ -1,5 +1,5 @@
 //! The relay server (never linked with decryption): an axum app over
-//! SQLite that stores and forwards envelopes between the sealing side and
+//! SQLite or PostgreSQL that stores and forwards envelopes between the sealing side and
 //! HMAC-authenticated nodes. It validates envelope *shape* only; it has no
 //! code that could decrypt. docs/API.md is the contract; the wire types are
 //! `sealpass_native::wire`.
@@ -7,7 +7,8 @@
 //! By role: `router` (the routes table), `state` (what handlers share),
 //! `serve` (the process: listener, signals, shutdown, `main`), `auth` (the
 //! admin and node extractors), `admin_token` (where the token comes from),
-//! `head` (request head bounds), `routes` (handlers), `store` (SQLite).
+//! `head` (request head bounds), `routes` (handlers), `store` (SQLite or
+//! PostgreSQL behind one interface).
 
 mod admin_token;
 mod api_error;
@@ -15,7 +16,6 @@ mod args;
 mod auth;
 mod body;
 mod cors;
-mod db;
 mod head;
 mod router;
 mod routes;

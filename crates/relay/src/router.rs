@@ -175,7 +175,7 @@ mod tests {
     use tower::ServiceExt;
     use zeroize::Zeroizing;
 
-    use sealpass_native::keystore::{KekConfig, Keystore};
+    use sealpass_native::keystore::KekConfig;
     use sealpass_native::wire::ErrorBody;
 
     use super::*;
@@ -185,7 +185,7 @@ mod tests {
 
     /// The most recently counted failure bucket.
     fn last_audit(dir: &std::path::Path) -> Option<AuditRow> {
-        let c = rusqlite::Connection::open(dir.join(crate::db::DB_FILE)).unwrap();
+        let c = rusqlite::Connection::open(dir.join(crate::store::DB_FILE)).unwrap();
         c.query_row(
             "SELECT event, actor, route, code FROM auth_failures ORDER BY last_at DESC, rowid DESC LIMIT 1",
             [],
@@ -200,8 +200,11 @@ mod tests {
     #[tokio::test]
     async fn authenticated_routes_audit_under_their_labels() {
         let dir = tempfile::tempdir().unwrap();
-        let ks = Keystore::open(dir.path(), &KekConfig::new([7; 32], None)).unwrap();
-        let store = Store::open(dir.path(), ks, Limits::default()).unwrap();
+        let url = crate::store::StoreUrl::default_sqlite(dir.path());
+        let kek = KekConfig::new([7; 32], None);
+        let store = Store::open(&url, dir.path(), &kek, Limits::default())
+            .await
+            .unwrap();
         let token = Zeroizing::new("t".repeat(32));
         let app = router(AppState::new(store, token, dir.path().join("www")));
         let send = |method: &str, uri: &str, json: bool, sig: bool| {

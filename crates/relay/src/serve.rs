@@ -12,7 +12,7 @@ use clap::Parser;
 use zeroize::Zeroizing;
 
 use sealpass::error::{Code, Error, Result};
-use sealpass_native::keystore::{KekConfig, Keystore};
+use sealpass_native::keystore::KekConfig;
 use sealpass_native::signing::unix_now;
 use sealpass_native::wire::{NodeDeleted, PreviousRevoked};
 
@@ -21,8 +21,8 @@ use super::args::{Args, Command, NodeCommand};
 use super::cors::AllowedOrigins;
 use super::head;
 use super::router::router;
-use super::state::{blocking, AppState, HttpLimits};
-use super::store::{self, Limits, Store};
+use super::state::{AppState, HttpLimits};
+use super::store::{self, Limits, Store, StoreUrl};
 
 fn default_data_dir() -> PathBuf {
     dirs::data_dir()
@@ -30,10 +30,18 @@ fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("sealpass-relay-data"))
 }
 
-fn open_store(a: &Args) -> Result<Arc<Store>> {
+/// The store `--store` names (default: SQLite in the data dir).
+fn store_url(a: &Args, data_dir: &std::path::Path) -> Result<StoreUrl> {
+    match a.store.as_deref() {
+        Some(s) => StoreUrl::parse(s),
+        None => Ok(StoreUrl::default_sqlite(data_dir)),
+    }
+}
+
+async fn open_store(a: &Args) -> Result<Store> {
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
+    let url = store_url(a, &data_dir)?;
     let kek = KekConfig::from_env(a.dev_insecure_kek)?;
-    let keystore = Keystore::open(&data_dir, &kek)?;
     let mut limits = Limits::default();
     if let Some(v) = a.test_min_expiry_secs {
         limits.min_expiry_secs = v.max(1);
@@ -41,7 +49,7 @@ fn open_store(a: &Args) -> Result<Arc<Store>> {
     if let Some(v) = a.test_offline_after_secs {
         limits.offline_after_secs = v.max(0);
     }
-    Store::open(&data_dir, keystore, limits)
+    Store::open(&url, &data_dir, &kek, limits).await
 }
 
 fn print_secret(s: store::IssuedSecret) -> Result<()> {
@@ -61,34 +69,45 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|_| Error::new(Code::Internal, "cannot start the async runtime"))
+}
+
 fn run(a: Args) -> Result<()> {
     match &a.command {
-        Some(Command::Node(NodeCommand::Add { node_id })) => {
-            let store = open_store(&a)?;
-            print_secret(store.add_node(node_id, unix_now())?)
+        Some(Command::Node(cmd)) => runtime()?.block_on(node_command(&a, cmd)),
+        None => serve(a),
+    }
+}
+
+/// `sealpass-relay node …`: one action on the store, its JSON on stdout.
+async fn node_command(a: &Args, cmd: &NodeCommand) -> Result<()> {
+    let store = open_store(a).await?;
+    match cmd {
+        NodeCommand::Add { node_id } => {
+            print_secret(store.add_node(node_id.clone(), unix_now()).await?)
         }
-        Some(Command::Node(NodeCommand::RotateSecret { node_id })) => {
-            let store = open_store(&a)?;
-            print_secret(store.rotate_secret(node_id, unix_now())?)
+        NodeCommand::RotateSecret { node_id } => {
+            print_secret(store.rotate_secret(node_id.clone(), unix_now()).await?)
         }
-        Some(Command::Node(NodeCommand::RevokePrevious { node_id })) => {
-            let store = open_store(&a)?;
-            let (key_version, revoked) = store.revoke_previous(node_id, unix_now())?;
+        NodeCommand::RevokePrevious { node_id } => {
+            let (key_version, revoked) = store.revoke_previous(node_id.clone(), unix_now()).await?;
             print_json(&PreviousRevoked {
                 node_id: node_id.clone(),
                 key_version,
                 revoked,
             })
         }
-        Some(Command::Node(NodeCommand::Delete { node_id })) => {
-            let store = open_store(&a)?;
-            let pendings_ended = store.delete_node(node_id, unix_now())?;
+        NodeCommand::Delete { node_id } => {
+            let pendings_ended = store.delete_node(node_id.clone(), unix_now()).await?;
             print_json(&NodeDeleted {
                 node_id: node_id.clone(),
                 pendings_ended,
             })
         }
-        None => serve(a),
     }
 }
 
@@ -138,22 +157,32 @@ fn serve(a: Args) -> Result<()> {
     let origins = AllowedOrigins::parse(&a.allow_origin)?;
     let admin_origins = AllowedOrigins::parse_flag(&a.allow_admin_origin, "--allow-admin-origin")?;
     let data_dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
-    let store = open_store(&a)?;
+    let rt = runtime()?;
+    let store = rt.block_on(open_store(&a))?;
     // Every valid node secret is opened now, so no request ever reads the
-    // keystore (store/nodes.rs, `refresh_secrets`).
-    let r = store.refresh_secrets(unix_now(), usize::MAX)?;
+    // keystore (store/sqlite/nodes.rs, `refresh_secrets`).
+    let r = rt.block_on(store.refresh_secrets(unix_now(), usize::MAX))?;
     if r.failed > 0 {
         eprintln!(
             "sealpass-relay: {} node secret(s) could not be opened; those nodes cannot authenticate",
             r.failed
         );
     }
+    // A shared store (PostgreSQL) holds one admin token for every instance,
+    // used when none is given by file or environment.
+    let shared =
+        if a.admin_token_file.is_none() && std::env::var_os("SEALPASS_ADMIN_TOKEN").is_none() {
+            rt.block_on(store.shared_admin_token())?
+        } else {
+            None
+        };
     let token = admin_token::load(
         a.admin_token_file.as_deref(),
         &data_dir,
         admin_token::TokenFilePolicy {
             group_readable: a.admin_token_file_group_readable,
         },
+        shared,
     )?;
     // Once everything else is known good: a start that fails says only why.
     if let Some(w) = www_warning(&a.www) {
@@ -164,10 +193,6 @@ fn serve(a: Args) -> Result<()> {
         .with_allowed_origins(origins)
         .with_admin_origins(admin_origins)
         .with_http_limits(http);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|_| Error::new(Code::Internal, "cannot start the async runtime"))?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
@@ -289,22 +314,18 @@ async fn serve_http(
 /// beside the running relay); the rest wait for the next sweep.
 const SECRET_LOADS_PER_SWEEP: usize = 64;
 
-async fn sweep_loop(store: Arc<Store>, every: u64) {
+async fn sweep_loop(store: Store, every: u64) {
     let mut tick = tokio::time::interval(Duration::from_secs(every));
     loop {
         tick.tick().await;
-        let s = store.clone();
-        if let Err(e) = blocking(move || s.sweep(unix_now())).await {
-            eprintln!("sealpass-relay: sweep failed: {}", e.error);
+        if let Err(e) = store.sweep(unix_now()).await {
+            eprintln!("sealpass-relay: sweep failed: {e}");
         }
-        let s = store.clone();
-        if let Err(e) =
-            blocking(move || s.refresh_secrets(unix_now(), SECRET_LOADS_PER_SWEEP)).await
+        if let Err(e) = store
+            .refresh_secrets(unix_now(), SECRET_LOADS_PER_SWEEP)
+            .await
         {
-            eprintln!(
-                "sealpass-relay: refreshing node secrets failed: {}",
-                e.error
-            );
+            eprintln!("sealpass-relay: refreshing node secrets failed: {e}");
         }
     }
 }

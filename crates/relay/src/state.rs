@@ -1,5 +1,5 @@
-//! What every handler shares, and the bridge from async handlers to the
-//! synchronous store.
+//! What every handler shares, and the bridge to the blocking pool for CPU
+//! work (parsing large bodies).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +51,7 @@ impl Default for HttpLimits {
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub(crate) store: Arc<Store>,
+    pub(crate) store: Store,
     pub(crate) admin_token: Arc<Zeroizing<String>>,
     pub(crate) www: Arc<PathBuf>,
     pub(crate) allowed_origins: AllowedOrigins,
@@ -66,7 +66,7 @@ pub struct AppState {
 impl AppState {
     /// The relay's state: its store, the admin bearer token and the built
     /// accept page directory.
-    pub fn new(store: Arc<Store>, admin_token: Zeroizing<String>, www: PathBuf) -> AppState {
+    pub fn new(store: Store, admin_token: Zeroizing<String>, www: PathBuf) -> AppState {
         AppState {
             store,
             admin_token: Arc::new(admin_token),
@@ -101,7 +101,7 @@ impl AppState {
     }
 }
 
-/// Run a store call off the async threads (every store method is blocking).
+/// Run CPU work off the async threads.
 pub(crate) async fn blocking<T, F>(f: F) -> ApiResult<T>
 where
     T: Send + 'static,

@@ -28,6 +28,11 @@ pub const RECORD_KEY_LABEL: &str = "sealpass:v1:record-key";
 pub const LEGACY_RECORD_AAD_LABEL: &str = "sealpass:v1:record";
 /// Label of the AAD of a sealed record (format 2).
 pub const RECORD_AAD_LABEL: &str = "sealpass:v2:record";
+/// Label of the key of a record sealed straight under the KEK (a store
+/// shared by several processes: `keystore::shared`).
+pub const SHARED_KEY_LABEL: &str = "sealpass:v1:shared-record-key";
+/// Label of the AAD of such a record.
+pub const SHARED_AAD_LABEL: &str = "sealpass:v1:shared-record";
 /// Marks a record AAD that binds no delivered context.
 pub const NO_CONTEXT: &str = "no-context";
 /// Marks a record AAD that binds a delivered secret's `secrets` row.
@@ -73,6 +78,27 @@ pub fn record_key_info(purpose: Purpose) -> Vec<u8> {
     canon(&[
         RECORD_KEY_LABEL.as_bytes(),
         purpose.name().as_bytes(),
+        VERSION_STR.as_bytes(),
+    ])
+}
+
+/// HKDF info of a shared record key: `canon("sealpass:v1:shared-record-key", purpose, "1")`.
+pub fn shared_key_info(purpose: &str) -> Vec<u8> {
+    canon(&[
+        SHARED_KEY_LABEL.as_bytes(),
+        purpose.as_bytes(),
+        VERSION_STR.as_bytes(),
+    ])
+}
+
+/// AAD of a shared record:
+/// `canon("sealpass:v1:shared-record", purpose, record_id, kek_id, "1")`.
+pub fn shared_record_aad(purpose: &str, record_id: &str, kek_id: &str) -> Vec<u8> {
+    canon(&[
+        SHARED_AAD_LABEL.as_bytes(),
+        purpose.as_bytes(),
+        record_id.as_bytes(),
+        kek_id.as_bytes(),
         VERSION_STR.as_bytes(),
     ])
 }

@@ -33,11 +33,11 @@ impl core::fmt::Debug for Dek {
 }
 
 /// The parts of a blob, borrowed.
-struct Parts<'a> {
-    version: u8,
-    key_id: String,
-    nonce: [u8; NONCE_LEN],
-    ct: &'a [u8],
+pub(crate) struct Parts<'a> {
+    pub(crate) version: u8,
+    pub(crate) key_id: String,
+    pub(crate) nonce: [u8; NONCE_LEN],
+    pub(crate) ct: &'a [u8],
 }
 
 fn split<'a>(blob: &'a [u8], what: &str) -> Result<Parts<'a>> {
@@ -65,7 +65,7 @@ fn split<'a>(blob: &'a [u8], what: &str) -> Result<Parts<'a>> {
 /// `split`, refusing any version but `want`. A format-1 record where format
 /// 2 is expected can only have been written back from an older copy of the
 /// store (the migration re-seals them all), so it is 8504, not 8508.
-fn split_version<'a>(blob: &'a [u8], what: &str, want: u8) -> Result<Parts<'a>> {
+pub(crate) fn split_version<'a>(blob: &'a [u8], what: &str, want: u8) -> Result<Parts<'a>> {
     let p = split(blob, what)?;
     if p.version == want {
         return Ok(p);
@@ -94,7 +94,7 @@ pub(crate) fn version_of(blob: &[u8], what: &str) -> Result<u8> {
     split(blob, what).map(|p| p.version)
 }
 
-fn assemble(
+pub(crate) fn assemble(
     version: u8,
     key_id: &str,
     aead_key: &[u8; KEY_LEN],

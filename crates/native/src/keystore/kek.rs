@@ -51,6 +51,19 @@ impl Kek {
         &self.id
     }
 
+    /// The key of records of `purpose` sealed straight under this KEK
+    /// (`keystore::shared`): HKDF of the KEK, its own label per purpose.
+    pub(crate) fn shared_key(&self, purpose: &str) -> Zeroizing<[u8; KEY_LEN]> {
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        let _ = suite::hkdf_sha256(
+            &[],
+            self.key.as_ref(),
+            &aad::shared_key_info(purpose),
+            out.as_mut(),
+        );
+        out
+    }
+
     /// The key that wraps DEKs (HKDF of the KEK, so the KEK itself never
     /// touches an AEAD and the id derivation stays separate).
     pub(crate) fn wrap_key(&self) -> Zeroizing<[u8; KEY_LEN]> {

@@ -19,6 +19,7 @@ mod pending;
 mod records;
 mod rotate;
 mod secrets;
+pub mod shared;
 mod upgrade;
 
 use std::collections::HashMap;

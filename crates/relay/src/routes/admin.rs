@@ -17,7 +17,7 @@ use super::super::auth::Admin;
 use super::super::body::{
     parse, parse_empty_object, read_json, read_optional_json, MAX_SMALL_BODY,
 };
-use super::super::state::{blocking, AppState};
+use super::super::state::AppState;
 use super::super::store::{page_size, AuditRow, IssuedSecret, KeystoreView, NodeInfo};
 
 /// The one time a node secret is shown.
@@ -38,8 +38,7 @@ pub async fn add_node(
 ) -> ApiResult<(StatusCode, Json<SecretIssued>)> {
     let bytes = read_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     let req: AddNode = parse(&bytes)?;
-    let store = s.store.clone();
-    let issued = blocking(move || store.add_node(&req.node_id, unix_now())).await?;
+    let issued = s.store.add_node(req.node_id, unix_now()).await?;
     Ok((StatusCode::CREATED, Json(secret_out(issued))))
 }
 
@@ -53,8 +52,7 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<SecretIssued>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     parse_empty_object(bytes).await?;
-    let store = s.store.clone();
-    let issued = blocking(move || store.rotate_secret(&node_id, unix_now())).await?;
+    let issued = s.store.rotate_secret(node_id, unix_now()).await?;
     Ok(Json(secret_out(issued)))
 }
 
@@ -68,8 +66,7 @@ pub async fn revoke_previous(
 ) -> ApiResult<Json<PreviousRevoked>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     parse_empty_object(bytes).await?;
-    let (store, id) = (s.store.clone(), node_id.clone());
-    let (key_version, revoked) = blocking(move || store.revoke_previous(&id, unix_now())).await?;
+    let (key_version, revoked) = s.store.revoke_previous(node_id.clone(), unix_now()).await?;
     Ok(Json(PreviousRevoked {
         node_id,
         key_version,
@@ -87,8 +84,7 @@ pub async fn delete_node(
 ) -> ApiResult<Json<NodeDeleted>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     parse_empty_object(bytes).await?;
-    let (store, id) = (s.store.clone(), node_id.clone());
-    let pendings_ended = blocking(move || store.delete_node(&id, unix_now())).await?;
+    let pendings_ended = s.store.delete_node(node_id.clone(), unix_now()).await?;
     Ok(Json(NodeDeleted {
         node_id,
         pendings_ended,
@@ -104,8 +100,7 @@ pub async fn create_pending(
 ) -> ApiResult<(StatusCode, Json<PendingCreated>)> {
     let bytes = read_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     let req: CreatePending = parse(&bytes)?;
-    let store = s.store.clone();
-    let v = blocking(move || store.create_pending(&req, unix_now())).await?;
+    let v = s.store.create_pending(req, unix_now()).await?;
     Ok((
         StatusCode::CREATED,
         Json(PendingCreated {
@@ -124,8 +119,7 @@ pub async fn get_pending(
     Path(pending_id): Path<String>,
     _: Admin,
 ) -> ApiResult<Json<PendingView>> {
-    let store = s.store.clone();
-    let v = blocking(move || store.pending_for_sealing(&pending_id, unix_now())).await?;
+    let v = s.store.pending_for_sealing(pending_id, unix_now()).await?;
     Ok(Json(v))
 }
 
@@ -201,9 +195,7 @@ pub async fn list_nodes(
             "after must be a node id (1..=64 chars of [A-Za-z0-9._-])",
         ));
     }
-    let store = s.store.clone();
-    let (nodes, next_after) =
-        blocking(move || store.list_nodes(after.as_deref(), limit, unix_now())).await?;
+    let (nodes, next_after) = s.store.list_nodes(after, limit, unix_now()).await?;
     Ok(Json(NodeList { nodes, next_after }))
 }
 
@@ -217,9 +209,7 @@ pub async fn cancel_pending(
 ) -> ApiResult<Json<CancelView>> {
     let bytes = read_optional_json(&headers, body, MAX_SMALL_BODY, s.http.body_timeout).await?;
     parse_empty_object(bytes).await?;
-    let store = s.store.clone();
-    let (status, may_be_delivered) =
-        blocking(move || store.cancel_pending(&pending_id, unix_now())).await?;
+    let (status, may_be_delivered) = s.store.cancel_pending(pending_id, unix_now()).await?;
     Ok(Json(CancelView {
         status,
         may_be_delivered,
@@ -263,8 +253,7 @@ pub async fn audit(
                 .ok_or_else(|| ApiError::new(Code::BadRequest, "before must be an event id"))
         })
         .transpose()?;
-    let store = s.store.clone();
-    let (events, next_before) = blocking(move || store.audit_page(before, limit)).await?;
+    let (events, next_before) = s.store.audit_page(before, limit).await?;
     Ok(Json(AuditPage {
         events,
         next_before,
@@ -273,6 +262,5 @@ pub async fn audit(
 
 /// `GET /api/v1/admin/keystore`
 pub async fn keystore(State(s): State<AppState>, _: Admin) -> ApiResult<Json<KeystoreView>> {
-    let store = s.store.clone();
-    Ok(Json(blocking(move || store.keystore_status()).await?))
+    Ok(Json(s.store.keystore_status().await?))
 }

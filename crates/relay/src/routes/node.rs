@@ -12,7 +12,7 @@ use sealpass_native::wire::{
 use super::super::api_error::ApiResult;
 use super::super::auth::{JsonBody, NodeRequest, OptionalBody};
 use super::super::body::{parse, parse_empty_object};
-use super::super::state::{blocking, AppState};
+use super::super::state::AppState;
 
 /// `POST /api/v1/node/heartbeat`
 pub async fn heartbeat(req: NodeRequest<OptionalBody>) -> ApiResult<Json<Heartbeat>> {
@@ -28,8 +28,7 @@ pub async fn pending(
     State(s): State<AppState>,
     req: NodeRequest<OptionalBody>,
 ) -> ApiResult<Json<PendingList>> {
-    let store = s.store.clone();
-    let pending = blocking(move || store.node_pending(&req.node_id, unix_now())).await?;
+    let pending = s.store.node_pending(req.node_id, unix_now()).await?;
     Ok(Json(PendingList { pending }))
 }
 
@@ -40,17 +39,16 @@ pub async fn put_pubkey(
     req: NodeRequest<JsonBody>,
 ) -> ApiResult<Json<StateReply>> {
     let body: PostPubkey = parse(&req.body)?;
-    let store = s.store.clone();
-    let state = blocking(move || {
-        store.post_pubkey(
-            &req.node_id,
-            &pending_id,
-            &body.public_key,
-            body.identity_key.as_deref(),
+    let state = s
+        .store
+        .post_pubkey(
+            req.node_id,
+            pending_id,
+            body.public_key,
+            body.identity_key,
             unix_now(),
         )
-    })
-    .await?;
+        .await?;
     Ok(Json(StateReply { state }))
 }
 
@@ -59,8 +57,7 @@ pub async fn envelopes(
     State(s): State<AppState>,
     req: NodeRequest<OptionalBody>,
 ) -> ApiResult<Json<EnvelopeList>> {
-    let store = s.store.clone();
-    let envelopes = blocking(move || store.pull_envelopes(&req.node_id, unix_now())).await?;
+    let envelopes = s.store.pull_envelopes(req.node_id, unix_now()).await?;
     Ok(Json(EnvelopeList { envelopes }))
 }
 
@@ -71,8 +68,9 @@ pub async fn ack(
     req: NodeRequest<JsonBody>,
 ) -> ApiResult<Json<StateReply>> {
     let body: PostAck = parse(&req.body)?;
-    let store = s.store.clone();
-    let state =
-        blocking(move || store.ack(&req.node_id, &pending_id, body.result, unix_now())).await?;
+    let state = s
+        .store
+        .ack(req.node_id, pending_id, body.result, unix_now())
+        .await?;
     Ok(Json(StateReply { state }))
 }

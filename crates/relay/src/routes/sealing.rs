@@ -20,8 +20,7 @@ pub async fn get_pending(
     State(s): State<AppState>,
     Path(pending_id): Path<String>,
 ) -> ApiResult<Json<PendingView>> {
-    let store = s.store.clone();
-    let v = blocking(move || store.pending_for_sealing(&pending_id, unix_now())).await?;
+    let v = s.store.pending_for_sealing(pending_id, unix_now()).await?;
     Ok(Json(v))
 }
 
@@ -30,8 +29,7 @@ pub async fn status(
     State(s): State<AppState>,
     Path(pending_id): Path<String>,
 ) -> ApiResult<Json<StatusView>> {
-    let store = s.store.clone();
-    let v = blocking(move || store.status(&pending_id, unix_now())).await?;
+    let v = s.store.status(pending_id, unix_now()).await?;
     Ok(Json(v))
 }
 
@@ -55,8 +53,7 @@ pub async fn post_envelopes(
     // a guessed or dead id never makes the relay wait for a body.
     check_head(&headers, MAX_ENVELOPES_BODY, false)?;
     let now = unix_now();
-    let (store, id) = (s.store.clone(), pending_id.clone());
-    if let Some(left) = blocking(move || store.check_post_allowed(&id, now)).await? {
+    if let Some(left) = s.store.check_post_allowed(pending_id.clone(), now).await? {
         return Err(locked_out(left));
     }
     let bytes = read_checked(
@@ -69,13 +66,9 @@ pub async fn post_envelopes(
     .await?;
     // Parsing and validating up to 512 KiB of JSON is CPU work: it runs on
     // the blocking pool (bounded by the relay's request cap), never on an
-    // async worker, and the verdict is settled in the same blocking call.
-    let store = s.store.clone();
-    let verdict = blocking(move || {
-        let parsed = parse_envelopes(&bytes);
-        store.settle_post(&pending_id, parsed, now)
-    })
-    .await?;
+    // async worker; the store then settles the verdict.
+    let parsed = blocking(move || Ok(parse_envelopes(&bytes))).await?;
+    let verdict = s.store.settle_post(pending_id, parsed, now).await?;
     match verdict {
         PostVerdict::Accepted(v) => Ok((StatusCode::ACCEPTED, Json(v))),
         PostVerdict::Refused(e) => Err(e.into()),

@@ -1,7 +1,6 @@
-//! Loading a pending credential and shaping it for the API; the aggregate
-//! state is computed from the per-target states, never stored.
-
-use rusqlite::{Connection, OptionalExtension};
+//! A pending credential as loaded by either store, and its shaping for the
+//! API; the aggregate state is computed from the per-target states, never
+//! stored.
 
 use sealpass::context::Context;
 use sealpass::error::{Code, Error, Result};
@@ -10,9 +9,7 @@ use sealpass_native::wire::{
     PendingState, PendingView, StatusView, TargetState, TargetStatus, TargetView, WireContext,
 };
 
-use super::sql_err;
-
-pub(super) struct PendingRow {
+pub(crate) struct PendingRow {
     pub pending_id: String,
     pub slug: String,
     pub injection_method: String,
@@ -25,7 +22,7 @@ pub(super) struct PendingRow {
     pub cancelled_at: Option<i64>,
 }
 
-pub(super) struct TargetRow {
+pub(crate) struct TargetRow {
     pub node_id: String,
     pub state: TargetState,
     pub public_key: Option<String>,
@@ -33,7 +30,7 @@ pub(super) struct TargetRow {
     pub last_code: Option<u16>,
 }
 
-pub(super) struct Loaded {
+pub(crate) struct Loaded {
     pub row: PendingRow,
     pub targets: Vec<TargetRow>,
 }
@@ -67,55 +64,10 @@ impl PendingRow {
     }
 }
 
-pub(super) fn load(c: &Connection, pending_id: &str) -> Result<Option<Loaded>> {
-    let row = c
-        .query_row(
-            "SELECT pending_id, slug, injection_method, field_name, target_url, expires_at, expired,
-                    cancelled_at
-             FROM pendings WHERE pending_id = ?1",
-            [pending_id],
-            |r| {
-                Ok(PendingRow {
-                    pending_id: r.get(0)?,
-                    slug: r.get(1)?,
-                    injection_method: r.get(2)?,
-                    field_name: r.get(3)?,
-                    target_url: r.get(4)?,
-                    expires_at: r.get(5)?,
-                    expired: r.get::<_, i64>(6)? != 0,
-                    cancelled_at: r.get(7)?,
-                })
-            },
-        )
-        .optional()
-        .map_err(sql_err)?;
-    let Some(row) = row else { return Ok(None) };
-    let mut st = c
-        .prepare(
-            "SELECT node_id, state, public_key, identity_key, last_code FROM targets
-             WHERE pending_id = ?1 ORDER BY rowid",
-        )
-        .map_err(sql_err)?;
-    let targets = st
-        .query_map([pending_id], |r| {
-            Ok(TargetRow {
-                node_id: r.get(0)?,
-                state: r.get(1)?,
-                public_key: r.get(2)?,
-                identity_key: r.get(3)?,
-                last_code: r.get(4)?,
-            })
-        })
-        .map_err(sql_err)?
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(sql_err)?;
-    Ok(Some(Loaded { row, targets }))
-}
-
 /// A target's state as seen by clients (an expired pending shows every
 /// unconsumed target as expired even before the sweep ran; a cancelled one
 /// shows them cancelled).
-pub(super) fn effective_state(row: &PendingRow, t: &TargetRow, now: i64) -> TargetState {
+pub(crate) fn effective_state(row: &PendingRow, t: &TargetRow, now: i64) -> TargetState {
     if row.cancelled_at.is_some() && t.state != TargetState::Consumed {
         TargetState::Cancelled
     } else if row.is_expired(now) && t.state != TargetState::Consumed {
@@ -126,7 +78,7 @@ pub(super) fn effective_state(row: &PendingRow, t: &TargetRow, now: i64) -> Targ
 }
 
 /// The aggregate state of a pending credential (docs/API.md §States).
-pub(super) fn aggregate(l: &Loaded, now: i64) -> PendingState {
+pub(crate) fn aggregate(l: &Loaded, now: i64) -> PendingState {
     use TargetState::*;
     if l.row.cancelled_at.is_some() {
         return PendingState::Cancelled;
@@ -154,7 +106,7 @@ pub(super) fn aggregate(l: &Loaded, now: i64) -> PendingState {
     }
 }
 
-pub(super) fn status_view(l: &Loaded, now: i64) -> StatusView {
+pub(crate) fn status_view(l: &Loaded, now: i64) -> StatusView {
     let targets = l
         .targets
         .iter()
@@ -182,7 +134,7 @@ pub(super) fn status_view(l: &Loaded, now: i64) -> StatusView {
     }
 }
 
-pub(super) fn pending_view(l: &Loaded, now: i64) -> Result<PendingView> {
+pub(crate) fn pending_view(l: &Loaded, now: i64) -> Result<PendingView> {
     let mut targets = Vec::with_capacity(l.targets.len());
     for t in &l.targets {
         let pk = t
@@ -210,5 +162,32 @@ pub(super) fn pending_view(l: &Loaded, now: i64) -> Result<PendingView> {
         state: aggregate(l, now),
         expires_at: l.row.expires_at,
         targets,
+    })
+}
+
+/// A pending that exists and has neither expired nor been cancelled (404 /
+/// 410/8603 / 410/8613 otherwise), from what a store loaded.
+pub(crate) fn live(loaded: Option<Loaded>, now: i64) -> Result<Loaded> {
+    let l = loaded.ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
+    if l.row.cancelled_at.is_some() {
+        return Err(Error::new(Code::Cancelled, "pending credential cancelled"));
+    }
+    if l.row.is_expired(now) {
+        return Err(Error::new(Code::Expired, "pending credential expired"));
+    }
+    Ok(l)
+}
+
+/// [`live`] for the node routes: a cancelled pending is answered like an
+/// expired one (410/8603). To the node both mean "ended, drop the key",
+/// and node agents treat 8603 as the relay having moved on (their steps are
+/// idempotent), so an agent that predates cancelling copes with it.
+pub(crate) fn live_for_node(loaded: Option<Loaded>, now: i64) -> Result<Loaded> {
+    live(loaded, now).map_err(|e| {
+        if e.code() == Code::Cancelled {
+            Error::new(Code::Expired, "pending credential ended")
+        } else {
+            e
+        }
     })
 }

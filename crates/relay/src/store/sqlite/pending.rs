@@ -4,74 +4,19 @@ use rusqlite::{params, OptionalExtension};
 
 use sealpass::error::{Code, Error, Result};
 use sealpass::keys::PublicKey;
-use sealpass_native::signing::is_valid_caller;
 use sealpass_native::wire::{
     CreatePending, NodePending, PendingView, StatusView, TargetState, WireContext,
 };
 
-use super::views::{self, load, pending_view, status_view};
-use super::{audit, audit_pending, immediate, sql_err, Store};
+use super::load::load;
+use super::{audit, audit_pending, immediate, sql_err, SqliteStore};
+use crate::store::model::{check_create, is_valid_pending_id, unregistered};
+use crate::store::views::{self, pending_view, status_view};
 
-/// Fan-out bound: targets per pending credential.
-pub const MAX_TARGETS: usize = 16;
-
-/// A pending id is 22 B64U chars (16 random bytes); anything else is unknown.
-pub fn is_valid_pending_id(id: &str) -> bool {
-    id.len() == 22
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn new_pending_id() -> Result<String> {
-    let mut b = [0u8; 16];
-    sealpass::rng::os_fill(&mut b)?;
-    Ok(sealpass::b64::encode(&b))
-}
-
-impl Store {
+impl SqliteStore {
     /// Create a pending credential with one target per node.
     pub fn create_pending(&self, p: &CreatePending, now: i64) -> Result<StatusView> {
-        if p.node_ids.is_empty() || p.node_ids.len() > MAX_TARGETS {
-            return Err(Error::new(
-                Code::BadRequest,
-                "node_ids must list 1..=16 nodes",
-            ));
-        }
-        for (i, n) in p.node_ids.iter().enumerate() {
-            if !is_valid_caller(n) {
-                return Err(Error::new(
-                    Code::BadRequest,
-                    "node_id must be 1..=64 chars of [A-Za-z0-9._-]",
-                ));
-            }
-            if p.node_ids.iter().take(i).any(|m| m == n) {
-                return Err(Error::new(Code::BadRequest, "node_ids must be distinct"));
-            }
-        }
-        let lim = self.limits;
-        let ttl = p.expires_in_secs.unwrap_or(3600);
-        if ttl < lim.min_expiry_secs || ttl > lim.max_expiry_secs {
-            return Err(Error::with_detail(
-                Code::BadRequest,
-                format!(
-                    "expires_in_secs must be {}..={}",
-                    lim.min_expiry_secs, lim.max_expiry_secs
-                ),
-            ));
-        }
-        let pending_id = new_pending_id()?;
-        for n in &p.node_ids {
-            // The core rules, exactly as the sealer and the node will apply them.
-            sealpass::context::Context::new(
-                n,
-                &pending_id,
-                &p.slug,
-                &p.injection_method,
-                p.field_name.as_deref(),
-                p.target_url.as_deref(),
-            )?;
-        }
+        let (pending_id, ttl) = check_create(p, self.limits)?;
         let mut c = self.conn()?;
         let tx = immediate(&mut c)?;
         for n in &p.node_ids {
@@ -81,10 +26,7 @@ impl Store {
                 .map_err(sql_err)?
                 .is_some();
             if !known {
-                return Err(Error::with_detail(
-                    Code::NotFound,
-                    format!("node {n} is not registered"),
-                ));
+                return Err(unregistered(n));
             }
         }
         tx.execute(
@@ -231,8 +173,7 @@ impl Store {
     }
 }
 
-/// Load a pending that exists and has neither expired nor been cancelled
-/// (404 / 410 otherwise).
+/// Load a pending that is live ([`views::live`]; 404 for a malformed id).
 pub(super) fn load_live(
     c: &rusqlite::Connection,
     pending_id: &str,
@@ -241,30 +182,17 @@ pub(super) fn load_live(
     if !is_valid_pending_id(pending_id) {
         return Err(Error::new(Code::NotFound, "unknown pending id"));
     }
-    let l = load(c, pending_id)?.ok_or_else(|| Error::new(Code::NotFound, "unknown pending id"))?;
-    if l.row.cancelled_at.is_some() {
-        return Err(Error::new(Code::Cancelled, "pending credential cancelled"));
-    }
-    if l.row.is_expired(now) {
-        return Err(Error::new(Code::Expired, "pending credential expired"));
-    }
-    Ok(l)
+    views::live(load(c, pending_id)?, now)
 }
 
-/// [`load_live`] for the node routes: a cancelled pending is answered like
-/// an expired one (410/8603). To the node both mean "ended, drop the key",
-/// and node agents treat 8603 as the relay having moved on (their steps are
-/// idempotent), so an agent that predates cancelling copes with it.
+/// [`load_live`] as the node routes see it ([`views::live_for_node`]).
 pub(super) fn load_live_for_node(
     c: &rusqlite::Connection,
     pending_id: &str,
     now: i64,
 ) -> Result<views::Loaded> {
-    load_live(c, pending_id, now).map_err(|e| {
-        if e.code() == Code::Cancelled {
-            Error::new(Code::Expired, "pending credential ended")
-        } else {
-            e
-        }
-    })
+    if !is_valid_pending_id(pending_id) {
+        return Err(Error::new(Code::NotFound, "unknown pending id"));
+    }
+    views::live_for_node(load(c, pending_id)?, now)
 }

@@ -15,34 +15,10 @@ use sealpass_native::signing::{
 };
 use sealpass_native::wire::TargetState;
 
-use super::{audit, count_failure, immediate, sql_err, Store};
+use super::{audit, count_failure, immediate, sql_err, SqliteStore};
+use crate::store::model::{check_node_id, mac_mismatch, record_id, IssuedSecret, SecretRefresh};
 
-/// A newly issued secret, shown to the operator once.
-pub struct IssuedSecret {
-    /// The node.
-    pub node_id: String,
-    /// Version of this secret.
-    pub key_version: u32,
-    /// The secret bytes.
-    pub secret: Zeroizing<Vec<u8>>,
-}
-
-fn record_id(node_id: &str, version: u32) -> String {
-    format!("{node_id}:v{version}")
-}
-
-fn check_node_id(node_id: &str) -> Result<()> {
-    if is_valid_caller(node_id) {
-        Ok(())
-    } else {
-        Err(Error::new(
-            Code::BadRequest,
-            "node_id must be 1..=64 chars of [A-Za-z0-9._-]",
-        ))
-    }
-}
-
-impl Store {
+impl SqliteStore {
     /// Register a node and issue its first secret (409/8604 if it exists).
     pub fn add_node(&self, node_id: &str, now: i64) -> Result<IssuedSecret> {
         check_node_id(node_id)?;
@@ -407,17 +383,6 @@ impl Store {
     }
 }
 
-/// What [`Store::refresh_secrets`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SecretRefresh {
-    /// Secrets opened and cached.
-    pub loaded: usize,
-    /// Records that could not be opened (reported on stderr).
-    pub failed: usize,
-    /// Valid secrets still not cached (left for the next refresh).
-    pub pending: usize,
-}
-
 /// The newest secret version of a registered node (404/8602 if none,
 /// also for a deleted one).
 fn current_version(c: &Connection, node_id: &str) -> Result<u32> {
@@ -430,12 +395,6 @@ fn current_version(c: &Connection, node_id: &str) -> Result<u32> {
         )
         .map_err(sql_err)?;
     current.ok_or_else(|| Error::new(Code::NotFound, "unknown node"))
-}
-
-/// What a wrong MAC is answered with: also the answer for an unknown
-/// caller or key version, so the two cannot be told apart.
-fn mac_mismatch() -> Error {
-    Error::new(Code::SignatureInvalid, "signature does not verify")
 }
 
 /// Caller ids only reach the failure counters if they name a registered node.
@@ -456,7 +415,7 @@ fn bounded_actor(c: &Connection, caller: Option<&str>) -> String {
 /// computed and compared as for a real node and fails as a wrong MAC
 /// (8702), so registered ids and versions cannot be enumerated.
 struct Secrets<'a> {
-    store: &'a Store,
+    store: &'a SqliteStore,
     conn: &'a Connection,
     /// Set when the dummy key was handed out.
     used_dummy: Cell<bool>,
@@ -529,12 +488,13 @@ impl ReplayCache for SqlReplay<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Limits, Store};
+    use super::super::SqliteStore as Store;
+    use crate::store::Limits;
     use sealpass_native::keystore::{KekConfig, Keystore};
 
     fn open(dir: &std::path::Path) -> std::sync::Arc<Store> {
         let ks = Keystore::open(dir, &KekConfig::new([7; 32], None)).unwrap();
-        Store::open(dir, ks, Limits::default()).unwrap()
+        Store::open(&dir.join(super::super::db::DB_FILE), ks, Limits::default()).unwrap()
     }
 
     /// Secrets issued beside a running relay (the ops CLI: another store on

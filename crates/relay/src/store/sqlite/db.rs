@@ -90,10 +90,17 @@ pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
     Error::with_detail(Code::StoreUnavailable, format!("relay database: {e}"))
 }
 
-/// Create the data dir (0700) and open or create the database (0600, WAL).
-pub fn open(data_dir: &Path) -> Result<Connection> {
-    create_private_dir(data_dir)?;
-    let path = data_dir.join(DB_FILE);
+/// Open or create the database file `path` (0600, WAL), creating its
+/// directory (0700) when missing.
+pub fn open(path: &Path) -> Result<Connection> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        create_private_dir(dir)?;
+    }
+    let path = path.to_path_buf();
     let existed = path.exists();
     if !existed {
         create_private_file(&path)?;
@@ -115,7 +122,7 @@ pub fn open(data_dir: &Path) -> Result<Connection> {
     add_column(&conn, "targets", "identity_key", "TEXT")?;
     add_column(&conn, "pendings", "cancelled_at", "INTEGER")?;
     add_column(&conn, "audit", "pending_id", "TEXT")?;
-    restrict_permissions(data_dir)?;
+    restrict_permissions(&path)?;
     Ok(conn)
 }
 
@@ -173,12 +180,14 @@ fn create_private_file(path: &Path) -> Result<()> {
 }
 
 /// The database and its WAL/SHM side files are 0600 whatever the umask.
-fn restrict_permissions(data_dir: &Path) -> Result<()> {
+fn restrict_permissions(db: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         for suffix in ["", "-wal", "-shm"] {
-            let p = data_dir.join(format!("{DB_FILE}{suffix}"));
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            let p = std::path::PathBuf::from(name);
             if p.exists() {
                 std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(
                     |e| {
@@ -192,6 +201,6 @@ fn restrict_permissions(data_dir: &Path) -> Result<()> {
         }
     }
     #[cfg(not(unix))]
-    let _ = data_dir;
+    let _ = db;
     Ok(())
 }

@@ -6,19 +6,12 @@ use rusqlite::params;
 use sealpass::error::Result;
 use sealpass_native::wire::TargetState;
 
-use super::{audit, immediate, sql_err, Store};
+use super::{audit, immediate, sql_err, SqliteStore};
+use crate::store::model::{
+    KEEP_EXPIRED_SECS, KEEP_FAILURE_SECS, MAX_AUDIT_ROWS, MAX_FAILURE_BUCKETS,
+};
 
-/// Expired pendings are kept this long for status queries, then deleted.
-const KEEP_EXPIRED_SECS: i64 = 24 * 3600;
-/// Audit events kept (oldest deleted first). Only credentialed actions
-/// write events, so failure noise cannot reach this bound.
-const MAX_AUDIT_ROWS: i64 = 100_000;
-/// Failure-counter buckets are kept this long...
-pub(crate) const KEEP_FAILURE_SECS: i64 = 7 * 24 * 3600;
-/// ...and at most this many (oldest buckets deleted first).
-pub(crate) const MAX_FAILURE_BUCKETS: i64 = 50_000;
-
-impl Store {
+impl SqliteStore {
     /// One sweep; returns how many pendings it expired.
     pub fn sweep(&self, now: i64) -> Result<usize> {
         let mut c = self.conn()?;

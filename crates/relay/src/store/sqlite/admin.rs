@@ -5,178 +5,20 @@
 //! a sealed blob or the admin token.
 
 use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
 
 use sealpass::error::{Code, Error, Result};
 use sealpass::keys::PublicKey;
-use sealpass_native::keystore::AuditEvent;
 use sealpass_native::wire::{StatusView, TargetState};
 
-use super::pending::is_valid_pending_id;
-use super::views::{load, status_view};
-use super::{audit_pending, immediate, sql_err, Store};
+use super::load::load;
+use super::{audit_pending, immediate, sql_err, SqliteStore};
+use crate::store::model::{
+    is_valid_pending_id, rotation, AuditRow, DekInfo, KeyVersion, KeystoreView, NodeInfo, MAX_DEKS,
+    MAX_KEY_VERSIONS, MAX_PAGE,
+};
+use crate::store::views::status_view;
 
-/// Largest page of `GET /api/v1/admin/nodes` and `…/audit`.
-pub const MAX_PAGE: usize = 200;
-/// Page size when `limit` is not given.
-pub const DEFAULT_PAGE: usize = 50;
-/// Newest secret versions listed per node.
-pub const MAX_KEY_VERSIONS: usize = 8;
-/// Newest DEKs listed by the keystore status.
-pub const MAX_DEKS: usize = 64;
-
-/// One secret version of a node (no secret bytes).
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct KeyVersion {
-    /// Version number.
-    pub version: u32,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// End of validity (rotation grace, revoked); absent: no end.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_after: Option<i64>,
-    /// Valid now.
-    pub valid: bool,
-}
-
-/// One registered node.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct NodeInfo {
-    /// Node id.
-    pub node_id: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Last verified signed request (absent: never).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_seen: Option<i64>,
-    /// A signed request within the offline bound.
-    pub online: bool,
-    /// The identity key the node posted with its newest one-time key still
-    /// held by the relay (a hint: pin it only after checking it out of band).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity_key: Option<String>,
-    /// Its identity fingerprint (docs/PROTOCOL.md §15).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity_fingerprint: Option<String>,
-    /// The newest secret version.
-    pub key_version: u32,
-    /// The newest versions (at most [`MAX_KEY_VERSIONS`]), newest first.
-    pub key_versions: Vec<KeyVersion>,
-}
-
-/// One audit event of the relay.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct AuditRow {
-    /// Increasing id (the `before` cursor).
-    pub id: i64,
-    /// Unix seconds.
-    pub at: i64,
-    /// What happened.
-    pub event: String,
-    /// Who: `admin`, a node id, `sealer`, `sweep`.
-    pub actor: String,
-    /// Which kind of route.
-    pub route: String,
-    /// Error code, for events that record one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<u16>,
-    /// The pending credential, for `pending_created`/`pending_cancelled`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_id: Option<String>,
-}
-
-/// A DEK of the relay's keystore.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct DekInfo {
-    /// Public DEK id.
-    pub dek_id: String,
-    /// KEK it is wrapped under.
-    pub kek_id: String,
-    /// `active` or `retired`.
-    pub state: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds, when retired.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retired_at: Option<i64>,
-    /// Records sealed under it.
-    pub records: u64,
-}
-
-/// The last successful rotation of one kind.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct Rotation {
-    /// Unix seconds.
-    pub at: i64,
-    /// KEK everything was wrapped under afterwards.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kek_id: Option<String>,
-    /// The DEK it made (rotate-dek).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dek_id: Option<String>,
-    /// Records re-sealed (rotate-dek) or DEKs re-wrapped (rotate-kek).
-    pub count: u64,
-    /// The keystore's own words (counts and DEK ids only).
-    pub detail: String,
-}
-
-/// The keystore that seals the node secrets at rest.
-#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-pub struct KeystoreView {
-    /// Storage format version.
-    pub format_version: u8,
-    /// Current KEK id (public).
-    pub kek_id: String,
-    /// Previous KEK id, when configured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_kek_id: Option<String>,
-    /// The well-known development KEK is in use.
-    pub dev_insecure: bool,
-    /// The DEK new records are sealed with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active_dek_id: Option<String>,
-    /// Key history, newest first (at most [`MAX_DEKS`]).
-    pub deks: Vec<DekInfo>,
-    /// How many DEKs there are in all.
-    pub deks_total: usize,
-    /// Sealed node secrets (one record per valid or retained version).
-    pub node_secret_records: u64,
-    /// Records of every purpose.
-    pub records_total: u64,
-    /// The last `rotate-dek` (new DEK, every record re-sealed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_dek_rotation: Option<Rotation>,
-    /// The last `rotate-kek` (every DEK re-wrapped under a new KEK).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_kek_rotation: Option<Rotation>,
-}
-
-fn rotation(e: AuditEvent) -> Rotation {
-    let detail = e.detail.unwrap_or_default();
-    let count = detail
-        .split(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    Rotation {
-        at: e.at,
-        kek_id: e.kek_id,
-        dek_id: e.dek_id,
-        count,
-        detail,
-    }
-}
-
-/// A page size from `limit` (1..=[`MAX_PAGE`]; absent: [`DEFAULT_PAGE`]).
-pub fn page_size(limit: Option<usize>) -> Result<usize> {
-    match limit {
-        None => Ok(DEFAULT_PAGE),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(Error::new(Code::BadRequest, "limit must be 1..=200")),
-    }
-}
-
-impl Store {
+impl SqliteStore {
     /// Registered nodes in id order after `after`, at most `limit`; the
     /// second value is the cursor of the next page.
     pub fn list_nodes(

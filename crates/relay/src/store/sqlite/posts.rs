@@ -9,51 +9,14 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::wire::{StatusView, TargetState};
 
-use super::envelopes::recheck;
+use super::load::load;
 use super::pending::load_live;
-use super::views::{load, status_view};
-use super::{audit, count_failure, immediate, sql_err, Limits, Store};
-
-/// One envelope for one target, already shape-checked and canonical.
-pub struct Posted {
-    /// Target node.
-    pub node_id: String,
-    /// Canonical envelope JSON.
-    pub envelope_json: String,
-}
-
-/// What became of a post.
-pub enum PostVerdict {
-    /// Stored (202).
-    Accepted(StatusView),
-    /// Refused with this error; counted towards the lockout if it is the
-    /// poster's own fault ([`counts_as_failure`]).
-    Refused(Error),
-    /// The pending id is locked for this many more seconds (429, not counted).
-    LockedOut(i64),
-}
-
-/// Failures that count towards the lockout: the poster's own mistakes (a
-/// body or envelope that fails the checks, a node that is not a target).
-/// Not counted: capacity and server faults, and the state conflicts a
-/// well-formed post can meet through no fault of its own — a late duplicate
-/// after the winner (8604) or a post before every key is in (8009); counting
-/// those locked out the sealer's legitimate retry.
-fn counts_as_failure(code: Code) -> bool {
-    !matches!(
-        code,
-        Code::QueueFull
-            | Code::NotFound
-            | Code::Expired
-            | Code::RateLimited
-            | Code::AlreadyUsed
-            | Code::PubkeyAwaiting
-            | Code::Internal
-            | Code::StoreUnavailable
-            | Code::RecordTampered
-            | Code::Cancelled
-    )
-}
+use super::{audit, count_failure, immediate, sql_err, SqliteStore};
+use crate::store::model::{
+    already_accepted, check_post_items, counts_as_failure, queue_full, PostVerdict, Posted,
+};
+use crate::store::views::status_view;
+use crate::store::Limits;
 
 /// Seconds the lockout of `pending_id` still runs, if it does.
 fn lockout_left(c: &Connection, pending_id: &str, now: i64) -> Result<Option<i64>> {
@@ -68,7 +31,7 @@ fn lockout_left(c: &Connection, pending_id: &str, now: i64) -> Result<Option<i64
     Ok(until.filter(|u| *u > now).map(|u| u - now))
 }
 
-impl Store {
+impl SqliteStore {
     /// 404 / 410 / 429-with-seconds-left before the body is read (cheap
     /// refusal; [`Store::settle_post`] checks the lockout again).
     pub fn check_post_allowed(&self, pending_id: &str, now: i64) -> Result<Option<i64>> {
@@ -170,42 +133,8 @@ fn accept(
     now: i64,
 ) -> Result<StatusView> {
     let l = load_live(c, pending_id, now)?;
-    if items.is_empty() {
-        return Err(Error::new(Code::BadRequest, "envelopes must not be empty"));
-    }
-    // Not only the listed targets: until every target has its one-time key
-    // the pending is not open for envelopes, so a sender cannot seal to a
-    // subset of the nodes it was meant for.
-    if l.targets
-        .iter()
-        .any(|t| t.state == TargetState::AwaitingPubkey)
-    {
-        return Err(Error::new(
-            Code::PubkeyAwaiting,
-            "not every node has posted its public key yet",
-        ));
-    }
-    for (i, item) in items.iter().enumerate() {
-        if items.iter().take(i).any(|o| o.node_id == item.node_id) {
-            return Err(Error::new(Code::BadRequest, "one envelope per node_id"));
-        }
-        let t = l
-            .targets
-            .iter()
-            .find(|t| t.node_id == item.node_id)
-            .ok_or_else(|| {
-                Error::new(
-                    Code::BadRequest,
-                    "node_id is not a target of this pending id",
-                )
-            })?;
-        if !t.state.accepts_envelope() {
-            return Err(Error::new(
-                Code::AlreadyUsed,
-                "an envelope was already accepted for this target",
-            ));
-        }
-        recheck(&item.envelope_json)?;
+    check_post_items(&l, items)?;
+    for item in items {
         let queued: i64 = c
             .query_row(
                 "SELECT COUNT(*) FROM targets WHERE node_id = ?1 AND state IN (?2, ?3)",
@@ -218,10 +147,7 @@ fn accept(
             )
             .map_err(sql_err)?;
         if queued >= lim.queue_cap {
-            return Err(Error::new(
-                Code::QueueFull,
-                "the node already has 5 undelivered envelopes",
-            ));
+            return Err(queue_full());
         }
         let last_seen: i64 = c
             .query_row(
@@ -255,10 +181,7 @@ fn accept(
             )
             .map_err(sql_err)?;
         if changed != 1 {
-            return Err(Error::new(
-                Code::AlreadyUsed,
-                "an envelope was already accepted for this target",
-            ));
+            return Err(already_accepted());
         }
     }
     audit(c, now, "envelopes_posted", "sealer", "envelopes", None)?;
@@ -268,8 +191,9 @@ fn accept(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Limits, Store};
-    use super::{PostVerdict, Posted};
+    use super::super::SqliteStore as Store;
+    use crate::store::model::{PostVerdict, Posted};
+    use crate::store::Limits;
     use sealpass::error::Code;
     use sealpass_native::keystore::{KekConfig, Keystore};
     use sealpass_native::wire::CreatePending;
@@ -281,7 +205,8 @@ mod tests {
     fn posts_refused_as_cancelled_do_not_count_towards_the_lockout() {
         let dir = tempfile::tempdir().unwrap();
         let ks = Keystore::open(dir.path(), &KekConfig::new([7; 32], None)).unwrap();
-        let store = Store::open(dir.path(), ks, Limits::default()).unwrap();
+        let db = dir.path().join(super::super::db::DB_FILE);
+        let store = Store::open(&db, ks, Limits::default()).unwrap();
         let now = 1_700_000_000;
         store.add_node("n1", now).unwrap();
         let p = store

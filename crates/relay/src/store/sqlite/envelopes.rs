@@ -2,21 +2,15 @@
 
 use rusqlite::params;
 
-use sealpass::envelope::Envelope;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::wire::{AckResult, Delivery, TargetState, WireContext, WireEnvelope};
 
+use super::load::load;
 use super::pending::load_live_for_node;
-use super::views::load;
-use super::{audit, immediate, sql_err, Store};
+use super::{audit, immediate, sql_err, SqliteStore};
+use crate::store::model::recheck;
 
-/// Re-check the caps on stored envelope text (before storage and on replay):
-/// whatever happened to the row, nothing over 16 KiB leaves the relay.
-pub(super) fn recheck(envelope_json: &str) -> Result<Envelope> {
-    Envelope::from_json(envelope_json.as_bytes())
-}
-
-impl Store {
+impl SqliteStore {
     /// Hand a node every envelope waiting for it; queued ones become
     /// received (delivered on reconnect).
     pub fn pull_envelopes(&self, node_id: &str, now: i64) -> Result<Vec<Delivery>> {
