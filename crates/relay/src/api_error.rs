@@ -67,10 +67,11 @@ pub fn status_for(code: Code) -> StatusCode {
         | Code::SignatureExpired
         | Code::SignatureReplayed
         | Code::SignatureUnknownKey => StatusCode::UNAUTHORIZED,
-        Code::NodeOffline => StatusCode::SERVICE_UNAVAILABLE,
+        // A database that is away (the PostgreSQL store while the server
+        // restarts): temporary, retry; the relay recovers by itself.
+        Code::NodeOffline | Code::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         Code::Internal
         | Code::Io
-        | Code::StoreUnavailable
         | Code::KekMissing
         | Code::KekMismatch
         | Code::KekInvalid

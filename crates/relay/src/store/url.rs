@@ -94,14 +94,18 @@ fn parse_pg(s: &str) -> Result<PgUrl> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
-            "sslmode" => tls = match v {
-                "require" | "verify-full" | "verify-ca" => PgTls::Require,
-                "disable" => PgTls::Disable,
-                _ => return Err(usage(format!(
+            "sslmode" => {
+                tls = match v {
+                    "require" | "verify-full" | "verify-ca" => PgTls::Require,
+                    "disable" => PgTls::Disable,
+                    _ => {
+                        return Err(usage(format!(
                     "--store: sslmode={} is not supported: use require (TLS, verified) or disable",
                     escape(v)
-                ))),
-            },
+                )))
+                    }
+                }
+            }
             "sslrootcert" => root_cert = Some(PathBuf::from(percent_decode(v)?)),
             _ => rest.push(pair),
         }

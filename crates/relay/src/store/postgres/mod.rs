@@ -224,6 +224,43 @@ impl PgStore {
         .await
     }
 
+    /// Re-seal the shared admin token under the current KEK if it is still
+    /// under the previous one (guarded by the old bytes: instances race
+    /// safely).
+    pub(crate) async fn reseal_admin_token(&self) -> Result<()> {
+        retry(|| async {
+            let mut c = self.client().await?;
+            let tx = begin(&mut c, Scope::Relay).await?;
+            let old: Option<Vec<u8>> = tx
+                .query_opt(
+                    "SELECT sealed FROM shared_secrets WHERE name = $1",
+                    &[&ADMIN_TOKEN],
+                )
+                .await
+                .map_err(pg)?
+                .map(|r| r.get(0));
+            if let Some(old) = old.filter(|b| !self.kek.is_sealed_under_current(b)) {
+                if let Ok(pt) =
+                    self.kek
+                        .open_shared(SharedPurpose::RelayAdminToken, ADMIN_TOKEN, &old)
+                {
+                    let new =
+                        self.kek
+                            .seal_shared(SharedPurpose::RelayAdminToken, ADMIN_TOKEN, &pt)?;
+                    tx.execute(
+                        "UPDATE shared_secrets SET sealed = $2 WHERE name = $1 AND sealed = $3",
+                        &[&ADMIN_TOKEN, &new, &old],
+                    )
+                    .await
+                    .map_err(pg)?;
+                }
+            }
+            tx.commit().await.map_err(pg)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Count a failure by a client without valid credentials (one
     /// `auth_failures` row per minute bucket; see the SQLite store).
     pub async fn count_failure(

@@ -460,6 +460,7 @@ impl PgStore {
         for (node_id, version, blob) in reseal {
             self.reseal(&node_id, version, &blob).await?;
         }
+        self.reseal_admin_token().await?;
         let pending = want
             .iter()
             .filter(|(n, v)| self.cached_secret(n, *v).is_none())

@@ -140,14 +140,28 @@ pub(crate) async fn migrate(c: &mut Object) -> Result<()> {
         .await
         .map_err(pg)
         .map_err(fail)?;
-    tx.batch_execute(
-        "CREATE SCHEMA IF NOT EXISTS sealpass;
+    // Created only when missing: CREATE SCHEMA checks the CREATE privilege
+    // on the database even with IF NOT EXISTS, and an operator may revoke
+    // it once the schema exists (docs/OPERATIONS.md).
+    let exists = tx
+        .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = 'sealpass'", &[])
+        .await
+        .map_err(pg)
+        .map_err(fail)?
+        .is_some();
+    let create = if exists {
+        ""
+    } else {
+        "CREATE SCHEMA sealpass;"
+    };
+    tx.batch_execute(&format!(
+        "{create}
          CREATE TABLE IF NOT EXISTS sealpass.schema_migrations (
              version     INTEGER PRIMARY KEY,
              applied_at  BIGINT NOT NULL,
              description TEXT NOT NULL
-         );",
-    )
+         );"
+    ))
     .await
     .map_err(|e| {
         if e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
