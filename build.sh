@@ -14,7 +14,9 @@ Usage: ./build.sh <command> [args]
 Commands:
   setup   Install what is missing (idempotent; present tools are skipped):
             rustup target wasm32-unknown-unknown; apt: chromium,
-            chromium-driver, firefox-esr; cargo: wasm-pack, geckodriver,
+            chromium-driver, firefox-esr, postgresql (when no
+            /usr/lib/postgresql/*/bin/initdb: the tests' private server,
+            no system cluster made); cargo: wasm-pack, geckodriver,
             wasm-bindgen-cli (= version in Cargo.lock); npm: binaryen (wasm-opt).
   build   setup, then release builds of the binaries `sealpass` (crate
           sealpass-cli) and `sealpass-relay` (crate sealpass-relay, whose
@@ -22,7 +24,9 @@ Commands:
           (seal-only Wasm) -> target/www-dist.
   test    setup, then fmt, clippy (-D warnings) on the workspace with all
           features and on the Wasm crate for wasm32, cargo test (test targets
-          core, relay, system + unit and doc tests), wasm tests (node,
+          core, relay, system + unit and doc tests), the relay suite again
+          with its store on a private PostgreSQL server plus the
+          multi-instance tests (tests/pg/run.sh), wasm tests (node,
           headless chrome, headless firefox), then the interop / npm /
           matrix (tier "test" rows) / e2e / serve hooks when present, then
           fuzz-short (every fuzz target for FUZZ_SHORT_SECS, default 20 s;
@@ -55,6 +59,11 @@ Commands:
           fails when the README's table disagrees with them. A row too slow
           for `test` goes to tier "matrix": then only this command runs it, so
           run it before every release. [--only id,id]
+  test-pg the PostgreSQL part of `test` alone: installs postgresql if
+          missing, builds the debug binaries, then tests/pg/run.sh [CMD...]
+          (no CMD: the relay suite on PostgreSQL and the multi-instance
+          tests; with CMD: CMD with a private server's SEALPASS_TEST_PG_*
+          environment).
   bench   bench/run.sh [args]                        (when present)
   fuzz    [SECS] [--runs N]  coverage-guided fuzzing (cargo-fuzz, libFuzzer; fuzz/):
           installs what is missing (nightly toolchain via rustup, cargo-fuzz
@@ -103,6 +112,7 @@ BINARYEN_NPM_VERSION=132.0.0   # npm `binaryen`; Debian's binaryen 108 breaks on
 BINARYEN_MIN_MAJOR=132
 WASM_TARGET=wasm32-unknown-unknown
 APT_PACKAGES=(chromium chromium-driver firefox-esr)
+PG_APT_PACKAGES=(postgresql)   # Debian's; the tests run a private server of it
 CARGO_FUZZ_VERSION=0.13.2     # keep in step with the usage text
 FUZZ_TOOLCHAIN=nightly        # cargo-fuzz needs -Z flags (sanitizer coverage)
 FUZZ_ALL_TARGETS=(envelope context json b64 signing manifest keystore_blob open)
@@ -275,6 +285,30 @@ ensure_apt_packages() {
         apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# PostgreSQL server binaries for tests/pg (a private server per run; the
+# system cluster Debian's package would make and start is turned off first,
+# as the postgres Docker image does).
+have_pg_server() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+ensure_postgres() {
+    if have_pg_server; then
+        note "present: PostgreSQL server ($(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -n1))"
+        return 0
+    fi
+    have apt-get || die "apt-get not found; install ${PG_APT_PACKAGES[*]} by hand"
+    installing "apt-get install ${PG_APT_PACKAGES[*]}" "30-90 s: ~60 MB of packages"
+    "${SUDO[@]}" apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends postgresql-common
+    local conf=/etc/postgresql-common/createcluster.conf
+    if [[ -f $conf ]] && ! grep -qE '^[[:space:]]*create_main_cluster[[:space:]]*=[[:space:]]*false' "$conf"; then
+        note "no system cluster: create_main_cluster = false in $conf"
+        "${SUDO[@]}" sed -ri 's/^#?[[:space:]]*create_main_cluster[[:space:]]*=.*$/create_main_cluster = false/' "$conf"
+    fi
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${PG_APT_PACKAGES[@]}"
+    have_pg_server || die "apt-get install ${PG_APT_PACKAGES[*]} left no /usr/lib/postgresql/*/bin/initdb"
+}
+
 ensure_wasm_pack() {
     if [[ "$(tool_version wasm-pack --version)" == "$WASM_PACK_VERSION" ]]; then
         note "present: wasm-pack $WASM_PACK_VERSION"
@@ -379,6 +413,7 @@ verify_tools() {
     check chromedriver chromedriver --version
     check firefox-esr firefox-esr --version
     check wasm-opt wasm-opt --version
+    check postgresql "$(compgen -G '/usr/lib/postgresql/*/bin/initdb' | sort -V | tail -n1)" --version
     if [[ -n $(wasm_bindgen_version) ]]; then
         check wasm-bindgen wasm-bindgen --version
         check wasm-bindgen-test-runner wasm-bindgen-test-runner --version
@@ -392,6 +427,7 @@ cmd_setup() {
     must_step "setup: rustfmt/clippy" ensure_rust_components
     must_step "setup: rust target $WASM_TARGET" ensure_wasm_target
     must_step "setup: apt ${APT_PACKAGES[*]}" ensure_apt_packages
+    must_step "setup: apt ${PG_APT_PACKAGES[*]}" ensure_postgres
     must_step "setup: wasm-pack $WASM_PACK_VERSION" ensure_wasm_pack
     must_step "setup: geckodriver $GECKODRIVER_VERSION" ensure_geckodriver
     must_step "setup: binaryen (wasm-opt)" ensure_binaryen
@@ -568,6 +604,7 @@ TEST_PLAN=(
     "build all features|cargo_build --workspace --all-features"
     "build debug bins|build_debug_bins"
     "test workspace|cargo_test --workspace --exclude sealpass-wasm"
+    "hook relay-pg|hook tests/pg/run.sh"
     "wasm node|wasm_test node"
     "wasm chrome|wasm_test chrome"
     "wasm firefox|wasm_test firefox"
@@ -1001,6 +1038,13 @@ cmd_test_matrix() {
     must_step "build debug bins" build_debug_bins
     must_step "consumer matrix (every row)" bash "$ROOT/tests/matrix/run.sh" --tier all --write-readme "$@"
 }
+# The PostgreSQL part of `test` alone (tests/pg/run.sh [CMD...]).
+cmd_test_pg() {
+    export SEALPASS_REQUIRE_BIN=1
+    must_step "setup: apt ${PG_APT_PACKAGES[*]}" ensure_postgres
+    must_step "build debug bins" build_debug_bins
+    must_step "relay on PostgreSQL" bash "$ROOT/tests/pg/run.sh" "$@"
+}
 cmd_bench() { run_optional_script bench/run.sh "$@"; }
 
 # ---------------------------------------------------------------- main
@@ -1015,6 +1059,7 @@ main() {
     page) cmd_page "$@" ;;
     pack) cmd_pack "$@" ;;
     test-matrix) cmd_test_matrix "$@" ;;
+    test-pg) cmd_test_pg "$@" ;;
     bench) cmd_bench "$@" ;;
     fuzz) cmd_fuzz "$@" ;;
     faults) cmd_faults "$@" ;;

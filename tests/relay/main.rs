@@ -25,6 +25,7 @@ mod identity;
 mod limits;
 mod load;
 mod lockout;
+mod multi_instance;
 mod no_decrypt;
 mod signing;
 mod static_files;

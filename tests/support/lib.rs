@@ -17,6 +17,7 @@ pub mod agent;
 pub mod bins;
 pub mod cli;
 pub mod hostile;
+pub mod pg;
 pub mod proc;
 pub mod relay;
 pub mod signed;

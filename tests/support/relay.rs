@@ -7,18 +7,57 @@
 //! `--dev-insecure-kek`, the admin token the relay writes to admin.token) for
 //! relay tests, and [`Relay::start_sealed`] (a KEK and admin token given in
 //! the environment) for whole-system tests with agents.
+//!
+//! The store: SQLite in the data dir by default; with
+//! `SEALPASS_TEST_STORE=postgres` (tests/pg/run.sh, [`pg::enabled`]) each
+//! new relay gets a fresh PostgreSQL database ([`pg::Database`]), kept by
+//! its restarts. [`Relay::start_cluster`] runs several relays, each with
+//! its own data dir, on ONE database (PostgreSQL only); [`RoundRobin`]
+//! spreads requests over them.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::bins;
 use crate::proc::{new_kek, rand_hex, Proc};
+use crate::{bins, pg};
 
 const LISTENING: &str = "listening on http://";
+
+/// The relay's store setting (`--store URL`), given on the environment so
+/// that the URL, which carries the role's password, is not in argv.
+const STORE_ENV: &str = "SEALPASS_RELAY_STORE";
+
+/// The PostgreSQL database of each data dir a live [`Relay`] runs on, so a
+/// relay started again on the same dir ([`Relay::start_in`], or a cluster
+/// member) finds the same database while someone still holds it.
+static DATABASES: Mutex<Vec<(PathBuf, Weak<pg::Database>)>> = Mutex::new(Vec::new());
+
+/// The database a relay on `dir` uses: `given`, else the one a live relay
+/// on `dir` uses, else a fresh one when relays run on PostgreSQL
+/// ([`pg::enabled`]), else none (SQLite).
+fn database_for(dir: &Path, given: Option<Arc<pg::Database>>) -> Option<Arc<pg::Database>> {
+    let live = || {
+        let mut map = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|(_, w)| w.strong_count() > 0);
+        map.iter()
+            .find(|(d, _)| d == dir)
+            .and_then(|(_, w)| w.upgrade())
+    };
+    // Not under the lock: creating one runs psql.
+    let db = given
+        .or_else(live)
+        .or_else(|| pg::enabled().then(pg::Database::create))?;
+    let mut map = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
+    map.retain(|(d, w)| d != dir && w.strong_count() > 0);
+    map.push((dir.to_owned(), Arc::downgrade(&db)));
+    Some(db)
+}
 
 /// How the relay gets its KEK and admin token.
 #[derive(Clone)]
@@ -42,6 +81,9 @@ pub struct Relay {
     keys: Keys,
     /// Output of earlier incarnations (restarts).
     past: String,
+    /// The PostgreSQL database (None: SQLite in the data dir); shared with
+    /// restarts and the other members of a cluster, dropped with the last.
+    pg: Option<Arc<pg::Database>>,
     _tmp: Option<tempfile::TempDir>,
 }
 
@@ -60,9 +102,46 @@ impl Relay {
         r
     }
 
-    /// Start with an existing data dir (restart tests).
+    /// Start with an existing data dir (restart tests). On PostgreSQL: the
+    /// database of a live relay (or [`Relay::database`] handle) on `dir`,
+    /// else a fresh one.
     pub fn start_in(dir: &Path, extra: &[&str]) -> Relay {
-        Self::launch(dir, extra, Keys::Dev, String::new(), "127.0.0.1:0")
+        let db = database_for(dir, None);
+        Self::launch(dir, extra, Keys::Dev, String::new(), "127.0.0.1:0", db)
+    }
+
+    /// One more relay (`--dev-insecure-kek`, fresh temp data dir) on an
+    /// existing PostgreSQL database, e.g. another instance of a cluster.
+    pub fn start_on(db: &Arc<pg::Database>, extra: &[&str]) -> Relay {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("relay");
+        let db = database_for(&dir, Some(db.clone()));
+        let mut r = Self::launch(&dir, extra, Keys::Dev, String::new(), "127.0.0.1:0", db);
+        r._tmp = Some(tmp);
+        r
+    }
+
+    /// `n` relays (`--dev-insecure-kek`, each its own temp data dir and
+    /// port, `extra` flags) on ONE fresh PostgreSQL database of the shared
+    /// server, started one after the other. PostgreSQL only: panics with
+    /// [`pg::NEEDS_PG`] outside tests/pg/run.sh.
+    pub fn start_cluster(n: usize, extra: &[&str]) -> Vec<Relay> {
+        assert!(pg::available(), "Relay::start_cluster {}", pg::NEEDS_PG);
+        Self::start_cluster_on(&pg::Database::create(), n, extra)
+    }
+
+    /// [`Relay::start_cluster`] on a given database (e.g. of a
+    /// [`pg::Server::private`] server for a database-restart test).
+    pub fn start_cluster_on(db: &Arc<pg::Database>, n: usize, extra: &[&str]) -> Vec<Relay> {
+        assert!(n > 0, "a cluster of 0 relays");
+        (0..n).map(|_| Self::start_on(db, extra)).collect()
+    }
+
+    /// The PostgreSQL database this relay runs on (None: SQLite). Holding
+    /// it keeps the database after the relay is dropped, for a
+    /// [`Relay::start_in`] on the same dir or [`Relay::start_on`].
+    pub fn database(&self) -> Option<Arc<pg::Database>> {
+        self.pg.clone()
     }
 
     /// Start with its KEK and admin token from the environment, as an
@@ -75,10 +154,18 @@ impl Relay {
     pub fn start_sealed_with(data: &Path, extra: &[&str]) -> Relay {
         std::fs::create_dir_all(data).unwrap();
         let keys = Keys::Sealed { kek: new_kek() };
-        Self::launch(data, extra, keys, rand_hex(24), "127.0.0.1:0")
+        let db = database_for(data, None);
+        Self::launch(data, extra, keys, rand_hex(24), "127.0.0.1:0", db)
     }
 
-    fn launch(dir: &Path, extra: &[&str], keys: Keys, token: String, listen: &str) -> Relay {
+    fn launch(
+        dir: &Path,
+        extra: &[&str],
+        keys: Keys,
+        token: String,
+        listen: &str,
+        pg: Option<Arc<pg::Database>>,
+    ) -> Relay {
         let mut r = Relay {
             proc: None,
             addr: listen.to_owned(),
@@ -88,12 +175,27 @@ impl Relay {
             args: extra.iter().map(|s| s.to_string()).collect(),
             keys,
             past: String::new(),
+            pg,
             _tmp: None,
         };
         let proc = r.spawn_once();
         let line = proc.out.wait_for(LISTENING, Duration::from_secs(30));
         r.url = line[line.find("http://").unwrap()..].trim().to_string();
         r.addr = r.url.trim_start_matches("http://").to_string();
+        if let Some(db) = &r.pg {
+            // A relay that ignored the store setting would run on SQLite
+            // and pass the suite without PostgreSQL: it must have made its
+            // schema.
+            let schema = db.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'sealpass'");
+            assert_eq!(
+                schema,
+                "1",
+                "the relay runs, but not on PostgreSQL database {} (no schema sealpass): \
+                 does it read {STORE_ENV}?\n{}",
+                db.name(),
+                proc.out.all()
+            );
+        }
         if matches!(r.keys, Keys::Dev) {
             r.token = std::fs::read_to_string(dir.join("admin.token"))
                 .expect("admin.token")
@@ -104,8 +206,17 @@ impl Relay {
         r
     }
 
+    /// Point `cmd` (the relay or its ops CLI) at this relay's store.
+    fn store_env(&self, cmd: &mut Command) {
+        match &self.pg {
+            Some(db) => cmd.env(STORE_ENV, db.relay_url()),
+            None => cmd.env_remove(STORE_ENV),
+        };
+    }
+
     fn spawn_once(&self) -> Proc {
         let mut cmd = Command::new(bins::relay());
+        self.store_env(&mut cmd);
         cmd.args(["--listen", &self.addr]);
         if matches!(self.keys, Keys::Dev) {
             cmd.arg("--dev-insecure-kek");
@@ -168,6 +279,7 @@ impl Relay {
             self.keys.clone(),
             self.token.clone(),
             "127.0.0.1:0",
+            self.pg.clone(),
         );
         r._tmp = self._tmp.take();
         r.past = std::mem::take(&mut self.past);
@@ -393,7 +505,9 @@ impl Relay {
     /// ops CLI beside a dev-KEK relay): its JSON answer; fails the test on
     /// a non-zero exit.
     pub fn ops(&self, args: &[&str]) -> serde_json::Value {
-        let out = Command::new(bins::relay())
+        let mut cmd = Command::new(bins::relay());
+        self.store_env(&mut cmd);
+        let out = cmd
             .arg("node")
             .args(args)
             .args(["--dev-insecure-kek", "--data-dir"])
@@ -420,6 +534,39 @@ impl Drop for Relay {
         if let Some(mut p) = self.proc.take() {
             p.kill();
         }
+    }
+}
+
+/// Requests spread over the relays of a cluster in turn (thread-safe: load
+/// tests share it). `pick()` gives the next relay.
+pub struct RoundRobin<'a> {
+    relays: &'a [Relay],
+    next: AtomicUsize,
+}
+
+impl<'a> RoundRobin<'a> {
+    pub fn new(relays: &'a [Relay]) -> RoundRobin<'a> {
+        assert!(!relays.is_empty(), "RoundRobin over no relay");
+        RoundRobin {
+            relays,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next relay in turn.
+    pub fn pick(&self) -> &'a Relay {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.relays.len();
+        &self.relays[i]
+    }
+
+    /// Index and relay, in turn (which instance answered, for messages).
+    pub fn pick_indexed(&self) -> (usize, &'a Relay) {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.relays.len();
+        (i, &self.relays[i])
+    }
+
+    pub fn relays(&self) -> &'a [Relay] {
+        self.relays
     }
 }
 
