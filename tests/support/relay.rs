@@ -747,8 +747,62 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+impl Relay {
+    /// Run `sql` on the relay's database, whichever store it uses, and
+    /// return the rows as `psql -At` prints them: one line per row, columns
+    /// joined by `|`, NULL as empty. PostgreSQL: as the superuser with
+    /// `search_path = sealpass` (row-level security does not apply to it);
+    /// SQLite: `relay.db`, read-write. Write SQL both dialects accept (no
+    /// `rowid`; compare booleans as `CAST(expired AS INTEGER) = 1`).
+    pub fn sql(&self, sql: &str) -> String {
+        match self.database() {
+            Some(db) => db.sql(&format!("SET search_path = sealpass; {sql}")),
+            None => {
+                let c = rusqlite::Connection::open(self.data_dir.join("relay.db"))
+                    .expect("open relay.db");
+                let mut st = c.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let n = st.column_count();
+                let mut rows = st.query([]).expect("query");
+                let mut out = Vec::new();
+                while let Some(r) = rows.next().expect("row") {
+                    let cols: Vec<String> = (0..n)
+                        .map(|i| match r.get_ref(i).expect("column") {
+                            rusqlite::types::ValueRef::Null => String::new(),
+                            rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                            rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                String::from_utf8_lossy(t).into_owned()
+                            }
+                            rusqlite::types::ValueRef::Blob(b) => format!("\\x{}", hex::encode(b)),
+                        })
+                        .collect();
+                    out.push(cols.join("|"));
+                }
+                out.join("\n")
+            }
+        }
+    }
+
+    /// [`Relay::sql`] for a query answering one integer.
+    pub fn sql_i64(&self, sql: &str) -> i64 {
+        let out = self.sql(sql);
+        out.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{sql}: not one integer: {out:?}"))
+    }
+
+    /// Which store the relay runs on: `"postgres"` or `"sqlite"`.
+    pub fn store_kind(&self) -> &'static str {
+        if self.database().is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
 /// Open the relay database read-only (tests check audit rows and that
-/// nothing was stored).
+/// nothing was stored). SQLite only: [`Relay::sql`] works on both stores.
 pub fn db(relay: &Relay) -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(
         relay.data_dir.join("relay.db"),
@@ -757,12 +811,7 @@ pub fn db(relay: &Relay) -> rusqlite::Connection {
     .expect("open relay.db")
 }
 
+/// Envelopes the relay holds now (either store).
 pub fn stored_envelopes(relay: &Relay) -> i64 {
-    db(relay)
-        .query_row(
-            "SELECT COUNT(*) FROM targets WHERE envelope IS NOT NULL",
-            [],
-            |r| r.get(0),
-        )
-        .expect("count")
+    relay.sql_i64("SELECT COUNT(*) FROM targets WHERE envelope IS NOT NULL")
 }
