@@ -288,9 +288,14 @@ const ADMIN_TOKEN: &str = "admin-token";
 fn pool_reason(e: &deadpool_postgres::PoolError) -> String {
     match e {
         deadpool_postgres::PoolError::Timeout(_) => "timed out".into(),
+        // The server's or the client library's words (a refused password,
+        // a certificate that does not verify); never the URL's password.
         deadpool_postgres::PoolError::Backend(b) => match b.as_db_error() {
             Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
-            None => "connection failed".into(),
+            None => match std::error::Error::source(b) {
+                Some(why) => format!("{b}: {why}"),
+                None => b.to_string(),
+            },
         },
         _ => "connection failed".into(),
     }
