@@ -148,7 +148,9 @@ mod tests {
         assert_eq!(e.code(), Code::KekMismatch);
         let rotated = KekConfig::new([2; 32], Some([1; 32]));
         assert!(!rotated.is_sealed_under_current(&blob));
-        let pt = rotated.open_shared(RelayHmacSecret, "n1:v1", &blob).unwrap();
+        let pt = rotated
+            .open_shared(RelayHmacSecret, "n1:v1", &blob)
+            .unwrap();
         assert_eq!(&pt[..], b"s");
         let resealed = rotated.seal_shared(RelayHmacSecret, "n1:v1", &pt).unwrap();
         assert!(rotated.is_sealed_under_current(&resealed));
