@@ -52,7 +52,16 @@ pub fn load(
                     Zeroizing::new(sealpass::b64::encode(&b[..]))
                 }
             };
-            std::fs::create_dir_all(data_dir).map_err(|e| {
+            // With a shared store nothing else made the data dir: make it
+            // private (0700), as the SQLite store does.
+            let mut dir = std::fs::DirBuilder::new();
+            dir.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                dir.mode(0o700);
+            }
+            dir.create(data_dir).map_err(|e| {
                 Error::with_detail(
                     Code::Io,
                     format!("cannot create {}: {}", data_dir.display(), e.kind()),

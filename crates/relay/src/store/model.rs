@@ -356,9 +356,16 @@ pub(crate) fn keys_awaited() -> Error {
 
 /// Checks of a post's item list against the loaded pending that need no
 /// database: not empty, one envelope per node, every node a target that
-/// still takes an envelope, every envelope within the caps. The store then
-/// checks the queue cap and stores each one under its state guard.
-pub(crate) fn check_post_items(l: &super::views::Loaded, items: &[Posted]) -> Result<()> {
+/// still takes an envelope, every envelope within the caps (`recheck(i,
+/// item)`: the store says how — SQLite parses there, PostgreSQL hands in
+/// what it parsed on the blocking pool before its transaction — so both
+/// answer the same first failure). The store then checks the queue cap and
+/// stores each one under its state guard.
+pub(crate) fn check_post_items(
+    l: &super::views::Loaded,
+    items: &[Posted],
+    recheck: &dyn Fn(usize, &Posted) -> Result<()>,
+) -> Result<()> {
     use sealpass_native::wire::TargetState;
     if items.is_empty() {
         return Err(Error::new(Code::BadRequest, "envelopes must not be empty"));
@@ -389,7 +396,7 @@ pub(crate) fn check_post_items(l: &super::views::Loaded, items: &[Posted]) -> Re
         if !t.state.accepts_envelope() {
             return Err(already_accepted());
         }
-        recheck(&item.envelope_json)?;
+        recheck(i, item)?;
     }
     Ok(())
 }

@@ -51,6 +51,10 @@ pub struct PgStore {
     pool: Pool,
     kek: KekConfig,
     secret_cache: Mutex<SecretCache>,
+    /// (node, version) pairs whose sealed secret would not open (a KEK
+    /// this instance lacks): reported once each. Bounded by the secrets
+    /// that exist, since only a stored row gets this far.
+    unopenable: Mutex<std::collections::HashSet<(String, u32)>>,
     /// A random HMAC key nobody holds, verified against for callers that
     /// have no valid secret: same work, same answer as a wrong MAC.
     dummy_secret: Zeroizing<Vec<u8>>,
@@ -81,10 +85,25 @@ pub(crate) fn pg(e: tokio_postgres::Error) -> Fail {
         {
             Fail::Retry
         }
-        Some(c) => Fail::Err(Error::with_detail(
-            Code::StoreUnavailable,
-            format!("relay database error (SQLSTATE {})", c.code()),
-        )),
+        Some(c) => {
+            let state = c.code();
+            // Temporary (the client should retry; 503): connection
+            // exceptions (08), insufficient resources (53), operator
+            // intervention — shutdown, statement timeout, cancel (57),
+            // lock not available (55P03). Anything else (a privilege, a
+            // missing table, a data error) will not pass by retrying: 500.
+            let temporary =
+                ["08", "53", "57"].iter().any(|p| state.starts_with(p)) || state == "55P03";
+            let code = if temporary {
+                Code::StoreUnavailable
+            } else {
+                Code::Internal
+            };
+            Fail::Err(Error::with_detail(
+                code,
+                format!("relay database error (SQLSTATE {state})"),
+            ))
+        }
         None => Fail::Err(unavailable()),
     }
 }
@@ -132,18 +151,44 @@ impl PgStore {
     pub async fn connect(url: &PgUrl, kek: KekConfig, limits: Limits) -> Result<PgStore> {
         let mut config = url.config.clone();
         // Every statement names tables unqualified; they live in the
-        // relay's own schema. A runaway statement is cut at 10 s.
-        config.options("-c search_path=sealpass -c statement_timeout=10000");
+        // relay's own schema. A runaway statement is cut at 10 s; a
+        // session left idle inside a transaction (an instance frozen or cut
+        // off while holding a row lock) is ended by the server after 15 s,
+        // and a dead peer is found by TCP keepalives within about a minute,
+        // so no lock outlives its holder for long. Options given in the URL
+        // come after ours and win.
+        let ours = "-c search_path=sealpass -c statement_timeout=10000 \
+                    -c idle_in_transaction_session_timeout=15000 \
+                    -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3";
+        let options = match config.get_options() {
+            Some(theirs) if !theirs.trim().is_empty() => format!("{ours} {theirs}"),
+            _ => ours.to_owned(),
+        };
+        config.options(&options);
+        config.keepalives(true);
+        config.keepalives_idle(std::time::Duration::from_secs(30));
         if config.get_application_name().is_none() {
             config.application_name("sealpass-relay");
         }
-        let manager = Manager::from_config(
-            config,
-            tls::connector(url)?,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let recycling = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        // With sslmode=disable no TLS connector at all: tokio-postgres asks
+        // one for a host name even on a Unix socket, where there is none.
+        let manager = match url.tls {
+            super::url::PgTls::Require => {
+                Manager::from_config(config, tls::connector(url)?, recycling)
+            }
+            super::url::PgTls::Disable => {
+                if !url.is_local() {
+                    eprintln!(
+                        "sealpass-relay: warning: --store sslmode=disable to {}: the database traffic (envelopes, sealed secrets, the password) crosses the network in plain text",
+                        url.display
+                    );
+                }
+                Manager::from_config(config, tokio_postgres::NoTls, recycling)
+            }
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -158,6 +203,7 @@ impl PgStore {
             pool,
             kek,
             secret_cache: Mutex::new(HashMap::new()),
+            unopenable: Mutex::new(std::collections::HashSet::new()),
             dummy_secret: generate_secret()?,
             limits,
         };

@@ -12,7 +12,7 @@ use super::pending::{load, load_live_locked};
 use super::{audit, begin, count_failure, pg, retry, Fail, PgStore, Scope};
 use crate::store::model::{
     already_accepted, check_post_items, counts_as_failure, is_valid_pending_id, queue_full,
-    PostVerdict, Posted,
+    recheck, PostVerdict, Posted,
 };
 use crate::store::views::{self, status_view};
 use crate::store::Limits;
@@ -59,13 +59,28 @@ impl PgStore {
         now: i64,
     ) -> Result<PostVerdict> {
         let lim = self.limits;
-        retry(|| self.settle_once(pending_id, &parsed, lim, now)).await
+        // Every envelope's caps re-checked on the blocking pool (up to
+        // 512 KiB of JSON), before the transaction takes any lock.
+        let (parsed, checks) = tokio::task::spawn_blocking(move || {
+            let checks: Vec<Result<()>> = match &parsed {
+                Ok(items) => items
+                    .iter()
+                    .map(|i| recheck(&i.envelope_json).map(drop))
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            (parsed, checks)
+        })
+        .await
+        .map_err(|_| Error::new(Code::Internal, "worker task failed"))?;
+        retry(|| self.settle_once(pending_id, &parsed, &checks, lim, now)).await
     }
 
     async fn settle_once(
         &self,
         pending_id: &str,
         parsed: &Result<Vec<Posted>>,
+        checks: &[Result<()>],
         lim: Limits,
         now: i64,
     ) -> Res<PostVerdict> {
@@ -89,7 +104,7 @@ impl PgStore {
                 // A savepoint: a failure half-way leaves nothing behind,
                 // while the failure count below still commits.
                 let sp = tx.savepoint("post").await.map_err(pg)?;
-                match accept(&sp, lim, pending_id, items, now).await {
+                match accept(&sp, lim, pending_id, items, checks, now).await {
                     Ok(view) => {
                         sp.commit().await.map_err(pg)?;
                         Ok(view)
@@ -174,10 +189,16 @@ async fn accept(
     lim: Limits,
     pending_id: &str,
     items: &[Posted],
+    checks: &[Result<()>],
     now: i64,
 ) -> Res<StatusView> {
     let l = load_live_locked(tx, pending_id, now).await?;
-    check_post_items(&l, items)?;
+    check_post_items(&l, items, &|i, _| {
+        checks
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| Err(Error::new(Code::Internal, "envelope check missing")))
+    })?;
     // The target nodes' row locks, in id order: the queue cap of a node
     // is counted by one post at a time, whichever pendings they are for.
     let mut nodes: Vec<&str> = items.iter().map(|i| i.node_id.as_str()).collect();

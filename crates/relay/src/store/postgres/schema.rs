@@ -136,6 +136,13 @@ pub(crate) async fn migrate(c: &mut Object) -> Result<()> {
         super::Fail::Retry => Error::new(Code::StoreUnavailable, "relay database busy; retry"),
     };
     let tx = c.transaction().await.map_err(pg).map_err(fail)?;
+    // Another instance may be migrating (or a long migration may wait for
+    // running instances' locks): wait up to 5 minutes, not the 10 s every
+    // request gets.
+    tx.batch_execute("SET LOCAL statement_timeout = '300s'")
+        .await
+        .map_err(pg)
+        .map_err(fail)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(pg)
@@ -167,7 +174,11 @@ pub(crate) async fn migrate(c: &mut Object) -> Result<()> {
         if e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
             Error::new(
                 Code::StoreUnavailable,
-                "the relay's database role may not create its schema: GRANT CREATE ON DATABASE … TO the relay role (docs/OPERATIONS.md)",
+                if exists {
+                    "the relay's database role may not create tables in schema sealpass: it must own that schema (docs/OPERATIONS.md)"
+                } else {
+                    "the relay's database role may not create its schema: GRANT CREATE ON DATABASE … TO the relay role (docs/OPERATIONS.md)"
+                },
             )
         } else {
             fail(pg(e))

@@ -3,6 +3,7 @@
 //! does not get it skips this round), and every step is idempotent.
 
 use sealpass::error::Result;
+use sealpass_native::signing::WINDOW_SECS;
 use sealpass_native::wire::TargetState;
 
 use super::{audit, begin, pg, retry, PgStore, Scope};
@@ -31,6 +32,16 @@ impl PgStore {
             }
             let expired_state = TargetState::Expired.as_str();
             let consumed = TargetState::Consumed.as_str();
+            // The pendings' row locks first, in id order, as every other
+            // change of a pending takes them: no deadlock with a post, an
+            // ack or a cancel on another instance.
+            tx.execute(
+                "SELECT 1 FROM pendings WHERE NOT expired AND expires_at <= $1
+                 ORDER BY pending_id FOR UPDATE",
+                &[&now],
+            )
+            .await
+            .map_err(pg)?;
             tx.execute(
                 "UPDATE targets SET state = $1, envelope = NULL, updated_at = $2
                  WHERE state != $3 AND state != $1 AND pending_id IN
@@ -61,9 +72,14 @@ impl PgStore {
             )
             .await
             .map_err(pg)?;
-            tx.execute("DELETE FROM replay WHERE expires_at < $1", &[&now])
-                .await
-                .map_err(pg)?;
+            // Kept one window longer than they are needed: an instance whose
+            // clock runs behind this one's still refuses a replay.
+            tx.execute(
+                "DELETE FROM replay WHERE expires_at < $1",
+                &[&(now - WINDOW_SECS)],
+            )
+            .await
+            .map_err(pg)?;
             tx.execute(
                 "DELETE FROM post_failures WHERE at <= $1",
                 &[&(now - window)],

@@ -60,6 +60,12 @@ pub(crate) fn connector(url: &PgUrl) -> Result<MakeRustlsConnect> {
                 for cert in found.certs {
                     let _ = roots.add(cert);
                 }
+                if roots.is_empty() {
+                    return Err(Error::new(
+                        Code::Usage,
+                        "--store: no system CA certificates to verify the database's certificate with: add sslrootcert=FILE to the URL",
+                    ));
+                }
             }
         }
     }

@@ -133,7 +133,9 @@ fn accept(
     now: i64,
 ) -> Result<StatusView> {
     let l = load_live(c, pending_id, now)?;
-    check_post_items(&l, items)?;
+    check_post_items(&l, items, &|_, item| {
+        crate::store::model::recheck(&item.envelope_json).map(drop)
+    })?;
     for item in items {
         let queued: i64 = c
             .query_row(
