@@ -241,11 +241,44 @@ if (serve) {
 }
 
 // ---------------------------------------------------------------- relay load
+// bench/load/run.sh prints one `load:` line per configuration (store ×
+// instances): figures, "not run: …" (SQLite × several, impossible by
+// design) or "FAILED …". A row per configuration, the lines themselves below.
 const load = txt('load.txt');
 if (load) {
   const lines = load.split('\n');
-  const figs = lines.map((l) => (l.match(/\bload: .*/) || [])[0]).filter(Boolean);
-  p('## Relay load test (bench/load/run.sh, owned by the relay engineer)', '', 'Its own figures, as printed by it in this run:', '', '```', ...(figs.length ? [...new Set(figs)] : lines.slice(-30)), '```', '');
+  const figs = [...new Set(lines.map((l) => (l.match(/\bload: .*/) || [])[0]).filter(Boolean))];
+  const FIG = /^load: store (\w+), (\d+) instances?(?: round-robin)?, (\d+) pendings, (\d+) workers \((\d+) clients\), (\d+) requests in ([\d.]+) s = (\d+) req\/s, ([\d.]+) pendings\/s; latency p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms; lost (\d+), duplicated (\d+) \(verified\)(?:; (.*))?$/;
+  const OTHER = /^load: store (\w+), (\d+) instances?(?:\(s\))?: (.*)$/;
+  const rows = new Map();
+  const key = (store, inst) => `${store}×${inst}`;
+  for (const [store, inst] of [['sqlite', 1], ['sqlite', 3], ['postgres', 1], ['postgres', 3]]) rows.set(key(store, inst), { store, inst, note: 'no figures in this run (see bench/.build/results/load.txt)' });
+  let relay = null, shape = null;
+  for (const l of figs) {
+    let m = l.match(FIG);
+    if (m) {
+      const [, store, inst, n, workers, clients, reqs, wall, rps, pps, p50, p99, max, lost, dup, rel] = m;
+      rows.set(key(store, inst), { store, inst: +inst, fig: { n: +n, workers: +workers, clients: +clients, reqs: +reqs, wall: +wall, rps: +rps, pps: +pps, p50: +p50, p99: +p99, max: +max, lost: +lost, dup: +dup } });
+      relay = rel || relay;
+      shape = shape || `${workers} workers, ${clients} clients`;
+    } else if ((m = l.match(OTHER))) {
+      const prev = rows.get(key(m[1], m[2]));
+      const note = m[3].startsWith('FAILED') ? `${m[3]}: its output is in bench/.build/results/load.txt` : m[3];
+      if (!prev?.fig) rows.set(key(m[1], m[2]), { store: m[1], inst: +m[2], note });
+    }
+  }
+  p('## Relay load test (bench/load/run.sh, owned by the relay engineer)', '',
+    'Each pending credential goes through the whole flow on loopback (admin creates it, the node posts a one-time key, the sealer reads it and seals, posts the envelope, the node pulls and acks `consumed`): 6 requests per pending, each a new HTTP/1.1 connection; several instances = relays on one PostgreSQL database, each request sent to the next instance in turn. ' +
+    'Latency is per request as the client sees it (the read + seal step counts as one). "lost / duplicated" is what the test asserted before printing: every pending posted once and delivered exactly once, byte-identical, every target `consumed`, no envelope left stored. ' +
+    `${shape ? `${shape}; ` : ''}${relay || 'relay build n/a'}; the test client is a debug build. 2 cores shared by the relay(s), PostgreSQL and the client: see bench/load/README.md.`, '',
+    '| store | instances | pendings | wall s | requests/s | pendings/s | p50 ms | p99 ms | max ms | lost / duplicated |',
+    '|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows.values()) {
+    const f = r.fig;
+    if (f) p(`| ${r.store} | ${r.inst} | ${fmt(f.n)} | ${fmt(f.wall, 2)} | ${fmt(f.rps)} | ${fmt(f.pps, 1)} | ${fmt(f.p50, 2)} | ${fmt(f.p99, 2)} | ${fmt(f.max, 2)} | ${f.lost} / ${f.dup} (verified) |`);
+    else p(`| ${r.store} | ${r.inst} | ${r.note} | | | | | | | |`);
+  }
+  p('', 'The lines the test printed in this run:', '', '```', ...(figs.length ? figs : lines.slice(-30)), '```', '');
 }
 
 // ---------------------------------------------------------------- machine, versions, method
