@@ -63,13 +63,9 @@ fn revoke_previous_ends_the_rotation_grace_now() {
             r#"{"x":1}"#,
         )
         .expect(400, 8601);
-    let events: i64 = db(&relay)
-        .query_row(
-            "SELECT COUNT(*) FROM audit WHERE event = 'previous_secret_revoked' AND actor = 'n1'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let events = relay.sql_i64(
+        "SELECT COUNT(*) FROM audit WHERE event = 'previous_secret_revoked' AND actor = 'n1'",
+    );
     assert_eq!(events, 3);
 }
 

@@ -8,13 +8,23 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
-use sealpass_tests::bins;
 use sealpass_tests::proc::Proc;
+use sealpass_tests::relay::store_for;
+use sealpass_tests::{bins, pg};
 
-fn start(data: &Path, token_file: &Path, extra: &[&str]) -> Proc {
+/// A relay started here, and its PostgreSQL database when relays run on
+/// PostgreSQL (dropped with it).
+struct Started {
+    proc: Proc,
+    db: Option<Arc<pg::Database>>,
+}
+
+fn start(data: &Path, token_file: &Path, extra: &[&str]) -> Started {
     let mut cmd = Command::new(bins::relay());
+    let db = store_for(&mut cmd);
     cmd.args([
         "--listen",
         "127.0.0.1:0",
@@ -28,15 +38,18 @@ fn start(data: &Path, token_file: &Path, extra: &[&str]) -> Proc {
     .env_remove("SEALPASS_ADMIN_TOKEN")
     .env_remove("SEALPASS_KEK")
     .env_remove("SEALPASS_KEK_FILE");
-    Proc::spawn(cmd)
+    Started {
+        proc: Proc::spawn(cmd),
+        db,
+    }
 }
 
 /// The relay refuses to start with this token file; returns its output.
 fn refused_with(data: &Path, token_file: &Path, extra: &[&str]) -> String {
-    let mut p = start(data, token_file, extra);
-    let st = p.wait_exit(Duration::from_secs(30));
-    assert!(!st.success(), "relay started: {}", p.out.all());
-    let out = p.out.all();
+    let mut s = start(data, token_file, extra);
+    let st = s.proc.wait_exit(Duration::from_secs(30));
+    assert!(!st.success(), "relay started: {}", s.proc.out.all());
+    let out = s.proc.out.all();
     assert!(out.contains("8403"), "{out}");
     assert!(!out.contains("listening on"), "{out}");
     out
@@ -47,10 +60,19 @@ fn refused(data: &Path, token_file: &Path) -> String {
 }
 
 fn served_with(data: &Path, token_file: &Path, extra: &[&str]) {
-    let mut p = start(data, token_file, extra);
-    p.out
+    let mut s = start(data, token_file, extra);
+    s.proc
+        .out
         .wait_for("listening on http://", Duration::from_secs(30));
-    p.kill();
+    if let Some(db) = &s.db {
+        assert_eq!(
+            db.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'sealpass'"),
+            "1",
+            "served, but not on PostgreSQL: {}",
+            s.proc.out.all()
+        );
+    }
+    s.proc.kill();
 }
 
 fn served(data: &Path, token_file: &Path) {
@@ -278,6 +300,7 @@ fn the_owner_check_does_not_need_proc() {
     .env_remove("SEALPASS_ADMIN_TOKEN")
     .env_remove("SEALPASS_KEK")
     .env_remove("SEALPASS_KEK_FILE");
+    let _db = store_for(&mut cmd);
     let mut p = Proc::spawn(cmd);
     let st = p.wait_exit(Duration::from_secs(30));
     let out = p.out.all();

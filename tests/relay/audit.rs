@@ -7,27 +7,27 @@ use sealpass_tests::relay::*;
 use sealpass_tests::signed::*;
 
 fn events(relay: &Relay) -> Vec<(i64, String, String)> {
-    let c = db(relay);
-    let mut st = c
-        .prepare("SELECT id, event, actor FROM audit ORDER BY id")
-        .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
-    rows
+    relay
+        .sql("SELECT id, event, actor FROM audit ORDER BY id")
+        .lines()
+        .map(|l| {
+            let mut c = l.splitn(3, '|');
+            let id = c.next().and_then(|s| s.parse().ok());
+            let (event, actor) = (c.next(), c.next());
+            match (id, event, actor) {
+                (Some(id), Some(e), Some(a)) => (id, e.to_owned(), a.to_owned()),
+                _ => panic!("audit row {l:?}"),
+            }
+        })
+        .collect()
 }
 
 /// (buckets, total count) of the failure counters.
 fn failure_buckets(relay: &Relay) -> (i64, i64) {
-    db(relay)
-        .query_row(
-            "SELECT COUNT(*), COALESCE(SUM(count), 0) FROM auth_failures",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap()
+    (
+        relay.sql_i64("SELECT COUNT(*) FROM auth_failures"),
+        relay.sql_i64("SELECT COALESCE(SUM(count), 0) FROM auth_failures"),
+    )
 }
 
 #[test]

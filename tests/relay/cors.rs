@@ -246,7 +246,9 @@ fn wildcard_and_malformed_origins_refuse_to_start() {
     .flat_map(|b| [("--allow-origin", *b), ("--allow-admin-origin", *b)])
     {
         let tmp = tempfile::tempdir().unwrap();
-        let out = Command::new(bins::relay())
+        let mut cmd = Command::new(bins::relay());
+        let db = store_for(&mut cmd);
+        let out = cmd
             .args([
                 "--listen",
                 "127.0.0.1:0",
@@ -273,5 +275,12 @@ fn wildcard_and_malformed_origins_refuse_to_start() {
             !tmp.path().join("relay").join("relay.db").exists(),
             "{bad:?}: the store was opened before the origins were checked"
         );
+        if let Some(db) = &db {
+            assert_eq!(
+                db.sql("SELECT count(*) FROM pg_namespace WHERE nspname = 'sealpass'"),
+                "0",
+                "{bad:?}: the PostgreSQL store was opened before the origins were checked"
+            );
+        }
     }
 }

@@ -222,13 +222,9 @@ fn expiry_sweep_expires_without_rolling_back_consumed_targets() {
         ("expired".into(), Some(8603))
     );
     assert_eq!(stored_envelopes(&relay), 0, "sweep deleted the envelope");
-    let expired: i64 = db(&relay)
-        .query_row(
-            "SELECT expired FROM pendings WHERE pending_id = ?1",
-            [&pid],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let expired = relay.sql_i64(&format!(
+        "SELECT CAST(expired AS INTEGER) FROM pendings WHERE pending_id = '{pid}'"
+    ));
     assert_eq!(expired, 1, "the sweep (not only the clock) marked it");
     // Everything else about it is 410 now.
     relay
@@ -423,17 +419,30 @@ fn stored_oversized_envelope_is_not_forwarded_on_replay() {
         post_envelopes(&relay, &pid, &envelopes_body(&items)).status,
         202
     );
-    // Tamper with the stored row behind the relay's back (relay stopped).
-    let relay = relay.restart_with(|dir| {
-        let c = rusqlite::Connection::open(dir.join("relay.db")).unwrap();
-        let big = format!(
-            r#"{{"v":1,"suite":"x25519-hkdf-sha256-xchacha20poly1305","epk":"{}","nonce":"{}","ct":"{}"}}"#,
-            sealpass::b64::encode(&[9u8; 32]),
-            sealpass::b64::encode(&[1u8; 24]),
-            sealpass::b64::encode(&vec![7u8; 16 * 1024 + 1])
-        );
-        assert_eq!(c.execute("UPDATE targets SET envelope = ?1", [big]).unwrap(), 1);
-    });
+    // Tamper with the stored row behind the relay's back (either store),
+    // then start it again: what it replays comes from the store.
+    let big = format!(
+        r#"{{"v":1,"suite":"x25519-hkdf-sha256-xchacha20poly1305","epk":"{}","nonce":"{}","ct":"{}"}}"#,
+        sealpass::b64::encode(&[9u8; 32]),
+        sealpass::b64::encode(&[1u8; 24]),
+        sealpass::b64::encode(&vec![7u8; 16 * 1024 + 1])
+    );
+    assert_eq!(
+        relay.sql_i64("SELECT COUNT(*) FROM targets WHERE envelope IS NOT NULL"),
+        1
+    );
+    relay.sql(&format!(
+        "UPDATE targets SET envelope = '{big}' WHERE pending_id = '{pid}' AND node_id = 'n'"
+    ));
+    assert_eq!(
+        relay.sql_i64(&format!(
+            "SELECT COUNT(*) FROM targets WHERE pending_id = '{pid}' AND length(envelope) = {}",
+            big.len()
+        )),
+        1,
+        "the stored envelope was replaced"
+    );
+    let relay = relay.restart();
     assert!(n.pull(&relay).is_empty(), "never forwarded");
     assert_eq!(
         relay.target_state(&pid, "n"),

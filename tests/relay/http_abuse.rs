@@ -274,9 +274,7 @@ fn admin_and_node_bodies_are_checked() {
     assert!(!r.text().contains("zzsecretzz"));
     // Nothing got created, and the relay still serves.
     assert_eq!(stored_envelopes(&relay), 0);
-    let nodes: i64 = db(&relay)
-        .query_row("SELECT COUNT(*) FROM nodes", [], |r| r.get(0))
-        .unwrap();
+    let nodes = relay.sql_i64("SELECT COUNT(*) FROM nodes");
     assert_eq!(nodes, 2);
     assert_eq!(relay.status(&pid)["state"], "pubkey_posted");
 }

@@ -175,14 +175,13 @@ fn malformed_identity_is_refused_and_nothing_is_stored() {
     // Still awaiting its key: nothing was stored.
     let (state, _) = relay.target_state(&pid, "n1");
     assert_eq!(state, "awaiting_pubkey");
-    let stored: Option<String> = db(&relay)
-        .query_row(
-            "SELECT identity_key FROM targets WHERE pending_id = ?1",
-            [&pid],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(stored, None);
+    assert_eq!(
+        relay.sql_i64(&format!(
+            "SELECT COUNT(*) FROM targets WHERE pending_id = '{pid}' AND identity_key IS NULL"
+        )),
+        1,
+        "an identity key was stored"
+    );
 }
 
 /// The `targets` table as relays before envelope v2 made it.
@@ -198,16 +197,38 @@ const OLD_TARGETS: &str = "CREATE TABLE targets (
 );
 CREATE INDEX targets_by_node ON targets (node_id, state);";
 
-fn has_identity_column(c: &rusqlite::Connection) -> bool {
-    c.query_row(
-        "SELECT COUNT(*) FROM pragma_table_info('targets') WHERE name = 'identity_key'",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
-    .unwrap()
+const SQLITE_IDENTITY_COLUMN: &str =
+    "SELECT COUNT(*) FROM pragma_table_info('targets') WHERE name = 'identity_key'";
+
+/// An SQLite relay.db (the relay stopped) before and after the rewrite.
+fn sqlite_has_identity_column(c: &rusqlite::Connection) -> bool {
+    c.query_row(SQLITE_IDENTITY_COLUMN, [], |r| r.get::<_, i64>(0))
+        .unwrap()
         > 0
 }
 
+/// The running relay's `targets` table has the identity column (either store).
+fn has_identity_column(relay: &Relay) -> bool {
+    let sql = match relay.store_kind() {
+        "postgres" => {
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'sealpass' \
+             AND table_name = 'targets' AND column_name = 'identity_key'"
+        }
+        _ => SQLITE_IDENTITY_COLUMN,
+    };
+    relay.sql_i64(sql) > 0
+}
+
+/// The PostgreSQL schema's versions (`version|applied_at|description`).
+fn pg_migrations(relay: &Relay) -> String {
+    relay.sql("SELECT version, applied_at, description FROM schema_migrations ORDER BY version")
+}
+
+/// SQLite: a relay.db rewritten to the schema before envelope v2 (no
+/// identity column) is migrated on start. PostgreSQL has no such older
+/// schema (its first version has the column): there the equivalent is that
+/// the schema is at version 1, recorded once, and a restart migrates
+/// nothing; the rows and the identity behaviour are checked the same way.
 #[test]
 fn an_old_database_is_migrated_on_start() {
     let (relay, n, pid) = setup();
@@ -215,9 +236,31 @@ fn an_old_database_is_migrated_on_start() {
     let r = put_pubkey(&n, &relay, &pid, &format!(r#"{{"public_key":"{pk}"}}"#));
     assert_eq!(r.status, 200, "{}", r.text());
     let pid2 = relay.create_pending(&["n1"], None);
-    // Rewrite the database to the old schema (its rows kept), as an older
-    // relay left it.
+    let pg = relay.store_kind() == "postgres";
+    let migrations = pg.then(|| pg_migrations(&relay));
+    if let Some(m) = &migrations {
+        let cols: Vec<&str> = m.split('|').collect();
+        assert!(
+            m.lines().count() == 1 && cols.len() == 3 && cols[0] == "1",
+            "schema_migrations: one row, version 1: {m:?}"
+        );
+        assert!(has_identity_column(&relay), "no identity column in v1");
+        assert_eq!(
+            relay
+                .output()
+                .matches("database schema migrated to version 1")
+                .count(),
+            1,
+            "{}",
+            relay.output()
+        );
+    }
+    // SQLite: rewrite the database to the old schema (its rows kept), as
+    // an older relay left it.
     let relay = relay.restart_with(|dir| {
+        if pg {
+            return;
+        }
         let c = rusqlite::Connection::open(dir.join("relay.db")).unwrap();
         c.execute_batch(&format!(
             "BEGIN;
@@ -231,11 +274,14 @@ fn an_old_database_is_migrated_on_start() {
         ))
         .unwrap();
         assert!(
-            !has_identity_column(&c),
+            !sqlite_has_identity_column(&c),
             "the old schema has no identity column"
         );
     });
-    assert!(has_identity_column(&db(&relay)), "not migrated");
+    assert!(has_identity_column(&relay), "not migrated");
+    if let Some(m) = &migrations {
+        assert_eq!(&pg_migrations(&relay), m, "a restart migrated again");
+    }
     // The old row reads back without identity.
     let r = relay.req("GET", &format!("/api/v1/pending/{pid}"), &[], b"");
     assert_eq!(r.status, 200, "{}", r.text());
@@ -262,7 +308,16 @@ fn an_old_database_is_migrated_on_start() {
     );
     // A second start on the migrated database is a no-op.
     let relay = relay.restart();
-    assert!(has_identity_column(&db(&relay)));
+    assert!(has_identity_column(&relay));
+    if let Some(m) = &migrations {
+        assert_eq!(&pg_migrations(&relay), m, "a restart migrated again");
+        assert_eq!(
+            relay.output().matches("database schema migrated").count(),
+            1,
+            "only the first start migrates: {}",
+            relay.output()
+        );
+    }
     let r = relay.req("GET", &format!("/api/v1/pending/{pid2}"), &[], b"");
     assert_eq!(target_of(&r.json())["identity_key"], nik.to_b64u().as_str());
 }

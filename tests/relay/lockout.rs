@@ -13,13 +13,9 @@ use sealpass_tests::signed::*;
 const MAX_FAILED: usize = 3;
 
 fn post_failures_counted(relay: &Relay) -> i64 {
-    db(relay)
-        .query_row(
-            "SELECT COALESCE(SUM(count), 0) FROM auth_failures WHERE event = 'envelope_post_failed'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap()
+    relay.sql_i64(
+        "SELECT COALESCE(SUM(count), 0) FROM auth_failures WHERE event = 'envelope_post_failed'",
+    )
 }
 
 #[test]
@@ -50,13 +46,7 @@ fn concurrent_bad_posts_stop_at_the_limit() {
         "answers: {answers:?}"
     );
     assert_eq!(post_failures_counted(&relay), MAX_FAILED as i64);
-    let locks: i64 = db(&relay)
-        .query_row(
-            "SELECT COUNT(*) FROM audit WHERE event = 'pending_locked'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let locks = relay.sql_i64("SELECT COUNT(*) FROM audit WHERE event = 'pending_locked'");
     assert_eq!(locks, 1);
 }
 

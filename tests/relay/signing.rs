@@ -25,18 +25,21 @@ fn send(relay: &Relay, method: &str, path: &str, h: &[(String, String)], body: &
 
 /// Node-auth failure counters: (event, actor, code, count) per bucket.
 fn failure_rows(relay: &Relay) -> Vec<(String, String, Option<i64>, i64)> {
-    let c = db(relay);
-    let mut st = c
-        .prepare(
-            "SELECT event, actor, code, count FROM auth_failures WHERE event = 'node_auth_failed'",
-        )
-        .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
-    rows
+    relay
+        .sql("SELECT event, actor, code, count FROM auth_failures WHERE event = 'node_auth_failed'")
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split('|').collect();
+            assert_eq!(c.len(), 4, "auth_failures row {l:?}");
+            let code = (!c[2].is_empty()).then(|| c[2].parse().expect("code"));
+            (
+                c[0].to_owned(),
+                c[1].to_owned(),
+                code,
+                c[3].parse().expect("count"),
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -147,15 +150,11 @@ fn signature_failures_are_401_with_their_code() {
         .iter()
         .any(|(_, a, c, _)| a == "n1" && *c == Some(8704)));
     // Nothing secret in the audit or failure tables.
-    let dump: String = db(&relay)
-        .query_row(
-            "SELECT group_concat(event || actor || route, ' ') FROM
-               (SELECT event, actor, route FROM audit
-                UNION ALL SELECT event, actor, route FROM auth_failures)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let dump = relay.sql(
+        "SELECT event, actor, route FROM audit
+         UNION ALL SELECT event, actor, route FROM auth_failures",
+    );
+    assert!(dump.contains("node_auth_failed"), "{dump}");
     assert!(!dump.contains(&h[3].1));
 }
 
@@ -291,17 +290,27 @@ fn rotation_grace_and_replay_survive_restart() {
             );
         }
     }
+    // PostgreSQL: nor in the database (each sealed under the KEK).
+    if relay.store_kind() == "postgres" {
+        let dump = relay.sql(
+            "SELECT node_id, version, encode(sealed, 'hex') FROM node_secrets \
+             UNION ALL SELECT name, 0, encode(sealed, 'hex') FROM shared_secrets",
+        );
+        assert!(dump.contains("n1|3|"), "{dump}");
+        for s in [&n1.secret, &n2.secret, &n3.secret] {
+            assert!(
+                !dump.contains(&hex::encode(s)),
+                "plain secret in the database"
+            );
+        }
+    }
 }
 
 #[test]
 fn ops_cli_node_add_matches_admin_api() {
     // Short sweeps: a node the ops CLI adds is served from the next one.
     let relay = Relay::start_with(&["--sweep-interval-secs", "1"]);
-    let out = std::process::Command::new(sealpass_tests::bins::relay())
-        .args(["node", "add", "opsnode", "--dev-insecure-kek", "--data-dir"])
-        .arg(&relay.data_dir)
-        .output()
-        .unwrap();
+    let out = relay.ops_command(&["add", "opsnode"]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -327,11 +336,7 @@ fn ops_cli_node_add_matches_admin_api() {
         },
     );
     // Adding it again fails with a code; the API says the same.
-    let out = std::process::Command::new(sealpass_tests::bins::relay())
-        .args(["node", "add", "opsnode", "--dev-insecure-kek", "--data-dir"])
-        .arg(&relay.data_dir)
-        .output()
-        .unwrap();
+    let out = relay.ops_command(&["add", "opsnode"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("8604"));
     relay
@@ -353,6 +358,21 @@ fn ops_cli_node_add_matches_admin_api() {
             .permissions()
             .mode()
             & 0o777;
-        assert_eq!(mode & 0o077, 0, "data dir is {mode:o}");
+        // PostgreSQL: fails today (the relay bug reported to the lead,
+        // #17): on that store nothing but admin_token.rs creates the data
+        // dir, with create_dir_all (0755 under umask 022), where the SQLite
+        // store makes it 0700 and tightens an existing one.
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "data dir is {mode:o} (store {})",
+            relay.store_kind()
+        );
+    }
+    // On PostgreSQL the ops CLI, given the store, made no SQLite files.
+    if relay.store_kind() == "postgres" {
+        for f in ["relay.db", "keystore.db"] {
+            assert!(!relay.data_dir.join(f).exists(), "{f} on PostgreSQL");
+        }
     }
 }

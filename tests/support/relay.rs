@@ -59,6 +59,20 @@ fn database_for(dir: &Path, given: Option<Arc<pg::Database>>) -> Option<Arc<pg::
     Some(db)
 }
 
+/// For a relay a test starts itself (a `Command`, not a [`Relay`]): when
+/// relays run on PostgreSQL ([`pg::enabled`]), a fresh database, its URL
+/// set as the relay's store on `cmd`; else (SQLite) the store setting
+/// removed from `cmd`. Hold the handle while the relay runs (the database
+/// is dropped with it).
+pub fn store_for(cmd: &mut Command) -> Option<Arc<pg::Database>> {
+    let db = pg::enabled().then(pg::Database::create);
+    match &db {
+        Some(db) => cmd.env(STORE_ENV, db.relay_url()),
+        None => cmd.env_remove(STORE_ENV),
+    };
+    db
+}
+
 /// How the relay gets its KEK and admin token.
 #[derive(Clone)]
 enum Keys {
@@ -505,13 +519,8 @@ impl Relay {
     /// ops CLI beside a dev-KEK relay): its JSON answer; fails the test on
     /// a non-zero exit.
     pub fn ops(&self, args: &[&str]) -> serde_json::Value {
-        let mut cmd = Command::new(bins::relay());
-        self.store_env(&mut cmd);
-        let out = cmd
-            .arg("node")
-            .args(args)
-            .args(["--dev-insecure-kek", "--data-dir"])
-            .arg(&self.data_dir)
+        let out = self
+            .ops_command(args)
             .output()
             .expect("run sealpass-relay node");
         assert!(
@@ -520,6 +529,20 @@ impl Relay {
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).expect("ops CLI JSON")
+    }
+
+    /// The command [`Relay::ops`] runs, not yet run: `sealpass-relay node
+    /// ARGS... --dev-insecure-kek --data-dir D` with this relay's store in
+    /// the environment (for tests that check a failing call's exit and
+    /// stderr themselves).
+    pub fn ops_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bins::relay());
+        self.store_env(&mut cmd);
+        cmd.arg("node")
+            .args(args)
+            .args(["--dev-insecure-kek", "--data-dir"])
+            .arg(&self.data_dir);
+        cmd
     }
 
     pub fn token_file(&self, dir: &Path) -> PathBuf {
