@@ -399,3 +399,17 @@ impl Drop for Database {
 pub fn admin_sql(db: &str, sql: &str) -> String {
     Server::shared().sql(db, sql)
 }
+
+impl Server {
+    /// The server's data directory (server.sh's `DIR/data`: the cluster's
+    /// files, WAL included), to search it for what must never be stored.
+    pub fn data_dir(&self) -> PathBuf {
+        self.env.dir.join("data")
+    }
+
+    /// The relay role's password (to check it is never printed; do not
+    /// print it yourself).
+    pub fn relay_password(&self) -> &str {
+        &self.env.relay_password
+    }
+}
