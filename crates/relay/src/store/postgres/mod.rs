@@ -37,7 +37,7 @@ use super::Limits;
 /// Connections per instance.
 const POOL_SIZE: usize = 16;
 /// How long a request waits for a connection (or for one to be made).
-const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 /// Attempts of a transaction that met a deadlock or serialization failure.
 const ATTEMPTS: usize = 4;
 
@@ -55,6 +55,14 @@ pub struct PgStore {
     /// this instance lacks): reported once each. Bounded by the secrets
     /// that exist, since only a stored row gets this far.
     unopenable: Mutex<std::collections::HashSet<(String, u32)>>,
+    /// One gate per pending id with a post in flight on this instance:
+    /// concurrent posts for one pending queue here, not on pooled
+    /// connections waiting for the pending's row lock (a burst of posts
+    /// for one id would otherwise hold the whole pool). Correctness stays
+    /// with the row lock; this only bounds what a burst costs others.
+    /// Entries live while a post for that id runs (at most the relay's
+    /// request cap).
+    post_gates: Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
     /// A random HMAC key nobody holds, verified against for callers that
     /// have no valid secret: same work, same answer as a wrong MAC.
     dummy_secret: Zeroizing<Vec<u8>>,
@@ -204,6 +212,7 @@ impl PgStore {
             kek,
             secret_cache: Mutex::new(HashMap::new()),
             unopenable: Mutex::new(std::collections::HashSet::new()),
+            post_gates: Mutex::new(HashMap::new()),
             dummy_secret: generate_secret()?,
             limits,
         };

@@ -73,6 +73,8 @@ impl PgStore {
         })
         .await
         .map_err(|_| Error::new(Code::Internal, "worker task failed"))?;
+        let gate = PostGate::enter(self, pending_id);
+        let _turn = gate.lock().await;
         retry(|| self.settle_once(pending_id, &parsed, &checks, lim, now)).await
     }
 
@@ -261,4 +263,49 @@ async fn accept(
         .await?
         .ok_or_else(|| Error::new(Code::Internal, "pending vanished"))?;
     Ok(status_view(&l, now))
+}
+
+/// This instance's queue for posts of one pending id (`PgStore::post_gates`):
+/// made on first use, forgotten when the last post holding it ends —
+/// finished or dropped (a client gone mid-wait), so nothing is left behind.
+struct PostGate<'a> {
+    store: &'a PgStore,
+    pending_id: String,
+    gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+}
+
+impl<'a> PostGate<'a> {
+    fn enter(store: &'a PgStore, pending_id: &str) -> PostGate<'a> {
+        let gate = match store.post_gates.lock() {
+            Ok(mut gates) => gates.entry(pending_id.to_owned()).or_default().clone(),
+            // A poisoned map: no queueing; the row lock still decides.
+            Err(_) => std::sync::Arc::default(),
+        };
+        PostGate {
+            store,
+            pending_id: pending_id.to_owned(),
+            gate: Some(gate),
+        }
+    }
+
+    async fn lock(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.gate {
+            Some(g) => Some(g.lock().await),
+            None => None,
+        }
+    }
+}
+
+impl Drop for PostGate<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut gates) = self.store.post_gates.lock() {
+            drop(self.gate.take());
+            if gates
+                .get(&self.pending_id)
+                .is_some_and(|g| std::sync::Arc::strong_count(g) == 1)
+            {
+                gates.remove(&self.pending_id);
+            }
+        }
+    }
 }
