@@ -26,6 +26,7 @@ mod limits;
 mod load;
 mod lockout;
 mod multi_instance;
+mod multi_instance_kek;
 mod multi_instance_tls;
 mod no_decrypt;
 mod signing;

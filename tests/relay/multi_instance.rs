@@ -1421,7 +1421,34 @@ fn spawn_relay_on(db: &Database, dir: &std::path::Path) -> Proc {
 fn migrations_run_once_and_a_newer_schema_is_refused() {
     let db = Database::create();
     let gate = Barrier::new(2);
+    // The migration's advisory lock (schema.rs, "sealpass" in ASCII) held
+    // from outside for a few seconds: both instances must be seen waiting
+    // for it, so they truly start together and the lock is what orders them.
+    const MIGRATION_LOCK: i64 = 0x7365_616c_7061_7373;
+    let waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
+    let mut saw_both_waiting = false;
     let relays: Vec<Relay> = thread::scope(|s| {
+        let db_ref = &db;
+        let holder = s.spawn(move || {
+            db_ref.sql(&format!(
+                "SELECT pg_advisory_lock({MIGRATION_LOCK}); SELECT pg_sleep(4); \
+                 SELECT pg_advisory_unlock({MIGRATION_LOCK})"
+            ))
+        });
+        // The holder has the lock before the instances start.
+        let t0 = std::time::Instant::now();
+        while db.sql(&format!(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND objid = ({MIGRATION_LOCK} & 4294967295)::oid"
+        )) != "1"
+        {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "the lock holder never got it"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
         let hs: Vec<_> = (0..2)
             .map(|_| {
                 let (gate, db) = (&gate, &db);
@@ -1431,8 +1458,21 @@ fn migrations_run_once_and_a_newer_schema_is_refused() {
                 })
             })
             .collect();
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < Duration::from_secs(3) {
+            if db.sql(waiting) == "2" {
+                saw_both_waiting = true;
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        holder.join().unwrap();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    assert!(
+        saw_both_waiting,
+        "the two instances were never seen waiting for the migration lock together"
+    );
     let migrated: Vec<usize> = relays
         .iter()
         .map(|r| {

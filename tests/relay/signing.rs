@@ -358,10 +358,9 @@ fn ops_cli_node_add_matches_admin_api() {
             .permissions()
             .mode()
             & 0o777;
-        // PostgreSQL: fails today (the relay bug reported to the lead,
-        // #17): on that store nothing but admin_token.rs creates the data
-        // dir, with create_dir_all (0755 under umask 022), where the SQLite
-        // store makes it 0700 and tightens an existing one.
+        // Both stores create the data dir 0700 (PostgreSQL: admin_token.rs
+        // when it writes the shared token; SQLite: its database file's
+        // directory). Neither tightens a directory that already exists.
         assert_eq!(
             mode & 0o077,
             0,

@@ -117,6 +117,12 @@ pub enum Command {
     /// Manage registered nodes.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// PostgreSQL store, KEK rotation: re-seal every node secret and the
+    /// shared admin token still sealed under SEALPASS_KEK_PREVIOUS under
+    /// SEALPASS_KEK (JSON: how many). Run it once, with the new KEK as
+    /// SEALPASS_KEK and the old as SEALPASS_KEK_PREVIOUS, after every
+    /// instance runs so (docs/OPERATIONS.md, "Rotating the KEK").
+    Reseal,
 }
 
 /// `sealpass-relay node …`

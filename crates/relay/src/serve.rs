@@ -79,6 +79,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn run(a: Args) -> Result<()> {
     match &a.command {
         Some(Command::Node(cmd)) => runtime()?.block_on(node_command(&a, cmd)),
+        Some(Command::Reseal) => runtime()?.block_on(async {
+            let store = open_store(&a).await?;
+            let (secrets, admin_token) = store.reseal().await?;
+            print_json(&serde_json::json!({
+                "resealed_node_secrets": secrets,
+                "resealed_admin_token": admin_token,
+            }))
+        }),
         None => serve(a),
     }
 }
@@ -169,10 +177,13 @@ fn serve(a: Args) -> Result<()> {
         );
     }
     // A shared store (PostgreSQL) holds one admin token for every instance,
-    // used when none is given by file or environment.
+    // used when none is given by file or environment. It is opened either
+    // way: an instance whose KEK cannot open it (a KEK the others do not
+    // use) must not start and seal secrets nobody else can open.
+    let shared = rt.block_on(store.shared_admin_token())?;
     let shared =
         if a.admin_token_file.is_none() && std::env::var_os("SEALPASS_ADMIN_TOKEN").is_none() {
-            rt.block_on(store.shared_admin_token())?
+            shared
         } else {
             None
         };

@@ -361,6 +361,20 @@ impl Store {
         dispatch!(self.keystore_status())
     }
 
+    /// Re-seal under the current KEK what is still sealed under the
+    /// previous one (PostgreSQL: node secrets and the admin token; returns
+    /// how many secrets, and whether the token). The SQLite store keeps its
+    /// node secrets in the relay's keystore, which has its own rotation.
+    pub async fn reseal(&self) -> Result<(usize, bool)> {
+        match self {
+            Store::Sqlite(_) => Err(Error::new(
+                Code::Usage,
+                "reseal is for the PostgreSQL store (--store postgres://…); the SQLite store's secrets are in the relay's keystore (docs/KEYSTORE.md, rotate-kek)",
+            )),
+            Store::Postgres(p) => p.reseal_all().await,
+        }
+    }
+
     /// One expiry sweep; returns how many pendings it expired.
     pub async fn sweep(&self, now: i64) -> Result<usize> {
         dispatch!(self.sweep(now))

@@ -97,11 +97,15 @@ pub(crate) fn pg(e: tokio_postgres::Error) -> Fail {
             let state = c.code();
             // Temporary (the client should retry; 503): connection
             // exceptions (08), insufficient resources (53), operator
-            // intervention — shutdown, statement timeout, cancel (57),
-            // lock not available (55P03). Anything else (a privilege, a
-            // missing table, a data error) will not pass by retrying: 500.
-            let temporary =
-                ["08", "53", "57"].iter().any(|p| state.starts_with(p)) || state == "55P03";
+            // intervention — shutdown, statement timeout, cancel (57, but
+            // not 57P04 database dropped), lock not available (55P03), a
+            // read-only server after a failover (25006), our own idle
+            // session timeout (25P03), a commit whose outcome is unknown
+            // (40003). Anything else (a privilege, a missing table, a data
+            // error) will not pass by retrying: 500.
+            let temporary = (["08", "53", "57"].iter().any(|p| state.starts_with(p))
+                && state != "57P04")
+                || ["55P03", "25006", "25P03", "40003"].contains(&state);
             let code = if temporary {
                 Code::StoreUnavailable
             } else {
@@ -173,8 +177,15 @@ impl PgStore {
             _ => ours.to_owned(),
         };
         config.options(&options);
+        // The relay's side of the same: keepalives find a vanished server
+        // host within about a minute, and data the host never acknowledges
+        // fails the connection after 20 s, instead of the kernel's
+        // retransmissions (minutes).
         config.keepalives(true);
         config.keepalives_idle(std::time::Duration::from_secs(30));
+        config.keepalives_interval(std::time::Duration::from_secs(10));
+        config.keepalives_retries(3);
+        config.tcp_user_timeout(std::time::Duration::from_secs(20));
         if config.get_application_name().is_none() {
             config.application_name("sealpass-relay");
         }
@@ -227,6 +238,22 @@ impl PgStore {
             )
         })?;
         schema::migrate(&mut c).await?;
+        // Row-level security does not hold for a superuser or a BYPASSRLS
+        // role: say so at every start (it still works; it is the operator's
+        // database).
+        let bypass: bool = c
+            .query_one(
+                "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .map(|r| r.get(0))
+            .unwrap_or(false);
+        if bypass {
+            eprintln!(
+                "sealpass-relay: warning: the database role is a superuser or has BYPASSRLS: row-level security does not apply to it; give the relay its own role (docs/OPERATIONS.md)"
+            );
+        }
         Ok(store)
     }
 
@@ -280,9 +307,8 @@ impl PgStore {
     }
 
     /// Re-seal the shared admin token under the current KEK if it is still
-    /// under the previous one (guarded by the old bytes: instances race
-    /// safely).
-    pub(crate) async fn reseal_admin_token(&self) -> Result<()> {
+    /// under the previous one (guarded by the old bytes). Whether it did.
+    pub(crate) async fn reseal_admin_token(&self) -> Result<bool> {
         retry(|| async {
             let mut c = self.client().await?;
             let tx = begin(&mut c, Scope::Relay).await?;
@@ -294,24 +320,25 @@ impl PgStore {
                 .await
                 .map_err(pg)?
                 .map(|r| r.get(0));
+            let mut done = false;
             if let Some(old) = old.filter(|b| !self.kek.is_sealed_under_current(b)) {
-                if let Ok(pt) =
-                    self.kek
-                        .open_shared(SharedPurpose::RelayAdminToken, ADMIN_TOKEN, &old)
-                {
-                    let new =
-                        self.kek
-                            .seal_shared(SharedPurpose::RelayAdminToken, ADMIN_TOKEN, &pt)?;
-                    tx.execute(
+                let pt = self
+                    .kek
+                    .open_shared(SharedPurpose::RelayAdminToken, ADMIN_TOKEN, &old)?;
+                let new = self
+                    .kek
+                    .seal_shared(SharedPurpose::RelayAdminToken, ADMIN_TOKEN, &pt)?;
+                done = tx
+                    .execute(
                         "UPDATE shared_secrets SET sealed = $2 WHERE name = $1 AND sealed = $3",
                         &[&ADMIN_TOKEN, &new, &old],
                     )
                     .await
-                    .map_err(pg)?;
-                }
+                    .map_err(pg)?
+                    == 1;
             }
             tx.commit().await.map_err(pg)?;
-            Ok(())
+            Ok(done)
         })
         .await
     }

@@ -258,7 +258,8 @@ impl PgStore {
         match out {
             Ok(v) => Ok(v),
             Err(e) => {
-                if e.code() != Code::StoreUnavailable {
+                // A database fault is not the caller's failure.
+                if !matches!(e.code(), Code::StoreUnavailable | Code::Internal) {
                     let _ = self
                         .count_node_failure(Some(&headers.caller), route, e.code(), now)
                         .await;
@@ -403,10 +404,12 @@ impl PgStore {
     }
 
     /// Open and cache every valid secret the cache lacks (at most
-    /// `max_loads`), re-seal those still under the previous KEK, and drop
-    /// cached ones no longer valid. Requests also open a secret on a cache
-    /// miss (another instance may have issued it), so this only warms the
-    /// cache and finishes a KEK rotation.
+    /// `max_loads`) and drop cached ones no longer valid. Requests also
+    /// open a secret on a cache miss (another instance may have issued
+    /// it), so this only warms the cache. Re-sealing under a new KEK is an
+    /// operator's step ([`PgStore::reseal_all`]): done here, instances
+    /// mid-rotation with the KEKs the other way round would re-seal back
+    /// and forth.
     pub async fn refresh_secrets(&self, now: i64, max_loads: usize) -> Result<SecretRefresh> {
         let rows = retry(|| async {
             let mut c = self.client().await?;
@@ -431,11 +434,7 @@ impl PgStore {
         let want: std::collections::HashSet<(String, u32)> =
             rows.iter().map(|(n, v, _)| (n.clone(), *v)).collect();
         let (mut loaded, mut failed) = (0usize, 0usize);
-        let mut reseal = Vec::new();
         for (node_id, version, blob) in &rows {
-            if !self.kek.is_sealed_under_current(blob) {
-                reseal.push((node_id.clone(), *version, blob.clone()));
-            }
             if loaded >= max_loads || self.cached_secret(node_id, *version).is_some() {
                 continue;
             }
@@ -450,20 +449,13 @@ impl PgStore {
                 }
                 Err(e) => {
                     failed += 1;
-                    eprintln!(
-                        "sealpass-relay: cannot open the HMAC secret of node {node_id:?} v{version}: {}",
-                        e.code().number()
-                    );
+                    self.report_unopenable(node_id, *version, e.code());
                 }
             }
         }
         if let Ok(mut cache) = self.secret_cache.lock() {
             cache.retain(|k, _| want.contains(k));
         }
-        for (node_id, version, blob) in reseal {
-            self.reseal(&node_id, version, &blob).await?;
-        }
-        self.reseal_admin_token().await?;
         let pending = want
             .iter()
             .filter(|(n, v)| self.cached_secret(n, *v).is_none())
@@ -476,32 +468,66 @@ impl PgStore {
         })
     }
 
-    /// Re-seal one secret sealed under the previous KEK under the current
-    /// one (guarded by the old bytes: two instances doing it race safely).
-    async fn reseal(&self, node_id: &str, version: u32, old: &[u8]) -> Result<()> {
-        let id = record_id(node_id, version);
-        let Ok(pt) = self
-            .kek
-            .open_shared(SharedPurpose::RelayHmacSecret, &id, old)
-        else {
-            return Ok(()); // reported by the refresh; left as it is
-        };
-        let new = self
-            .kek
-            .seal_shared(SharedPurpose::RelayHmacSecret, &id, &pt)?;
-        retry(|| async {
+    /// Re-seal under the current KEK every node secret and the admin token
+    /// still sealed under the previous one (`sealpass-relay reseal`, the
+    /// KEK rotation's step 3 in docs/OPERATIONS.md). Each row is guarded
+    /// by its old bytes, so running it on two instances at once is safe.
+    /// Returns (secrets re-sealed, admin token re-sealed); a record that
+    /// opens under neither KEK is an error (8502), nothing after it done.
+    pub async fn reseal_all(&self) -> Result<(usize, bool)> {
+        let rows = retry(|| async {
             let mut c = self.client().await?;
             let tx = begin(&mut c, Scope::Relay).await?;
-            tx.execute(
-                "UPDATE node_secrets SET sealed = $3 WHERE node_id = $1 AND version = $2 AND sealed = $4",
-                &[&node_id, &i64::from(version), &new, &old],
-            )
-            .await
-            .map_err(pg)?;
+            let rows = tx
+                .query(
+                    "SELECT node_id, version, sealed FROM node_secrets WHERE sealed IS NOT NULL
+                     ORDER BY node_id, version",
+                    &[],
+                )
+                .await
+                .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
-            Ok(())
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                out.push((
+                    r.get::<_, String>(0),
+                    version_of(r.get(1))?,
+                    r.get::<_, Vec<u8>>(2),
+                ));
+            }
+            Ok(out)
         })
-        .await
+        .await?;
+        let mut done = 0usize;
+        for (node_id, version, old) in rows {
+            if self.kek.is_sealed_under_current(&old) {
+                continue;
+            }
+            let id = record_id(&node_id, version);
+            let pt = self
+                .kek
+                .open_shared(SharedPurpose::RelayHmacSecret, &id, &old)?;
+            let new = self
+                .kek
+                .seal_shared(SharedPurpose::RelayHmacSecret, &id, &pt)?;
+            let changed = retry(|| async {
+                let mut c = self.client().await?;
+                let tx = begin(&mut c, Scope::Relay).await?;
+                let n = tx
+                    .execute(
+                        "UPDATE node_secrets SET sealed = $3 WHERE node_id = $1 AND version = $2 AND sealed = $4",
+                        &[&node_id, &i64::from(version), &new, &old],
+                    )
+                    .await
+                    .map_err(pg)?;
+                tx.commit().await.map_err(pg)?;
+                Ok(n)
+            })
+            .await?;
+            done += usize::try_from(changed).unwrap_or(0);
+        }
+        let token = self.reseal_admin_token().await?;
+        Ok((done, token))
     }
 
     /// The opened secret of (node, version): from the cache, else opened
@@ -521,20 +547,25 @@ impl PgStore {
                 Some(s)
             }
             Err(e) => {
-                // Said once per secret: anyone can send requests naming
-                // this node, and each would otherwise write a line.
-                let first = self
-                    .unopenable
-                    .lock()
-                    .is_ok_and(|mut seen| seen.insert((node_id.to_owned(), version)));
-                if first {
-                    eprintln!(
-                        "sealpass-relay: cannot open the HMAC secret of node {node_id:?} v{version}: {} (said once)",
-                        e.code().number()
-                    );
-                }
+                self.report_unopenable(node_id, version, e.code());
                 None
             }
+        }
+    }
+
+    /// Say once per secret that it would not open (a KEK this instance
+    /// lacks): anyone can send requests naming the node, and every sweep
+    /// tries again, so each would otherwise write a line.
+    fn report_unopenable(&self, node_id: &str, version: u32, code: Code) {
+        let first = self
+            .unopenable
+            .lock()
+            .is_ok_and(|mut seen| seen.insert((node_id.to_owned(), version)));
+        if first {
+            eprintln!(
+                "sealpass-relay: cannot open the HMAC secret of node {node_id:?} v{version}: {} (said once)",
+                code.number()
+            );
         }
     }
 
