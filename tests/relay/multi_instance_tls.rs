@@ -109,3 +109,28 @@ fn a_unix_socket_with_sslmode_disable_works() {
         "the node is in the database"
     );
 }
+
+/// A database error that retrying will not cure (here: the relay's role
+/// lost its privileges on one table) is 500/8610 Internal, not the
+/// "temporary, retry" 503/8506; requests that do not touch that table
+/// still work, and the relay's log names the SQLSTATE, not the SQL.
+#[test]
+#[ignore = "needs PostgreSQL: tests/pg/run.sh"]
+fn a_permanent_database_error_is_500_not_503() {
+    use sealpass_tests::relay::Relay;
+    let db = Database::create();
+    let relay = Relay::start_on(&db, &[]);
+    let role = db.server().relay_user().to_owned();
+    db.sql(&format!("REVOKE ALL ON sealpass.audit FROM {role}"));
+    // Adding a node writes an audit row: refused by the database.
+    let r = relay.admin("POST", "/api/v1/admin/nodes", r#"{"node_id":"n1"}"#);
+    assert_eq!((r.status, r.code()), (500, 8610), "{}", r.text());
+    // Nothing half-done: the node was not added (one transaction).
+    assert_eq!(db.sql("SELECT count(*) FROM sealpass.nodes"), "0");
+    // A read that needs no audit row still answers.
+    let r = relay.admin("GET", "/api/v1/admin/nodes", "");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let log = relay.output();
+    assert!(log.contains("SQLSTATE 42501"), "{log}");
+    assert!(!log.contains("INSERT INTO"), "SQL text in the log: {log}");
+}
