@@ -37,7 +37,7 @@ use super::Limits;
 /// Connections per instance.
 const POOL_SIZE: usize = 16;
 /// How long a request waits for a connection (or for one to be made).
-const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+pub(crate) const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 /// Attempts of a transaction that met a deadlock or serialization failure.
 const ATTEMPTS: usize = 4;
 

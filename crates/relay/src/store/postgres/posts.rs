@@ -74,7 +74,16 @@ impl PgStore {
         .await
         .map_err(|_| Error::new(Code::Internal, "worker task failed"))?;
         let gate = PostGate::enter(self, pending_id);
-        let _turn = gate.lock().await;
+        // Bounded: behind a burst (or a row lock another instance holds)
+        // a post answers 503/8506 "retry" in time, not the router's 408.
+        let _turn = tokio::time::timeout(super::POOL_WAIT, gate.lock())
+            .await
+            .map_err(|_| {
+                Error::new(
+                    Code::StoreUnavailable,
+                    "relay busy with posts for this pending id; retry",
+                )
+            })?;
         retry(|| self.settle_once(pending_id, &parsed, &checks, lim, now)).await
     }
 
