@@ -134,3 +134,30 @@ fn a_permanent_database_error_is_500_not_503() {
     assert!(log.contains("SQLSTATE 42501"), "{log}");
     assert!(!log.contains("INSERT INTO"), "SQL text in the log: {log}");
 }
+
+/// `--help` shows which variable sets the store, never its value: the URL
+/// may hold the database password. (No server needed.)
+#[test]
+fn help_never_prints_the_store_url() {
+    for args in [
+        &["--help"][..],
+        &["reseal", "--help"],
+        &["node", "add", "--help"],
+    ] {
+        let out = Command::new(bins::relay())
+            .args(args)
+            .env(
+                "SEALPASS_RELAY_STORE",
+                "postgres://u:s3cret-pw@db.example/sp",
+            )
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{args:?}");
+        assert!(text.contains("SEALPASS_RELAY_STORE"), "{args:?}: {text}");
+        assert!(
+            !text.contains("s3cret-pw"),
+            "{args:?} printed the password: {text}"
+        );
+    }
+}

@@ -44,7 +44,14 @@ pub struct Args {
     /// `sslrootcert=FILE` if given, else the system roots; `sslmode=disable`
     /// for plain TCP or a Unix socket). Every instance on one database must
     /// be given the same KEK. docs/OPERATIONS.md, "Several relay instances".
-    #[arg(long, env = "SEALPASS_RELAY_STORE", value_name = "URL", global = true)]
+    // hide_env_values: --help must not print the URL (it may hold a password).
+    #[arg(
+        long,
+        env = "SEALPASS_RELAY_STORE",
+        hide_env_values = true,
+        value_name = "URL",
+        global = true
+    )]
     pub store: Option<String>,
     /// Directory of the built accept page (`/accept` → index.html,
     /// `/static/*`, `/releases.json`), as written by scripts/build-www.sh; a
