@@ -176,7 +176,7 @@ use std::time::{Duration, Instant};
 use sealpass_native::signing::sign_request;
 use sealpass_tests::bins;
 use sealpass_tests::proc::{rand_hex, Proc};
-use sealpass_tests::relay::{Relay, Resp, RoundRobin};
+use sealpass_tests::relay::{request_bytes, Relay, Resp, RoundRobin};
 use sealpass_tests::signed::{envelopes_body, now, post_envelopes, seal_for, Node};
 
 /// Failed envelope posts that lock a pending id (lockout.rs).
@@ -200,16 +200,7 @@ fn try_req(
         .map_err(|e| e.to_string())?;
     s.set_write_timeout(Some(Duration::from_secs(30)))
         .map_err(|e| e.to_string())?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !body.is_empty() || method == "POST" || method == "PUT" {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(body);
+    let bytes = request_bytes(addr, method, path, headers, body);
     // The relay may answer before reading everything: read what it said.
     let _ = s.write_all(&bytes);
     let mut buf = Vec::new();

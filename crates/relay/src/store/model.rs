@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use sealpass::envelope::Envelope;
 use sealpass::error::{Code, Error, Result};
 use sealpass_native::keystore::AuditEvent;
-use sealpass_native::signing::is_valid_caller;
+use sealpass_native::signing::{is_valid_caller, SignatureHeaders, WINDOW_SECS};
 use sealpass_native::wire::{CreatePending, StatusView};
 
 use super::Limits;
@@ -276,6 +276,19 @@ pub fn page_size(limit: Option<usize>) -> Result<usize> {
         None => Ok(DEFAULT_PAGE),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
         Some(_) => Err(Error::new(Code::BadRequest, "limit must be 1..=200")),
+    }
+}
+
+/// The timestamp window of a node request (8703), checked before its body
+/// is read; says nothing about who is registered.
+pub(crate) fn check_window(headers: &SignatureHeaders, now: i64) -> Result<()> {
+    if headers.timestamp.abs_diff(now) <= WINDOW_SECS.unsigned_abs() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Code::SignatureExpired,
+            "timestamp outside the 300 s window",
+        ))
     }
 }
 

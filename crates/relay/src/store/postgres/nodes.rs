@@ -13,7 +13,9 @@ use sealpass_native::signing::{
 use sealpass_native::wire::TargetState;
 
 use super::{audit, begin, count_failure, pg, retry, version_of, Fail, PgStore, Scope};
-use crate::store::model::{check_node_id, mac_mismatch, record_id, IssuedSecret, SecretRefresh};
+use crate::store::model::{
+    check_node_id, check_window, mac_mismatch, record_id, IssuedSecret, SecretRefresh,
+};
 
 type Res<T> = std::result::Result<T, Fail>;
 
@@ -231,10 +233,9 @@ impl PgStore {
         route: &str,
         now: i64,
     ) -> Result<()> {
-        if headers.timestamp.abs_diff(now) <= WINDOW_SECS.unsigned_abs() {
+        let Err(e) = check_window(headers, now) else {
             return Ok(());
-        }
-        let e = Error::new(Code::SignatureExpired, "timestamp outside the 300 s window");
+        };
         // The answer is 8703 whether or not the count could be written.
         let _ = self
             .count_node_failure(Some(&headers.caller), route, e.code(), now)

@@ -11,12 +11,14 @@ use sealpass::error::{Code, Error, Result};
 use sealpass_native::keystore::Purpose;
 use sealpass_native::signing::{
     generate_secret, is_valid_caller, ReplayCache, SecretSource, SignatureHeaders, Verified,
-    Verifier, ROTATION_GRACE_SECS, WINDOW_SECS,
+    Verifier, ROTATION_GRACE_SECS,
 };
 use sealpass_native::wire::TargetState;
 
 use super::{audit, count_failure, immediate, sql_err, SqliteStore};
-use crate::store::model::{check_node_id, mac_mismatch, record_id, IssuedSecret, SecretRefresh};
+use crate::store::model::{
+    check_node_id, check_window, mac_mismatch, record_id, IssuedSecret, SecretRefresh,
+};
 
 impl SqliteStore {
     /// Register a node and issue its first secret (409/8604 if it exists).
@@ -212,10 +214,9 @@ impl SqliteStore {
         route: &str,
         now: i64,
     ) -> Result<()> {
-        if headers.timestamp.abs_diff(now) <= WINDOW_SECS.unsigned_abs() {
+        let Err(e) = check_window(headers, now) else {
             return Ok(());
-        }
-        let e = Error::new(Code::SignatureExpired, "timestamp outside the 300 s window");
+        };
         let c = self.conn()?;
         let actor = bounded_actor(&c, Some(&headers.caller));
         let _ = count_failure(&c, now, "node_auth_failed", &actor, route, e.code());
