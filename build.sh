@@ -268,6 +268,31 @@ ensure_wasm_target() {
     fi
 }
 
+# The browser builds' toolchain (scripts/wasm-env.sh, kind "size"): nightly
+# with rust-src (for -Zbuild-std) and the wasm32 target.
+SIZE_TOOLCHAIN=${SEALPASS_SIZE_TOOLCHAIN:-nightly}
+ensure_size_toolchain() {
+    [[ $SIZE_TOOLCHAIN == stable ]] && { note "SEALPASS_SIZE_TOOLCHAIN=stable: browser builds on stable"; return 0; }
+    if rustup toolchain list | grep -q "^$SIZE_TOOLCHAIN"; then
+        note "present: rust toolchain $SIZE_TOOLCHAIN ($(rustup run "$SIZE_TOOLCHAIN" rustc --version))"
+    else
+        installing "rustup toolchain $SIZE_TOOLCHAIN --profile minimal" "1-2 min"
+        rustup toolchain install "$SIZE_TOOLCHAIN" --profile minimal
+    fi
+    if rustup component list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -q '^rust-src'; then
+        note "present: rust-src ($SIZE_TOOLCHAIN)"
+    else
+        installing "rustup component rust-src ($SIZE_TOOLCHAIN)" "20-60 s"
+        rustup component add rust-src --toolchain "$SIZE_TOOLCHAIN"
+    fi
+    if rustup target list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -qx "$WASM_TARGET"; then
+        note "present: rust target $WASM_TARGET ($SIZE_TOOLCHAIN)"
+    else
+        installing "rustup target $WASM_TARGET ($SIZE_TOOLCHAIN)" "20-60 s"
+        rustup target add "$WASM_TARGET" --toolchain "$SIZE_TOOLCHAIN"
+    fi
+}
+
 ensure_apt_packages() {
     local pkg missing=()
     for pkg in "${APT_PACKAGES[@]}"; do
@@ -426,6 +451,7 @@ verify_tools() {
 cmd_setup() {
     must_step "setup: rustfmt/clippy" ensure_rust_components
     must_step "setup: rust target $WASM_TARGET" ensure_wasm_target
+    must_step "setup: browser-build toolchain ($SIZE_TOOLCHAIN + rust-src)" ensure_size_toolchain
     must_step "setup: apt ${APT_PACKAGES[*]}" ensure_apt_packages
     must_step "setup: apt ${PG_APT_PACKAGES[*]}" ensure_postgres
     must_step "setup: wasm-pack $WASM_PACK_VERSION" ensure_wasm_pack
@@ -959,6 +985,7 @@ run_optional_script() {
 # What `serve` needs of `setup`: the Wasm toolchain, not the browsers.
 serve_setup() {
     must_step "setup: rust target $WASM_TARGET" ensure_wasm_target
+    must_step "setup: browser-build toolchain ($SIZE_TOOLCHAIN + rust-src)" ensure_size_toolchain
     must_step "setup: wasm-pack $WASM_PACK_VERSION" ensure_wasm_pack
     must_step "setup: binaryen (wasm-opt)" ensure_binaryen
     must_step "setup: wasm-bindgen-cli" ensure_wasm_bindgen_cli

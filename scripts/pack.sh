@@ -64,6 +64,8 @@ wasm_pack() {
 
 if ((SKIP_WASM == 0)); then
     (sealpass_wasm_env "$ROOT" size && wasm_pack web web --features "$SEALPASS_WASM_FEATURES")
+    # sealpass/fast: the browser API built like the Node builds (speed).
+    (sealpass_wasm_env "$ROOT" speed && wasm_pack web web-fast --features "$SEALPASS_WASM_FEATURES")
     (sealpass_wasm_env "$ROOT" speed && wasm_pack nodejs node --features "$SEALPASS_WASM_FEATURES")
     (sealpass_wasm_env "$ROOT" speed && wasm_pack nodejs node-open --features "open,$SEALPASS_WASM_FEATURES")
 fi
@@ -86,5 +88,9 @@ echo "pack.sh: browser payload"
 size_line "$PKG_DIR/web/sealpass_bg.wasm"
 size_line "$PKG_DIR/web/sealpass.js"
 size_line "$PKG_DIR/index.js"
+echo "pack.sh: fast browser payload (sealpass/fast)"
+size_line "$PKG_DIR/fast/sealpass_bg.wasm"
+size_line "$PKG_DIR/fast/sealpass.js"
+size_line "$PKG_DIR/fast/index.js"
 echo "pack.sh: tarball $(wc -c <"$PKG_DIR/$TARBALL") bytes"
 echo "$PKG_DIR/$TARBALL"

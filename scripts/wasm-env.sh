@@ -14,9 +14,19 @@
 #   (bench/variants.sh) builds the portable 32-bit backend instead.
 # - Node builds add feature `wasm-base-table` (X25519(k, 9) by curve25519-
 #   dalek's 30 KB precomputed table, as natively: seal ~1.4x); browser builds
-#   leave it out (the accept page seals once and has a 30 KB budget).
+#   leave it out (the accept page seals once and has a 29 KB budget).
 #   sealpass_wasm_env sets SEALPASS_WASM_FEATURES for the kind; callers pass
 #   it to --features.
+# - Browser ("size") builds are compiled by the nightly toolchain
+#   (SEALPASS_SIZE_TOOLCHAIN, default "nightly"; build.sh installs it with
+#   rust-src and the wasm32 target) with core and alloc rebuilt
+#   (-Zbuild-std) under -Cpanic=immediate-abort: a panic is then the trap it
+#   already was (crates/wasm/src/runtime.rs), and the formatting machinery,
+#   panic messages and source paths that stable's precompiled core keeps
+#   alive through every bounds check (~2.2 KB gzip, bench/RESULTS.md size
+#   profile) are gone. Same source, same Cargo.lock; the node, the CLI and
+#   the Node builds stay on stable. SEALPASS_SIZE_TOOLCHAIN=stable builds
+#   the old way (no build-std), for comparison.
 # - Source paths are remapped so the output (and its SRI hash) does not
 #   depend on where the checkout or the cargo home live.
 
@@ -33,6 +43,11 @@ sealpass_wasm_env() {
     size)
         export CARGO_PROFILE_RELEASE_OPT_LEVEL=s
         SEALPASS_WASM_FEATURES=wasm-min
+        if [[ ${SEALPASS_SIZE_TOOLCHAIN:-nightly} != stable ]]; then
+            export RUSTUP_TOOLCHAIN=${SEALPASS_SIZE_TOOLCHAIN:-nightly}
+            export CARGO_UNSTABLE_BUILD_STD=core,alloc
+            RUSTFLAGS+=" -Zunstable-options -Cpanic=immediate-abort"
+        fi
         ;;
     speed)
         export CARGO_PROFILE_RELEASE_OPT_LEVEL=3

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -126,8 +126,23 @@ pub fn aead_open(
     aad: &[u8],
     ct: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
+    aead_open_owned(key, nonce, aad, ct.to_vec())
+}
+
+/// [`aead_open`] in the ciphertext's own buffer: the plaintext comes back in
+/// `ct`'s allocation, the tag cut off (an envelope's decoded `ct` is opened
+/// without a second 16 KiB buffer). On failure the buffer, still holding
+/// only ciphertext (the tag is checked before anything is decrypted), is
+/// dropped.
+pub fn aead_open_owned(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    ct: Vec<u8>,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(ct);
     XChaCha20Poly1305::new(key.into())
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
-        .map(Zeroizing::new)
-        .map_err(|_| Error::new(Code::DecryptFailed, "authentication failed"))
+        .decrypt_in_place(XNonce::from_slice(nonce), aad, &mut *buf)
+        .map_err(|_| Error::new(Code::DecryptFailed, "authentication failed"))?;
+    Ok(buf)
 }

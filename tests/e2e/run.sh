@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh — the accept page end to end (called by ./build.sh test).
 #
-# Builds the served page (scripts/build-www.sh), checks the 30 KB gzip
+# Builds the served page (scripts/build-www.sh), checks the 29 KB gzip
 # budget and the signed release manifest over HTTP, then starts a real relay
 # (+ a second relay serving a tampered copy of the page) and a real node
 # agent, and drives system Chromium and Firefox through tests/e2e/e2e.mjs.

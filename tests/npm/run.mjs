@@ -30,8 +30,13 @@ for (const [k, v] of Object.entries({ root: ROOT, tarball: TARBALL, cli: CLI, de
 const BIN = (name) => path.join(DEPS, "node_modules/.bin", name);
 const KEEP = process.env.SEALPASS_NPM_KEEP === "1";
 
-/** Gzip -9 budget for the browser payload (wasm + glue + entry): the design record's page budget. */
-const GZIP_BUDGET = 30 * 1024;
+/** Gzip -9 budgets (wasm + glue + entry), asserted so they cannot regrow silently:
+ *  the default browser entry (the small build: 26.6 KB when set; issue #18's goal
+ *  of 16,000 B for wasm + minified glue is tracked in bench/RESULTS.md, not met),
+ *  and sealpass/fast (the speed build, ~65 KB: a third of libsodium-wrappers-sumo's
+ *  189 KB bundle). */
+const GZIP_BUDGET = 27 * 1024;
+const FAST_GZIP_BUDGET = 70 * 1024;
 
 /** The exact exports of each entry (sorted; `default` only in ES module namespaces). */
 const SEAL_EXPORTS = ["SealpassError", "fingerprint", "identityFingerprint", "init", "initSync", "isSealpassError", "seal", "validateContext"];
@@ -74,6 +79,10 @@ const ALLOWED_FILES = [
   "index.d.ts",
   "web/sealpass.js",
   "web/sealpass_bg.wasm",
+  "fast/index.js",
+  "fast/index.d.ts",
+  "fast/sealpass.js",
+  "fast/sealpass_bg.wasm",
   "workerd/index.js",
   "workerd/index.d.ts",
   "node/errors.cjs",
@@ -335,6 +344,35 @@ console.log(JSON.stringify(out));`,
   eq(out.pre?.[0], "NotInitialized", "error before init");
   assert(/await init\(\)/.test(out.pre[1]), "NotInitialized message should say what to do");
   eq(cliOpen(out.envelope), "from-web-build", "CLI open of the web-build envelope");
+});
+
+await check("sealpass/fast: the browser API from the speed build — same exports, init(bytes), seals v1 and v2 the CLI opens, no open", () => {
+  write(
+    path.join(NODE_DIR, "fast-entry.mjs"),
+    `import fs from "node:fs";
+import * as fast from "sealpass/fast";
+import * as web from "./node_modules/sealpass/index.js";
+const out = { keys: Object.keys(fast).sort(), webKeys: Object.keys(web).sort() };
+try { fast.seal("x", "y", {}); } catch (e) { out.pre = e.name; }
+await fast.init(fs.readFileSync("node_modules/sealpass/fast/sealpass_bg.wasm"));
+out.envelope = fast.seal(${JSON.stringify(PUBLIC_KEY)}, "from-fast-build", ${JSON.stringify(CONTEXT)});
+out.envelope2 = fast.seal(${JSON.stringify(PUBLIC_KEY)}, "v2 from-fast-build", ${JSON.stringify(CONTEXT)}, { identity: ${JSON.stringify(NIK)} });
+out.idfp = fast.identityFingerprint(${JSON.stringify(NIK)});
+out.wasmExports = WebAssembly.Module.exports(new WebAssembly.Module(fs.readFileSync("node_modules/sealpass/fast/sealpass_bg.wasm"))).map((e) => e.name);
+out.sizes = ["fast/sealpass_bg.wasm", "web/sealpass_bg.wasm"].map((f) => fs.statSync("node_modules/sealpass/" + f).size);
+console.log(JSON.stringify(out));`,
+  );
+  const out = JSON.parse(nodeRun("fast-entry.mjs"));
+  sameList(out.keys, SEAL_NS, "sealpass/fast namespace");
+  sameList(out.keys, out.webKeys, "sealpass/fast vs the default browser entry");
+  eq(out.pre, "NotInitialized", "sealpass/fast before init");
+  eq(out.idfp, IDENTITY_FP, "sealpass/fast identityFingerprint");
+  eq(out.envelope.v, 1, "sealpass/fast seal without options is v1");
+  eq(cliOpen(out.envelope), "from-fast-build", "CLI open of the sealpass/fast envelope");
+  checkV2(out.envelope2, "v2 from-fast-build", "sealpass/fast v2");
+  eq(out.wasmExports.filter((n) => /open|generateKeyPair|keypair/i.test(n)), [], "open-like exports in the fast wasm");
+  // The speed build carries the fixed-base table: a different, larger wasm.
+  assert(out.sizes[0] > out.sizes[1] + 20000, `fast wasm (${out.sizes[0]} B) should be the speed build, not the ${out.sizes[1]}-byte size build`);
 });
 
 await check("web build .wasm exports no open (WebAssembly.Module.exports); node-open's does", () => {
@@ -724,6 +762,7 @@ const { secretKey, publicKey } = generateKeyPair();
 const id = generateKeyPair();
 const pt: Uint8Array = open(secretKey, seal(publicKey, "x", ctx), ctx);
 const fromJson: Uint8Array = open(secretKey, "{}", ctx);
+const fromBytes: Uint8Array = open(secretKey, new TextEncoder().encode("{}"), ctx);
 try { open(secretKey, "{}", ctx); } catch (e) { if (e instanceof SealpassError) { const c: number = e.code; } }
 const sealOpts: SealOptions = { identity: id.publicKey };
 const openOpts: OpenOptions = { identityKey: id.secretKey };
@@ -736,12 +775,13 @@ const opener = new Opener(secretKey);
 const npk: string = opener.publicKey;
 const noIdentity: string | undefined = opener.identity;
 const viaOpener: Uint8Array = opener.open(seal(npk, "x", ctx), ctx);
+const viaOpenerBytes: Uint8Array = opener.open(new TextEncoder().encode(JSON.stringify(seal(npk, "x", ctx))), ctx);
 opener.free();
 const idOpener = new Opener(secretKey, { identityKey: id.secretKey });
 const nik: string | undefined = idOpener.identity;
 new Opener(secretKey, null).free();
 new Opener(secretKey, undefined).free();
-export { pt, fromJson, viaOpener, v2, v2b, idfp, noIdentity, nik };
+export { pt, fromJson, fromBytes, viaOpener, viaOpenerBytes, v2, v2b, idfp, noIdentity, nik };
 `,
   );
   write(
@@ -1030,23 +1070,28 @@ server.close();
 
 
 // ---------------------------------------------------------------- size
-await check(`size: gzip -9 of the browser wasm + JS glue <= ${GZIP_BUDGET} bytes`, () => {
-  const files = ["web/sealpass_bg.wasm", "web/sealpass.js", "index.js"];
-  let raw = 0;
-  let gz = 0;
-  let br = 0;
-  for (const f of files) {
-    const buf = fs.readFileSync(path.join(NM, f));
-    const g = execFileSync("gzip", ["-9", "-n", "-c"], { input: buf }).length;
-    const b = zlib.brotliCompressSync(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-    console.log(`     ${f.padEnd(22)} raw ${String(buf.length).padStart(7)}  gzip-9 ${String(g).padStart(6)}  brotli-11 ${String(b).padStart(6)}`);
-    raw += buf.length;
-    gz += g;
-    br += b;
-  }
-  console.log(`     ${"total".padEnd(22)} raw ${String(raw).padStart(7)}  gzip-9 ${String(gz).padStart(6)}  brotli-11 ${String(br).padStart(6)}  (budget gzip ${GZIP_BUDGET}, goal 12288)`);
-  assert(gz <= GZIP_BUDGET, `browser payload is ${gz} bytes gzip -9, over the ${GZIP_BUDGET}-byte budget`);
-});
+for (const [label, dir, budget] of [
+  ["browser", "web", GZIP_BUDGET],
+  ["sealpass/fast", "fast", FAST_GZIP_BUDGET],
+]) {
+  await check(`size: gzip -9 of the ${label} wasm + JS glue + entry <= ${budget} bytes`, () => {
+    const files = [`${dir}/sealpass_bg.wasm`, `${dir}/sealpass.js`, dir === "web" ? "index.js" : `${dir}/index.js`];
+    let raw = 0;
+    let gz = 0;
+    let br = 0;
+    for (const f of files) {
+      const buf = fs.readFileSync(path.join(NM, f));
+      const g = execFileSync("gzip", ["-9", "-n", "-c"], { input: buf }).length;
+      const b = zlib.brotliCompressSync(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+      console.log(`     ${f.padEnd(22)} raw ${String(buf.length).padStart(7)}  gzip-9 ${String(g).padStart(6)}  brotli-11 ${String(b).padStart(6)}`);
+      raw += buf.length;
+      gz += g;
+      br += b;
+    }
+    console.log(`     ${"total".padEnd(22)} raw ${String(raw).padStart(7)}  gzip-9 ${String(gz).padStart(6)}  brotli-11 ${String(br).padStart(6)}  (budget gzip ${budget})`);
+    assert(gz <= budget, `${label} payload is ${gz} bytes gzip -9, over the ${budget}-byte budget`);
+  });
+}
 
 // ---------------------------------------------------------------- summary
 if (KEEP) console.log(`kept temp projects in ${TMP}`);

@@ -76,7 +76,12 @@ pub fn open_json(
     envelope_json: &[u8],
     ctx: &Context,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    open(node_sk, &Envelope::from_json(envelope_json)?, ctx)
+    open_owned(
+        &KeyPair::new(node_sk.clone()),
+        None,
+        Envelope::from_json(envelope_json)?,
+        ctx,
+    )
 }
 
 /// Parse envelope JSON and open it with the identity key (v1 or v2).
@@ -86,10 +91,10 @@ pub fn open_json_with_identity(
     envelope_json: &[u8],
     ctx: &Context,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    open_with_identity(
-        node_sk,
-        identity_sk,
-        &Envelope::from_json(envelope_json)?,
+    open_owned(
+        &KeyPair::new(node_sk.clone()),
+        Some(&KeyPair::new(identity_sk.clone())),
+        Envelope::from_json(envelope_json)?,
         ctx,
     )
 }
@@ -154,7 +159,12 @@ impl Opener {
 
     /// Parse envelope JSON and [`Opener::open`] it.
     pub fn open_json(&self, envelope_json: &[u8], ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
-        self.open(&Envelope::from_json(envelope_json)?, ctx)
+        open_owned(
+            &self.key,
+            self.identity.as_ref(),
+            Envelope::from_json(envelope_json)?,
+            ctx,
+        )
     }
 }
 
@@ -172,12 +182,12 @@ impl core::fmt::Debug for Opener {
 }
 
 /// Both key pairs were derived from their secret keys here.
-fn open_with(
+fn aead_key(
     key: &KeyPair,
     identity: Option<&KeyPair>,
     envelope: &Envelope,
     ctx: &Context,
-) -> Result<Zeroizing<Vec<u8>>> {
+) -> Result<Zeroizing<[u8; suite::KEY_LEN]>> {
     let v = envelope.version;
     // Before any key agreement (docs/PROTOCOL.md §15.4).
     if v == Version::V2 && identity.is_none() {
@@ -189,7 +199,7 @@ fn open_with(
     let low_order = || Error::new(Code::DecryptFailed, "ephemeral key is low-order");
     let ss = suite::dh(key.sk.as_bytes(), &envelope.epk).ok_or_else(low_order)?;
     let info = canon::kdf_info_for(v, ctx);
-    let aead_key = match (v, identity) {
+    Ok(match (v, identity) {
         // (V2, None) returned above.
         (Version::V1, _) | (Version::V2, None) => {
             suite::derive_key(&ss, &envelope.epk, key.pk.as_bytes(), &info)
@@ -205,11 +215,28 @@ fn open_with(
                 &info,
             )
         }
-    };
-    suite::aead_open(
-        &aead_key,
-        &envelope.nonce,
-        &canon::aad_for(v, ctx),
-        &envelope.ct,
-    )
+    })
+}
+
+/// Open a borrowed envelope: its ciphertext is copied (the buffer the
+/// plaintext is decrypted in).
+fn open_with(
+    key: &KeyPair,
+    identity: Option<&KeyPair>,
+    envelope: &Envelope,
+    ctx: &Context,
+) -> Result<Zeroizing<Vec<u8>>> {
+    open_owned(key, identity, envelope.clone(), ctx)
+}
+
+/// Open an envelope this crate parsed: decrypted in its own `ct` buffer.
+fn open_owned(
+    key: &KeyPair,
+    identity: Option<&KeyPair>,
+    envelope: Envelope,
+    ctx: &Context,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let aead_key = aead_key(key, identity, &envelope, ctx)?;
+    let aad = canon::aad_for(envelope.version, ctx);
+    suite::aead_open_owned(&aead_key, &envelope.nonce, &aad, envelope.ct)
 }

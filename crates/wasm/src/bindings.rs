@@ -309,7 +309,7 @@ pub fn validate_context(
     context_from_js(&context).map(|_| ()).map_err(js_error)
 }
 
-/// Open an envelope (object or JSON string) with a secret key. Only in builds
+/// Open an envelope (object, JSON string or JSON bytes) with a secret key. Only in builds
 /// with the `open` feature; the browser bundle has no such export. Derives the
 /// public key on every call; use `Opener` to open more than once.
 #[cfg(feature = "open")]
@@ -317,14 +317,14 @@ pub fn validate_context(
 pub fn open_js(
     #[wasm_bindgen(js_name = secretKey, unchecked_param_type = "string | Uint8Array")]
     secret_key: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Envelope | string")] envelope: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Envelope | string | Uint8Array")] envelope: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
     #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: Option<js_sys::Object>,
 ) -> core::result::Result<Uint8Array, JsValue> {
     let open = || -> Result<Uint8Array> {
         let opener = opener_from_js(&secret_key, options.as_ref())?;
         let ctx = context_from_js(&context)?;
-        let pt = opener.open_json(envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
+        let pt = opener.open_json(&envelope_json_from_js(&envelope)?, &ctx)?;
         Ok(Uint8Array::from(pt.as_slice()))
     };
     open().map_err(js_error)
@@ -376,18 +376,16 @@ impl OpenerJs {
         self.0.identity().map(|pk| pk.to_b64u())
     }
 
-    /// Open an envelope (object or JSON string) for `context`; same checks and
+    /// Open an envelope (object, JSON string or JSON bytes) for `context`; same checks and
     /// errors as `open()`.
     pub fn open(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Envelope | string")] envelope: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Envelope | string | Uint8Array")] envelope: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Context")] context: JsValue,
     ) -> core::result::Result<Uint8Array, JsValue> {
         let open = || -> Result<Uint8Array> {
             let ctx = context_from_js(&context)?;
-            let pt = self
-                .0
-                .open_json(envelope_text_from_js(&envelope)?.as_bytes(), &ctx)?;
+            let pt = self.0.open_json(&envelope_json_from_js(&envelope)?, &ctx)?;
             Ok(Uint8Array::from(pt.as_slice()))
         };
         open().map_err(js_error)
@@ -426,29 +424,41 @@ fn secret_key_from_js(secret_key: &JsValue) -> Result<sealpass::keys::SecretKey>
     }
 }
 
-/// The envelope's JSON text from a string or an object, size-checked first.
+/// The envelope's JSON bytes, size-checked before anything is copied into
+/// Wasm memory: a `Uint8Array` is taken as the JSON bytes themselves (what
+/// came off the wire, copied once), a string is encoded natively once, an
+/// object goes through `JSON.stringify` first (so its checks are those of
+/// envelope JSON).
 #[cfg(feature = "open")]
-fn envelope_text_from_js(envelope: &JsValue) -> Result<String> {
+fn envelope_json_from_js(envelope: &JsValue) -> Result<Vec<u8>> {
     use sealpass::envelope::MAX_ENVELOPE_JSON;
     let too_large = || invalid(Code::CiphertextTooLarge, "envelope larger than 64 KiB");
     if let Some(s) = envelope.dyn_ref::<JsString>() {
         if s.length() as usize > MAX_ENVELOPE_JSON {
             return Err(too_large());
         }
-        read::string(envelope).unwrap_or_else(|| Ok(String::new()))
-    } else if envelope.is_object() {
+        return read::string_bytes(s);
+    }
+    if envelope.dyn_ref::<Uint8Array>().is_some() {
+        // Ciphertext, not a secret: the guard copy need not be wiped.
+        let a = read::array(envelope)?;
+        let a = a.as_ref();
+        return (a.length() as usize <= MAX_ENVELOPE_JSON)
+            .then(|| a.to_vec())
+            .ok_or_else(too_large);
+    }
+    if envelope.is_object() {
         let s = js_sys::JSON::stringify(envelope)
             .map_err(|_| invalid(Code::EnvelopeNotJson, "envelope is not a JSON object"))?;
         if s.length() as usize > MAX_ENVELOPE_JSON {
             return Err(too_large());
         }
-        Ok(String::from(s))
-    } else {
-        Err(invalid(
-            Code::EnvelopeNotJson,
-            "envelope must be an object or a JSON string",
-        ))
+        return read::string_bytes(&s);
     }
+    Err(invalid(
+        Code::EnvelopeNotJson,
+        "envelope must be an object, a JSON string or its UTF-8 bytes",
+    ))
 }
 
 /// A fresh one-time key pair `{secretKey, publicKey}` (base64url), for the

@@ -51,15 +51,51 @@ fn unreadable<T>(_: T) -> Error {
 
 /// Read a JS string, refusing lone surrogates (which `as_string` would
 /// silently replace with U+FFFD, changing the bytes we bind).
+///
+/// Only text that comes out holding 0xEF (the lead byte of U+FFFD) is looked
+/// at unit by unit (a crossing per UTF-16 unit, which made a 16 KiB envelope
+/// string cost more than its X25519), to tell a real U+FFFD from a replaced
+/// lone surrogate.
 pub fn string(v: &JsValue) -> Option<Result<String>> {
     let s = v.dyn_ref::<JsString>()?;
-    if !s.is_valid_utf16() {
+    let text = v.as_string()?;
+    // A plain scan (short strings; memchr's code would cost ~0.3 KB).
+    if text.bytes().any(|b| b == 0xEF) && !s.is_valid_utf16() {
         return Some(Err(Error::new(
             Code::InvalidUtf8,
             "string holds a lone surrogate",
         )));
     }
-    Some(Ok(String::from(s)))
+    Some(Ok(text))
+}
+
+#[cfg(feature = "open")]
+#[wasm_bindgen]
+extern "C" {
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    /// Native UTF-8 encoding (lone surrogates become U+FFFD).
+    #[wasm_bindgen(method)]
+    fn encode(this: &TextEncoder, s: &JsString) -> Uint8Array;
+}
+
+/// The UTF-8 bytes of a (large) string: encoded natively by `TextEncoder`
+/// and copied into Wasm memory once — wasm-bindgen's own string passing
+/// walks the string a UTF-16 unit at a time in JS, which for a 16 KiB
+/// envelope cost more than its AEAD. Lone surrogates are refused as in
+/// [`string`]: only bytes holding 0xEF (the lead byte of U+FFFD, which the
+/// encoder puts in their place) are looked at closer.
+#[cfg(feature = "open")]
+pub fn string_bytes(s: &JsString) -> Result<Vec<u8>> {
+    let bytes = TextEncoder::new().encode(s).to_vec();
+    if bytes.contains(&0xEF) && !s.is_valid_utf16() {
+        return Err(Error::new(
+            Code::InvalidUtf8,
+            "string holds a lone surrogate",
+        ));
+    }
+    Ok(bytes)
 }
 
 /// `Object.entries(v)`: own enumerable string-keyed `[key, value]` pairs,

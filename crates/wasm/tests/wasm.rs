@@ -262,6 +262,66 @@ fn js_opener_opens_like_open_and_keeps_its_checks() {
 }
 
 #[wasm_bindgen_test]
+fn js_open_takes_envelope_json_bytes_and_tells_u_fffd_from_a_lone_surrogate() {
+    let sk = SecretKey::from_bytes([9; 32]);
+    let sk_b64 = sealpass::b64::encode(sk.as_bytes());
+    let opener = OpenerJs::new(sk_b64.clone().into(), None).unwrap();
+    let pt: Vec<u8> = (0..16368u32).map(|i| (i * 7) as u8).collect();
+    let env = seal_js(
+        opener.public_key().into(),
+        Uint8Array::from(&pt[..]).into(),
+        ctx(),
+        None,
+    )
+    .unwrap();
+    let text = String::from(js_sys::JSON::stringify(&env).unwrap());
+    // The JSON bytes as they come off the wire: opened as they are.
+    let bytes = Uint8Array::from(text.as_bytes());
+    assert_eq!(
+        opener.open(bytes.clone().into(), ctx()).unwrap().to_vec(),
+        pt
+    );
+    assert_eq!(
+        open_js(sk_b64.clone().into(), bytes.into(), ctx(), None)
+            .unwrap()
+            .to_vec(),
+        pt
+    );
+    // Bytes that are not the envelope's JSON: the JSON checks, not an object's.
+    let code = |v: JsValue| code_of(opener.open(v, ctx()).unwrap_err()).0;
+    assert_eq!(code(Uint8Array::from(&b"[1]"[..]).into()), 8101);
+    assert_eq!(code(Uint8Array::from(&[0xffu8, 0xfe][..]).into()), 8101);
+    let too_big = Uint8Array::new_with_length(64 * 1024 + 1);
+    assert_eq!(code(too_big.into()), Code::CiphertextTooLarge.number());
+    // A lone surrogate in an envelope string is 8205, as before the fast
+    // path; a real U+FFFD (here in the suite) is just a wrong suite.
+    let at = text.find("\"ct\":\"").unwrap() + 6;
+    let lone: JsValue = js_sys::JsString::from(&text[..at])
+        .concat(&js_sys::JsString::from_char_code1(0xD800))
+        .concat(&JsValue::from_str(&text[at..]))
+        .into();
+    assert_eq!(code(lone), Code::InvalidUtf8.number());
+    let fffd = text.replacen("xchacha20poly1305", "xchacha20poly1305\u{FFFD}", 1);
+    assert_eq!(code(fffd.into()), Code::SuiteUnsupported.number());
+    // Contexts: U+FFFD is an ordinary character, a lone surrogate is 8205.
+    let with = |field: JsValue| {
+        obj(&[
+            ("node_id", "node-1".into()),
+            ("pending_id", "p-1".into()),
+            ("slug", "api".into()),
+            ("injection_method", "header".into()),
+            ("field_name", field),
+        ])
+    };
+    assert!(validate_context(with("Auth\u{FFFD}".into())).is_ok());
+    let lone = js_sys::JSON::parse("\"Auth\\udc00\"").unwrap();
+    assert_eq!(
+        code_of(validate_context(with(lone)).unwrap_err()).0,
+        Code::InvalidUtf8.number()
+    );
+}
+
+#[wasm_bindgen_test]
 fn js_v2_seals_to_the_identity_and_needs_its_key_to_open() {
     let sk = SecretKey::from_bytes([6; 32]);
     let isk = SecretKey::from_bytes([7; 32]);
