@@ -92,6 +92,8 @@ say "wasm (seal-only, browser settings) -> $PKG"
         --out-name sealpass --out-dir "$PKG" -- "${LOCKED[@]}" --features "$SEALPASS_WASM_FEATURES,trusted-input" >&2
 )
 [[ -f $PKG/sealpass.js && -f $PKG/sealpass_bg.wasm ]] || die "wasm-pack produced no package"
+# Short import names between the wasm and its glue (~1 KB gzip; see the script).
+node "$ROOT/scripts/short-imports.mjs" "$PKG" >&2 || die "short-imports failed"
 if grep -q 'export function open' "$PKG/sealpass.js"; then
     die "the page's Wasm exports open(): it must be built without the open feature"
 fi

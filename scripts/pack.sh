@@ -66,6 +66,8 @@ if ((SKIP_WASM == 0)); then
     (sealpass_wasm_env "$ROOT" size && wasm_pack web web --features "$SEALPASS_WASM_FEATURES")
     # sealpass/fast: the browser API built like the Node builds (speed).
     (sealpass_wasm_env "$ROOT" speed && wasm_pack web web-fast --features "$SEALPASS_WASM_FEATURES")
+    # Short import names between each web build's wasm and glue (~1 KB gzip).
+    for d in web web-fast; do node "$ROOT/scripts/short-imports.mjs" "$WASM_DIR/$d"; done
     (sealpass_wasm_env "$ROOT" speed && wasm_pack nodejs node --features "$SEALPASS_WASM_FEATURES")
     (sealpass_wasm_env "$ROOT" speed && wasm_pack nodejs node-open --features "open,$SEALPASS_WASM_FEATURES")
 fi

@@ -762,7 +762,7 @@ const { secretKey, publicKey } = generateKeyPair();
 const id = generateKeyPair();
 const pt: Uint8Array = open(secretKey, seal(publicKey, "x", ctx), ctx);
 const fromJson: Uint8Array = open(secretKey, "{}", ctx);
-const fromBytes: Uint8Array = open(secretKey, new TextEncoder().encode("{}"), ctx);
+const fromBytes: Uint8Array = open(secretKey, new Uint8Array([0x7b, 0x7d]), ctx);
 try { open(secretKey, "{}", ctx); } catch (e) { if (e instanceof SealpassError) { const c: number = e.code; } }
 const sealOpts: SealOptions = { identity: id.publicKey };
 const openOpts: OpenOptions = { identityKey: id.secretKey };
@@ -775,7 +775,7 @@ const opener = new Opener(secretKey);
 const npk: string = opener.publicKey;
 const noIdentity: string | undefined = opener.identity;
 const viaOpener: Uint8Array = opener.open(seal(npk, "x", ctx), ctx);
-const viaOpenerBytes: Uint8Array = opener.open(new TextEncoder().encode(JSON.stringify(seal(npk, "x", ctx))), ctx);
+const viaOpenerBytes: Uint8Array = opener.open(new Uint8Array(0), ctx);
 opener.free();
 const idOpener = new Opener(secretKey, { identityKey: id.secretKey });
 const nik: string | undefined = idOpener.identity;
