@@ -69,7 +69,6 @@ pub fn string(v: &JsValue) -> Option<Result<String>> {
     Some(Ok(text))
 }
 
-#[cfg(feature = "open")]
 #[wasm_bindgen]
 extern "C" {
     type TextEncoder;
@@ -150,12 +149,14 @@ pub fn done(a: &Uint8Array) {
 }
 
 /// The UTF-8 of `s`, at most `max` bytes (else `too_large`); `None` when it
-/// holds a lone surrogate (which `String::from` would silently replace with
-/// U+FFFD, changing the bytes).
+/// holds a lone surrogate (which the encoder silently replaces with U+FFFD,
+/// changing the bytes).
 ///
-/// Encoded here into one buffer sized for the worst case (3 bytes per UTF-16
-/// unit): wasm-bindgen's string passing reallocates for non-ASCII text and
-/// leaves unzeroed partial copies of it in freed memory.
+/// Encoded natively (TextEncoder) into a fresh JS array, copied into one
+/// Zeroizing buffer and the JS array wiped: wasm-bindgen's string passing
+/// reallocates for non-ASCII text and would leave unzeroed partial copies in
+/// freed Wasm memory; this leaves none, and costs one crossing instead of
+/// one per UTF-16 unit.
 pub fn utf8(s: &JsString, max: usize, too_large: Error) -> Result<Option<Zeroizing<Vec<u8>>>> {
     // Each UTF-16 unit is at least one UTF-8 byte.
     if s.length() as usize > max {
@@ -163,11 +164,19 @@ pub fn utf8(s: &JsString, max: usize, too_large: Error) -> Result<Option<Zeroizi
     }
     #[cfg(not(feature = "trusted-input"))]
     let out = {
-        let mut out = Zeroizing::new(Vec::with_capacity(s.length() as usize * 3));
-        let mut buf = Zeroizing::new([0u8; 4]);
-        for c in char::decode_utf16(s.iter()) {
-            let Ok(c) = c else { return Ok(None) };
-            out.extend_from_slice(c.encode_utf8(&mut *buf).as_bytes());
+        // A genuine Uint8Array made here: its length is the real one.
+        let a = TextEncoder::new().encode(s);
+        let out = (a.length() as usize <= max).then(|| Zeroizing::new(a.to_vec()));
+        a.fill(0, 0, a.length());
+        let Some(out) = out else {
+            return Err(too_large);
+        };
+        // 0xEF leads U+FFFD: only then tell a real one from a replaced lone
+        // surrogate, a UTF-16 unit at a time. A plain loop: `contains` would
+        // link core's memchr (~0.3 KB) into the browser build.
+        #[allow(clippy::manual_contains)]
+        if out.iter().any(|b| *b == 0xEF) && !s.is_valid_utf16() {
+            return Ok(None);
         }
         out
     };

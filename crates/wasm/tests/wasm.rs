@@ -127,6 +127,12 @@ fn js_errors_carry_code_and_name() {
     assert_eq!(code_of(e).0, Code::PlaintextEmpty.number());
     let e = seal_js(pk.clone().into(), "x".repeat(16369).into(), ctx(), None).unwrap_err();
     assert_eq!(code_of(e), (8008, "CiphertextTooLarge".into()));
+    // Few UTF-16 units, too many UTF-8 bytes (3 each): refused after encoding;
+    // exactly 16368 bytes of it seals. A real U+FFFD is plaintext like any other.
+    let e = seal_js(pk.clone().into(), "€".repeat(5457).into(), ctx(), None).unwrap_err();
+    assert_eq!(code_of(e).0, 8008);
+    assert!(seal_js(pk.clone().into(), "€".repeat(5456).into(), ctx(), None).is_ok());
+    assert!(seal_js(pk.clone().into(), "\u{FFFD}".into(), ctx(), None).is_ok());
     let e = seal_js(pk.clone().into(), JsValue::from(5), ctx(), None).unwrap_err();
     assert_eq!(code_of(e).0, Code::InvalidArgument.number());
     let bad_ctx = obj(&[("node_id", "n".into())]);
