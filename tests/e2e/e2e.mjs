@@ -226,8 +226,11 @@ writeFileSync(SECRETS_FILE, secret + '\n', { flag: 'a' });
   // 2. The same link again: a calm "Already delivered", saying where it is
   // stored (the slug and field the relay knows), nothing to tick.
   await page.reload({ waitUntil: 'load' });
+  // The text is read once the title says so (read before, a slow load
+  // still showed the loading text).
+  const delivered = await waitTitle(page, 'Already delivered');
   const st = await text(page, '#status-text');
-  check('a used link says "Already delivered" (stored as the slug and field), not an error', await waitTitle(page, 'Already delivered') &&
+  check('a used link says "Already delivered" (stored as the slug and field), not an error', delivered &&
     await page.$eval('#status', (e) => e.classList.contains('ok')) && st.includes('stored as “' + slug + '” (env E2E_TOKEN)') &&
     (await text(page, '#status-code')) === '', st);
   check('already delivered: no check box, no form, no fingerprint to compare', !(await visible(page, '#check')) &&
