@@ -20,7 +20,11 @@ const LABEL = {
 };
 const SAME = ['sealpass', 'sealpass-fast', 'sodium', 'noble'];
 /** Row label: 'sealpass' is the fast build (node-open) in Node and the small build (web-open) in the browsers. */
-const label = (id, envKey) => (id === 'sealpass' ? (envKey === 'node' ? '**sealpass fast build** (`node-open`)' : '**sealpass small build** (`web-open`)') : LABEL[id] || id);
+const label = (id, envKey) => {
+  if (envKey === 'size' && id === 'sealpass') return '**sealpass small build** (`web`, seal-only)';
+  if (envKey === 'size' && id === 'sealpass-fast') return '**sealpass fast build** (`web-fast-seal`, seal-only)';
+  return id === 'sealpass' ? (envKey === 'node' ? '**sealpass fast build** (`node-open`)' : '**sealpass small build** (`web-open`)') : LABEL[id] || id;
+};
 // Build variants (bench/variants.sh): all seal-only web builds, measured in Node.
 const VDESC = {
   s: 'opt-level "s", fiat backend, `wasm-min` (**shipped browser build**)',
@@ -107,7 +111,7 @@ const prof = sizeProfile();
     const room = 16000 - sizes.peers.sealpass.js.gzip;
     const over = prof ? prof.groups.filter((g) => g.key !== 'glue').sort((a, b) => b.gz - a.gz).slice(0, 4).map((g) => `${g.label} ≈${fmt(g.gz)} B`).join(', ') : null;
     goal('small build', 'small build: wasm + glue ≤ 16,000 B gzip', `${fmt(sp.gzip)} B (wasm ${fmt(sizes.peers.sealpass.wasm.gzip)} + glue ${fmt(sizes.peers.sealpass.js.gzip)})`, sp.gzip <= 16000,
-      `${fmt(sp.gzip - 16000)} B gzip over; the glue's ${fmt(sizes.peers.sealpass.js.gzip)} B leaves ${fmt(room)} B for the wasm, which is ${fmt(sizes.peers.sealpass.wasm.gzip)} B` + (over ? `. Largest groups of the size profile (estimated gzip share): ${over}` + (prof.crypto > room ? `; the cryptography alone (X25519, ChaCha20-Poly1305, SHA-256/HMAC/HKDF) is ≈${fmt(prof.crypto)} B, more than the whole room` : `; the cryptography (X25519, ChaCha20-Poly1305, SHA-256/HMAC/HKDF) is ≈${fmt(prof.crypto)} B, so the other groups (≈${fmt(prof.rest)} B) must shrink to ≈${fmt(room - prof.crypto)} B`) : ' (no twiggy profile in this run).'));
+      `${fmt(sp.gzip - 16000)} B gzip over; the glue's ${fmt(sizes.peers.sealpass.js.gzip)} B leaves ${fmt(room)} B for the wasm, which is ${fmt(sizes.peers.sealpass.wasm.gzip)} B` + (over ? `. Largest groups of the size profile (estimated gzip share): ${over}` + (prof.crypto > room ? `; the cryptography alone (X25519, ChaCha20-Poly1305, SHA-256/HMAC/HKDF) is ≈${fmt(prof.crypto)} B, more than the whole room` : `; the cryptography (X25519, ChaCha20-Poly1305, SHA-256/HMAC/HKDF) is ≈${fmt(prof.crypto)} B, so the other groups (≈${fmt(prof.rest)} B) must shrink to ≈${fmt(room - prof.crypto)} B`) + '.' : ' (no twiggy profile in this run).'));
     if (nb) goal('small build', 'small build smaller than @noble\'s seal-only bundle (gzip)', `${fmt(sp.gzip)} vs ${fmt(nb.gzip)} B → ${fmt(sp.gzip / nb.gzip, 2)}×`, sp.gzip < nb.gzip,
       `${fmt(sp.gzip - nb.gzip)} B gzip larger than @noble's bundle (see the size profile for where the bytes are).`);
   }
@@ -158,20 +162,25 @@ const COLD_CMP = ['sodium', 'noble', 'hpke', 'boxseal'];
 const coldMed = (samples) => { const ok = (samples || []).filter((s) => !s.error); return ok.length ? { t: median(ok.map((s) => s.t)), wall: median(ok.map((s) => s.wall)), n: ok.length, of: samples.length, ok } : null; };
 if (nodeCold) {
   const part = (id) => { const c = coldMed(nodeCold.samples[id]); return c ? median(c.ok.map((x) => x.import + x.init + x.seal)) : null; };
-  coldGoal('Node', part('sealpass'), (id) => part(id), part('webcrypto'), part('sealpass-small'));
+  const parts = (id) => { const c = coldMed(nodeCold.samples[id]); return c ? { import: median(c.ok.map((x) => x.import)), init: median(c.ok.map((x) => x.init)), seal: median(c.ok.map((x) => x.seal)) } : null; };
+  coldGoal('Node', part('sealpass'), (id) => part(id), part('webcrypto'), part('sealpass-small'), parts);
 }
 for (const [b, d] of Object.entries(br?.browsers || {})) {
   if (!d.cold) continue;
   const t = (id) => coldMed(d.cold[id])?.t ?? null;
-  coldGoal(b === 'chromium' ? 'Chromium' : 'Firefox', t('sealpass'), t, t('webcrypto'), null);
+  const parts = (id) => { const c = coldMed(d.cold[id]); if (!c) return null; const init = median(c.ok.map((x) => x.init)), seal = median(c.ok.map((x) => x.seal)); return { 'page + bundle load': c.t - init - seal, init, seal }; };
+  coldGoal(b === 'chromium' ? 'Chromium' : 'Firefox', t('sealpass'), t, t('webcrypto'), null, parts);
 }
-function coldGoal(name, me, tOf, wc, small) {
+function coldGoal(name, me, tOf, wc, small, parts) {
   if (me == null) return;
   const others = COLD_CMP.map((id) => [id, tOf(id)]).filter(([, v]) => v != null);
   if (!others.length) return;
   const [bid, bt] = others.reduce((a, b) => (b[1] < a[1] ? b : a));
   goal('cold start', `cold start to first seal fastest of all peers, ${name} (vs libsodium, @noble, hpke-js, crypto_box_seal)`, `sealpass ${fmt(me, 1)} ms vs fastest peer ${bid} ${fmt(bt, 1)} ms` + (small != null ? `; small build in Node ${fmt(small, 1)} ms` : '') + (wc != null ? `; WebCrypto (ref., not compared) ${fmt(wc, 1)} ms` : ''), me <= bt,
-    `${fmt(me - bt, 1)} ms slower than ${bid} (cold-start table: import, init and first seal columns).`);
+    `${fmt(me - bt, 1)} ms slower than ${bid}` + (() => {
+      const a = parts('sealpass'), b = parts(bid);
+      return a && b ? ` (medians, sealpass vs ${bid}: ${Object.keys(a).map((k) => `${k} ${fmt(a[k], 1)} vs ${fmt(b[k], 1)} ms`).join(', ')}; the cold-start tables have every peer).` : ' (cold-start tables).';
+    })());
 }
 p('## Goals (issue #18)', '', 'Small build = the seal-only browser build (`web`, scripts/wasm-env.sh "size"; timed with `web-open`, also in Node via initSync); fast build = the "speed" kind (`node-open` in Node, `web-fast` / `web-fast-seal` in the browsers). Ratios are sealpass ÷ peer in ops/s (v2 rows: v1 ops/s ÷ v2 ops/s = v2 time ÷ v1 time). Cold start compares sealpass with libsodium-wrappers-sumo, @noble, hpke-js and crypto_box_seal; WebCrypto (and node:crypto in Node) are reference points, shown but not compared.', '',
   '| group | goal | measured in this run | met? |', '|---|---|---|---|');
@@ -204,7 +213,7 @@ function sizeProfile() {
     ['envelope', 'envelope serialization + base64 (sealpass::envelope, b64, json)', /sealpass::envelope|b64|base64|json/i],
     ['error', 'error tables (sealpass::error)', /sealpass::error|sealpass_wasm::error/],
     ['fmt', '`core::fmt`', /core(\[[0-9a-f]+\])?::fmt|count_chars|panic_fmt/],
-    ['shims', 'wasm-bindgen shims and bindings', /shim|wasm_bindgen|js_sys|__wbg|__wbindgen|__externref|sealpass_wasm::bindings/],
+    ['shims', 'wasm-bindgen shims and bindings (sealpass code inlined into a shim counts here)', /shim|wasm_bindgen|js_sys|__wbg|__wbindgen|__externref|sealpass_wasm::bindings/],
     ['alloc', 'allocator', /lol_alloc|dlmalloc|alloc::alloc|__rust_alloc|__rust_dealloc|__rust_realloc|alloc::raw_vec/],
     ['data', 'data segments', /^data segment|^data\[/],
   ];
@@ -312,7 +321,7 @@ if (sizes) {
   const rows = BROWSER_IDS.map((id) => [id, sizes.peers[id]]).filter(([, s]) => s);
   const small = Math.min(...rows.map(([, s]) => s.total.gzip));
   const smallSame = Math.min(...rows.filter(([id]) => SAME.includes(id)).map(([, s]) => s.total.gzip));
-  for (const [id, s] of rows) p(`| ${label(id, 'browser')} | ${fmt(s.total.raw)} | ${fmt(s.total.gzip)} | ${fmt(s.total.brotli)} | ${fmt(s.total.gzip / small, 2)}× |`);
+  for (const [id, s] of rows) p(`| ${label(id, 'size')} | ${fmt(s.total.raw)} | ${fmt(s.total.gzip)} | ${fmt(s.total.brotli)} | ${fmt(s.total.gzip / small, 2)}× |`);
   const sp = sizes.peers.sealpass;
   p('', `sealpass split: wasm ${fmt(sp.wasm.raw)} raw / ${fmt(sp.wasm.gzip)} gzip / ${fmt(sp.wasm.brotli)} brotli; glue (minified) ${fmt(sp.js.raw)} / ${fmt(sp.js.gzip)} / ${fmt(sp.js.brotli)} (unminified wasm-bindgen output: ${fmt(sp.glueUnminified.raw)} / ${fmt(sp.glueUnminified.gzip)} / ${fmt(sp.glueUnminified.brotli)}). Among same-construction peers the smallest is ${fmt(smallSame)} B gzip.`, '');
   const fs = sizes.peers['sealpass-fast'];
@@ -428,7 +437,7 @@ const variantsBuilds = variants ? txt('variants-builds.txt') : null;
 p('## Method', '',
   '- One script (`./build.sh bench` → `bench/run.sh`) builds sealpass with wasm-pack into `bench/.build/` (its own cargo target dir) with the settings of the shipped builds from scripts/wasm-env.sh (shared with scripts/pack.sh and scripts/build-www.sh), `[profile.release]` and the wasm-opt flags in crates/wasm/Cargo.toml. Node rows use the fast Node build (`node-open`) and the small build (`web-open`, loaded with `initSync`); the size table uses the seal-only builds (`web` small, `web-fast-seal` fast); browser cold start uses `web`; browser throughput uses `web-open` (small) and `web-fast` (fast), the seal-only settings plus `open`. This run:',
   ...(builds ? builds.split('\n').map((l) => `  - \`${l}\``) : ['  - (no build log)']),
-  '- Peers (bench/peers/): `noble.mjs` and `sodium.mjs` implement the exact sealpass v1 construction (PROTOCOL.md §4–§5: X25519, HKDF-SHA256 with salt = epk‖npk and the canonical info, XChaCha20-Poly1305 with the canonical AAD, base64url envelope); libsodium\'s HKDF is RFC 5869 built on crypto_auth_hmacsha256_init/update/final, and its esk/nonce come from crypto.getRandomValues (libsodium.js\'s own randombytes_buf is far slower per call: anatomy table), so it is the strongest libsodium baseline. Reference points do comparable but different work: WebCrypto (native X25519 + HKDF + AES-256-GCM, same info/AAD), hpke-js (RFC 9180 base mode, same info/AAD), crypto_box_seal (no AAD, context not bound).',
+  '- Peers (bench/peers/): `noble.mjs` and `sodium.mjs` implement the exact sealpass v1 construction (PROTOCOL.md §4–§5: X25519, HKDF-SHA256 with salt = epk‖npk and the canonical info, XChaCha20-Poly1305 with the canonical AAD, base64url envelope) and v2 (§15: a second X25519 with the identity key, salt = epk‖npk‖nik, ikm = ss1‖ss2, v2 info/AAD; the node\'s nik derived once per identity key, as sealpass\'s `Opener` does); libsodium\'s HKDF is RFC 5869 built on crypto_auth_hmacsha256_init/update/final, and its esk/nonce come from crypto.getRandomValues (libsodium.js\'s own randombytes_buf is far slower per call: anatomy table), so it is the strongest libsodium baseline. Reference points do comparable but different work: WebCrypto (native X25519 + HKDF + AES-256-GCM, same info/AAD), hpke-js (RFC 9180 base mode, same info/AAD), crypto_box_seal (no AAD, context not bound).',
   '- Correctness gate (bench/check.mjs) runs first and fails the run on any mismatch.',
   '- Throughput (bench/core.mjs, the same loop in Node and in the pages): each peer in its own long-lived Node process or browser page (JITs and wasm instances do not interfere); after a warm-up of every size and op, the samples are taken round-robin — one sample of one size and op per peer in turn, the order rotated each time — so load that drifts during the run hits every peer alike; each sample re-warms for 50 ms, then counts calls for at least T ms; ops/s = iterations / elapsed wall time. Async APIs (WebCrypto, hpke-js) are awaited one call at a time.',
   '- Browsers: puppeteer-core driving the system Chromium and Firefox ESR, headless, pages served from a local static server on 127.0.0.1.',
@@ -586,12 +595,11 @@ function sizeText() {
     (vmin && vmin[1].size.gzip > wasmRoom ? ` The smallest build measured (variants table) is \`${vmin[0]}\` at ${fmt(vmin[1].size.gzip)} B gzip, so no build setting gets there.` : ''));
   const rows = twiggyRows();
   if (rows && rows.length) {
-    const total = rows.reduce((a, r) => a + r.bytes, 0);
-    const by = Object.fromEntries(CATS.map(([k]) => [k, 0])); by.other = 0;
-    for (const r of rows) { const c = CATS.find(([, , re]) => re.test(r.name)); by[c ? c[0] : 'other'] += r.bytes; }
+    // The groups of the size-profile table (sizeProfile()), so the prose and the table agree.
+    const total = prof ? prof.total : rows.reduce((a, r) => a + r.bytes, 0);
+    const by = Object.fromEntries((prof?.groups || []).map((g) => [g.key, g.raw]));
     const gz = (b) => (b * sp.wasm.gzip) / total; // share of the bytes × the shipped wasm's gzip size
-    out.push('', `Where the bytes are (twiggy on the name-keeping copy of the shipped browser build, ${fmt(total)} B of code and data without the name section; each item counted once, by the first group its name matches; code inlined into a caller counts for the caller): ` +
-      [...CATS.map(([k, label]) => [k, label]), ['other', 'everything else']].map(([k, label]) => `${label} ${fmt(by[k])} B (${fmt(100 * by[k] / total, 0)}%)`).join('; ') + '.');
+    out.push('', 'Where the bytes are: see the size profile table (twiggy groups, with estimated gzip shares).', '');
     const vs = variants?.s, vn = variants?.['s-nofeat'];
     if (vs && vn) out.push('', `- \`wasm-min\` (shipped) takes the wasm from ${fmt(vn.size.gzip)} to ${fmt(vs.size.gzip)} B gzip at opt-level "s" (\`s-nofeat\` vs \`s\`).`);
     const fmtRows = rows.filter((r) => fmtRe().test(r.name));
