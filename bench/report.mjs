@@ -154,7 +154,7 @@ for (const e of envs) for (const [build, id] of [['fast', fastId(e.key)], ['smal
     const hi = rs.reduce((x, y) => (y.r > x.r ? y : x));
     const dh = e.key === 'node' && an('sodiumVar') ? ` (libsodium's crypto_scalarmult alone: ${fmt(an('sodiumVar'), 1)} µs in the anatomy table)` : '';
     goal('v2', `v2 ${op} time ≤ 1.4× v1, ${build} build, ${envShort(e)}`, `highest ${fmt(hi.r, 2)}× at ${sizeName(hi.n)} (${rs.map((x) => `${sizeName(x.n)} ${fmt(x.r, 2)}×`).join(', ')})`, hi.r <= 1.4,
-      `at ${sizeName(hi.n)} v2 takes ${fmt(usOf(hi.b), 1)} µs against v1's ${fmt(usOf(hi.a), 1)} µs: the extra ${fmt(usOf(hi.b) - usOf(hi.a), 1)} µs is the second variable-base X25519 (and the longer salt/info)${dh}.`);
+      `at ${sizeName(hi.n)} v2 takes ${fmt(usOf(hi.b), 1)} µs against v1's ${fmt(usOf(hi.a), 1)} µs: the extra ${fmt(usOf(hi.b) - usOf(hi.a), 1)} µs is the second variable-base X25519 (and the longer salt/info)${dh}` + (() => { const a = tp(e, 'sodium', hi.n, op), b = tp(e, 'sodium', hi.n, `${op}2`); return a && b ? `; libsodium's own v2 ${op} takes ${fmt(a.med / b.med, 2)}× its v1 time at ${sizeName(hi.n)} in this run.` : '.'; })());
   }
 }
 // 5. cold start: sealpass against every same-construction peer and the hpke / box_seal refs.
