@@ -7,7 +7,7 @@
 import puppeteer from 'puppeteer-core';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH, PEER_IDS, SIZES, CTX, NSK, NPK, writeResult, median } from './lib.mjs';
+import { BENCH, PEER_IDS, BROWSER_IDS, SIZES, CTX, NSK, NPK, ISK, IPK, writeResult, median } from './lib.mjs';
 import { serve } from './server.mjs';
 import { interleave } from './core.mjs';
 
@@ -18,6 +18,7 @@ const WWW = join(BENCH, '.build', 'www');
 mkdirSync(WWW, { recursive: true });
 writeFileSync(join(WWW, 'blank.html'), '<!doctype html><meta charset="utf-8"><title>bench</title>\n');
 const wasmUrl = { tp: '/.build/web-open/sealpass_bg.wasm', seal: '/.build/web/sealpass_bg.wasm' };
+const tpWasm = (id) => (id === 'sealpass-fast' ? '/.build/web-fast/sealpass_bg.wasm' : wasmUrl.tp);
 
 // The cold-start page: everything counted from navigation start (performance.now()).
 // 'sealpass-preload' is sealpass with the page announcing its .wasm up front
@@ -56,16 +57,16 @@ try {
       // round-robin (core.mjs interleave) so drifting load hits all alike.
       const remote = {};
       let cells = null;
-      for (const id of PEER_IDS) {
+      for (const id of BROWSER_IDS) {
         const page = await browser.newPage();
         try {
           await page.goto(`${origin}/.build/www/blank.html`);
           const c = await page.evaluate(async (url, cf) => (await import(url)).prepare(cf),
-            `/.build/www/tp-${id}.js`, { ...cfg, sizes: SIZES, ctx: CTX, npk: [...NPK], nsk: [...NSK], wasmUrl: wasmUrl.tp });
-          cells ??= c;
+            `/.build/www/tp-${id}.js`, { ...cfg, sizes: SIZES, ctx: CTX, npk: [...NPK], nsk: [...NSK], isk: [...ISK], ipk: [...IPK], wasmUrl: tpWasm(id) });
+          for (const x of c) if (!(cells ??= []).some((y) => y.size === x.size && y.op === x.op)) cells.push(x);
           const front = () => page.bringToFront().catch(() => {});
           remote[id] = {
-            page,
+            page, cells: c,
             warm: async (ms) => { await front(); return page.evaluate((m) => globalThis.__tp.warm(m), ms); },
             sample: async (i, ms, rw) => { await front(); return page.evaluate((a, b, c2) => globalThis.__tp.sample(a, b, c2), i, ms, rw); },
           };

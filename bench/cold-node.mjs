@@ -11,7 +11,7 @@ if (mode === 'child') {
   const t0 = performance.now();
   let r = { t0 };
   if (id !== 'empty') {
-    const file = id === 'sealpass' ? 'sealpass-node.mjs' : `${id}.mjs`;
+    const file = id === 'sealpass' ? 'sealpass-node.mjs' : id === 'sealpass-small' ? 'sealpass-small-node.mjs' : `${id}.mjs`;
     const p = await import(`./peers/${file}`);
     const t1 = performance.now();
     await p.init();

@@ -6,7 +6,10 @@
 // A sample's figure is ops / elapsed seconds over >= `ms` of calls, after a
 // short re-warm (caches and branch predictors were last used by another peer).
 export async function prepareThroughput(peer, opts) {
-  const { sizes, ctx, npk, nsk, ops = ['seal', 'open'] } = opts;
+  const { sizes, ctx, npk, nsk, isk, ipk } = opts;
+  // v2 (identity-bound, PROTOCOL.md §15) cells for peers that implement it.
+  const v2 = typeof peer.seal2 === 'function' && isk && ipk;
+  const ops = opts.ops || (v2 ? ['seal', 'open', 'seal2', 'open2'] : ['seal', 'open']);
   const now = () => performance.now();
   const cells = [];
   for (const n of sizes) {
@@ -15,8 +18,17 @@ export async function prepareThroughput(peer, opts) {
     const env = await peer.seal(npk, pt, ctx);
     const back = await peer.open(nsk, env, ctx, npk);
     if (back.length !== n || back[n - 1] !== pt[n - 1]) throw new Error(`${peer.meta.id}: round trip failed at ${n}`);
+    let env2 = null;
+    if (v2) {
+      env2 = await peer.seal2(npk, pt, ctx, ipk);
+      const b2 = await peer.open2(nsk, env2, ctx, npk, isk);
+      if (b2.length !== n || b2[n - 1] !== pt[n - 1]) throw new Error(`${peer.meta.id}: v2 round trip failed at ${n}`);
+    }
     for (const op of ops) {
-      const once = op === 'seal' ? () => peer.seal(npk, pt, ctx) : () => peer.open(nsk, env, ctx, npk);
+      const once = {
+        seal: () => peer.seal(npk, pt, ctx), open: () => peer.open(nsk, env, ctx, npk),
+        seal2: () => peer.seal2(npk, pt, ctx, ipk), open2: () => peer.open2(nsk, env2, ctx, npk, isk),
+      }[op];
       cells.push({ size: n, op, once, isAsync: once() instanceof Promise });
     }
   }
@@ -36,13 +48,18 @@ export async function prepareThroughput(peer, opts) {
 }
 
 /** Round-robin driver over peers that expose warm/sample (possibly remote).
- *  Returns { results: {id: cells with samples}, errors: {id: message} }; a
+ *  `cells` is the union of all peers' cells; a peer may have only some of
+ *  them (v2 cells only where the peer has v2): peers[id].cells lists its own,
+ *  in its own order, and a cell it lacks is skipped for it.
+ *  Returns { results: {id: its cells with samples}, errors: {id: message} }; a
  *  peer that throws is dropped from the rest of the run. */
 export async function interleave(peers, cells, cfg, log = () => {}) {
   const { samples, sampleMs, warmupMs } = cfg;
   const rewarmMs = Math.min(50, warmupMs);
   let ids = Object.keys(peers);
-  const results = Object.fromEntries(ids.map((id) => [id, cells.map((c) => ({ ...c, samples: [] }))]));
+  const own = Object.fromEntries(ids.map((id) => [id, peers[id].cells || cells]));
+  const idx = Object.fromEntries(ids.map((id) => [id, cells.map((c) => own[id].findIndex((x) => x.size === c.size && x.op === c.op))]));
+  const results = Object.fromEntries(ids.map((id) => [id, own[id].map((c) => ({ ...c, samples: [] }))]));
   const errors = {};
   const fail = (id, e) => { errors[id] = String(e?.message || e).slice(0, 300); ids = ids.filter((x) => x !== id); delete results[id]; };
   for (const id of [...ids]) { try { await peers[id].warm(warmupMs); } catch (e) { fail(id, e); } }
@@ -51,8 +68,9 @@ export async function interleave(peers, cells, cfg, log = () => {}) {
       // Rotate the order each round and cell so no peer always follows the same one.
       const order = ids.map((_, k) => ids[(k + s + i) % ids.length]);
       for (const id of order) {
-        if (!results[id]) continue;
-        try { results[id][i].samples.push(await peers[id].sample(i, sampleMs, rewarmMs)); } catch (e) { fail(id, e); }
+        const j = idx[id][i];
+        if (!results[id] || j < 0) continue;
+        try { results[id][j].samples.push(await peers[id].sample(j, sampleMs, rewarmMs)); } catch (e) { fail(id, e); }
       }
     }
     log(s + 1);

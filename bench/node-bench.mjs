@@ -4,13 +4,13 @@
 // machine load. Same loop as the browser pages.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NODE_IDS as PEER_IDS, SIZES, CTX, NSK, NPK, loadNodePeer, writeResult, median } from './lib.mjs';
+import { NODE_IDS as PEER_IDS, SIZES, CTX, NSK, NPK, ISK, IPK, loadNodePeer, writeResult, median } from './lib.mjs';
 import { prepareThroughput, interleave } from './core.mjs';
 
 const [,, mode, peerId] = process.argv;
 const cfg = JSON.parse(process.env.BENCH_CFG || '{"samples":5,"sampleMs":300,"warmupMs":200}');
 if (mode === 'child') {
-  const t = await prepareThroughput(await loadNodePeer(peerId), { sizes: SIZES, ctx: CTX, npk: NPK, nsk: NSK });
+  const t = await prepareThroughput(await loadNodePeer(peerId), { sizes: SIZES, ctx: CTX, npk: NPK, nsk: NSK, isk: ISK, ipk: IPK });
   process.on('message', async ({ id, cmd, args }) => {
     try { process.send({ id, value: cmd === 'cells' ? t.cells : await t[cmd](...args) }); }
     catch (e) { process.send({ id, error: String(e?.stack || e) }); }
@@ -38,8 +38,8 @@ if (mode === 'child') {
     try {
       await ready;
       const c = await call('cells');
-      cells ??= c;
-      remote[id] = { child, warm: (ms) => call('warm', ms), sample: (i, ms, rw) => call('sample', i, ms, rw) };
+      for (const x of c) if (!(cells ??= []).some((y) => y.size === x.size && y.op === x.op)) cells.push(x);
+      remote[id] = { child, cells: c, warm: (ms) => call('warm', ms), sample: (i, ms, rw) => call('sample', i, ms, rw) };
     } catch (e) {
       console.error(String(e.message || e));
       res.peers[id] = { error: String(e.message || e).slice(0, 300) };

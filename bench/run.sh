@@ -85,7 +85,17 @@ wasm_build speed "$BUILD/node-open" nodejs open
 echo '{"type":"commonjs"}' > "$BUILD/node-open/package.json"
 wasm_build size "$BUILD/web" web ""
 wasm_build size "$BUILD/web-open" web open
+# The fast browser build (opt-level and features of the "speed" kind, --target web):
+# web-fast with open for the throughput pages, web-fast-seal for its size.
+wasm_build speed "$BUILD/web-fast" web open
+wasm_build speed "$BUILD/web-fast-seal" web ""
 cat "$RES/builds.txt"
+
+# twiggy for the size profile (bench/variants.sh); crates.io is reachable.
+if ! command -v twiggy >/dev/null; then
+  step "cargo install twiggy --locked (size profile)"
+  nice -n 10 cargo install twiggy --locked > "$RES/twiggy-install.txt" 2>&1 || { tail -5 "$RES/twiggy-install.txt"; echo "twiggy install failed: no size profile" >&2; }
+fi
 
 step "correctness gate: pinned vectors and cross-opening (before timing)"
 (cd "$BENCH" && node check.mjs)

@@ -3,16 +3,17 @@
 // Also the accept page (target/www-dist) when another build has made it.
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { BENCH, ROOT, PEER_IDS, writeResult } from './lib.mjs';
+import { BENCH, ROOT, BROWSER_IDS, writeResult } from './lib.mjs';
 import { measure, add } from './sizes-lib.mjs';
 
 const out = { peers: {} };
-for (const id of PEER_IDS) {
+for (const id of BROWSER_IDS) {
   const js = measure(join(BENCH, '.build', 'www', `seal-${id}.js`));
   const r = { js };
-  if (id === 'sealpass') {
-    r.wasm = measure(join(BENCH, '.build', 'web', 'sealpass_bg.wasm'));
-    r.glueUnminified = measure(join(BENCH, '.build', 'web', 'sealpass.js'));
+  if (id.startsWith('sealpass')) {
+    const dir = id === 'sealpass' ? 'web' : 'web-fast-seal';
+    r.wasm = measure(join(BENCH, '.build', dir, 'sealpass_bg.wasm'));
+    r.glueUnminified = measure(join(BENCH, '.build', dir, 'sealpass.js'));
   }
   r.total = r.wasm ? add(js, r.wasm) : js;
   out.peers[id] = r;

@@ -53,7 +53,7 @@ build s-nofeat s fiat '' ''
   export SEALPASS_WASM_BACKEND=fiat
   sealpass_wasm_env "$ROOT" size
   CARGO_TARGET_DIR="$BENCH/.build/target-var-s" CARGO_PROFILE_RELEASE_STRIP=false \
-    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/names" --no-pack --no-typescript --out-name sealpass "$ROOT/crates/wasm" --features "$BASE_FEATURES"
+    wasm-pack --log-level warn build --release --no-opt --target web --out-dir "$V/names" --no-pack --no-typescript --out-name sealpass "$ROOT/crates/wasm" --features "${SEALPASS_WASM_FEATURES:-$BASE_FEATURES}"
 )
 wasm-opt -Oz --debuginfo --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$V/names/sealpass_bg.wasm" -o "$V/names/named.wasm"

@@ -19,6 +19,16 @@ function canon(fields) {
   return out;
 }
 
+export const SUITE2 = 'x25519-x25519-hkdf-sha256-xchacha20poly1305';
+/** {info, aad} of envelope v2 (PROTOCOL.md §15.2): the v1 fields with "v2" labels and version "2". */
+export function canonCtx2(c) {
+  return {
+    info: canon(['sealpass:v2:kdf', c.node_id, c.pending_id, c.slug, '2']),
+    aad: canon(['sealpass:v2:aad', c.node_id, c.pending_id, c.slug, '2',
+      c.injection_method, c.field_name || '', c.target_url || '']),
+  };
+}
+
 /** {info, aad} for a context object (fields assumed already valid). */
 export function canonCtx(c) {
   return {
@@ -83,6 +93,25 @@ export function isZero(b) {
 /** The canonical envelope object (PROTOCOL.md §8.1 key order). */
 export function envelope(epk, nonce, ct) {
   return { v: 1, suite: SUITE, epk: b64u(epk), nonce: b64u(nonce), ct: b64u(ct) };
+}
+
+/** The canonical v2 envelope object (PROTOCOL.md §15.5). */
+export function envelope2(epk, nonce, ct) {
+  return { v: 2, suite: SUITE2, epk: b64u(epk), nonce: b64u(nonce), ct: b64u(ct) };
+}
+
+export function parseEnvelope2(env) {
+  if (typeof env === 'string') env = JSON.parse(env);
+  if (env.v !== 2 || env.suite !== SUITE2) throw new Error('unsupported envelope');
+  const epk = unb64u(env.epk), nonce = unb64u(env.nonce), ct = unb64u(env.ct);
+  if (epk.length !== 32 || nonce.length !== 24 || ct.length < 17) throw new Error('bad lengths');
+  return { epk, nonce, ct };
+}
+
+export function concat3(a, b, c) {
+  const o = new Uint8Array(a.length + b.length + c.length);
+  o.set(a); o.set(b, a.length); o.set(c, a.length + b.length);
+  return o;
 }
 
 export function parseEnvelope(env) {

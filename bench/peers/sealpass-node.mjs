@@ -25,3 +25,16 @@ export function open(nsk, env, ctx, _npk) { return opener(nsk).open(env, ctx); }
 export function openDeriving(nsk, env, ctx) { return m.open(nsk, env, ctx); }
 export const validateContext = (c) => m.validateContext(c);
 export const fingerprint = (k) => m.fingerprint(k);
+
+// v2 (identity-bound, PROTOCOL.md §15): seal(pk, pt, ctx, {identity}); an Opener
+// holding both the one-time key and the identity key ({identityKey}), kept like
+// the v1 one.
+let held2 = null; // { nsk, isk, op }
+export function seal2(npk, pt, ctx, ipk) { return m.seal(npk, pt, ctx, { identity: ipk }); }
+export function open2(nsk, env, ctx, _npk, isk) {
+  if (!held2 || !sameKey(held2.nsk, nsk) || !sameKey(held2.isk, isk)) {
+    held2?.op.free();
+    held2 = { nsk: Uint8Array.from(nsk), isk: Uint8Array.from(isk), op: new m.Opener(nsk, { identityKey: isk }) };
+  }
+  return held2.op.open(env, ctx);
+}

@@ -17,3 +17,16 @@ export function open(nsk, env, ctx, _npk) {
   }
   return held.op.open(env, ctx);
 }
+
+// v2 (identity-bound, PROTOCOL.md §15): seal(pk, pt, ctx, {identity}); an Opener
+// holding both the one-time key and the identity key ({identityKey}), kept like
+// the v1 one.
+let held2 = null; // { nsk, isk, op }
+export function seal2(npk, pt, ctx, ipk) { return m.seal(npk, pt, ctx, { identity: ipk }); }
+export function open2(nsk, env, ctx, _npk, isk) {
+  if (!held2 || !sameKey(held2.nsk, nsk) || !sameKey(held2.isk, isk)) {
+    held2?.op.free();
+    held2 = { nsk: Uint8Array.from(nsk), isk: Uint8Array.from(isk), op: new m.Opener(nsk, { identityKey: isk }) };
+  }
+  return held2.op.open(env, ctx);
+}

@@ -3,7 +3,7 @@
 // crypto_auth_hmacsha256_* (RFC 5869, one output block), and
 // crypto_aead_xchacha20poly1305_ietf.
 import sodium from 'libsodium-wrappers-sumo';
-import { canonCtx, isZero, envelope, parseEnvelope } from './common.mjs';
+import { canonCtx, canonCtx2, concat, concat3, isZero, envelope, envelope2, parseEnvelope, parseEnvelope2, sameKey } from './common.mjs';
 
 export const meta = { id: 'sodium', label: 'libsodium-wrappers-sumo', kind: 'same' };
 let S;
@@ -47,5 +47,38 @@ export function open(nsk, env, ctx, npk) {
   const ss = S.crypto_scalarmult(nsk, epk);
   if (isZero(ss)) throw new Error('DecryptFailed');
   const key = hkdf32(epk, npk, ss, info);
+  return S.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, nonce, key);
+}
+
+// Envelope v2 (PROTOCOL.md §15.3/§15.4): a second X25519 with the node's
+// identity key; HKDF(salt = epk || npk || nik, ikm = ss1 || ss2, "v2" info).
+function hkdfSalt(salt, ikm, info) {
+  let st = S.crypto_auth_hmacsha256_init(salt);
+  S.crypto_auth_hmacsha256_update(st, ikm);
+  const prk = S.crypto_auth_hmacsha256_final(st);
+  st = S.crypto_auth_hmacsha256_init(prk);
+  S.crypto_auth_hmacsha256_update(st, info);
+  S.crypto_auth_hmacsha256_update(st, ONE);
+  return S.crypto_auth_hmacsha256_final(st);
+}
+export function sealWith2(esk, nonce, npk, nik, pt, ctx) {
+  const { info, aad } = canonCtx2(ctx);
+  const epk = S.crypto_scalarmult_base(esk);
+  const ss1 = S.crypto_scalarmult(esk, npk), ss2 = S.crypto_scalarmult(esk, nik);
+  if (isZero(ss1) || isZero(ss2)) throw new Error('LowOrderPublicKey');
+  const key = hkdfSalt(concat3(epk, npk, nik), concat(ss1, ss2), info);
+  const ct = S.crypto_aead_xchacha20poly1305_ietf_encrypt(pt, aad, null, nonce, key);
+  return envelope2(epk, nonce, ct);
+}
+export function seal2(npk, pt, ctx, nik) { return sealWith2(rnd(32), rnd(24), npk, nik, pt, ctx); }
+// The node keeps its identity public key like npk: derived once per isk.
+let heldId = null; // { isk, nik }
+export function open2(nsk, env, ctx, npk, isk) {
+  if (!heldId || !sameKey(heldId.isk, isk)) heldId = { isk: Uint8Array.from(isk), nik: S.crypto_scalarmult_base(isk) };
+  const { epk, nonce, ct } = parseEnvelope2(env);
+  const { info, aad } = canonCtx2(ctx);
+  const ss1 = S.crypto_scalarmult(nsk, epk), ss2 = S.crypto_scalarmult(isk, epk);
+  if (isZero(ss1) || isZero(ss2)) throw new Error('DecryptFailed');
+  const key = hkdfSalt(concat3(epk, npk, heldId.nik), concat(ss1, ss2), info);
   return S.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, nonce, key);
 }

@@ -1,0 +1,31 @@
+// sealpass's small build (the browser build with open, bench/.build/web-open,
+// --target web, opt-level "s") loaded in Node from bytes with initSync, so the
+// small build is timed in Node as well as in the browsers.
+import { readFileSync } from 'node:fs';
+import * as m from '../.build/web-open/sealpass.js';
+import { sameKey } from './common.mjs';
+
+export const meta = { id: 'sealpass-small', label: 'sealpass small build (wasm)', kind: 'self' };
+let held = null; // { nsk, op }
+export async function init() { m.initSync({ module: readFileSync(new URL('../.build/web-open/sealpass_bg.wasm', import.meta.url)) }); }
+export function seal(npk, pt, ctx) { return m.seal(npk, pt, ctx); }
+export function open(nsk, env, ctx, _npk) {
+  if (!held || !sameKey(held.nsk, nsk)) {
+    held?.op.free();
+    held = { nsk: Uint8Array.from(nsk), op: new m.Opener(nsk) };
+  }
+  return held.op.open(env, ctx);
+}
+
+// v2 (identity-bound, PROTOCOL.md §15): seal(pk, pt, ctx, {identity}); an Opener
+// holding both the one-time key and the identity key ({identityKey}), kept like
+// the v1 one.
+let held2 = null; // { nsk, isk, op }
+export function seal2(npk, pt, ctx, ipk) { return m.seal(npk, pt, ctx, { identity: ipk }); }
+export function open2(nsk, env, ctx, _npk, isk) {
+  if (!held2 || !sameKey(held2.nsk, nsk) || !sameKey(held2.isk, isk)) {
+    held2?.op.free();
+    held2 = { nsk: Uint8Array.from(nsk), isk: Uint8Array.from(isk), op: new m.Opener(nsk, { identityKey: isk }) };
+  }
+  return held2.op.open(env, ctx);
+}
