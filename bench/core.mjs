@@ -9,7 +9,10 @@ export async function prepareThroughput(peer, opts) {
   const { sizes, ctx, npk, nsk, isk, ipk } = opts;
   // v2 (identity-bound, PROTOCOL.md §15) cells for peers that implement it.
   const v2 = typeof peer.seal2 === 'function' && isk && ipk;
-  const ops = opts.ops || (v2 ? ['seal', 'open', 'seal2', 'open2'] : ['seal', 'open']);
+  // 'openb': open with the envelope as its JSON bytes (what came off the
+  // wire), for peers that take bytes (sealpass's Opener.open(Uint8Array)).
+  const bytes = typeof peer.openBytes === 'function';
+  const ops = opts.ops || [...(v2 ? ['seal', 'open', 'seal2', 'open2'] : ['seal', 'open']), ...(bytes ? ['openb'] : [])];
   const now = () => performance.now();
   const cells = [];
   for (const n of sizes) {
@@ -24,8 +27,14 @@ export async function prepareThroughput(peer, opts) {
       const b2 = await peer.open2(nsk, env2, ctx, npk, isk);
       if (b2.length !== n || b2[n - 1] !== pt[n - 1]) throw new Error(`${peer.meta.id}: v2 round trip failed at ${n}`);
     }
+    const envBytes = bytes ? new TextEncoder().encode(JSON.stringify(env)) : null;
+    if (bytes) {
+      const bb = await peer.openBytes(nsk, envBytes, ctx);
+      if (bb.length !== n || bb[n - 1] !== pt[n - 1]) throw new Error(`${peer.meta.id}: bytes round trip failed at ${n}`);
+    }
     for (const op of ops) {
       const once = {
+        openb: () => peer.openBytes(nsk, envBytes, ctx),
         seal: () => peer.seal(npk, pt, ctx), open: () => peer.open(nsk, env, ctx, npk),
         seal2: () => peer.seal2(npk, pt, ctx, ipk), open2: () => peer.open2(nsk, env2, ctx, npk, isk),
       }[op];

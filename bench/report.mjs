@@ -27,11 +27,12 @@ const label = (id, envKey) => {
 };
 // Build variants (bench/variants.sh): all seal-only web builds, measured in Node.
 const VDESC = {
-  s: 'opt-level "s", fiat backend, `wasm-min` (**shipped browser build**)',
+  s: 'opt-level "s", fiat backend, `wasm-min`, nightly with core rebuilt under `-Cpanic=immediate-abort` (**shipped browser build**)',
+  's-stable': 'as `s` but built by stable Rust (its precompiled core: formatting and panic messages stay)',
   's-serial': 'opt-level "s", portable 32-bit backend (serial) instead of fiat',
   o3: 'opt-level 3',
   'o3-serial': 'opt-level 3, serial backend',
-  'o3-table': 'opt-level 3 + `wasm-base-table` (the Node builds\' settings, web target)',
+  'o3-table': 'opt-level 3 + `wasm-base-table` (the fast builds\' settings, but on nightly like every variant but `s-stable`)',
   's-table': 'opt-level "s" + `wasm-base-table`',
   z: 'opt-level "z"',
   'o3-bits64': 'opt-level 3, serial backend with curve25519_dalek_bits="64"',
@@ -140,10 +141,14 @@ for (const e of envs) for (const op of ['seal', 'open']) {
   if (f && so) goal('fast build', 'fast build size (seal-only wasm + glue, gzip) a fraction (< 1.0×) of libsodium\'s bundle', `${fmt(f.gzip)} vs ${fmt(so.gzip)} B → ${fmt(f.gzip / so.gzip, 2)}×`, f.gzip < so.gzip, `${fmt(f.gzip)} B gzip.`);
 }
 for (const e of envs) {
-  const me = tp(e, fastId(e.key), 16368, 'open'), so = tp(e, 'sodium', 16368, 'open');
+  // Goal 3 asks for bytes in where the caller has bytes: sealpass opens the
+  // envelope's JSON bytes (openb), libsodium its object; the object row is shown too.
+  const mb = tp(e, fastId(e.key), 16368, 'openb'), mo = tp(e, fastId(e.key), 16368, 'open'), so = tp(e, 'sodium', 16368, 'open');
+  const me = mb || mo;
   if (!me || !so) continue;
   const r = me.med / so.med;
-  goal('open 16 KiB', `open 16 KiB ≥ 1.0× libsodium (fast build), ${envShort(e)}`, `${fmt(me.med)} vs ${fmt(so.med)} ops/s → ${fmt(r, 2)}×`, r >= 1, `${fmt(usOf(me), 1)} µs against ${fmt(usOf(so), 1)} µs.` + dataPathWhy(e, 'open'));
+  const obj = mb && mo ? `; with the envelope object (JSON.stringify first) ${fmt(mo.med)} ops/s → ${fmt(mo.med / so.med, 2)}×` : '';
+  goal('open 16 KiB', `open 16 KiB ≥ 1.0× libsodium (fast build, ${mb ? 'JSON bytes in' : 'envelope object in'}), ${envShort(e)}`, `${fmt(me.med)} vs ${fmt(so.med)} ops/s → ${fmt(r, 2)}×${obj}`, r >= 1, `${fmt(usOf(me), 1)} µs against ${fmt(usOf(so), 1)} µs.` + dataPathWhy(e, 'open'));
 }
 // 4. v2 within 1.4× of v1
 for (const e of envs) for (const [build, id] of [['fast', fastId(e.key)], ['small', smallId(e.key)]]) {
@@ -200,11 +205,8 @@ function dataPathWhy(e, op) {
 
 /** Size profile of the shipped small build: twiggy groups of the name-keeping copy. */
 function sizeProfile() {
-  const twa = txt('twiggy-all.txt');
-  if (!twa || !sizes?.peers?.sealpass) return null;
-  const rows = twa.split('\n').map((l) => l.match(/^\s*(\d+)\s*┊[^┊]*┊\s*(.*)$/)).filter(Boolean)
-    .map(([, b, name]) => ({ bytes: Number(b), name: name.trim() }))
-    .filter((r) => !/"function names" subsection|custom section|^"name"|producers|target_features|^\.\.\. and \d+ more|Total Rows|^Σ/.test(r.name));
+  const rows = twiggyRows();
+  if (!rows || !sizes?.peers?.sealpass) return null;
   const G = [
     ['x25519', 'field arithmetic / X25519 (curve25519_dalek, fiat_crypto)', /curve25519_dalek|x25519_dalek|fiat_crypto|fiat_25519|suite::dh/],
     ['aead', 'ChaCha20-Poly1305 (chacha20, poly1305, cipher, aead)', /chacha20|poly1305|cipher::|aead::|universal_hash/i],
@@ -260,6 +262,17 @@ for (const e of envs) {
       for (const id of v2ids) {
         const cells = SIZES.map((n) => { const a = tp(e, id, n, op), b = tp(e, id, n, `${op}2`); return a && b ? `${fmt(b.med)} ±${fmt(b.spread * 50, 0)}% (${fmt(a.med / b.med, 2)}× v1 time)` : 'n/a'; });
         p(`| ${label(id, e.key)} v2 | ${cells.join(' | ')} |`);
+      }
+      p('');
+    }
+    // open with the envelope as its JSON bytes (sealpass rows only).
+    const bids = op === 'open' ? ids.filter((id) => tp(e, id, 1024, 'openb')) : [];
+    if (bids.length) {
+      p(`#### open, envelope as its JSON bytes — ${e.name}`, '', '`Opener.open(Uint8Array)`: the envelope\'s JSON bytes as a node receives them (no `JSON.stringify`, no string to encode); each cell: ops/s ± half the spread, and the ratio to libsodium\'s open of the envelope object above.', '',
+        `| peer | ${SIZES.map(sizeName).join(' | ')} |`, `|---|${SIZES.map(() => '---:').join('|')}|`);
+      for (const id of bids) {
+        const cells = SIZES.map((n) => { const b = tp(e, id, n, 'openb'), so = tp(e, 'sodium', n, 'open'); return b ? `${fmt(b.med)} ±${fmt(b.spread * 50, 0)}%` + (so ? ` (${fmt(b.med / so.med, 2)}× libsodium)` : '') : 'n/a'; });
+        p(`| ${label(id, e.key)}, JSON bytes in | ${cells.join(' | ')} |`);
       }
       p('');
     }
@@ -566,8 +579,9 @@ function twiggyRows() {
   const twa = txt('twiggy-all.txt');
   if (!twa) return null;
   return twa.split('\n').map((l) => l.match(/^\s*(\d+)\s*┊[^┊]*┊\s*(.*)$/)).filter(Boolean)
-    .map(([, b, name]) => ({ bytes: Number(b), name: name.trim() }))
-    .filter((r) => !/"function names" subsection|custom section|^"name"|producers|target_features|^\.\.\. and \d+ more|Total Rows/.test(r.name));
+    // Builds with core rebuilt (-Zbuild-std) name crates as `crate[hash]::`.
+    .map(([, b, name]) => ({ bytes: Number(b), name: name.trim().replace(/\[[0-9a-f]{8,}\]/g, '') }))
+    .filter((r) => !/"function names" subsection|custom section|^"name"|producers|target_features|^\.\.\. and \d+ more|Total Rows|^Σ/.test(r.name));
 }
 function fmtRe() { return /core(\[[0-9a-f]+\])?::fmt|as core(\[[0-9a-f]+\])?::fmt::|as core::fmt::|count_chars|panic_fmt/; }
 function cats() {
@@ -629,6 +643,7 @@ function variantsText() {
   if (variants.z) { const gz = vGz('z', 's'); out.push(`opt-level "z" seals ${vCmp('z', 's', '"s"')} for ${gzipDelta(gz)}` + (gz >= 0 && vSlower('z', 's') ? ': "s" is both smaller and faster here.' : '.')); }
   if (variants['o3-bits64'] && variants['o3-serial']) out.push(`The serial backend with 64-bit limbs seals ${vCmp('o3-bits64', 'o3-serial', 'its 32-bit limbs')} at opt-level 3` + (vSlower('o3-bits64', 'o3-serial') ? ' (Wasm has no 64×64→128-bit multiply, so each u128 product is emulated).' : '.'));
   if (variants['s-nofeat']) out.push(`Without \`wasm-min\` the wasm has ${gzipDelta(vGz('s-nofeat', 's'))} and seals ${vCmp('s-nofeat', 's', 'with it')}.`);
+  if (variants['s-stable']) out.push(`Built by stable Rust (\`s-stable\`: the precompiled core keeps its formatting machinery, panic messages and source paths alive through every bounds check) the wasm has ${gzipDelta(vGz('s-stable', 's'))} than the shipped nightly build with core rebuilt under \`-Cpanic=immediate-abort\`, and seals ${vCmp('s-stable', 's', 'it')}.`);
   out.push('`[profile.release]` (opt-level 3, fat LTO, codegen-units 1, panic abort) is left as it is; the per-build opt-level, features and field backend come from scripts/wasm-env.sh.');
   return out.join(' ');
 }

@@ -78,6 +78,10 @@ wasm_build() { # size|speed out-dir target features(comma-separated, may be empt
     CARGO_TARGET_DIR="$BUILD/target" \
       wasm-pack --log-level warn build --release --target "$target" --out-dir "$out" --no-pack --no-typescript --out-name sealpass "$ROOT/crates/wasm" ${feats:+--features "$feats"} \
       > "$RES/wasm-build-$(basename "$out").txt" 2>&1
+    # Web builds ship with short import names (scripts/pack.sh, build-www.sh).
+    if [[ $target == web && -f $ROOT/scripts/short-imports.mjs ]]; then
+      node "$ROOT/scripts/short-imports.mjs" "$out" >> "$RES/wasm-build-$(basename "$out").txt" 2>&1
+    fi
   ) || { tail -30 "$RES/wasm-build-$(basename "$out").txt"; exit 1; }
 }
 step "wasm builds (nodejs+open, web seal-only, web+open)"

@@ -32,14 +32,18 @@ build() { # name opt-level backend(fiat|serial) extra-rustflags features [wasm-p
     export SEALPASS_WASM_BACKEND=$backend
     sealpass_wasm_env "$ROOT" size
     export CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt RUSTFLAGS="$RUSTFLAGS${flags:+ $flags}"
-    echo "$name: opt-level $opt, backend $backend${flags:+, $flags}, features ${feats:-(none)}" >> "$RES/variants-builds.txt"
+    echo "$name: opt-level $opt, backend $backend${flags:+, $flags}, features ${feats:-(none)}, toolchain ${RUSTUP_TOOLCHAIN:-stable}" >> "$RES/variants-builds.txt"
     CARGO_TARGET_DIR="$BENCH/.build/target-var-$name" \
       wasm-pack --log-level warn build --release --target web --out-dir "$V/$name" --no-pack --no-typescript --out-name sealpass "$@" "$ROOT/crates/wasm" ${feats:+--features "$feats"}
+    # As shipped: short import names between wasm and glue.
+    if [[ -f $ROOT/scripts/short-imports.mjs ]]; then node "$ROOT/scripts/short-imports.mjs" "$V/$name"; fi
   )
   NAMES+=("$name")
   echo "built $name"
 }
 build s s fiat '' "$BASE_FEATURES"
+# The shipped size build minus the nightly core rebuild (scripts/wasm-env.sh).
+SEALPASS_SIZE_TOOLCHAIN=stable build s-stable s fiat '' "$BASE_FEATURES"
 build s-serial s serial '' "$BASE_FEATURES"
 build o3 3 fiat '' "$BASE_FEATURES"
 build o3-serial 3 serial '' "$BASE_FEATURES"

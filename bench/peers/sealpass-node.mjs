@@ -21,6 +21,8 @@ export function opener(nsk) {
 }
 export function seal(npk, pt, ctx) { return m.seal(npk, pt, ctx); }
 export function open(nsk, env, ctx, _npk) { return opener(nsk).open(env, ctx); }
+/** The envelope as its JSON bytes, as a node receives it (no JSON.stringify, no string). */
+export function openBytes(nsk, bytes, ctx) { return opener(nsk).open(bytes, ctx); }
 /** The one-shot `open(secretKey, envelope, context)`, which derives npk on every call. */
 export function openDeriving(nsk, env, ctx) { return m.open(nsk, env, ctx); }
 export const validateContext = (c) => m.validateContext(c);

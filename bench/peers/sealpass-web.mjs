@@ -10,13 +10,16 @@ export const meta = { id: 'sealpass', label: 'sealpass (wasm)', kind: 'self' };
 let held = null; // { nsk, op }
 export async function init(wasmUrl) { await initWasm({ module_or_path: wasmUrl }); }
 export function seal(npk, pt, ctx) { return m.seal(npk, pt, ctx); }
-export function open(nsk, env, ctx, _npk) {
+function opener(nsk) {
   if (!held || !sameKey(held.nsk, nsk)) {
     held?.op.free();
     held = { nsk: Uint8Array.from(nsk), op: new m.Opener(nsk) };
   }
-  return held.op.open(env, ctx);
+  return held.op;
 }
+export function open(nsk, env, ctx, _npk) { return opener(nsk).open(env, ctx); }
+/** The envelope as its JSON bytes, as a node receives it (no JSON.stringify, no string). */
+export function openBytes(nsk, bytes, ctx) { return opener(nsk).open(bytes, ctx); }
 
 // v2 (identity-bound, PROTOCOL.md §15): seal(pk, pt, ctx, {identity}); an Opener
 // holding both the one-time key and the identity key ({identityKey}), kept like
