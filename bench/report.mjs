@@ -36,7 +36,7 @@ const VDESC = {
   's-table': 'opt-level "s" + `wasm-base-table`',
   z: 'opt-level "z"',
   'o3-bits64': 'opt-level 3, serial backend with curve25519_dalek_bits="64"',
-  's-nofeat': 'opt-level "s" without `wasm-min`',
+  's-nofeat': 'opt-level "s" without `wasm-min` (std: built by stable, compare with `s-stable`)',
 };
 const sizeName = (n) => (n === 16368 ? '16 KiB' : n === 1024 ? '1 KiB' : `${n} B`);
 const stat = (xs) => { const m = median(xs); return { med: m, spread: (Math.max(...xs) - Math.min(...xs)) / m, n: xs.length }; };
@@ -642,7 +642,7 @@ function variantsText() {
   if (variants['o3-table']) out.push(`The Node builds' settings (\`o3-table\`) seal ${vCmp('o3-table', 's', 'the shipped browser build')} for ${gzipDelta(vGz('o3-table', 's'))}.`);
   if (variants.z) { const gz = vGz('z', 's'); out.push(`opt-level "z" seals ${vCmp('z', 's', '"s"')} for ${gzipDelta(gz)}` + (gz >= 0 && vSlower('z', 's') ? ': "s" is both smaller and faster here.' : '.')); }
   if (variants['o3-bits64'] && variants['o3-serial']) out.push(`The serial backend with 64-bit limbs seals ${vCmp('o3-bits64', 'o3-serial', 'its 32-bit limbs')} at opt-level 3` + (vSlower('o3-bits64', 'o3-serial') ? ' (Wasm has no 64×64→128-bit multiply, so each u128 product is emulated).' : '.'));
-  if (variants['s-nofeat']) out.push(`Without \`wasm-min\` the wasm has ${gzipDelta(vGz('s-nofeat', 's'))} and seals ${vCmp('s-nofeat', 's', 'with it')}.`);
+  if (variants['s-nofeat']) { const base = variants['s-stable'] ? 's-stable' : 's'; out.push(`Without \`wasm-min\` (built by stable, as it needs std; compared with \`${base}\`) the wasm has ${gzipDelta(vGz('s-nofeat', base))} and seals ${vCmp('s-nofeat', base, 'with it')}.`); }
   if (variants['s-stable']) out.push(`Built by stable Rust (\`s-stable\`: the precompiled core keeps its formatting machinery, panic messages and source paths alive through every bounds check) the wasm has ${gzipDelta(vGz('s-stable', 's'))} than the shipped nightly build with core rebuilt under \`-Cpanic=immediate-abort\`, and seals ${vCmp('s-stable', 's', 'it')}.`);
   out.push('`[profile.release]` (opt-level 3, fat LTO, codegen-units 1, panic abort) is left as it is; the per-build opt-level, features and field backend come from scripts/wasm-env.sh.');
   return out.join(' ');
