@@ -3,32 +3,8 @@
 // small build is timed in Node as well as in the browsers.
 import { readFileSync } from 'node:fs';
 import * as m from '../.build/web-open/sealpass.js';
-import { sameKey } from './common.mjs';
+import { sealpassApi } from './sealpass-api.mjs';
 
 export const meta = { id: 'sealpass-small', label: 'sealpass small build (wasm)', kind: 'self' };
-let held = null; // { nsk, op }
 export async function init() { m.initSync({ module: readFileSync(new URL('../.build/web-open/sealpass_bg.wasm', import.meta.url)) }); }
-export function seal(npk, pt, ctx) { return m.seal(npk, pt, ctx); }
-function opener(nsk) {
-  if (!held || !sameKey(held.nsk, nsk)) {
-    held?.op.free();
-    held = { nsk: Uint8Array.from(nsk), op: new m.Opener(nsk) };
-  }
-  return held.op;
-}
-export function open(nsk, env, ctx, _npk) { return opener(nsk).open(env, ctx); }
-/** The envelope as its JSON bytes, as a node receives it (no JSON.stringify, no string). */
-export function openBytes(nsk, bytes, ctx) { return opener(nsk).open(bytes, ctx); }
-
-// v2 (identity-bound, PROTOCOL.md §15): seal(pk, pt, ctx, {identity}); an Opener
-// holding both the one-time key and the identity key ({identityKey}), kept like
-// the v1 one.
-let held2 = null; // { nsk, isk, op }
-export function seal2(npk, pt, ctx, ipk) { return m.seal(npk, pt, ctx, { identity: ipk }); }
-export function open2(nsk, env, ctx, _npk, isk) {
-  if (!held2 || !sameKey(held2.nsk, nsk) || !sameKey(held2.isk, isk)) {
-    held2?.op.free();
-    held2 = { nsk: Uint8Array.from(nsk), isk: Uint8Array.from(isk), op: new m.Opener(nsk, { identityKey: isk }) };
-  }
-  return held2.op.open(env, ctx);
-}
+export const { seal, open, openBytes, seal2, open2 } = sealpassApi(() => m);

@@ -10,15 +10,7 @@ let S;
 export async function init() { await sodium.ready; S = sodium; }
 
 const ONE = new Uint8Array([1]);
-function hkdf32(salt1, salt2, ikm, info) {
-  let st = S.crypto_auth_hmacsha256_init(concat2(salt1, salt2));
-  S.crypto_auth_hmacsha256_update(st, ikm);
-  const prk = S.crypto_auth_hmacsha256_final(st);
-  st = S.crypto_auth_hmacsha256_init(prk);
-  S.crypto_auth_hmacsha256_update(st, info);
-  S.crypto_auth_hmacsha256_update(st, ONE);
-  return S.crypto_auth_hmacsha256_final(st);
-}
+function hkdf32(salt1, salt2, ikm, info) { return hkdfSalt(concat2(salt1, salt2), ikm, info); }
 function concat2(a, b) { const o = new Uint8Array(64); o.set(a); o.set(b, 32); return o; }
 
 export function sealWith(esk, nonce, npk, pt, ctx) {
@@ -50,8 +42,9 @@ export function open(nsk, env, ctx, npk) {
   return S.crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, nonce, key);
 }
 
-// Envelope v2 (PROTOCOL.md §15.3/§15.4): a second X25519 with the node's
-// identity key; HKDF(salt = epk || npk || nik, ikm = ss1 || ss2, "v2" info).
+// HKDF-SHA256 with one output block (RFC 5869) from libsodium's HMAC.
+// v2 (PROTOCOL.md §15.3/§15.4) adds a second X25519 with the node's identity
+// key: salt = epk || npk || nik, ikm = ss1 || ss2, the "v2" info.
 function hkdfSalt(salt, ikm, info) {
   let st = S.crypto_auth_hmacsha256_init(salt);
   S.crypto_auth_hmacsha256_update(st, ikm);
