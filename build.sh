@@ -115,7 +115,7 @@ APT_PACKAGES=(chromium chromium-driver firefox-esr)
 PG_APT_PACKAGES=(postgresql)   # Debian's; the tests run a private server of it
 CARGO_FUZZ_VERSION=0.13.2     # keep in step with the usage text
 FUZZ_TOOLCHAIN=nightly        # cargo-fuzz needs -Z flags (sanitizer coverage)
-FUZZ_ALL_TARGETS=(envelope context json b64 signing manifest keystore_blob open)
+FUZZ_ALL_TARGETS=(envelope context json b64 signing manifest keystore_blob open x25519x2)
 FUZZ_TARGETS=("${FUZZ_ALL_TARGETS[@]}")
 
 # ---------------------------------------------------------------- environment
@@ -541,6 +541,16 @@ cargo_clippy() {
     cargo clippy "${LOCKED[@]}" "$@" -- -D warnings
 }
 
+# The two-lane X25519's SIMD lanes exist only with simd128 (the speed builds'
+# RUSTFLAGS): lint that crate alone with them (its own target dir, so the
+# other wasm32 lint and test builds keep their fingerprints).
+clippy_x25519x2_simd() {
+    compute_locked
+    (. "$ROOT/scripts/wasm-env.sh" &&
+        RUSTFLAGS="$SEALPASS_WASM_SIMD" CARGO_TARGET_DIR="$ROOT/target/clippy-simd" \
+            cargo clippy "${LOCKED[@]}" -p sealpass-x25519x2 --target "$WASM_TARGET" -- -D warnings)
+}
+
 cargo_build() {
     compute_locked
     cargo build "${LOCKED[@]}" "$@"
@@ -582,27 +592,35 @@ check_wasm_counts() {
 }
 
 # wasm_test RUNTIME: node | chrome | firefox (one runtime per wasm-pack run so
-# the pass counts can be attributed to it). Node runs the speed builds'
-# X25519(k, 9) (feature wasm-base-table), the browsers the size builds' ladder,
-# so the vectors cover both; all three use the shipped field backend
+# the pass counts can be attributed to it). Node and Firefox run the speed
+# builds' settings — X25519(k, 9) by the fixed-base table (wasm-base-table)
+# and the two X25519s of a v2 envelope by the two-lane SIMD ladder
+# (wasm-x25519x2 with -Ctarget-feature=+simd128) — and Chromium the size
+# builds' (ladders of curve25519-dalek, no SIMD), so the vectors cover both
+# in V8 and SpiderMonkey; all three use the shipped field backend
 # (SEALPASS_WASM_CFG from scripts/wasm-env.sh) and the compact SHA-256 that
 # feature wasm-min selects (wasm-min itself is no_std and cannot host tests).
 WASM_TEST_FEATURES=open,sealpass/compact-sha256
 wasm_test() {
-    local runtime=$1 log features=$WASM_TEST_FEATURES
+    local runtime=$1 log features=$WASM_TEST_FEATURES rustflags
     local -a flags envs
     # shellcheck source=scripts/wasm-env.sh
     . "$ROOT/scripts/wasm-env.sh"
+    rustflags=$SEALPASS_WASM_CFG
     case $runtime in
-    node) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) features+=,wasm-base-table ;;
+    node) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) ;;
     chrome | firefox) flags=(--headless "--$runtime") envs=(WASM_BINDGEN_USE_BROWSER=1) ;;
     *) die "unknown wasm runtime $runtime" ;;
     esac
+    if [[ $runtime != chrome ]]; then
+        features+=,wasm-base-table,wasm-x25519x2
+        rustflags+=" $SEALPASS_WASM_SIMD"
+    fi
     compute_locked
     log=$(mktemp "${TMPDIR:-/tmp}/sealpass-wasm-$runtime.XXXXXX")
     # Run from the crate's dir with no crate path argument: with one,
     # wasm-pack forwards a literal `--` to cargo.
-    (cd "$ROOT/crates/wasm" && env "${envs[@]}" WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" RUSTFLAGS="$SEALPASS_WASM_CFG" wasm-pack test --mode no-install "${flags[@]}" \
+    (cd "$ROOT/crates/wasm" && env "${envs[@]}" WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" RUSTFLAGS="$rustflags" wasm-pack test --mode no-install "${flags[@]}" \
         -- "${LOCKED[@]}" --features "$features") 2>&1 | tee "$log"
     check_wasm_counts "$runtime" "$log"
     rm -f "$log"
@@ -626,7 +644,8 @@ TEST_PLAN=(
     "clippy wasm32|cargo_clippy -p sealpass-wasm --all-targets --target $WASM_TARGET --features open,panic-hook"
     "clippy wasm32 web|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features wasm-min"
     "clippy wasm32 page|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features wasm-min,trusted-input"
-    "clippy wasm32 node|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table"
+    "clippy wasm32 node|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table,wasm-x25519x2"
+    "clippy wasm32 simd|clippy_x25519x2_simd"
     "build all features|cargo_build --workspace --all-features"
     "build debug bins|build_debug_bins"
     "test workspace|cargo_test --workspace --exclude sealpass-wasm"

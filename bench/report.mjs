@@ -32,8 +32,11 @@ const VDESC = {
   's-serial': 'opt-level "s", portable 32-bit backend (serial) instead of fiat',
   o3: 'opt-level 3',
   'o3-serial': 'opt-level 3, serial backend',
-  'o3-table': 'opt-level 3 + `wasm-base-table` (the fast builds\' settings, but on nightly like every variant but `s-stable`)',
+  'o3-table': 'opt-level 3 + `wasm-base-table`',
+  'o3-table-x2': 'opt-level 3 + `wasm-base-table` + `wasm-x25519x2` with Wasm SIMD (the fast builds\' settings, but on nightly like every variant but `s-stable`)',
   's-table': 'opt-level "s" + `wasm-base-table`',
+  's-x2': 'opt-level "s" + `wasm-x25519x2` without SIMD (the two lanes as plain integers)',
+  's-x2-simd': 'opt-level "s" + `wasm-x25519x2` with Wasm SIMD',
   z: 'opt-level "z"',
   'o3-bits64': 'opt-level 3, serial backend with curve25519_dalek_bits="64"',
   's-nofeat': 'opt-level "s" without `wasm-min` (std: built by stable, compare with `s-stable`)',
@@ -163,7 +166,7 @@ for (const e of envs) for (const [build, id] of [['fast', fastId(e.key)], ['smal
     const hi = rs.reduce((x, y) => (y.r > x.r ? y : x));
     const dh = e.key === 'node' && an('sodiumVar') ? ` (libsodium's crypto_scalarmult alone: ${fmt(an('sodiumVar'), 1)} µs in the anatomy table)` : '';
     goal('v2', `v2 ${op} time ≤ 1.4× v1, ${build} build, ${envShort(e)}`, `highest ${fmt(hi.r, 2)}× at ${sizeName(hi.n)} (${rs.map((x) => `${sizeName(x.n)} ${fmt(x.r, 2)}×`).join(', ')})`, hi.r <= 1.4,
-      `at ${sizeName(hi.n)} v2 takes ${fmt(usOf(hi.b), 1)} µs against v1's ${fmt(usOf(hi.a), 1)} µs: the extra ${fmt(usOf(hi.b) - usOf(hi.a), 1)} µs is the second variable-base X25519 (and the longer salt/info)${dh}` + (() => { const a = tp(e, 'sodium', hi.n, op), b = tp(e, 'sodium', hi.n, `${op}2`); return a && b ? `; libsodium's own v2 ${op} takes ${fmt(a.med / b.med, 2)}× its v1 time at ${sizeName(hi.n)} in this run.` : '.'; })());
+      `at ${sizeName(hi.n)} v2 takes ${fmt(usOf(hi.b), 1)} µs against v1's ${fmt(usOf(hi.a), 1)} µs: the extra ${fmt(usOf(hi.b) - usOf(hi.a), 1)} µs is ${build === 'fast' ? 'what the two-lane SIMD ladder (`wasm-x25519x2`: both X25519s at once) costs beyond one curve25519-dalek ladder' : 'the second variable-base X25519 (this build has no SIMD: two curve25519-dalek ladders)'} (and the longer salt/info)${dh}` + (() => { const a = tp(e, 'sodium', hi.n, op), b = tp(e, 'sodium', hi.n, `${op}2`); return a && b ? `; libsodium's own v2 ${op} takes ${fmt(a.med / b.med, 2)}× its v1 time at ${sizeName(hi.n)} in this run.` : '.'; })());
   }
 }
 // 5. cold start: sealpass against every same-construction peer and the hpke / box_seal refs.
@@ -246,7 +249,7 @@ if (check) {
 
 // ---------------------------------------------------------------- throughput
 p('## Throughput (ops/s, higher is better)', '',
-  `Each cell: median of ${envs[0]?.cfg?.samples ?? '?'} samples of ≥ ${envs[0]?.cfg?.sampleMs ?? '?'} ms (after a ${envs[0]?.cfg?.warmupMs ?? '?'} ms warm-up), ± half the spread (max − min) as a percentage of the median, and the ratio to the fastest row of that column. *seal* = fresh ephemeral key and nonce, one fixed-base X25519 (epk = X25519(esk, 9)) and one variable-base X25519 (the shared secret), HKDF, AEAD, base64url envelope object; *open* = envelope object in, one variable-base X25519, HKDF, AEAD, plaintext out. The node key pair is fixed for the run and every peer's open is handed npk, as a node keeps its public key; sealpass holds the secret key in an \`Opener\` (public key derived once, one per key) and times \`Opener.open\`. Two sealpass builds: the **fast build** (scripts/wasm-env.sh "speed": opt-level 3, \`wasm-base-table\`, epk from curve25519-dalek's fixed-base table) — \`node-open\` in Node, \`web-fast\` in the browsers — and the **small build** ("size": opt-level "s", no table, epk by a second Montgomery ladder) — \`web-open\` in the browsers and, loaded from bytes with \`initSync\`, in Node. Both with \`open\`. 16 KiB = 16,368 B of plaintext (16 KiB of ciphertext, the protocol maximum).`, '');
+  `Each cell: median of ${envs[0]?.cfg?.samples ?? '?'} samples of ≥ ${envs[0]?.cfg?.sampleMs ?? '?'} ms (after a ${envs[0]?.cfg?.warmupMs ?? '?'} ms warm-up), ± half the spread (max − min) as a percentage of the median, and the ratio to the fastest row of that column. *seal* = fresh ephemeral key and nonce, one fixed-base X25519 (epk = X25519(esk, 9)) and one variable-base X25519 (the shared secret), HKDF, AEAD, base64url envelope object; *open* = envelope object in, one variable-base X25519, HKDF, AEAD, plaintext out. The node key pair is fixed for the run and every peer's open is handed npk, as a node keeps its public key; sealpass holds the secret key in an \`Opener\` (public key derived once, one per key) and times \`Opener.open\`. Two sealpass builds: the **fast build** (scripts/wasm-env.sh "speed": opt-level 3, \`wasm-base-table\`, epk from curve25519-dalek's fixed-base table, and \`wasm-x25519x2\` with Wasm SIMD, the two X25519s of a v2 envelope as one two-lane ladder) — \`node-open\` in Node, \`web-fast\` in the browsers — and the **small build** ("size": opt-level "s", no table, epk by a second Montgomery ladder) — \`web-open\` in the browsers and, loaded from bytes with \`initSync\`, in Node. Both with \`open\`. 16 KiB = 16,368 B of plaintext (16 KiB of ciphertext, the protocol maximum).`, '');
 for (const e of envs) {
   for (const op of ['seal', 'open']) {
     p(`### ${op} — ${e.name}`, '', `| peer | ${SIZES.map(sizeName).join(' | ')} |`, `|---|${SIZES.map(() => '---:').join('|')}|`);
@@ -374,12 +377,13 @@ if (anatomy) {
 }
 if (variants) {
   p('### Build variants (seal-only web builds; seal 1 KiB measured in Node, rounds interleaved)', '',
-    'Each variant is the shipped browser build (scripts/wasm-env.sh "size": opt-level "s", curve25519-dalek\'s fiat field backend, feature `wasm-min`, wasm-opt flags from crates/wasm/Cargo.toml) with what its row names changed; `o3-table` has the Node builds\' settings (without `open`, web target). Speed: median of all rounds (rounds interleaved across the variants, in several fresh Node processes), ± half the spread (max − min) as a percentage of the median; a difference within that spread is reported as about the same speed.', '',
-    '| variant | build | wasm raw | wasm gzip | wasm brotli | seal 1 KiB ops/s | vs shipped browser build |', '|---|---|---:|---:|---:|---:|---:|');
+    'Each variant is the shipped browser build (scripts/wasm-env.sh "size": opt-level "s", curve25519-dalek\'s fiat field backend, feature `wasm-min`, wasm-opt flags from crates/wasm/Cargo.toml) with what its row names changed; `o3-table-x2` has the Node builds\' settings (without `open`, web target). v2 = `seal(…, { identity })`, two variable-base X25519s. Speed: median of all rounds (rounds interleaved across the variants, in several fresh Node processes), ± half the spread (max − min) as a percentage of the median; a difference within that spread is reported as about the same speed.', '',
+    '| variant | build | wasm raw | wasm gzip | wasm brotli | seal 1 KiB ops/s | vs shipped browser build | v2 seal 1 KiB ops/s | v2 vs shipped |', '|---|---|---:|---:|---:|---:|---:|---:|---:|');
   const base = variants.s ? median(variants.s.seal1k) : null;
+  const base2 = variants.s?.seal2_1k ? median(variants.s.seal2_1k) : null;
   for (const [k, v] of Object.entries(variants)) {
-    const st = stat(v.seal1k);
-    p(`| \`${k}\` | ${VDESC[k] || k} | ${fmt(v.size.raw)} | ${fmt(v.size.gzip)} | ${fmt(v.size.brotli)} | ${fmt(st.med)} ±${fmt(st.spread * 50, 0)}% | ${base ? fmt(st.med / base, 2) + '×' : 'n/a'} |`);
+    const st = stat(v.seal1k), st2 = v.seal2_1k ? stat(v.seal2_1k) : null;
+    p(`| \`${k}\` | ${VDESC[k] || k} | ${fmt(v.size.raw)} | ${fmt(v.size.gzip)} | ${fmt(v.size.brotli)} | ${fmt(st.med)} ±${fmt(st.spread * 50, 0)}% | ${base ? fmt(st.med / base, 2) + '×' : 'n/a'} | ${st2 ? `${fmt(st2.med)} ±${fmt(st2.spread * 50, 0)}%` : 'n/a'} | ${st2 && base2 ? fmt(st2.med / base2, 2) + '×' : 'n/a'} |`);
   }
   p('');
 }
@@ -486,7 +490,16 @@ function gzipDelta(d) {
   if (d == null) return 'n/a';
   return d === 0 ? 'no change in gzip size' : d > 0 ? `${fmt(d)} B more gzip` : `${fmt(-d)} B less gzip`;
 }
-function vSeal(k) { return variants?.[k] ? median(variants[k].seal1k) : null; }
+function vSeal(k, key = 'seal1k') { return variants?.[k]?.[key] ? median(variants[k][key]) : null; }
+/** Variant a's v2 seal speed against b's in words (as vCmp, for the v2 samples). */
+function vCmp2(a, b) {
+  const x = vSeal(a, 'seal2_1k'), y = vSeal(b, 'seal2_1k');
+  if (!x || !y) return 'n/a';
+  const nz = Math.max(stat(variants[a].seal2_1k).spread, stat(variants[b].seal2_1k).spread) / 2;
+  const r = x / y;
+  if (Math.abs(r - 1) <= Math.max(0.05, nz)) return `about the same speed (${x2(r)}, within the ±${fmt(100 * Math.max(0.05, nz), 0)}% spread of the samples)`;
+  return speedRel(r, '');
+}
 /** Half the larger spread (max − min, relative to the median) of two variants' seal samples. */
 function vNoise(a, b) { return variants?.[a] && variants?.[b] ? Math.max(stat(variants[a].seal1k).spread, stat(variants[b].seal1k).spread) / 2 : null; }
 /** Variant a's seal speed against b's in words; within the samples' spread it says so. */
@@ -527,6 +540,10 @@ function srcChanges() {
         : ` The small build leaves it out, a size choice (the fast builds, \`node-open\` and \`web-fast\`, have it): with the \`s-table\` wasm the accept page (its other files in target/www-dist) would be ${fmt(pg1)} B gzip, within the ${fmt(20480)} B goal (${fmt(pg0)} B with the \`s\` wasm).`;
     } else t += ' The small build leaves it out (bundle size; the accept page was not built in this run, so its budget is not checked here).';
     out.push(t);
+    if (variants['o3-table-x2'] && variants['o3-table']) {
+      out.push(`- **\`wasm-x25519x2\`** (fast builds only, with Wasm SIMD): the two X25519s of a v2 envelope — esk with npk and with nik to seal, nsk and isk with epk to open — as one two-lane ladder (crates/x25519x2: ref10's arithmetic, a v128 lane per ladder, each limb product one \`i64x2.extmul\` for both) instead of two curve25519-dalek ladders. Build variants: v2 seal ${vCmp2('o3-table-x2', 'o3-table')} (\`o3-table-x2\` vs \`o3-table\`), v1 seal (no pair) ${vCmp('o3-table-x2', 'o3-table')}, for ${gzipDelta(vGz('o3-table-x2', 'o3-table'))}.` +
+        (variants['s-x2'] && variants['s-x2-simd'] ? ` The small build leaves it out: without SIMD (\`s-x2\` vs \`s\`) the pair gives v2 seal ${vCmp2('s-x2', 's')} for ${gzipDelta(vGz('s-x2', 's'))}; with SIMD (\`s-x2-simd\` vs \`s\`) ${vCmp2('s-x2-simd', 's')} for ${gzipDelta(vGz('s-x2-simd', 's'))}` + (() => { const pg = pageWith(variants['s-x2-simd'].size.gzip); return pg != null ? ` (the accept page would be ${fmt(pg)} B gzip)` : ''; })() + `, and a wasm with SIMD does not load in engines without Wasm SIMD (Safari before 16.4), which the accept page and the default browser entry must.` : ''));
+    }
     out.push(`- **fiat-crypto field backend** in all shipped Wasm builds (\`--cfg curve25519_dalek_backend="fiat"\` from scripts/wasm-env.sh): against the portable 32-bit serial backend, seal ${vCmp('s', 's-serial')} at opt-level "s" for ${gzipDelta(vGz('s', 's-serial'))} (\`s\` vs \`s-serial\`) and ${vCmp('o3', 'o3-serial')} at opt-level 3 for ${gzipDelta(vGz('o3', 'o3-serial'))} (\`o3\` vs \`o3-serial\`).`);
   } else out.push('- `wasm-base-table` (Node builds) and the fiat field backend (all Wasm builds): the build-variant step did not run, so this run has no figures for them.');
   return out;
@@ -566,7 +583,7 @@ function speedText() {
 
   const wcS = med(c, 'webcrypto', 1024, 'seal'), wcO = med(c, 'webcrypto', 1024, 'open'), cS = med(c, 'sealpass', 1024, 'seal'), cO = med(c, 'sealpass', 1024, 'open');
   const ncS = med(n, 'nodecrypto', 1024, 'seal'), ncO = med(n, 'nodecrypto', 1024, 'open');
-  let pl = 'What is left is the cost of X25519 itself in Wasm. The one route past it is a platform X25519: WebCrypto in browsers, native but asynchronous' +
+  let pl = 'What is left is the cost of X25519 itself in Wasm. Where an envelope needs two X25519s at once (v2), the fast build runs them as one two-lane SIMD ladder (above); a v1 seal or open has a single variable-base X25519, which two lanes cannot split. The one route past a single ladder\'s cost is a platform X25519: WebCrypto in browsers, native but asynchronous' +
     (wcS && cS && wcO && cO ? ` (the Chromium WebCrypto reference row, native X25519, HKDF and AES-256-GCM, runs at ${x2(wcS / cS)} sealpass's seal rate and ${x2(wcO / cO)} its open rate at 1 KiB)` : '') + '.';
   if (ncS && ncO && ms && mo) {
     pl += ` In Node, the node:crypto what-if row measures what such a path gives for the exact construction (X25519 and HKDF from OpenSSL, vectors checked): ${x2(ncS / ms)} sealpass's seal rate and ${x2(ncO / mo)} its open rate at 1 KiB` + (ncDh && lad ? `; OpenSSL's X25519 alone costs ${fmt(ncDh, 1)} µs (anatomy), against ${fmt(lad, 1)} µs for libsodium's in Wasm` : '');
@@ -643,7 +660,7 @@ function variantsText() {
   if (!variants || !variants.s) return 'The build-variant step did not run, so there are no build-setting figures in this run.';
   const out = ['Build settings (variants table, seal 1 KiB in Node):'];
   if (variants.o3) out.push(`opt-level 3 seals ${vCmp('o3', 's', 'the shipped browser build at "s"')} for ${gzipDelta(vGz('o3', 's'))}` + (vFaster('o3', 's') && vGz('o3', 's') > 0 ? ', so the browser build trades speed for size and the browser rows above are those of opt-level "s".' : '.'));
-  if (variants['o3-table']) out.push(`The Node builds' settings (\`o3-table\`) seal ${vCmp('o3-table', 's', 'the shipped browser build')} for ${gzipDelta(vGz('o3-table', 's'))}.`);
+  if (variants['o3-table-x2']) out.push(`The Node builds' settings (\`o3-table-x2\`) seal ${vCmp('o3-table-x2', 's', 'the shipped browser build')} for ${gzipDelta(vGz('o3-table-x2', 's'))}.`);
   if (variants.z) { const gz = vGz('z', 's'); out.push(`opt-level "z" seals ${vCmp('z', 's', '"s"')} for ${gzipDelta(gz)}` + (gz >= 0 && vSlower('z', 's') ? ': "s" is both smaller and faster here.' : '.')); }
   if (variants['o3-bits64'] && variants['o3-serial']) out.push(`The serial backend with 64-bit limbs seals ${vCmp('o3-bits64', 'o3-serial', 'its 32-bit limbs')} at opt-level 3` + (vSlower('o3-bits64', 'o3-serial') ? ' (Wasm has no 64×64→128-bit multiply, so each u128 product is emulated).' : '.'));
   if (variants['s-nofeat']) { const base = variants['s-stable'] ? 's-stable' : 's'; out.push(`Without \`wasm-min\` (built by stable, as it needs std; compared with \`${base}\`) the wasm has ${gzipDelta(vGz('s-nofeat', base))} and seals ${vCmp('s-nofeat', base, 'with it')}.`); }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Profile evidence for RESULTS.md: the seal-only web build of sealpass under
 # several build settings, each in its own target dir (flags never thrash a
-# cache), then variants.mjs measures wasm size and seal 1 KiB speed in Node.
+# cache), then variants.mjs measures wasm size and seal 1 KiB speed (v1 and
+# v2) in Node.
 # Every variant starts from the shipped browser build (scripts/wasm-env.sh
 # "size": opt-level "s", fiat field backend, feature `wasm-min`) and changes
 # one or two things; wasm-opt is wasm-pack's, with the flags from crates/wasm/Cargo.toml,
@@ -48,6 +49,12 @@ build s-serial s serial '' "$BASE_FEATURES"
 build o3 3 fiat '' "$BASE_FEATURES"
 build o3-serial 3 serial '' "$BASE_FEATURES"
 build o3-table 3 fiat '' "$BASE_FEATURES,wasm-base-table"
+# The speed builds' settings: o3-table plus the two-lane SIMD X25519 of v2.
+build o3-table-x2 3 fiat "$SEALPASS_WASM_SIMD" "$BASE_FEATURES,wasm-base-table,wasm-x25519x2"
+# What the two-lane ladder would do for the size build: without SIMD (plain
+# integer lanes) and with it.
+build s-x2 s fiat '' "$BASE_FEATURES,wasm-x25519x2"
+build s-x2-simd s fiat "$SEALPASS_WASM_SIMD" "$BASE_FEATURES,wasm-x25519x2"
 build s-table s fiat '' "$BASE_FEATURES,wasm-base-table"
 build z z fiat '' "$BASE_FEATURES"
 build o3-bits64 3 serial '--cfg curve25519_dalek_bits="64"' "$BASE_FEATURES"

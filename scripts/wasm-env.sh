@@ -17,6 +17,12 @@
 #   leave it out (the accept page seals once and has a 29 KB budget).
 #   sealpass_wasm_env sets SEALPASS_WASM_FEATURES for the kind; callers pass
 #   it to --features.
+# - Speed builds also add feature `wasm-x25519x2` and Wasm SIMD
+#   (-Ctarget-feature=+simd128): the two X25519s of a v2 seal or open run as
+#   one two-lane ladder (crates/x25519x2), ~0.7x the time of two
+#   curve25519-dalek ladders (bench/RESULTS.md). A Wasm engine without SIMD
+#   (Safari before 16.4) cannot load these builds; the size builds have no
+#   SIMD.
 # - Browser ("size") builds are compiled by the nightly toolchain
 #   (SEALPASS_SIZE_TOOLCHAIN, default "nightly"; build.sh installs it with
 #   rust-src and the wasm32 target) with core and alloc rebuilt
@@ -31,6 +37,8 @@
 #   depend on where the checkout or the cargo home live.
 
 SEALPASS_WASM_FEATURES=wasm-min
+# Speed builds use Wasm SIMD (the x25519x2 ladder's i64x2 lanes).
+SEALPASS_WASM_SIMD='-Ctarget-feature=+simd128'
 SEALPASS_WASM_CFG='--cfg curve25519_dalek_backend="fiat"'
 
 # sealpass_wasm_env ROOT size|speed — export the environment for one build
@@ -51,7 +59,8 @@ sealpass_wasm_env() {
         ;;
     speed)
         export CARGO_PROFILE_RELEASE_OPT_LEVEL=3
-        SEALPASS_WASM_FEATURES=wasm-min,wasm-base-table
+        SEALPASS_WASM_FEATURES=wasm-min,wasm-base-table,wasm-x25519x2
+        RUSTFLAGS+=" $SEALPASS_WASM_SIMD"
         ;;
     *)
         echo "sealpass_wasm_env: unknown kind $kind" >&2

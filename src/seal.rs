@@ -101,17 +101,22 @@ fn seal_with(
 ) -> Result<Envelope> {
     let npk = node_pk.as_bytes();
     let epk = suite::public_key(esk);
-    let ss = suite::dh(esk, npk).ok_or(Error::new(
-        Code::LowOrderPublicKey,
-        "node public key is low-order (shared secret would be zero)",
-    ))?;
     let (version, key) = match identity {
         None => {
+            let ss = suite::dh(esk, npk).ok_or(Error::new(
+                Code::LowOrderPublicKey,
+                "node public key is low-order (shared secret would be zero)",
+            ))?;
             let info = canon::kdf_info_for(Version::V1, ctx);
             (Version::V1, suite::derive_key(&ss, &epk, npk, &info))
         }
         Some(nik) => {
-            let ss2 = suite::dh(esk, nik.as_bytes()).ok_or(Error::new(
+            let [ss, ss2] = suite::dh2([esk, esk], [npk, nik.as_bytes()]);
+            let ss = ss.ok_or(Error::new(
+                Code::LowOrderPublicKey,
+                "node public key is low-order (shared secret would be zero)",
+            ))?;
+            let ss2 = ss2.ok_or(Error::new(
                 Code::LowOrderPublicKey,
                 "node identity key is low-order (shared secret would be zero)",
             ))?;

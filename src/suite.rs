@@ -41,6 +41,27 @@ pub fn dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u
     Some(Zeroizing::new(ss.to_bytes()))
 }
 
+/// Two X25519s: `[X25519(k[0], u[0]), X25519(k[1], u[1])]`, each `None`
+/// when all zero, as [`dh`] (constant-time checks; both always computed).
+///
+/// With feature `x25519x2`, one two-lane ladder (crates/x25519x2, ref10's
+/// arithmetic; a SIMD lane per ladder in Wasm); without it, two calls of
+/// [`dh`]. The same bytes either way (Wycheproof and the pinned vectors run
+/// through both).
+pub fn dh2(
+    k: [&[u8; KEY_LEN]; 2],
+    u: [&[u8; KEY_LEN]; 2],
+) -> [Option<Zeroizing<[u8; KEY_LEN]>>; 2] {
+    #[cfg(feature = "x25519x2")]
+    {
+        sealpass_x25519x2::x25519x2(k, u).map(|ss| (!sealpass_x25519x2::is_zero(&ss)).then_some(ss))
+    }
+    #[cfg(not(feature = "x25519x2"))]
+    {
+        [dh(k[0], u[0]), dh(k[1], u[1])]
+    }
+}
+
 /// X25519 public key for a secret key: `X25519(sk, 9)`.
 ///
 /// With feature `precomputed-tables` (native crates, Wasm Node builds),

@@ -18,6 +18,30 @@ fn rfc7748_x25519() {
 }
 
 #[test]
+fn wycheproof_x25519_in_pairs() {
+    // 518 vectors, each twice in each lane. Natively suite::dh2 is two
+    // curve25519-dalek calls (the feature is for the Wasm speed builds)...
+    assert_eq!(p::x25519_pairs(), 4 * 518);
+    // ...so the two-lane ladder gets the vectors directly: plain lanes,
+    // with this debug build's overflow and bound checks.
+    assert_eq!(p::x25519x2_wycheproof(), 4 * 518);
+}
+
+#[test]
+fn x25519x2_matches_curve25519_dalek() {
+    // 32 + 8 edge inputs and 10,000 random ones, each with a partner lane.
+    // In this debug build the plain lanes also panic on an integer overflow,
+    // on a carried limb outside i32 and on a mul/sq input outside ref10's
+    // bounds (crates/x25519x2/src/lanes.rs, fe.rs).
+    assert_eq!(p::x25519x2_matches_dalek(10_000), 2 * (40 + 10_000));
+}
+
+#[test]
+fn x25519x2_rfc7748_iterated() {
+    assert_eq!(p::x25519x2_rfc7748_iterated(), 3);
+}
+
+#[test]
 fn wycheproof_xchacha20_poly1305() {
     assert_eq!(p::xchacha(), (246, 69));
 }

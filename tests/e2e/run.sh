@@ -76,10 +76,13 @@ fi
 grep -E '^build-www:   ' "$TMP/build-www.log"
 
 # ---------------------------------------------------------------- budget
-budget() { # DIR: tests/e2e/budget.sh's verdict as one check
-    local line
-    line=$(bash tests/e2e/budget.sh "$1")
-    if [[ $line == ok* ]]; then pass "${line#ok   }"; else fail "${line#FAIL }"; fi
+budget() { # DIR: each of tests/e2e/budget.sh's verdicts (size, no SIMD) as a check
+    local line out
+    out=$(bash tests/e2e/budget.sh "$1")
+    [[ -n $out ]] || { fail "budget: no verdict from tests/e2e/budget.sh"; return; }
+    while IFS= read -r line; do
+        if [[ $line == ok* ]]; then pass "${line#ok   }"; else fail "${line#FAIL }"; fi
+    done <<<"$out"
 }
 budget "$DIST"
 

@@ -375,6 +375,24 @@ console.log(JSON.stringify(out));`,
   assert(out.sizes[0] > out.sizes[1] + 20000, `fast wasm (${out.sizes[0]} B) should be the speed build, not the ${out.sizes[1]}-byte size build`);
 });
 
+// Wasm SIMD instructions in a module, by binaryen's wasm-dis (build.sh
+// installs binaryen for wasm-opt): the text of every v128 operation.
+const simdOps = (f) => {
+  const text = execFileSync("wasm-dis", [path.join(NODE_DIR, "node_modules/sealpass", f)], { encoding: "utf8", maxBuffer: 256 << 20 });
+  return (text.match(/\b(v128|i8x16|i16x8|i32x4|i64x2|f32x4|f64x2)\.[a-z_0-9]+/g) || []).length;
+};
+
+await check("Wasm SIMD only in the speed builds: sealpass/fast and the Node entry use it (the two-lane X25519), the default browser build has none", () => {
+  const fast = simdOps("fast/sealpass_bg.wasm");
+  const node = simdOps("node/sealpass_bg.wasm");
+  const web = simdOps("web/sealpass_bg.wasm");
+  // ~100 i64x2.extmul per field multiplication: far more than a stray
+  // auto-vectorized copy would give.
+  assert(fast > 1000, `sealpass/fast has ${fast} SIMD operations: is it built with simd128 and wasm-x25519x2?`);
+  assert(node > 1000, `the Node entry has ${node} SIMD operations: is it built with simd128 and wasm-x25519x2?`);
+  eq(web, 0, "SIMD operations in the default browser build (it must load in engines without Wasm SIMD)");
+});
+
 await check("web build .wasm exports no open (WebAssembly.Module.exports); node-open's does", () => {
   const exportsOf = (f) =>
     WebAssembly.Module.exports(new WebAssembly.Module(fs.readFileSync(path.join(NODE_DIR, "node_modules/sealpass", f)))).map((e) => e.name);

@@ -197,15 +197,19 @@ fn aead_key(
         ));
     }
     let low_order = || Error::new(Code::DecryptFailed, "ephemeral key is low-order");
-    let ss = suite::dh(key.sk.as_bytes(), &envelope.epk).ok_or_else(low_order)?;
     let info = canon::kdf_info_for(v, ctx);
     Ok(match (v, identity) {
         // (V2, None) returned above.
         (Version::V1, _) | (Version::V2, None) => {
+            let ss = suite::dh(key.sk.as_bytes(), &envelope.epk).ok_or_else(low_order)?;
             suite::derive_key(&ss, &envelope.epk, key.pk.as_bytes(), &info)
         }
         (Version::V2, Some(id)) => {
-            let ss2 = suite::dh(id.sk.as_bytes(), &envelope.epk).ok_or_else(low_order)?;
+            let [ss, ss2] = suite::dh2(
+                [key.sk.as_bytes(), id.sk.as_bytes()],
+                [&envelope.epk, &envelope.epk],
+            );
+            let (ss, ss2) = (ss.ok_or_else(low_order)?, ss2.ok_or_else(low_order)?);
             suite::derive_key_v2(
                 &ss,
                 &ss2,

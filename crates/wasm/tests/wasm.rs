@@ -47,6 +47,22 @@ fn wycheproof_x25519_in_wasm() {
     assert_eq!(common::primitives::x25519(), (518 - 31, 31));
     assert_eq!(common::primitives::x25519_rfc7748(), 3);
     assert_eq!(common::primitives::public_key_matches_ladder(), 506);
+    // suite::dh2: the two-lane ladder where the build has wasm-x25519x2
+    // (build.sh: Node and Firefox), two ladders of curve25519-dalek where not.
+    assert_eq!(common::primitives::x25519_pairs(), 4 * 518);
+}
+
+#[wasm_bindgen_test]
+fn x25519x2_in_wasm_against_curve25519_dalek() {
+    // Where the speed builds' settings are on (wasm-x25519x2 and simd128,
+    // scripts/wasm-env.sh), the SIMD lanes are the ones checked.
+    assert_eq!(cfg!(feature = "wasm-x25519x2"), sealpass_x25519x2::SIMD);
+    assert_eq!(
+        common::primitives::x25519x2_matches_dalek(500),
+        2 * (40 + 500)
+    );
+    assert_eq!(common::primitives::x25519x2_wycheproof(), 4 * 518);
+    assert_eq!(common::primitives::x25519x2_rfc7748_iterated(), 3);
 }
 
 #[wasm_bindgen_test]

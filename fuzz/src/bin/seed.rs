@@ -22,6 +22,15 @@ use serde_json::Value;
 
 type Corpus = Vec<Vec<u8>>;
 
+/// 32 bytes from 64 hex digits (fixed seed inputs).
+fn hex_seed(h: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&h[2 * i..2 * i + 2], 16).expect("hex seed");
+    }
+    out
+}
+
 fn vectors(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/vectors")
@@ -234,7 +243,27 @@ fn main() {
         json.push(s.as_bytes().to_vec());
     }
 
-    let sets: [(&str, &Corpus); 8] = [
+    // x25519x2: k0 || u0 || k1 || u1 — RFC 7748 §5.2's inputs, the base
+    // point, and non-canonical u (p, p + 1, 2^255 - 1) beside them.
+    let mut x2 = Corpus::new();
+    let rfc_k = hex_seed("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4");
+    let rfc_u = hex_seed("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c");
+    let mut nine = [0u8; 32];
+    nine[0] = 9;
+    let mut p = [0xffu8; 32];
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    let mut p1 = p;
+    p1[0] = 0xee;
+    for (u0, u1) in [(rfc_u, nine), (nine, p), (p1, [0xff; 32]), (rfc_u, rfc_u)] {
+        let mut s = Vec::with_capacity(128);
+        for part in [&rfc_k[..], &u0[..], &rfc_k[..], &u1[..]] {
+            s.extend_from_slice(part);
+        }
+        x2.push(s);
+    }
+
+    let sets: [(&str, &Corpus); 9] = [
         ("envelope", &envelopes),
         ("open", &envelopes),
         ("context", &contexts),
@@ -243,6 +272,7 @@ fn main() {
         ("signing", &signing_seeds()),
         ("manifest", &manifest_seeds()),
         ("keystore_blob", &keystore_seeds()),
+        ("x25519x2", &x2),
     ];
     for (target, seeds) in sets {
         write(&out.join(target), seeds);

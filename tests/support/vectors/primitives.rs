@@ -220,3 +220,162 @@ pub fn hkdf_rfc5869() -> usize {
     }
     n
 }
+
+/// Wycheproof X25519 through `suite::dh2`, the two X25519s of a v2 envelope
+/// (the two-lane ladder of crates/x25519x2 with feature `x25519x2`, two
+/// `suite::dh` calls without): see [`wycheproof_in_pairs`]. Returns the lane
+/// results checked.
+pub fn x25519_pairs() -> usize {
+    wycheproof_in_pairs(|k, u| suite::dh2(k, u).map(|r| r.map(|s| s.to_vec())))
+}
+
+/// Wycheproof X25519 through the two-lane ladder itself
+/// (`sealpass_x25519x2::x25519x2` and `is_zero`, whatever the features: in
+/// the native tests, the plain lanes with debug checks), as
+/// [`wycheproof_in_pairs`].
+pub fn x25519x2_wycheproof() -> usize {
+    wycheproof_in_pairs(|k, u| {
+        sealpass_x25519x2::x25519x2(k, u)
+            .map(|s| (!sealpass_x25519x2::is_zero(&s)).then(|| s.to_vec()))
+    })
+}
+
+/// Every Wycheproof X25519 vector through a two-lane `dh2`: vector i in lane
+/// 0 beside vector i+1 in lane 1, then the same two swapped, so every vector
+/// runs in both lanes next to two different ones; each lane must give its
+/// own vector's result (`None` for an all-zero one).
+fn wycheproof_in_pairs(
+    dh2: impl Fn([&[u8; 32]; 2], [&[u8; 32]; 2]) -> [Option<Vec<u8>>; 2],
+) -> usize {
+    let doc = parse(X25519_WYCHEPROOF);
+    let mut cases = Vec::new();
+    for g in arr(&doc, "testGroups") {
+        for t in arr(g, "tests") {
+            let sk: [u8; 32] = hexd(t, "private").try_into().unwrap();
+            let pk: [u8; 32] = hexd(t, "public").try_into().unwrap();
+            let want = hexd(t, "shared");
+            let want = want.iter().any(|b| *b != 0).then_some(want);
+            cases.push((num(t, "tcId"), sk, pk, want));
+        }
+    }
+    let mut checked = 0;
+    for (i, a) in cases.iter().enumerate() {
+        let b = &cases[(i + 1) % cases.len()];
+        for (x, y) in [(a, b), (b, a)] {
+            let got = dh2([&x.1, &y.1], [&x.2, &y.2]);
+            for ((id, _, _, want), got) in [x, y].into_iter().zip(got) {
+                assert_eq!(got, *want, "x25519 pair: tcId {id}");
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
+
+/// The two-lane ladder itself (crates/x25519x2, whatever the features)
+/// against curve25519-dalek's X25519: `n` pseudo-random pairs of (scalar,
+/// u) with a different input in each lane, plus edge inputs — u = 0, 1, 9,
+/// p - 1, p, p + 1 and 2^255 - 1 (non-canonical), the top bit set, scalars
+/// all 0x00 and all 0xff, and the same input in both lanes. Returns how many
+/// lane results were compared.
+pub fn x25519x2_matches_dalek(n: usize) -> usize {
+    let p_minus = |d: u8| {
+        let mut u = [0xffu8; 32];
+        u[0] = 0xed - d;
+        u[31] = 0x7f;
+        u
+    };
+    let small = |v: u8| {
+        let mut u = [0u8; 32];
+        u[0] = v;
+        u
+    };
+    let mut p_plus_1 = p_minus(0);
+    p_plus_1[0] = 0xee;
+    let edges_u = [
+        small(0),
+        small(1),
+        small(9),
+        p_minus(1),
+        p_minus(0),
+        p_plus_1,
+        [0xff; 32],
+        {
+            let mut u = small(9);
+            u[31] = 0x80;
+            u
+        },
+    ];
+    let edges_k = [[0u8; 32], [0xff; 32], small(1), p_minus(0)];
+    let mut x: u64 = 0x0123_4567_89ab_cdef;
+    let mut rnd = || {
+        let mut k = [0u8; 32];
+        for b in k.iter_mut() {
+            // xorshift64*: a fixed, reproducible sequence (not for keys).
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            *b = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
+        }
+        k
+    };
+    let mut inputs: Vec<([u8; 32], [u8; 32])> = Vec::new();
+    for k in &edges_k {
+        for u in &edges_u {
+            inputs.push((*k, *u));
+        }
+    }
+    for u in &edges_u {
+        inputs.push((rnd(), *u));
+    }
+    for _ in 0..n {
+        inputs.push((rnd(), rnd()));
+    }
+    let mut compared = 0;
+    for (i, a) in inputs.iter().enumerate() {
+        let b = if i % 5 == 0 {
+            a
+        } else {
+            &inputs[(i * 7 + 3) % inputs.len()]
+        };
+        let got = sealpass_x25519x2::x25519x2([&a.0, &b.0], [&a.1, &b.1]);
+        for ((k, u), got) in [a, b].into_iter().zip(got) {
+            let want = x25519_dalek::x25519(*k, *u);
+            assert_eq!(*got, want, "x25519x2 lane: k {k:02x?} u {u:02x?}");
+            assert_eq!(sealpass_x25519x2::is_zero(&got), want == [0; 32]);
+            compared += 1;
+        }
+    }
+    compared
+}
+
+/// RFC 7748 §5.2's iterated test through the two-lane ladder: k = u = 9,
+/// then (k, u) = (X25519(k, u), k). Lane 0 iterates; lane 1 iterates from
+/// the 1-iteration result, so it is always one step ahead and the two lanes
+/// never hold the same input. After 1 and 1,000 iterations lane 0 must give
+/// the RFC's values, and lane 1 after 999 the 1,000 one.
+pub fn x25519x2_rfc7748_iterated() -> usize {
+    let hex32 = |s: &str| -> [u8; 32] { hex::decode(s).unwrap().try_into().unwrap() };
+    let one = hex32("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
+    let thousand = hex32("684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
+    let mut nine = [0u8; 32];
+    nine[0] = 9;
+    let (mut k0, mut u0) = (nine, nine);
+    let (mut k1, mut u1) = (one, nine);
+    let mut checked = 0;
+    for i in 1..=1000 {
+        let [r0, r1] = sealpass_x25519x2::x25519x2([&k0, &k1], [&u0, &u1]);
+        (u0, k0) = (k0, *r0);
+        (u1, k1) = (k1, *r1);
+        if i == 1 {
+            assert_eq!(k0, one, "iteration 1");
+            checked += 1;
+        }
+        if i == 999 {
+            assert_eq!(k1, thousand, "lane 1, iteration 1,000");
+            checked += 1;
+        }
+    }
+    assert_eq!(k0, thousand, "iteration 1,000");
+    checked + 1
+}

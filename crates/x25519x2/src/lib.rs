@@ -1,0 +1,185 @@
+//! Two X25519 functions (RFC 7748 §5) computed side by side: one Montgomery
+//! ladder per lane of a pair, so that on WebAssembly with SIMD each field
+//! multiplication does both ladders' products with one `i64x2.extmul`
+//! instruction per limb product.
+//!
+//! Why: a v2 envelope (docs/PROTOCOL.md §15) needs two X25519s on each side —
+//! `X25519(esk, npk)` and `X25519(esk, nik)` to seal, `X25519(nsk, epk)` and
+//! `X25519(isk, epk)` to open — and in Wasm the X25519s are most of the time
+//! of a seal or an open. Run as a pair in Wasm SIMD they cost ~0.7× two
+//! curve25519-dalek ladders (bench/RESULTS.md).
+//!
+//! What: ref10's ladder and field arithmetic (the code libsodium runs), lane
+//! for lane — `fe.rs`'s `mul` and `sq` are term-by-term transliterations of
+//! ref10's `fe25519_mul` and `fe25519_sq`, and the carries, `mul32`,
+//! `invert`, `frombytes`, `tobytes` and the ladder follow ref10 step by step
+//! (`to_bytes` keeps original ref10's signed quotient estimate), so each
+//! lane executes ref10's integer operations and ref10's limb bounds hold in
+//! each lane. Only
+//! `lanes.rs` depends on the target (SIMD lanes in Wasm with `simd128`,
+//! two plain integers elsewhere). Constant time: no branch and no memory
+//! index depends on a scalar or a point; the swap of each lane's ladder is a
+//! mask, passed through `black_box` so that the compiler cannot see it is 0
+//! or -1 and turn the swap into a branch. The ladder state, the limbs and
+//! the clamped scalars are wiped when done.
+//!
+//! The low-order check (an all-zero result, RFC 7748 §6.1) is the caller's
+//! [`is_zero`] (constant time).
+
+#![no_std]
+// ref10's byte and limb arrays are fixed-size ([u8; 32], [_; 10]) and
+// indexed at constant positions below their length.
+#![allow(clippy::indexing_slicing)]
+
+mod fe;
+mod lanes;
+
+use fe::{mul, sq, Fe2};
+use lanes::N;
+use zeroize::{Zeroize, Zeroizing};
+
+/// Whether the lanes are Wasm SIMD (`simd128`) rather than plain integers.
+pub const SIMD: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// A 32-byte X25519 scalar, point or result.
+pub type Bytes = [u8; 32];
+
+/// `[X25519(k[0], u[0]), X25519(k[1], u[1])]` (RFC 7748 §5: scalars clamped,
+/// the u-coordinates' top bit ignored, non-canonical u accepted).
+pub fn x25519x2(k: [&Bytes; 2], u: [&Bytes; 2]) -> [Zeroizing<Bytes>; 2] {
+    let t = k.map(|k| {
+        let mut t = Zeroizing::new(*k);
+        t[0] &= 248;
+        t[31] &= 127;
+        t[31] |= 64;
+        t
+    });
+    let x1 = Fe2::from_lanes(&from_bytes(u[0]), &from_bytes(u[1]));
+    let mut x2 = Fe2::constant(1);
+    let mut z2 = Fe2::constant(0);
+    let mut x3 = x1;
+    let mut z3 = Fe2::constant(1);
+    let mut swap = N::new(0, 0);
+    // ref10's ladder (libsodium crypto_scalarmult_curve25519_ref10), from
+    // bit 254 down; `bit` is each lane's scalar bit as a mask (0 or -1).
+    for pos in (0..255usize).rev() {
+        let lane_bit = |t: &Zeroizing<Bytes>| -i32::from((t[pos / 8] >> (pos % 8)) & 1);
+        let bit = core::hint::black_box(N::new(lane_bit(&t[0]), lane_bit(&t[1])));
+        swap = swap.xor(bit);
+        Fe2::cswap(&mut x2, &mut x3, swap);
+        Fe2::cswap(&mut z2, &mut z3, swap);
+        swap = bit;
+        let a = x2.add(&z2);
+        let b = x2.sub(&z2);
+        let aa = sq(&a);
+        let bb = sq(&b);
+        x2 = mul(&aa, &bb);
+        let e = aa.sub(&bb);
+        let da = mul(&x3.sub(&z3), &a);
+        let cb = mul(&x3.add(&z3), &b);
+        x3 = sq(&da.add(&cb));
+        z3 = mul(&sq(&da.sub(&cb)), &x1);
+        z2 = mul(&e.mul121666().add(&bb), &e);
+    }
+    Fe2::cswap(&mut x2, &mut x3, swap);
+    Fe2::cswap(&mut z2, &mut z3, swap);
+    let mut zi = z2.invert();
+    let mut x = mul(&x2, &zi);
+    let limbs = x.split();
+    let out = [
+        Zeroizing::new(to_bytes(&limbs[0])),
+        Zeroizing::new(to_bytes(&limbs[1])),
+    ];
+    for f in [&mut x, &mut zi, &mut x2, &mut z2, &mut x3, &mut z3] {
+        f.zeroize();
+    }
+    out
+}
+
+/// Whether an X25519 result is all zero (the peer's point has small order),
+/// in constant time.
+pub fn is_zero(x: &Bytes) -> bool {
+    // OR of every byte, then 0 -> 1 and 1..=255 -> 0 by a borrow: no
+    // branch on the bytes (black_box keeps the fold from being cut short).
+    let acc = core::hint::black_box(x.iter().fold(0u8, |a, &b| a | b));
+    (u16::from(acc).wrapping_sub(1) >> 8) & 1 == 1
+}
+
+fn load3(s: &[u8]) -> i64 {
+    s.iter()
+        .take(3)
+        .rev()
+        .fold(0i64, |acc, &b| (acc << 8) | i64::from(b))
+}
+
+fn load4(s: &[u8]) -> i64 {
+    s.iter()
+        .take(4)
+        .rev()
+        .fold(0i64, |acc, &b| (acc << 8) | i64::from(b))
+}
+
+/// ref10 `fe25519_frombytes` (ignores the top bit).
+fn from_bytes(s: &Bytes) -> [i32; 10] {
+    let at = |i: usize| &s[i..];
+    let mut h = [
+        load4(at(0)),
+        load3(at(4)) << 6,
+        load3(at(7)) << 5,
+        load3(at(10)) << 3,
+        load3(at(13)) << 2,
+        load4(at(16)),
+        load3(at(20)) << 7,
+        load3(at(23)) << 5,
+        load3(at(26)) << 4,
+        (load3(at(29)) & 8_388_607) << 2,
+    ];
+    for i in [9usize, 1, 3, 5, 7, 0, 2, 4, 6, 8] {
+        let bits = if i % 2 == 0 { 26 } else { 25 };
+        let c = (h[i] + (1i64 << (bits - 1))) >> bits;
+        h[i] -= c << bits;
+        h[(i + 1) % 10] += if i == 9 { c * 19 } else { c };
+    }
+    h.map(|x| x as i32)
+}
+
+/// ref10 `fe25519_reduce` + `fe25519_tobytes`: the canonical 32 bytes.
+/// (libsodium computes the first quotient estimate, `19 * h9 + 2^24 >> 25`,
+/// in unsigned arithmetic, original ref10 in signed; they differ only for a
+/// negative `h9` large enough to matter, which `mul`'s output never has.)
+fn to_bytes(f: &[i32; 10]) -> Bytes {
+    let mut h = Zeroizing::new(*f);
+    let mut q = (19 * h[9] + (1 << 24)) >> 25;
+    for (i, &x) in h.iter().enumerate() {
+        q = (x + q) >> if i % 2 == 0 { 26 } else { 25 };
+    }
+    h[0] += 19 * q;
+    for i in 0..10 {
+        let bits = if i % 2 == 0 { 26 } else { 25 };
+        let c = h[i] >> bits;
+        h[i] -= c << bits;
+        if i < 9 {
+            h[i + 1] += c;
+        }
+    }
+    // Limbs are now 0 <= h[i] < 2^26 (even) / 2^25 (odd): pack 255 bits.
+    let mut s = [0u8; 32];
+    let mut acc: u64 = 0;
+    let mut nbits = 0u32;
+    let mut out = s.iter_mut();
+    for (i, &limb) in h.iter().enumerate() {
+        acc |= u64::from(limb as u32) << nbits;
+        nbits += if i % 2 == 0 { 26 } else { 25 };
+        while nbits >= 8 {
+            if let Some(o) = out.next() {
+                *o = acc as u8;
+            }
+            acc >>= 8;
+            nbits -= 8;
+        }
+    }
+    if let Some(o) = out.next() {
+        *o = acc as u8;
+    }
+    s
+}
