@@ -22,7 +22,8 @@ Commands:
           sealpass-cli) and `sealpass-relay` (crate sealpass-relay, whose
           dependency graph has no decryption crate) and the accept page
           (seal-only Wasm) -> target/www-dist.
-  test    setup, then fmt, clippy (-D warnings) on the workspace with all
+  test    setup, then the checks of build.sh's own toolchain handling
+          (tests/build/run.sh), fmt, clippy (-D warnings) on the workspace with all
           features and on the Wasm crate for wasm32, cargo test (test targets
           core, relay, system + unit and doc tests), the relay suite again
           with its store on a private PostgreSQL server plus the
@@ -49,7 +50,8 @@ Commands:
           and a pending on 127.0.0.1:8080 (SEALPASS_DEMO_PORT) and prints the
           accept and console URLs. Ctrl-C, or SIGINT/SIGTERM to its PID,
           stops it: exit 0, "stopped".
-  pack    scripts/pack.sh [args]                     (when present)
+  pack    the Wasm tools of `serve` (browser-build toolchain probed), then
+          scripts/pack.sh [args]                     (when present)
   test-matrix  every row of the npm package's consumer matrix
           (tests/matrix/rows: bundlers, frameworks, runtimes, workers, CSP;
           the packed tarball in fresh projects, browsers headless, each
@@ -91,6 +93,8 @@ Commands:
 
 Environment:
   CI=true                 no colour in cargo output, CARGO_INCREMENTAL=0.
+  SEALPASS_SIZE_TOOLCHAIN=T  the browser Wasm's toolchain (default nightly;
+                          stable: no -Zbuild-std; see scripts/wasm-env.sh).
   SEALPASS_PROFILE=debug  `build` and `serve` use debug binaries (default release).
   WASM_BINDGEN_VERSION=V  force the wasm-bindgen-cli version (default: from
                           Cargo.lock, then Cargo.toml).
@@ -268,22 +272,50 @@ ensure_wasm_target() {
     fi
 }
 
-# The browser builds' toolchain (scripts/wasm-env.sh, kind "size"): nightly
-# with rust-src (for -Zbuild-std) and the wasm32 target.
-SIZE_TOOLCHAIN=${SEALPASS_SIZE_TOOLCHAIN:-nightly}
+# The browser builds' toolchain (scripts/wasm-env.sh, kind "size", which
+# holds its one definition and the reasons for it): nightly with rust-src
+# (for -Zbuild-std) and the wasm32 target.
+# shellcheck source=scripts/wasm-env.sh
+. "$ROOT/scripts/wasm-env.sh"
+SIZE_TOOLCHAIN=$(sealpass_size_toolchain)
+
+# toolchain_installed NAME: NAME is in `rustup toolchain list` exactly (as
+# "NAME", "NAME-<host triple>" or either followed by " (..."), not as the
+# prefix of another (nightly vs nightly-2025-01-01-<host>).
+toolchain_installed() {
+    local name=$1 host line
+    host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+    while IFS= read -r line; do
+        line=${line%% (*}
+        [[ $line == "$name" || (-n $host && $line == "$name-$host") ]] && return 0
+    done < <(rustup toolchain list 2>/dev/null)
+    return 1
+}
+
+# The size build's flags on a throwaway no_std crate: the toolchain must take
+# -Zunstable-options -Cpanic=immediate-abort for wasm32 and cargo -Zbuild-std.
+size_toolchain_probe() {
+    local tc=$1 tmp rc=0
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-probe.XXXXXX")
+    printf '#![no_std]\n' >"$tmp/probe.rs"
+    rustup run "$tc" rustc --crate-type lib --crate-name probe --target "$WASM_TARGET" \
+        -Zunstable-options -Cpanic=immediate-abort --emit=metadata -o "$tmp/probe.rmeta" "$tmp/probe.rs" >"$tmp/log" 2>&1 &&
+        rustup run "$tc" cargo -Zbuild-std=core,alloc version >>"$tmp/log" 2>&1 || rc=$?
+    if ((rc != 0)); then
+        sed 's/^/     /' "$tmp/log" >&2
+        rm -rf "$tmp"
+        die "toolchain $tc does not take -Zbuild-std=core,alloc with -Zunstable-options -Cpanic=immediate-abort (above); use another nightly (SEALPASS_SIZE_TOOLCHAIN=nightly-YYYY-MM-DD) or build the browser Wasm the stable way: SEALPASS_SIZE_TOOLCHAIN=stable"
+    fi
+    rm -rf "$tmp"
+}
+
 ensure_size_toolchain() {
     [[ $SIZE_TOOLCHAIN == stable ]] && { note "SEALPASS_SIZE_TOOLCHAIN=stable: browser builds on stable"; return 0; }
-    if rustup toolchain list | grep -q "^$SIZE_TOOLCHAIN"; then
+    if toolchain_installed "$SIZE_TOOLCHAIN"; then
         note "present: rust toolchain $SIZE_TOOLCHAIN ($(rustup run "$SIZE_TOOLCHAIN" rustc --version))"
     else
         installing "rustup toolchain $SIZE_TOOLCHAIN --profile minimal" "1-2 min"
         rustup toolchain install "$SIZE_TOOLCHAIN" --profile minimal
-    fi
-    if rustup component list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -q '^rust-src'; then
-        note "present: rust-src ($SIZE_TOOLCHAIN)"
-    else
-        installing "rustup component rust-src ($SIZE_TOOLCHAIN)" "20-60 s"
-        rustup component add rust-src --toolchain "$SIZE_TOOLCHAIN"
     fi
     if rustup target list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -qx "$WASM_TARGET"; then
         note "present: rust target $WASM_TARGET ($SIZE_TOOLCHAIN)"
@@ -291,6 +323,21 @@ ensure_size_toolchain() {
         installing "rustup target $WASM_TARGET ($SIZE_TOOLCHAIN)" "20-60 s"
         rustup target add "$WASM_TARGET" --toolchain "$SIZE_TOOLCHAIN"
     fi
+    local rc=0
+    sealpass_size_nightly "$SIZE_TOOLCHAIN" || rc=$?
+    ((rc < 2)) || die "toolchain $SIZE_TOOLCHAIN does not run"
+    if ((rc == 1)); then
+        note "$SIZE_TOOLCHAIN is not a nightly: browser builds without -Zbuild-std (as SEALPASS_SIZE_TOOLCHAIN=stable)"
+        return 0
+    fi
+    if rustup component list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -q '^rust-src'; then
+        note "present: rust-src ($SIZE_TOOLCHAIN)"
+    else
+        installing "rustup component rust-src ($SIZE_TOOLCHAIN)" "20-60 s"
+        rustup component add rust-src --toolchain "$SIZE_TOOLCHAIN"
+    fi
+    size_toolchain_probe "$SIZE_TOOLCHAIN"
+    note "probed: $SIZE_TOOLCHAIN takes -Zbuild-std=core,alloc -Zunstable-options -Cpanic=immediate-abort"
 }
 
 ensure_apt_packages() {
@@ -497,10 +544,13 @@ www_inputs_hash() {
         (cd "$ROOT" && find "${dirs[@]}" -type f -not -path 'www*/node_modules/*' -print0 |
             LC_ALL=C sort -z | xargs -0 sha256sum)
         rustc --version
+        # The browser Wasm's compiler: a name such as "nightly" pins no
+        # version, so the version itself (scripts/wasm-env.sh).
+        echo "size toolchain $SIZE_TOOLCHAIN: $(rustup run "$SIZE_TOOLCHAIN" rustc --version 2>&1)"
         wasm-pack --version
         wasm-opt --version
         wasm-bindgen --version
-        env | grep -E '^(WWW_|SEALPASS_RELEASE_)' | LC_ALL=C sort || true
+        env | grep -E '^(WWW_|SEALPASS_RELEASE_|SEALPASS_SIZE_TOOLCHAIN=|SEALPASS_WASM_BACKEND=)' | LC_ALL=C sort || true
         sha256sum "${SEALPASS_RELEASE_KEY:-$ROOT/target/www-release.key}" 2>/dev/null || true
     } | sha256sum | cut -d' ' -f1
 }
@@ -621,6 +671,7 @@ build_debug_bins() {
 # Ordered test plan: "name|function args..."
 TEST_PLAN=(
     "setup|cmd_setup"
+    "hook build-sh|hook tests/build/run.sh"
     "fmt|cargo_fmt_check"
     "clippy workspace|cargo_clippy --workspace --all-targets --all-features"
     "clippy wasm32|cargo_clippy -p sealpass-wasm --all-targets --target $WASM_TARGET --features open,panic-hook"
@@ -695,7 +746,7 @@ cmd_test() {
 FUZZ_DIR="$ROOT/fuzz"
 
 ensure_nightly() {
-    if rustup toolchain list | grep -q "^$FUZZ_TOOLCHAIN"; then
+    if toolchain_installed "$FUZZ_TOOLCHAIN"; then
         note "present: rust toolchain $FUZZ_TOOLCHAIN ($(rustup run "$FUZZ_TOOLCHAIN" rustc --version))"
     else
         installing "rustup toolchain $FUZZ_TOOLCHAIN --profile minimal" "1-2 min"
@@ -1056,7 +1107,11 @@ cmd_page() {
         WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-admin.sh"
 }
 
-cmd_pack() { run_optional_script scripts/pack.sh "$@"; }
+# The Wasm tools pack.sh builds with, the browser-build toolchain first.
+cmd_pack() {
+    serve_setup
+    run_optional_script scripts/pack.sh "$@"
+}
 # Every row of the consumer matrix (also the slow ones `test` leaves out),
 # then the README's matrix table is rewritten from this run.
 cmd_test_matrix() {
@@ -1104,4 +1159,5 @@ main() {
     esac
 }
 
-main "$@"
+# Sourced (tests/build/run.sh): the functions only.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi
