@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import { checkShortImports } from "./short-imports.mjs";
 
 // ---------------------------------------------------------------- args
 const args = Object.fromEntries(
@@ -214,6 +215,11 @@ function readmeBlock(readme, marker) {
   assert(m, `README example:${marker} has no js block`);
   return m[1];
 }
+
+// ---------------------------------------------------------------- build scripts
+await check("scripts/short-imports.mjs renames a good pair; a refused one exits non-zero with both files untouched", () =>
+  checkShortImports(ROOT, TMP, { assert, eq }),
+);
 
 // ---------------------------------------------------------------- package contents
 const tarList = runOk("tar", ["tzf", TARBALL]).stdout.split("\n").filter(Boolean);
