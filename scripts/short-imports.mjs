@@ -14,6 +14,13 @@
 // renamed module compiles, and the keys of the renamed glue's import object
 // are exactly its import names); then each file is replaced by a rename of a
 // temp file beside it. A failure leaves both inputs as they were.
+//
+// The module name stays the bare "w", not "./w": the `--target web` glue
+// hands the wasm its imports as an object keyed by module name
+// (`WebAssembly.instantiate(module, imports)`, `imports = {"w": import0}`)
+// and loads the wasm by URL; no bundler resolves that name (only one that
+// imports the .wasm itself as an ES module would, and for that neither
+// "./sealpass_bg.js"'s renamed form nor "./w" would name a file).
 import fs from "node:fs";
 import path from "node:path";
 
