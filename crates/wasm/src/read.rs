@@ -79,15 +79,21 @@ extern "C" {
     fn encode(this: &TextEncoder, s: &JsString) -> Uint8Array;
 }
 
-/// The UTF-8 bytes of a (large) string: encoded natively by `TextEncoder`
-/// and copied into Wasm memory once — wasm-bindgen's own string passing
-/// walks the string a UTF-16 unit at a time in JS, which for a 16 KiB
-/// envelope cost more than its AEAD. Lone surrogates are refused as in
-/// [`string`]: only bytes holding 0xEF (the lead byte of U+FFFD, which the
-/// encoder puts in their place) are looked at closer.
+/// The UTF-8 bytes of a (large) string, at most `max` (else `too_large`):
+/// encoded natively by `TextEncoder` and copied into Wasm memory once, only
+/// when within `max` — wasm-bindgen's own string passing walks the string a
+/// UTF-16 unit at a time in JS, which for a 16 KiB envelope cost more than
+/// its AEAD. The size is checked first, then lone surrogates are refused as
+/// in [`string`]: only bytes holding 0xEF (the lead byte of U+FFFD, which the
+/// encoder puts in their place) are looked at closer (docs/PROTOCOL.md §11).
 #[cfg(feature = "open")]
-pub fn string_bytes(s: &JsString) -> Result<Vec<u8>> {
-    let bytes = TextEncoder::new().encode(s).to_vec();
+pub fn string_bytes(s: &JsString, max: usize, too_large: Error) -> Result<Vec<u8>> {
+    // A genuine Uint8Array made here: its length is the real one.
+    let a = TextEncoder::new().encode(s);
+    if a.length() as usize > max {
+        return Err(too_large);
+    }
+    let bytes = a.to_vec();
     if bytes.contains(&0xEF) && !s.is_valid_utf16() {
         return Err(Error::new(
             Code::InvalidUtf8,
