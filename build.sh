@@ -27,7 +27,8 @@ Commands:
           features and on the Wasm crate for wasm32, cargo test (test targets
           core, relay, system + unit and doc tests), the relay suite again
           with its store on a private PostgreSQL server plus the
-          multi-instance tests (tests/pg/run.sh), wasm tests (node,
+          multi-instance tests (tests/pg/run.sh), wasm tests (node, node with
+          the accept page's trusted-input reads (its size-order test),
           headless chrome, headless firefox), then the interop / npm /
           matrix (tier "test" rows) / e2e / serve hooks when present, then
           fuzz-short (every fuzz target for FUZZ_SHORT_SECS, default 20 s;
@@ -631,7 +632,7 @@ check_wasm_counts() {
     fi
 }
 
-# wasm_test RUNTIME: node | chrome | firefox (one runtime per wasm-pack run so
+# wasm_test RUNTIME: node | node-page | chrome | firefox (one runtime per wasm-pack run so
 # the pass counts can be attributed to it). Node runs the speed builds'
 # X25519(k, 9) (feature wasm-base-table), the browsers the size builds' ladder,
 # so the vectors cover both; all three use the shipped field backend
@@ -640,11 +641,14 @@ check_wasm_counts() {
 WASM_TEST_FEATURES=open,sealpass/compact-sha256
 wasm_test() {
     local runtime=$1 log features=$WASM_TEST_FEATURES
-    local -a flags envs
+    local -a flags envs filter=()
     # shellcheck source=scripts/wasm-env.sh
     . "$ROOT/scripts/wasm-env.sh"
     case $runtime in
     node) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) features+=,wasm-base-table ;;
+    # The accept page's direct reads (feature trusted-input): the tests that
+    # hold for them too (the hostile-getter ones do not, by design).
+    node-page) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) features+=,wasm-base-table,trusted-input filter=(-- oversized_input) ;;
     chrome | firefox) flags=(--headless "--$runtime") envs=(WASM_BINDGEN_USE_BROWSER=1) ;;
     *) die "unknown wasm runtime $runtime" ;;
     esac
@@ -653,7 +657,7 @@ wasm_test() {
     # Run from the crate's dir with no crate path argument: with one,
     # wasm-pack forwards a literal `--` to cargo.
     (cd "$ROOT/crates/wasm" && env "${envs[@]}" WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" RUSTFLAGS="$SEALPASS_WASM_CFG" wasm-pack test --mode no-install "${flags[@]}" \
-        -- "${LOCKED[@]}" --features "$features") 2>&1 | tee "$log"
+        -- "${LOCKED[@]}" --features "$features" "${filter[@]}") 2>&1 | tee "$log"
     check_wasm_counts "$runtime" "$log"
     rm -f "$log"
 }
@@ -683,6 +687,7 @@ TEST_PLAN=(
     "test workspace|cargo_test --workspace --exclude sealpass-wasm"
     "hook relay-pg|hook tests/pg/run.sh"
     "wasm node|wasm_test node"
+    "wasm node page|wasm_test node-page"
     "wasm chrome|wasm_test chrome"
     "wasm firefox|wasm_test firefox"
     "hook interop|hook tests/interop/run.sh"

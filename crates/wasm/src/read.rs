@@ -156,7 +156,9 @@ pub fn done(a: &Uint8Array) {
 
 /// The UTF-8 of `s`, at most `max` bytes (else `too_large`); `None` when it
 /// holds a lone surrogate (which the encoder silently replaces with U+FFFD,
-/// changing the bytes).
+/// changing the bytes). The size is checked first: a string over `max` is
+/// `too_large` whether or not it also holds a lone surrogate
+/// (docs/PROTOCOL.md §11), in both builds.
 ///
 /// Encoded natively (TextEncoder) into a fresh JS array, copied into one
 /// Zeroizing buffer and the JS array wiped: wasm-bindgen's string passing
@@ -174,28 +176,23 @@ pub fn utf8(s: &JsString, max: usize, too_large: Error) -> Result<Option<Zeroizi
         let a = TextEncoder::new().encode(s);
         let out = (a.length() as usize <= max).then(|| Zeroizing::new(a.to_vec()));
         a.fill(0, 0, a.length());
-        let Some(out) = out else {
-            return Err(too_large);
-        };
-        // 0xEF leads U+FFFD: only then tell a real one from a replaced lone
-        // surrogate, a UTF-16 unit at a time. A plain loop: `contains` would
-        // link core's memchr (~0.3 KB) into the browser build.
-        #[allow(clippy::manual_contains)]
-        if out.iter().any(|b| *b == 0xEF) && !s.is_valid_utf16() {
-            return Ok(None);
-        }
         out
     };
     #[cfg(feature = "trusted-input")]
     let out = {
-        let Some(Ok(text)) = string(s) else {
-            return Ok(None);
-        };
-        let mut text = Zeroizing::new(text);
-        Zeroizing::new(core::mem::take(&mut *text).into_bytes())
+        // Always Some for a JsString.
+        let mut text = Zeroizing::new(s.as_string().unwrap_or_default());
+        (text.len() <= max).then(|| Zeroizing::new(core::mem::take(&mut *text).into_bytes()))
     };
-    if out.len() > max {
+    let Some(out) = out else {
         return Err(too_large);
+    };
+    // 0xEF leads U+FFFD: only then tell a real one from a replaced lone
+    // surrogate, a UTF-16 unit at a time. A plain loop: `contains` would
+    // link core's memchr (~0.3 KB) into the browser build.
+    #[allow(clippy::manual_contains)]
+    if out.iter().any(|b| *b == 0xEF) && !s.is_valid_utf16() {
+        return Ok(None);
     }
     Ok(Some(out))
 }

@@ -695,9 +695,9 @@ fn opener_for(sk: &SecretKey) -> OpenerJs {
     OpenerJs::new(Uint8Array::from(&sk.as_bytes()[..]).into(), None).unwrap()
 }
 
-/// Hostile sizes: an envelope over its limit is 8008 (an Error, not a trap)
-/// before it is copied into Wasm memory or its content looked at — also when
-/// it holds a lone surrogate, which is 8205 only within the limit
+/// Hostile sizes: input over its limit is 8008 (an Error, not a trap) before
+/// it is copied into Wasm memory or its content looked at — also when it
+/// holds a lone surrogate, which is 8205 only within the limit
 /// (docs/PROTOCOL.md §11).
 #[wasm_bindgen_test]
 fn oversized_input_is_8008_before_its_content() {
@@ -722,4 +722,17 @@ fn oversized_input_is_8008_before_its_content() {
     let big = obj(&[("v", 1.into()), ("ct", euros.into())]);
     assert_eq!(open_code(big), 8008);
     assert_eq!(open_code(Uint8Array::new_with_length(70_000).into()), 8008);
+    // Plaintext: 5,457 x "€" + a lone surrogate is 16,374 bytes (cap 16,368)
+    // in 5,458 units: 8008; 5,000 x "€" + a lone surrogate fits: 8205.
+    let pk: JsValue = sk.public_key().to_b64u().into();
+    let seal_code =
+        |pt: JsString| code_of(seal_js(pk.clone(), pt.into(), ctx(), None).unwrap_err()).0;
+    assert_eq!(
+        seal_code(JsString::from("€".repeat(5457).as_str()).concat(&lone())),
+        8008
+    );
+    assert_eq!(
+        seal_code(JsString::from("€".repeat(5000).as_str()).concat(&lone())),
+        8205
+    );
 }
