@@ -50,7 +50,8 @@ fn unreadable<T>(_: T) -> Error {
 }
 
 /// Read a JS string, refusing lone surrogates (which `as_string` would
-/// silently replace with U+FFFD, changing the bytes we bind).
+/// silently replace with U+FFFD, changing the bytes we bind). A refused
+/// string's copy is wiped.
 ///
 /// Only text that comes out holding 0xEF (the lead byte of U+FFFD) is looked
 /// at unit by unit (a crossing per UTF-16 unit, which made a 16 KiB envelope
@@ -58,7 +59,7 @@ fn unreadable<T>(_: T) -> Error {
 /// lone surrogate.
 pub fn string(v: &JsValue) -> Option<Result<String>> {
     let s = v.dyn_ref::<JsString>()?;
-    let text = v.as_string()?;
+    let mut text = Zeroizing::new(v.as_string()?);
     // A plain scan (short strings; memchr's code would cost ~0.3 KB).
     if text.bytes().any(|b| b == 0xEF) && !s.is_valid_utf16() {
         return Some(Err(Error::new(
@@ -66,7 +67,7 @@ pub fn string(v: &JsValue) -> Option<Result<String>> {
             "string holds a lone surrogate",
         )));
     }
-    Some(Ok(text))
+    Some(Ok(core::mem::take(&mut *text)))
 }
 
 #[wasm_bindgen]
