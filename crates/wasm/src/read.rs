@@ -49,19 +49,25 @@ fn unreadable<T>(_: T) -> Error {
     )
 }
 
+/// Whether `s`, whose UTF-8 (lone surrogates replaced by U+FFFD) is `utf8`,
+/// holds a lone surrogate. Only text holding 0xEF (the lead byte of U+FFFD)
+/// is looked at unit by unit (a crossing per UTF-16 unit, which made a
+/// 16 KiB envelope string cost more than its X25519), to tell a real U+FFFD
+/// from a replaced lone surrogate. A plain loop: `contains` would link
+/// core's memchr (~0.3 KB) into the browser build.
+fn lone_surrogate(utf8: &[u8], s: &JsString) -> bool {
+    #[allow(clippy::manual_contains)]
+    let has_ef = utf8.iter().any(|b| *b == 0xEF);
+    has_ef && !s.is_valid_utf16()
+}
+
 /// Read a JS string, refusing lone surrogates (which `as_string` would
 /// silently replace with U+FFFD, changing the bytes we bind). A refused
 /// string's copy is wiped.
-///
-/// Only text that comes out holding 0xEF (the lead byte of U+FFFD) is looked
-/// at unit by unit (a crossing per UTF-16 unit, which made a 16 KiB envelope
-/// string cost more than its X25519), to tell a real U+FFFD from a replaced
-/// lone surrogate.
 pub fn string(v: &JsValue) -> Option<Result<String>> {
     let s = v.dyn_ref::<JsString>()?;
     let mut text = Zeroizing::new(v.as_string()?);
-    // A plain scan (short strings; memchr's code would cost ~0.3 KB).
-    if text.bytes().any(|b| b == 0xEF) && !s.is_valid_utf16() {
+    if lone_surrogate(text.as_bytes(), s) {
         return Some(Err(Error::new(
             Code::InvalidUtf8,
             "string holds a lone surrogate",
@@ -85,8 +91,7 @@ extern "C" {
 /// when within `max` — wasm-bindgen's own string passing walks the string a
 /// UTF-16 unit at a time in JS, which for a 16 KiB envelope cost more than
 /// its AEAD. The size is checked first, then lone surrogates are refused as
-/// in [`string`]: only bytes holding 0xEF (the lead byte of U+FFFD, which the
-/// encoder puts in their place) are looked at closer (docs/PROTOCOL.md §11).
+/// in [`string`] (docs/PROTOCOL.md §11).
 #[cfg(feature = "open")]
 pub fn string_bytes(s: &JsString, max: usize, too_large: Error) -> Result<Vec<u8>> {
     // A genuine Uint8Array made here: its length is the real one.
@@ -95,7 +100,7 @@ pub fn string_bytes(s: &JsString, max: usize, too_large: Error) -> Result<Vec<u8
         return Err(too_large);
     }
     let bytes = a.to_vec();
-    if bytes.contains(&0xEF) && !s.is_valid_utf16() {
+    if lone_surrogate(&bytes, s) {
         return Err(Error::new(
             Code::InvalidUtf8,
             "string holds a lone surrogate",
@@ -188,11 +193,7 @@ pub fn utf8(s: &JsString, max: usize, too_large: Error) -> Result<Option<Zeroizi
     let Some(out) = out else {
         return Err(too_large);
     };
-    // 0xEF leads U+FFFD: only then tell a real one from a replaced lone
-    // surrogate, a UTF-16 unit at a time. A plain loop: `contains` would
-    // link core's memchr (~0.3 KB) into the browser build.
-    #[allow(clippy::manual_contains)]
-    if out.iter().any(|b| *b == 0xEF) && !s.is_valid_utf16() {
+    if lone_surrogate(&out, s) {
         return Ok(None);
     }
     Ok(Some(out))
