@@ -76,6 +76,11 @@ pub fn string(v: &JsValue) -> Option<Result<String>> {
     Some(Ok(core::mem::take(&mut *text)))
 }
 
+// A TextEncoder per call, not one kept: keeping one needs a static JsValue
+// (not Sync: `unsafe` or std's thread_local!, neither in this no_std,
+// unsafe-free crate) or an inline_js snippet (a snippets/ file in every
+// shipped build); only Opener could hold one, for the node-open build, where
+// `new TextEncoder()` is a fraction of a microsecond beside an open's X25519.
 #[wasm_bindgen]
 extern "C" {
     type TextEncoder;
