@@ -22,11 +22,13 @@ Commands:
           sealpass-cli) and `sealpass-relay` (crate sealpass-relay, whose
           dependency graph has no decryption crate) and the accept page
           (seal-only Wasm) -> target/www-dist.
-  test    setup, then fmt, clippy (-D warnings) on the workspace with all
+  test    setup, then the checks of build.sh's own toolchain handling
+          (tests/build/run.sh), fmt, clippy (-D warnings) on the workspace with all
           features and on the Wasm crate for wasm32, cargo test (test targets
           core, relay, system + unit and doc tests), the relay suite again
           with its store on a private PostgreSQL server plus the
-          multi-instance tests (tests/pg/run.sh), wasm tests (node,
+          multi-instance tests (tests/pg/run.sh), wasm tests (node, node with
+          the accept page's trusted-input reads (its size-order test),
           headless chrome, headless firefox), then the interop / npm /
           matrix (tier "test" rows) / e2e / serve hooks when present, then
           fuzz-short (every fuzz target for FUZZ_SHORT_SECS, default 20 s;
@@ -49,7 +51,8 @@ Commands:
           and a pending on 127.0.0.1:8080 (SEALPASS_DEMO_PORT) and prints the
           accept and console URLs. Ctrl-C, or SIGINT/SIGTERM to its PID,
           stops it: exit 0, "stopped".
-  pack    scripts/pack.sh [args]                     (when present)
+  pack    the Wasm tools of `serve` (browser-build toolchain probed), then
+          scripts/pack.sh [args]                     (when present)
   test-matrix  every row of the npm package's consumer matrix
           (tests/matrix/rows: bundlers, frameworks, runtimes, workers, CSP;
           the packed tarball in fresh projects, browsers headless, each
@@ -91,6 +94,8 @@ Commands:
 
 Environment:
   CI=true                 no colour in cargo output, CARGO_INCREMENTAL=0.
+  SEALPASS_SIZE_TOOLCHAIN=T  the browser Wasm's toolchain (default nightly;
+                          stable: no -Zbuild-std; see scripts/wasm-env.sh).
   SEALPASS_PROFILE=debug  `build` and `serve` use debug binaries (default release).
   WASM_BINDGEN_VERSION=V  force the wasm-bindgen-cli version (default: from
                           Cargo.lock, then Cargo.toml).
@@ -268,22 +273,50 @@ ensure_wasm_target() {
     fi
 }
 
-# The browser builds' toolchain (scripts/wasm-env.sh, kind "size"): nightly
-# with rust-src (for -Zbuild-std) and the wasm32 target.
-SIZE_TOOLCHAIN=${SEALPASS_SIZE_TOOLCHAIN:-nightly}
+# The browser builds' toolchain (scripts/wasm-env.sh, kind "size", which
+# holds its one definition and the reasons for it): nightly with rust-src
+# (for -Zbuild-std) and the wasm32 target.
+# shellcheck source=scripts/wasm-env.sh
+. "$ROOT/scripts/wasm-env.sh"
+SIZE_TOOLCHAIN=$(sealpass_size_toolchain)
+
+# toolchain_installed NAME: NAME is in `rustup toolchain list` exactly (as
+# "NAME", "NAME-<host triple>" or either followed by " (..."), not as the
+# prefix of another (nightly vs nightly-2025-01-01-<host>).
+toolchain_installed() {
+    local name=$1 host line
+    host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+    while IFS= read -r line; do
+        line=${line%% (*}
+        [[ $line == "$name" || (-n $host && $line == "$name-$host") ]] && return 0
+    done < <(rustup toolchain list 2>/dev/null)
+    return 1
+}
+
+# The size build's flags on a throwaway no_std crate: the toolchain must take
+# -Zunstable-options -Cpanic=immediate-abort for wasm32 and cargo -Zbuild-std.
+size_toolchain_probe() {
+    local tc=$1 tmp rc=0
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-probe.XXXXXX")
+    printf '#![no_std]\n' >"$tmp/probe.rs"
+    rustup run "$tc" rustc --crate-type lib --crate-name probe --target "$WASM_TARGET" \
+        -Zunstable-options -Cpanic=immediate-abort --emit=metadata -o "$tmp/probe.rmeta" "$tmp/probe.rs" >"$tmp/log" 2>&1 &&
+        rustup run "$tc" cargo -Zbuild-std=core,alloc version >>"$tmp/log" 2>&1 || rc=$?
+    if ((rc != 0)); then
+        sed 's/^/     /' "$tmp/log" >&2
+        rm -rf "$tmp"
+        die "toolchain $tc does not take -Zbuild-std=core,alloc with -Zunstable-options -Cpanic=immediate-abort (above); use another nightly (SEALPASS_SIZE_TOOLCHAIN=nightly-YYYY-MM-DD) or build the browser Wasm the stable way: SEALPASS_SIZE_TOOLCHAIN=stable"
+    fi
+    rm -rf "$tmp"
+}
+
 ensure_size_toolchain() {
     [[ $SIZE_TOOLCHAIN == stable ]] && { note "SEALPASS_SIZE_TOOLCHAIN=stable: browser builds on stable"; return 0; }
-    if rustup toolchain list | grep -q "^$SIZE_TOOLCHAIN"; then
+    if toolchain_installed "$SIZE_TOOLCHAIN"; then
         note "present: rust toolchain $SIZE_TOOLCHAIN ($(rustup run "$SIZE_TOOLCHAIN" rustc --version))"
     else
         installing "rustup toolchain $SIZE_TOOLCHAIN --profile minimal" "1-2 min"
         rustup toolchain install "$SIZE_TOOLCHAIN" --profile minimal
-    fi
-    if rustup component list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -q '^rust-src'; then
-        note "present: rust-src ($SIZE_TOOLCHAIN)"
-    else
-        installing "rustup component rust-src ($SIZE_TOOLCHAIN)" "20-60 s"
-        rustup component add rust-src --toolchain "$SIZE_TOOLCHAIN"
     fi
     if rustup target list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -qx "$WASM_TARGET"; then
         note "present: rust target $WASM_TARGET ($SIZE_TOOLCHAIN)"
@@ -291,6 +324,21 @@ ensure_size_toolchain() {
         installing "rustup target $WASM_TARGET ($SIZE_TOOLCHAIN)" "20-60 s"
         rustup target add "$WASM_TARGET" --toolchain "$SIZE_TOOLCHAIN"
     fi
+    local rc=0
+    sealpass_size_nightly "$SIZE_TOOLCHAIN" || rc=$?
+    ((rc < 2)) || die "toolchain $SIZE_TOOLCHAIN does not run"
+    if ((rc == 1)); then
+        note "$SIZE_TOOLCHAIN is not a nightly: browser builds without -Zbuild-std (as SEALPASS_SIZE_TOOLCHAIN=stable)"
+        return 0
+    fi
+    if rustup component list --toolchain "$SIZE_TOOLCHAIN" --installed | grep -q '^rust-src'; then
+        note "present: rust-src ($SIZE_TOOLCHAIN)"
+    else
+        installing "rustup component rust-src ($SIZE_TOOLCHAIN)" "20-60 s"
+        rustup component add rust-src --toolchain "$SIZE_TOOLCHAIN"
+    fi
+    size_toolchain_probe "$SIZE_TOOLCHAIN"
+    note "probed: $SIZE_TOOLCHAIN takes -Zbuild-std=core,alloc -Zunstable-options -Cpanic=immediate-abort"
 }
 
 ensure_apt_packages() {
@@ -497,10 +545,13 @@ www_inputs_hash() {
         (cd "$ROOT" && find "${dirs[@]}" -type f -not -path 'www*/node_modules/*' -print0 |
             LC_ALL=C sort -z | xargs -0 sha256sum)
         rustc --version
+        # The browser Wasm's compiler: a name such as "nightly" pins no
+        # version, so the version itself (scripts/wasm-env.sh).
+        echo "size toolchain $SIZE_TOOLCHAIN: $(rustup run "$SIZE_TOOLCHAIN" rustc --version 2>&1)"
         wasm-pack --version
         wasm-opt --version
         wasm-bindgen --version
-        env | grep -E '^(WWW_|SEALPASS_RELEASE_)' | LC_ALL=C sort || true
+        env | grep -E '^(WWW_|SEALPASS_RELEASE_|SEALPASS_SIZE_TOOLCHAIN=|SEALPASS_WASM_BACKEND=)' | LC_ALL=C sort || true
         sha256sum "${SEALPASS_RELEASE_KEY:-$ROOT/target/www-release.key}" 2>/dev/null || true
     } | sha256sum | cut -d' ' -f1
 }
@@ -591,28 +642,32 @@ check_wasm_counts() {
     fi
 }
 
-# wasm_test RUNTIME: node | chrome | firefox (one runtime per wasm-pack run so
-# the pass counts can be attributed to it). Node and Firefox run the speed
-# builds' settings — X25519(k, 9) by the fixed-base table (wasm-base-table)
-# and the two X25519s of a v2 envelope by the two-lane SIMD ladder
-# (wasm-x25519x2 with -Ctarget-feature=+simd128) — and Chromium the size
-# builds' (ladders of curve25519-dalek, no SIMD), so the vectors cover both
-# in V8 and SpiderMonkey; all three use the shipped field backend
+# wasm_test RUNTIME: node | node-page | chrome | firefox (one runtime per
+# wasm-pack run so the pass counts can be attributed to it). Node and Firefox
+# run the speed builds' settings — X25519(k, 9) by the fixed-base table
+# (wasm-base-table) and the two X25519s of a v2 envelope by the two-lane SIMD
+# ladder (wasm-x25519x2 with -Ctarget-feature=+simd128) — and Chromium the
+# size builds' (ladders of curve25519-dalek, no SIMD), so the vectors cover
+# both in V8 and SpiderMonkey; node-page runs the accept page's direct reads
+# (trusted-input, no SIMD). All use the shipped field backend
 # (SEALPASS_WASM_CFG from scripts/wasm-env.sh) and the compact SHA-256 that
 # feature wasm-min selects (wasm-min itself is no_std and cannot host tests).
 WASM_TEST_FEATURES=open,sealpass/compact-sha256
 wasm_test() {
     local runtime=$1 log features=$WASM_TEST_FEATURES rustflags
-    local -a flags envs
+    local -a flags envs filter=()
     # shellcheck source=scripts/wasm-env.sh
     . "$ROOT/scripts/wasm-env.sh"
     rustflags=$SEALPASS_WASM_CFG
     case $runtime in
     node) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) ;;
+    # The accept page's direct reads (feature trusted-input): the tests that
+    # hold for them too (the hostile-getter ones do not, by design).
+    node-page) flags=(--node) envs=(-u WASM_BINDGEN_USE_BROWSER) features+=,wasm-base-table,trusted-input filter=(-- oversized_input) ;;
     chrome | firefox) flags=(--headless "--$runtime") envs=(WASM_BINDGEN_USE_BROWSER=1) ;;
     *) die "unknown wasm runtime $runtime" ;;
     esac
-    if [[ $runtime != chrome ]]; then
+    if [[ $runtime == node || $runtime == firefox ]]; then
         features+=,wasm-base-table,wasm-x25519x2
         rustflags+=" $SEALPASS_WASM_SIMD"
     fi
@@ -621,7 +676,7 @@ wasm_test() {
     # Run from the crate's dir with no crate path argument: with one,
     # wasm-pack forwards a literal `--` to cargo.
     (cd "$ROOT/crates/wasm" && env "${envs[@]}" WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}" RUSTFLAGS="$rustflags" wasm-pack test --mode no-install "${flags[@]}" \
-        -- "${LOCKED[@]}" --features "$features") 2>&1 | tee "$log"
+        -- "${LOCKED[@]}" --features "$features" "${filter[@]}") 2>&1 | tee "$log"
     check_wasm_counts "$runtime" "$log"
     rm -f "$log"
 }
@@ -639,6 +694,7 @@ build_debug_bins() {
 # Ordered test plan: "name|function args..."
 TEST_PLAN=(
     "setup|cmd_setup"
+    "hook build-sh|hook tests/build/run.sh"
     "fmt|cargo_fmt_check"
     "clippy workspace|cargo_clippy --workspace --all-targets --all-features"
     "clippy wasm32|cargo_clippy -p sealpass-wasm --all-targets --target $WASM_TARGET --features open,panic-hook"
@@ -651,6 +707,7 @@ TEST_PLAN=(
     "test workspace|cargo_test --workspace --exclude sealpass-wasm"
     "hook relay-pg|hook tests/pg/run.sh"
     "wasm node|wasm_test node"
+    "wasm node page|wasm_test node-page"
     "wasm chrome|wasm_test chrome"
     "wasm firefox|wasm_test firefox"
     "hook interop|hook tests/interop/run.sh"
@@ -714,7 +771,7 @@ cmd_test() {
 FUZZ_DIR="$ROOT/fuzz"
 
 ensure_nightly() {
-    if rustup toolchain list | grep -q "^$FUZZ_TOOLCHAIN"; then
+    if toolchain_installed "$FUZZ_TOOLCHAIN"; then
         note "present: rust toolchain $FUZZ_TOOLCHAIN ($(rustup run "$FUZZ_TOOLCHAIN" rustc --version))"
     else
         installing "rustup toolchain $FUZZ_TOOLCHAIN --profile minimal" "1-2 min"
@@ -1075,7 +1132,11 @@ cmd_page() {
         WWW_RELAY_ORIGIN="$origin" WWW_PAGE_URL="$url" bash "$ROOT/scripts/build-admin.sh"
 }
 
-cmd_pack() { run_optional_script scripts/pack.sh "$@"; }
+# The Wasm tools pack.sh builds with, the browser-build toolchain first.
+cmd_pack() {
+    serve_setup
+    run_optional_script scripts/pack.sh "$@"
+}
 # Every row of the consumer matrix (also the slow ones `test` leaves out),
 # then the README's matrix table is rewritten from this run.
 cmd_test_matrix() {
@@ -1123,4 +1184,5 @@ main() {
     esac
 }
 
-main "$@"
+# Sourced (tests/build/run.sh): the functions only.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

@@ -9,6 +9,18 @@
 // output is deterministic). Nothing else changes: the import object's keys
 // are the only place the glue spells them, which is checked — a glue that
 // spells a name anywhere else, or not exactly once, stops the build.
+//
+// Everything is checked in memory before either file is written (the
+// renamed module compiles, and the keys of the renamed glue's import object
+// are exactly its import names); then each file is replaced by a rename of a
+// temp file beside it. A failure leaves both inputs as they were.
+//
+// The module name stays the bare "w", not "./w": the `--target web` glue
+// hands the wasm its imports as an object keyed by module name
+// (`WebAssembly.instantiate(module, imports)`, `imports = {"w": import0}`)
+// and loads the wasm by URL; no bundler resolves that name (only one that
+// imports the .wasm itself as an ES module would, and for that neither
+// "./sealpass_bg.js"'s renamed form nor "./w" would name a file).
 import fs from "node:fs";
 import path from "node:path";
 
@@ -132,11 +144,45 @@ const modKey = `${JSON.stringify(MODULE)}: import0`;
 if (glue.split(modKey).length !== 2) die(`the glue does not name the import module once as ${modKey}`);
 glue = glue.replace(modKey, `${JSON.stringify(NEW_MODULE)}: import0`);
 
-fs.writeFileSync(wasmPath, Buffer.concat(parts));
-fs.writeFileSync(gluePath, glue);
-// The module must still link: every import the wasm asks for is in the glue's object.
-const imports = WebAssembly.Module.imports(new WebAssembly.Module(fs.readFileSync(wasmPath)));
-const keys = new Set(renamed.map(([, n]) => n));
-for (const im of imports)
-  if (im.module === NEW_MODULE && !keys.has(im.name)) die(`import ${im.name} has no key in the glue`);
+// --- checks, in memory: the renamed module compiles, imports nothing more
+// from the old module name, and the renamed glue's import object has
+// exactly its import names as keys.
+const newWasm = Buffer.concat(parts);
+let imports;
+try {
+  imports = WebAssembly.Module.imports(new WebAssembly.Module(newWasm));
+} catch (e) {
+  die(`the renamed module does not compile: ${e.message}`);
+}
+if (imports.some((im) => im.module === MODULE)) die(`the renamed module still imports from "${MODULE}"`);
+const wasmNames = imports.filter((im) => im.module === NEW_MODULE).map((im) => im.name);
+// The import object: `const import0 = {` … its closing `};` at the same
+// indentation; its keys are the lines one level in.
+const open = glue.match(/^([ \t]*)const import0 = \{\n/m);
+if (!open) die("the glue has no `const import0 = {` import object");
+const indent = open[1];
+const body = glue.slice(open.index + open[0].length);
+const end = body.indexOf(`\n${indent}};`);
+if (end < 0) die("the glue's import object has no end");
+const keyIndent = body.match(/^([ \t]+)/)?.[1] ?? "";
+const keys = [];
+for (const line of body.slice(0, end).split("\n")) {
+  const m = line.startsWith(keyIndent) && !/^[ \t]/.test(line.slice(keyIndent.length)) && line.slice(keyIndent.length).match(/^([\w$]+):/);
+  if (m && m[1] !== "__proto__") keys.push(m[1]);
+}
+const sorted = (a) => [...a].sort().join(",");
+if (new Set(keys).size !== keys.length || sorted(keys) !== sorted(wasmNames))
+  die(`the glue's import keys [${sorted(keys)}] are not the module's imports from "${NEW_MODULE}" [${sorted(wasmNames)}]`);
+
+// --- write: temp files beside the inputs, then renames.
+const tmp = (p) => `${p}.short-imports-${process.pid}.tmp`;
+try {
+  fs.writeFileSync(tmp(wasmPath), newWasm);
+  fs.writeFileSync(tmp(gluePath), glue);
+  fs.renameSync(tmp(wasmPath), wasmPath);
+  fs.renameSync(tmp(gluePath), gluePath);
+} catch (e) {
+  for (const p of [wasmPath, gluePath]) fs.rmSync(tmp(p), { force: true });
+  die(`writing ${dir}: ${e.message}`);
+}
 console.log(`short-imports: ${dir}: ${renamed.length} imports renamed`);

@@ -33,13 +33,45 @@
 #   profile) are gone. Same source, same Cargo.lock; the node, the CLI and
 #   the Node builds stay on stable. SEALPASS_SIZE_TOOLCHAIN=stable builds
 #   the old way (no build-std), for comparison.
+# - Toolchain pinning (one definition: SEALPASS_SIZE_TOOLCHAIN_DEFAULT here,
+#   read by build.sh through sealpass_size_toolchain). The default stays the
+#   name "nightly", not a dated nightly: the machines and CI have it
+#   preinstalled (rustc 1.97.0-nightly e50aa6fba 2026-05-19) and a dated one
+#   would be a rustup download on every CI run. What a name does not pin is
+#   recorded instead: build.sh puts the size toolchain's `rustc --version`
+#   (and SEALPASS_SIZE_TOOLCHAIN, SEALPASS_WASM_BACKEND) into the accept
+#   page's inputs hash, so a different nightly rebuilds the page, and its
+#   setup step probes that the toolchain takes -Zbuild-std with
+#   -Zunstable-options -Cpanic=immediate-abort (else it fails, naming
+#   SEALPASS_SIZE_TOOLCHAIN=stable as the fallback). Pin a date by setting
+#   SEALPASS_SIZE_TOOLCHAIN=nightly-YYYY-MM-DD.
+# - Any toolchain whose `rustc --version` says neither "nightly" nor "dev"
+#   (stable, beta, 1.95.0, ...) builds the stable way: no -Z flags (they
+#   would not be accepted), with a note on stderr when it is not "stable".
 # - Source paths are remapped so the output (and its SRI hash) does not
 #   depend on where the checkout or the cargo home live.
 
 SEALPASS_WASM_FEATURES=wasm-min
 # Speed builds use Wasm SIMD (the x25519x2 ladder's i64x2 lanes).
 SEALPASS_WASM_SIMD='-Ctarget-feature=+simd128'
+SEALPASS_SIZE_TOOLCHAIN_DEFAULT=nightly
 SEALPASS_WASM_CFG='--cfg curve25519_dalek_backend="fiat"'
+
+# The browser builds' toolchain: SEALPASS_SIZE_TOOLCHAIN, else the default.
+sealpass_size_toolchain() { printf '%s\n' "${SEALPASS_SIZE_TOOLCHAIN:-$SEALPASS_SIZE_TOOLCHAIN_DEFAULT}"; }
+
+# sealpass_size_nightly TOOLCHAIN — 0 if its rustc is a nightly (or dev)
+# build, which takes the -Z flags; 1 if not; 2 (with a message) if it does
+# not run. "stable" is 1 without asking rustup.
+sealpass_size_nightly() {
+    local tc=$1 v
+    [[ $tc == stable ]] && return 1
+    if ! v=$(rustup run "$tc" rustc --version 2>/dev/null); then
+        echo "wasm-env: toolchain '$tc' (SEALPASS_SIZE_TOOLCHAIN) does not run; ./build.sh setup installs it, or set SEALPASS_SIZE_TOOLCHAIN=stable" >&2
+        return 2
+    fi
+    [[ $v == *-nightly* || $v == *-dev* ]]
+}
 
 # sealpass_wasm_env ROOT size|speed — export the environment for one build
 # and set SEALPASS_WASM_FEATURES for it (run it in the build's subshell).
@@ -51,11 +83,23 @@ sealpass_wasm_env() {
     size)
         export CARGO_PROFILE_RELEASE_OPT_LEVEL=s
         SEALPASS_WASM_FEATURES=wasm-min
-        if [[ ${SEALPASS_SIZE_TOOLCHAIN:-nightly} != stable ]]; then
-            export RUSTUP_TOOLCHAIN=${SEALPASS_SIZE_TOOLCHAIN:-nightly}
+        local tc rc=0
+        tc=$(sealpass_size_toolchain)
+        sealpass_size_nightly "$tc" || rc=$?
+        case $rc in
+        0)
+            export RUSTUP_TOOLCHAIN=$tc
             export CARGO_UNSTABLE_BUILD_STD=core,alloc
             RUSTFLAGS+=" -Zunstable-options -Cpanic=immediate-abort"
-        fi
+            ;;
+        1)
+            [[ $tc == stable ]] || {
+                export RUSTUP_TOOLCHAIN=$tc
+                echo "wasm-env: $tc is not a nightly: browser build without -Zbuild-std (as SEALPASS_SIZE_TOOLCHAIN=stable)" >&2
+            }
+            ;;
+        *) return 1 ;;
+        esac
         ;;
     speed)
         export CARGO_PROFILE_RELEASE_OPT_LEVEL=3

@@ -13,6 +13,7 @@
 )]
 
 mod architecture_doc;
+mod b64_multibyte;
 mod envelope_vectors;
 mod fuzz_parse;
 mod hmac_vectors;

@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
+import { checkShortImports } from "./short-imports.mjs";
 
 // ---------------------------------------------------------------- args
 const args = Object.fromEntries(
@@ -214,6 +215,11 @@ function readmeBlock(readme, marker) {
   assert(m, `README example:${marker} has no js block`);
   return m[1];
 }
+
+// ---------------------------------------------------------------- build scripts
+await check("scripts/short-imports.mjs renames a good pair; a refused one exits non-zero with both files untouched", () =>
+  checkShortImports(ROOT, TMP, { assert, eq }),
+);
 
 // ---------------------------------------------------------------- package contents
 const tarList = runOk("tar", ["tzf", TARBALL]).stdout.split("\n").filter(Boolean);
@@ -739,6 +745,11 @@ await check("tsc --strict passes on typed consumers (bundler + DOM; nodenext and
     `import init, { seal, fingerprint, identityFingerprint, validateContext, SealpassError, isSealpassError } from "sealpass";
 import type { Context, Envelope, SealOptions, ErrorName, ErrorCode, SealpassErrorOf } from "sealpass";
 import wasmUrl from "sealpass/sealpass_bg.wasm";
+import initFast, { seal as sealFast, type Envelope as FastEnvelope, type Context as FastContext } from "sealpass/fast";
+import fastWasmUrl from "sealpass/fast/sealpass_bg.wasm";
+await initFast(fastWasmUrl);
+const fastCtx: FastContext = { node_id: "n", pending_id: "p", slug: "s", injection_method: "env" };
+const envFast: FastEnvelope = sealFast("pk", new Uint8Array([1]), fastCtx, { identity: "nik" });
 await init();
 await init(wasmUrl);
 await init(new URL("https://cdn.example.com/sealpass_bg.wasm"));
@@ -766,7 +777,7 @@ try { seal("pk", "secret", ctx); } catch (e) {
   }
   if (isSealpassError(e) && e.code === 8204) { const nm: "InjectionMethodInvalid" = e.name; const one: SealpassErrorOf<"InjectionMethodInvalid"> = e; }
 }
-export { v, suite, fp, env3, idfp, idfpBytes };
+export { v, suite, fp, env3, idfp, idfpBytes, envFast };
 `,
   );
   write(
@@ -863,6 +874,7 @@ await check("tsc --strict fails on wrong consumers (misspelled key or option, wr
     ["bad-v1-literal.ts", `const v1: 1 = seal("pk", "x", ctx).v;`, /not assignable/],
     ["bad-openoptions.ts", `import type { OpenOptions } from "sealpass";\nconst o: OpenOptions = {};`, /OpenOptions/],
     ["bad-idfp.ts", `import { identityFingerprint } from "sealpass";\nidentityFingerprint(42);`, /number/],
+    ["bad-fast-open.ts", `import { open } from "sealpass/fast";\nopen("sk", "{}", ctx);`, /open/],
   ];
   expectTscErrors(TSC_WEB, HEAD, cases);
 });

@@ -433,11 +433,14 @@ fn secret_key_from_js(secret_key: &JsValue) -> Result<sealpass::keys::SecretKey>
 fn envelope_json_from_js(envelope: &JsValue) -> Result<Vec<u8>> {
     use sealpass::envelope::MAX_ENVELOPE_JSON;
     let too_large = || invalid(Code::CiphertextTooLarge, "envelope larger than 64 KiB");
+    // Each UTF-16 unit is at least one UTF-8 byte: a longer string is too
+    // large before it is encoded; string_bytes checks the encoded length
+    // before copying it into Wasm memory.
     if let Some(s) = envelope.dyn_ref::<JsString>() {
         if s.length() as usize > MAX_ENVELOPE_JSON {
             return Err(too_large());
         }
-        return read::string_bytes(s);
+        return read::string_bytes(s, MAX_ENVELOPE_JSON, too_large());
     }
     if envelope.dyn_ref::<Uint8Array>().is_some() {
         // Ciphertext, not a secret: the guard copy need not be wiped.
@@ -453,7 +456,7 @@ fn envelope_json_from_js(envelope: &JsValue) -> Result<Vec<u8>> {
         if s.length() as usize > MAX_ENVELOPE_JSON {
             return Err(too_large());
         }
-        return read::string_bytes(&s);
+        return read::string_bytes(&s, MAX_ENVELOPE_JSON, too_large());
     }
     Err(invalid(
         Code::EnvelopeNotJson,

@@ -49,26 +49,38 @@ fn unreadable<T>(_: T) -> Error {
     )
 }
 
+/// Whether `s`, whose UTF-8 (lone surrogates replaced by U+FFFD) is `utf8`,
+/// holds a lone surrogate. Only text holding 0xEF (the lead byte of U+FFFD)
+/// is looked at unit by unit (a crossing per UTF-16 unit, which made a
+/// 16 KiB envelope string cost more than its X25519), to tell a real U+FFFD
+/// from a replaced lone surrogate. A plain loop: `contains` would link
+/// core's memchr (~0.3 KB) into the browser build.
+fn lone_surrogate(utf8: &[u8], s: &JsString) -> bool {
+    #[allow(clippy::manual_contains)]
+    let has_ef = utf8.iter().any(|b| *b == 0xEF);
+    has_ef && !s.is_valid_utf16()
+}
+
 /// Read a JS string, refusing lone surrogates (which `as_string` would
-/// silently replace with U+FFFD, changing the bytes we bind).
-///
-/// Only text that comes out holding 0xEF (the lead byte of U+FFFD) is looked
-/// at unit by unit (a crossing per UTF-16 unit, which made a 16 KiB envelope
-/// string cost more than its X25519), to tell a real U+FFFD from a replaced
-/// lone surrogate.
+/// silently replace with U+FFFD, changing the bytes we bind). A refused
+/// string's copy is wiped.
 pub fn string(v: &JsValue) -> Option<Result<String>> {
     let s = v.dyn_ref::<JsString>()?;
-    let text = v.as_string()?;
-    // A plain scan (short strings; memchr's code would cost ~0.3 KB).
-    if text.bytes().any(|b| b == 0xEF) && !s.is_valid_utf16() {
+    let mut text = Zeroizing::new(v.as_string()?);
+    if lone_surrogate(text.as_bytes(), s) {
         return Some(Err(Error::new(
             Code::InvalidUtf8,
             "string holds a lone surrogate",
         )));
     }
-    Some(Ok(text))
+    Some(Ok(core::mem::take(&mut *text)))
 }
 
+// A TextEncoder per call, not one kept: keeping one needs a static JsValue
+// (not Sync: `unsafe` or std's thread_local!, neither in this no_std,
+// unsafe-free crate) or an inline_js snippet (a snippets/ file in every
+// shipped build); only Opener could hold one, for the node-open build, where
+// `new TextEncoder()` is a fraction of a microsecond beside an open's X25519.
 #[wasm_bindgen]
 extern "C" {
     type TextEncoder;
@@ -79,16 +91,21 @@ extern "C" {
     fn encode(this: &TextEncoder, s: &JsString) -> Uint8Array;
 }
 
-/// The UTF-8 bytes of a (large) string: encoded natively by `TextEncoder`
-/// and copied into Wasm memory once — wasm-bindgen's own string passing
-/// walks the string a UTF-16 unit at a time in JS, which for a 16 KiB
-/// envelope cost more than its AEAD. Lone surrogates are refused as in
-/// [`string`]: only bytes holding 0xEF (the lead byte of U+FFFD, which the
-/// encoder puts in their place) are looked at closer.
+/// The UTF-8 bytes of a (large) string, at most `max` (else `too_large`):
+/// encoded natively by `TextEncoder` and copied into Wasm memory once, only
+/// when within `max` — wasm-bindgen's own string passing walks the string a
+/// UTF-16 unit at a time in JS, which for a 16 KiB envelope cost more than
+/// its AEAD. The size is checked first, then lone surrogates are refused as
+/// in [`string`] (docs/PROTOCOL.md §11).
 #[cfg(feature = "open")]
-pub fn string_bytes(s: &JsString) -> Result<Vec<u8>> {
-    let bytes = TextEncoder::new().encode(s).to_vec();
-    if bytes.contains(&0xEF) && !s.is_valid_utf16() {
+pub fn string_bytes(s: &JsString, max: usize, too_large: Error) -> Result<Vec<u8>> {
+    // A genuine Uint8Array made here: its length is the real one.
+    let a = TextEncoder::new().encode(s);
+    if a.length() as usize > max {
+        return Err(too_large);
+    }
+    let bytes = a.to_vec();
+    if lone_surrogate(&bytes, s) {
         return Err(Error::new(
             Code::InvalidUtf8,
             "string holds a lone surrogate",
@@ -150,7 +167,9 @@ pub fn done(a: &Uint8Array) {
 
 /// The UTF-8 of `s`, at most `max` bytes (else `too_large`); `None` when it
 /// holds a lone surrogate (which the encoder silently replaces with U+FFFD,
-/// changing the bytes).
+/// changing the bytes). The size is checked first: a string over `max` is
+/// `too_large` whether or not it also holds a lone surrogate
+/// (docs/PROTOCOL.md §11), in both builds.
 ///
 /// Encoded natively (TextEncoder) into a fresh JS array, copied into one
 /// Zeroizing buffer and the JS array wiped: wasm-bindgen's string passing
@@ -168,28 +187,19 @@ pub fn utf8(s: &JsString, max: usize, too_large: Error) -> Result<Option<Zeroizi
         let a = TextEncoder::new().encode(s);
         let out = (a.length() as usize <= max).then(|| Zeroizing::new(a.to_vec()));
         a.fill(0, 0, a.length());
-        let Some(out) = out else {
-            return Err(too_large);
-        };
-        // 0xEF leads U+FFFD: only then tell a real one from a replaced lone
-        // surrogate, a UTF-16 unit at a time. A plain loop: `contains` would
-        // link core's memchr (~0.3 KB) into the browser build.
-        #[allow(clippy::manual_contains)]
-        if out.iter().any(|b| *b == 0xEF) && !s.is_valid_utf16() {
-            return Ok(None);
-        }
         out
     };
     #[cfg(feature = "trusted-input")]
     let out = {
-        let Some(Ok(text)) = string(s) else {
-            return Ok(None);
-        };
-        let mut text = Zeroizing::new(text);
-        Zeroizing::new(core::mem::take(&mut *text).into_bytes())
+        // Always Some for a JsString.
+        let mut text = Zeroizing::new(s.as_string().unwrap_or_default());
+        (text.len() <= max).then(|| Zeroizing::new(core::mem::take(&mut *text).into_bytes()))
     };
-    if out.len() > max {
+    let Some(out) = out else {
         return Err(too_large);
+    };
+    if lone_surrogate(&out, s) {
+        return Ok(None);
     }
     Ok(Some(out))
 }

@@ -710,3 +710,45 @@ fn js_hostile_byte_arrays_are_sealpass_errors() {
 fn opener_for(sk: &SecretKey) -> OpenerJs {
     OpenerJs::new(Uint8Array::from(&sk.as_bytes()[..]).into(), None).unwrap()
 }
+
+/// Hostile sizes: input over its limit is 8008 (an Error, not a trap) before
+/// it is copied into Wasm memory or its content looked at — also when it
+/// holds a lone surrogate, which is 8205 only within the limit
+/// (docs/PROTOCOL.md §11).
+#[wasm_bindgen_test]
+fn oversized_input_is_8008_before_its_content() {
+    use js_sys::JsString;
+    let sk = SecretKey::from_bytes([9; 32]);
+    let opener = opener_for(&sk);
+    let open_code = |v: JsValue| code_of(opener.open(v, ctx()).unwrap_err()).0;
+    let lone = || JsString::from_char_code1(0xD800);
+    // 23,334 x "€" (3 UTF-8 bytes each): 70,002 bytes in 23,334 UTF-16 units,
+    // under the 65,536-unit pre-check, so refused by the encoded length.
+    let euros = "€".repeat(23_334);
+    assert_eq!(open_code(euros.clone().into()), 8008);
+    let euros_lone = JsString::from(euros.as_str()).concat(&lone());
+    assert_eq!(open_code(euros_lone.clone().into()), 8008);
+    let sk_b64 = sealpass::b64::encode(sk.as_bytes());
+    let e = open_js(sk_b64.into(), euros_lone.into(), ctx(), None).unwrap_err();
+    assert_eq!(code_of(e).0, 8008);
+    // Within the limit the lone surrogate is found.
+    let small_lone = JsString::from("€".repeat(1000).as_str()).concat(&lone());
+    assert_eq!(open_code(small_lone.into()), 8205);
+    // An object whose JSON is 70 KB of UTF-8; a 70 KB Uint8Array.
+    let big = obj(&[("v", 1.into()), ("ct", euros.into())]);
+    assert_eq!(open_code(big), 8008);
+    assert_eq!(open_code(Uint8Array::new_with_length(70_000).into()), 8008);
+    // Plaintext: 5,457 x "€" + a lone surrogate is 16,374 bytes (cap 16,368)
+    // in 5,458 units: 8008; 5,000 x "€" + a lone surrogate fits: 8205.
+    let pk: JsValue = sk.public_key().to_b64u().into();
+    let seal_code =
+        |pt: JsString| code_of(seal_js(pk.clone(), pt.into(), ctx(), None).unwrap_err()).0;
+    assert_eq!(
+        seal_code(JsString::from("€".repeat(5457).as_str()).concat(&lone())),
+        8008
+    );
+    assert_eq!(
+        seal_code(JsString::from("€".repeat(5000).as_str()).concat(&lone())),
+        8205
+    );
+}
