@@ -60,21 +60,26 @@ pub fn public_key_matches_ladder() -> usize {
     keys.push(one);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..500 {
-        let mut k = [0u8; 32];
-        for b in k.iter_mut() {
-            // xorshift64*: a fixed, reproducible sequence (not for keys).
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            *b = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
-        }
-        keys.push(k);
+        keys.push(xorshift32(&mut x));
     }
     for k in &keys {
         let ladder = suite::dh(k, &basepoint).expect("X25519(k, 9) is never zero");
         assert_eq!(suite::public_key(k), *ladder, "public_key({k:02x?})");
     }
     keys.len()
+}
+
+/// 32 bytes of xorshift64* from state `x`: a fixed, reproducible sequence
+/// for test inputs (not for keys).
+fn xorshift32(x: &mut u64) -> [u8; 32] {
+    let mut k = [0u8; 32];
+    for b in k.iter_mut() {
+        *x ^= *x >> 12;
+        *x ^= *x << 25;
+        *x ^= *x >> 27;
+        *b = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
+    }
+    k
 }
 
 /// RFC 7748 §5.2 single-call vectors and §6.1 Alice/Bob.
@@ -308,17 +313,7 @@ pub fn x25519x2_matches_dalek(n: usize) -> usize {
     ];
     let edges_k = [[0u8; 32], [0xff; 32], small(1), p_minus(0)];
     let mut x: u64 = 0x0123_4567_89ab_cdef;
-    let mut rnd = || {
-        let mut k = [0u8; 32];
-        for b in k.iter_mut() {
-            // xorshift64*: a fixed, reproducible sequence (not for keys).
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            *b = (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8;
-        }
-        k
-    };
+    let mut rnd = || xorshift32(&mut x);
     let mut inputs: Vec<([u8; 32], [u8; 32])> = Vec::new();
     for k in &edges_k {
         for u in &edges_u {
