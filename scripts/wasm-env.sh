@@ -20,7 +20,8 @@
 # - Speed builds also add feature `wasm-x25519x2` and Wasm SIMD
 #   (-Ctarget-feature=+simd128): the two X25519s of a v2 seal or open run as
 #   one two-lane ladder (crates/x25519x2), ~0.7x the time of two
-#   curve25519-dalek ladders (bench/RESULTS.md). A Wasm engine without SIMD
+#   curve25519-dalek ladders, and the single variable-base X25519 of a v1
+#   seal or open as one ladder over both lanes (bench/RESULTS.md). A Wasm engine without SIMD
 #   (Safari before 16.4) cannot load these builds; the size builds have no
 #   SIMD.
 # - Browser ("size") builds are compiled by the nightly toolchain

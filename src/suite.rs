@@ -8,7 +8,6 @@ use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
-use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
 use crate::error::{Code, Error, Result};
@@ -31,10 +30,30 @@ pub const MAX_PLAINTEXT_SIZE: usize = MAX_CIPHERTEXT_SIZE - TAG_LEN;
 pub const MIN_CIPHERTEXT_SIZE: usize = 1 + TAG_LEN;
 
 /// X25519 (RFC 7748). `None` when the result is all zero (low-order point),
-/// checked in constant time by x25519-dalek.
+/// checked in constant time.
+///
+/// With feature `x25519x2` (the Wasm speed builds), crates/x25519x2's
+/// `x25519`: one ladder whose independent multiplications run two at a time
+/// in the SIMD lanes, 5 two-lane operations per ladder step instead of 9
+/// (bench/RESULTS.md has its speed against curve25519-dalek's ladder);
+/// without it, x25519-dalek. The same bytes either way (Wycheproof, RFC 7748
+/// and the pinned vectors run through both).
 pub fn dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u8; KEY_LEN]>> {
-    let sk = StaticSecret::from(*secret);
-    let ss = sk.diffie_hellman(&PublicKey::from(*public));
+    #[cfg(feature = "x25519x2")]
+    {
+        let ss = sealpass_x25519x2::x25519(secret, public);
+        (!sealpass_x25519x2::is_zero(&ss)).then_some(ss)
+    }
+    #[cfg(not(feature = "x25519x2"))]
+    {
+        dalek_dh(secret, public)
+    }
+}
+
+#[cfg(not(feature = "x25519x2"))]
+fn dalek_dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u8; KEY_LEN]>> {
+    let sk = x25519_dalek::StaticSecret::from(*secret);
+    let ss = sk.diffie_hellman(&x25519_dalek::PublicKey::from(*public));
     if !ss.was_contributory() {
         return None;
     }
@@ -45,8 +64,8 @@ pub fn dh(secret: &[u8; KEY_LEN], public: &[u8; KEY_LEN]) -> Option<Zeroizing<[u
 /// when all zero, as [`dh`] (constant-time checks; both always computed).
 ///
 /// With feature `x25519x2`, one two-lane ladder (crates/x25519x2, ref10's
-/// arithmetic; a SIMD lane per ladder in Wasm); without it, two calls of
-/// [`dh`]. The same bytes either way (Wycheproof and the pinned vectors run
+/// arithmetic; a SIMD lane per ladder in Wasm); without it, two
+/// curve25519-dalek X25519s. The same bytes either way (Wycheproof and the pinned vectors run
 /// through both).
 pub fn dh2(
     k: [&[u8; KEY_LEN]; 2],
@@ -58,7 +77,7 @@ pub fn dh2(
     }
     #[cfg(not(feature = "x25519x2"))]
     {
-        [dh(k[0], u[0]), dh(k[1], u[1])]
+        [dalek_dh(k[0], u[0]), dalek_dh(k[1], u[1])]
     }
 }
 
@@ -73,7 +92,7 @@ pub fn dh2(
 pub fn public_key(secret: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
     #[cfg(feature = "precomputed-tables")]
     {
-        PublicKey::from(&StaticSecret::from(*secret)).to_bytes()
+        x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(*secret)).to_bytes()
     }
     #[cfg(not(feature = "precomputed-tables"))]
     {

@@ -1,7 +1,8 @@
 //! sealpass_x25519x2::x25519x2 against curve25519-dalek's X25519 on
 //! arbitrary scalars and u-coordinates (non-canonical ones included): each
 //! lane equals its own X25519, whatever the other lane holds, and `is_zero`
-//! agrees. Input: 128 bytes, k0 || u0 || k1 || u1 (shorter inputs are
+//! agrees; `x25519` (one ladder over both lanes) equals it for lane 0's
+//! input. Input: 128 bytes, k0 || u0 || k1 || u1 (shorter inputs are
 //! zero-padded, so a short input also puts lane 0's bytes beside zeros).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
@@ -19,4 +20,5 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(*got, want);
         assert_eq!(sealpass_x25519x2::is_zero(&got), want == [0u8; 32]);
     }
+    assert_eq!(*sealpass_x25519x2::x25519(&k0, &u0), x25519_dalek::x25519(k0, u0));
 });

@@ -25,20 +25,23 @@ fn wycheproof_x25519_in_pairs() {
     // ...so the two-lane ladder gets the vectors directly: plain lanes,
     // with this debug build's overflow and bound checks.
     assert_eq!(p::x25519x2_wycheproof(), 4 * 518);
+    // And the one ladder over both lanes (suite::dh in the Wasm speed builds).
+    assert_eq!(p::x25519_one_wycheproof(), 518);
 }
 
 #[test]
 fn x25519x2_matches_curve25519_dalek() {
-    // 32 + 8 edge inputs and 10,000 random ones, each with a partner lane.
+    // 32 + 8 edge inputs and 10,000 random ones, each with a partner lane,
+    // and each through the one-ladder `x25519`.
     // In this debug build the plain lanes also panic on an integer overflow,
     // on a carried limb outside i32 and on a mul/sq input outside ref10's
     // bounds (crates/x25519x2/src/lanes.rs, fe.rs).
-    assert_eq!(p::x25519x2_matches_dalek(10_000), 2 * (40 + 10_000));
+    assert_eq!(p::x25519x2_matches_dalek(10_000), 3 * (40 + 10_000));
 }
 
 #[test]
 fn x25519x2_rfc7748_iterated() {
-    assert_eq!(p::x25519x2_rfc7748_iterated(), 3);
+    assert_eq!(p::x25519x2_rfc7748_iterated(), 5);
 }
 
 #[test]

@@ -97,6 +97,16 @@ impl Fe2 {
         Fe2(h)
     }
 
+    /// Limb by limb, one of [`N`]'s lane moves (`N::swap`, `N::lo_lo`, ...).
+    #[inline(always)]
+    pub(crate) fn lanes_with(&self, g: &Fe2, op: impl Fn(N, N) -> N) -> Fe2 {
+        let mut h = self.0;
+        for (h, g) in h.iter_mut().zip(&g.0) {
+            *h = op(*h, *g);
+        }
+        Fe2(h)
+    }
+
     /// ref10 `fe25519_cswap`, per lane: `mask` is all ones in the lanes to
     /// swap, zero in the others.
     pub(crate) fn cswap(f: &mut Fe2, g: &mut Fe2, mask: N) {
@@ -104,6 +114,15 @@ impl Fe2 {
             let x = f.xor(*g).and(mask);
             *f = f.xor(x);
             *g = g.xor(x);
+        }
+    }
+
+    /// ref10's `fe25519_cswap` of the two lanes of `f` (`mask` all ones in
+    /// both lanes to swap, zero to keep).
+    pub(crate) fn cswap_lanes(f: &mut Fe2, mask: N) {
+        for f in f.0.iter_mut() {
+            let x = f.xor(f.swap()).and(mask);
+            *f = f.xor(x);
         }
     }
 

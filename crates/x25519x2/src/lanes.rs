@@ -87,6 +87,24 @@ mod imp {
         pub fn and(self, o: N) -> N {
             N(v128_and(self.0, o.0))
         }
+        /// Lane moves for one ladder run across both lanes (`x25519`):
+        /// `[b, a]`, `[a, o.a]`, `[b, o.b]`, `[a, o.b]` of `self = [a, b]`.
+        #[inline(always)]
+        pub fn swap(self) -> N {
+            N(i64x2_shuffle::<1, 0>(self.0, self.0))
+        }
+        #[inline(always)]
+        pub fn lo_lo(self, o: N) -> N {
+            N(i64x2_shuffle::<0, 2>(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn hi_hi(self, o: N) -> N {
+            N(i64x2_shuffle::<1, 3>(self.0, o.0))
+        }
+        #[inline(always)]
+        pub fn lo_hi(self, o: N) -> N {
+            N(i64x2_shuffle::<0, 3>(self.0, o.0))
+        }
         /// Both lanes' 32×32→64-bit signed products: one `extmul` of the
         /// limbs' low halves (i32 lanes 0 and 2, brought to 0 and 1).
         #[inline(always)]
@@ -166,6 +184,22 @@ mod imp {
         #[inline(always)]
         pub fn and(self, o: N) -> N {
             N([self.0[0] & o.0[0], self.0[1] & o.0[1]])
+        }
+        #[inline(always)]
+        pub fn swap(self) -> N {
+            N([self.0[1], self.0[0]])
+        }
+        #[inline(always)]
+        pub fn lo_lo(self, o: N) -> N {
+            N([self.0[0], o.0[0]])
+        }
+        #[inline(always)]
+        pub fn hi_hi(self, o: N) -> N {
+            N([self.0[1], o.0[1]])
+        }
+        #[inline(always)]
+        pub fn lo_hi(self, o: N) -> N {
+            N([self.0[0], o.0[1]])
         }
         #[inline(always)]
         pub fn wmul(self, o: N) -> W {

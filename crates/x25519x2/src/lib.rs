@@ -1,13 +1,20 @@
-//! Two X25519 functions (RFC 7748 §5) computed side by side: one Montgomery
-//! ladder per lane of a pair, so that on WebAssembly with SIMD each field
-//! multiplication does both ladders' products with one `i64x2.extmul`
-//! instruction per limb product.
+//! X25519 (RFC 7748 §5) on a pair of lanes, so that on WebAssembly with SIMD
+//! each field multiplication does two multiplications' limb products with
+//! one `i64x2.extmul` instruction per product:
 //!
-//! Why: a v2 envelope (docs/PROTOCOL.md §15) needs two X25519s on each side —
-//! `X25519(esk, npk)` and `X25519(esk, nik)` to seal, `X25519(nsk, epk)` and
-//! `X25519(isk, epk)` to open — and in Wasm the X25519s are most of the time
-//! of a seal or an open. Run as a pair in Wasm SIMD they cost ~0.7× two
-//! curve25519-dalek ladders (bench/RESULTS.md).
+//! - [`x25519x2`]: two X25519s side by side, one Montgomery ladder per lane.
+//!   A v2 envelope (docs/PROTOCOL.md §15) needs two on each side —
+//!   `X25519(esk, npk)` and `X25519(esk, nik)` to seal, `X25519(nsk, epk)`
+//!   and `X25519(isk, epk)` to open. In Wasm SIMD the pair costs ~0.7× two
+//!   curve25519-dalek ladders.
+//! - [`x25519`]: one X25519, its ladder spread over both lanes. Each ladder
+//!   step has pairs of independent multiplications (`da` and `cb`, `aa` and
+//!   `bb`, the two squares after them, `x2` and `z3`), so its 9 become 5
+//!   two-lane operations; the v1 seal's and open's variable-base X25519 use
+//!   it in the Wasm speed builds.
+//!
+//! In Wasm the X25519s are most of the time of a seal or an open
+//! (bench/RESULTS.md has both against curve25519-dalek's ladder).
 //!
 //! What: ref10's ladder and field arithmetic (the code libsodium runs), lane
 //! for lane — `fe.rs`'s `mul` and `sq` are term-by-term transliterations of
@@ -91,6 +98,63 @@ pub fn x25519x2(k: [&Bytes; 2], u: [&Bytes; 2]) -> [Zeroizing<Bytes>; 2] {
         Zeroizing::new(to_bytes(&limbs[1])),
     ];
     for f in [&mut x, &mut zi, &mut x2, &mut z2, &mut x3, &mut z3] {
+        f.zeroize();
+    }
+    out
+}
+
+/// `X25519(k, u)` (RFC 7748 §5), one ladder spread over both lanes: each
+/// ladder step's 5 multiplications and 4 squarings run as 5 two-lane
+/// operations (the pairs that ref10's step computes independently), so in
+/// Wasm SIMD one X25519 costs about 5 of the pair's 9 operations per bit.
+///
+/// State: `p = [x2, x3]`, `q = [z2, z3]`. Every lane value is one of ref10's
+/// values (same operations, same order of carries), so ref10's bounds hold
+/// for the lanes that are used; the lanes marked "unused" hold values of
+/// the same form (sums, differences, products of used values) and are
+/// dropped.
+pub fn x25519(k: &Bytes, u: &Bytes) -> Zeroizing<Bytes> {
+    let mut t = Zeroizing::new(*k);
+    t[0] &= 248;
+    t[31] &= 127;
+    t[31] |= 64;
+    let x1l = from_bytes(u);
+    let x1 = Fe2::from_lanes(&x1l, &x1l);
+    let mut p = Fe2::from_lanes(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0], &x1l); // [x2, x3]
+    let mut q = Fe2::from_lanes(&[0; 10], &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // [z2, z3]
+    let mut swap = N::new(0, 0);
+    for pos in (0..255usize).rev() {
+        let b = -i32::from((t[pos / 8] >> (pos % 8)) & 1);
+        let bit = core::hint::black_box(N::new(b, b));
+        swap = swap.xor(bit);
+        // Swap [x2, x3] and [z2, z3] lane for lane where swap is set.
+        Fe2::cswap_lanes(&mut p, swap);
+        Fe2::cswap_lanes(&mut q, swap);
+        swap = bit;
+        let s = p.add(&q); // [a = x2 + z2, x3 + z3]
+        let d = p.sub(&q); // [b = x2 - z2, x3 - z3]
+        let ab = s.lanes_with(&d, N::lo_lo); // [a, b]
+        let m1 = mul(&d.lanes_with(&s, N::hi_hi), &ab); // [da, cb]
+        let q1 = sq(&ab); // [aa, bb]
+        let m1s = m1.lanes_with(&m1, |x, _| x.swap()); // [cb, da]
+        let sum = m1.add(&m1s); // [da + cb, unused]
+        let dif = m1s.sub(&m1); // [unused, da - cb]
+        let q2 = sq(&sum.lanes_with(&dif, N::lo_hi)); // [x3', (da - cb)^2]
+        let q1s = q1.lanes_with(&q1, |x, _| x.swap()); // [bb, aa]
+                                                       // [x2' = aa * bb, z3' = (da - cb)^2 * x1]
+        let a3 = mul(&q1.lanes_with(&q2, N::lo_hi), &q1.lanes_with(&x1, N::hi_hi));
+        let e = q1.sub(&q1s); // [e = aa - bb, unused]
+        let z2 = mul(&e.mul121666().add(&q1s), &e); // [z2', unused]
+        p = a3.lanes_with(&q2, N::lo_lo);
+        q = z2.lanes_with(&a3, N::lo_hi);
+    }
+    Fe2::cswap_lanes(&mut p, swap);
+    Fe2::cswap_lanes(&mut q, swap);
+    let mut zi = q.invert();
+    let mut x = mul(&p, &zi);
+    let limbs = x.split();
+    let out = Zeroizing::new(to_bytes(&limbs[0]));
+    for f in [&mut x, &mut zi, &mut p, &mut q] {
         f.zeroize();
     }
     out

@@ -245,6 +245,36 @@ pub fn x25519x2_wycheproof() -> usize {
     })
 }
 
+/// Wycheproof X25519 through the one-ladder-over-both-lanes
+/// `sealpass_x25519x2::x25519` itself, whatever the features (in the Wasm
+/// speed builds `suite::dh` is this function; `x25519` above checks that
+/// way too). Every result must match, every all-zero one must be flagged by
+/// `is_zero`. Returns the vectors checked.
+pub fn x25519_one_wycheproof() -> usize {
+    let doc = parse(X25519_WYCHEPROOF);
+    let mut checked = 0;
+    for g in arr(&doc, "testGroups") {
+        for t in arr(g, "tests") {
+            let sk: [u8; 32] = hexd(t, "private").try_into().unwrap();
+            let pk: [u8; 32] = hexd(t, "public").try_into().unwrap();
+            let want = hexd(t, "shared");
+            let id = num(t, "tcId");
+            let got = sealpass_x25519x2::x25519(&sk, &pk);
+            assert_eq!(
+                &got[..],
+                &want[..],
+                "x25519 (one ladder, two lanes): tcId {id}"
+            );
+            assert_eq!(
+                sealpass_x25519x2::is_zero(&got),
+                want.iter().all(|b| *b == 0)
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
 /// Every Wycheproof X25519 vector through a two-lane `dh2`: vector i in lane
 /// 0 beside vector i+1 in lane 1, then the same two swapped, so every vector
 /// runs in both lanes next to two different ones; each lane must give its
@@ -281,8 +311,9 @@ fn wycheproof_in_pairs(
 /// against curve25519-dalek's X25519: `n` pseudo-random pairs of (scalar,
 /// u) with a different input in each lane, plus edge inputs — u = 0, 1, 9,
 /// p - 1, p, p + 1 and 2^255 - 1 (non-canonical), the top bit set, scalars
-/// all 0x00 and all 0xff, and the same input in both lanes. Returns how many
-/// lane results were compared.
+/// all 0x00 and all 0xff, and the same input in both lanes. Each input also
+/// goes through `sealpass_x25519x2::x25519` (one ladder over both lanes).
+/// Returns how many results were compared.
 pub fn x25519x2_matches_dalek(n: usize) -> usize {
     let p_minus = |d: u8| {
         let mut u = [0xffu8; 32];
@@ -340,6 +371,13 @@ pub fn x25519x2_matches_dalek(n: usize) -> usize {
             assert_eq!(sealpass_x25519x2::is_zero(&got), want == [0; 32]);
             compared += 1;
         }
+        let (k, u) = a;
+        assert_eq!(
+            *sealpass_x25519x2::x25519(k, u),
+            x25519_dalek::x25519(*k, *u),
+            "x25519 (one ladder, two lanes): k {k:02x?} u {u:02x?}"
+        );
+        compared += 1;
     }
     compared
 }
@@ -348,7 +386,9 @@ pub fn x25519x2_matches_dalek(n: usize) -> usize {
 /// then (k, u) = (X25519(k, u), k). Lane 0 iterates; lane 1 iterates from
 /// the 1-iteration result, so it is always one step ahead and the two lanes
 /// never hold the same input. After 1 and 1,000 iterations lane 0 must give
-/// the RFC's values, and lane 1 after 999 the 1,000 one.
+/// the RFC's values, and lane 1 after 999 the 1,000 one. A third chain
+/// iterates through `sealpass_x25519x2::x25519` (one ladder over both
+/// lanes) and must give the same values after 1 and 1,000.
 pub fn x25519x2_rfc7748_iterated() -> usize {
     let hex32 = |s: &str| -> [u8; 32] { hex::decode(s).unwrap().try_into().unwrap() };
     let one = hex32("422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
@@ -357,14 +397,18 @@ pub fn x25519x2_rfc7748_iterated() -> usize {
     nine[0] = 9;
     let (mut k0, mut u0) = (nine, nine);
     let (mut k1, mut u1) = (one, nine);
+    let (mut k2, mut u2) = (nine, nine);
     let mut checked = 0;
     for i in 1..=1000 {
         let [r0, r1] = sealpass_x25519x2::x25519x2([&k0, &k1], [&u0, &u1]);
         (u0, k0) = (k0, *r0);
         (u1, k1) = (k1, *r1);
+        let r2 = sealpass_x25519x2::x25519(&k2, &u2);
+        (u2, k2) = (k2, *r2);
         if i == 1 {
             assert_eq!(k0, one, "iteration 1");
-            checked += 1;
+            assert_eq!(k2, one, "one ladder, iteration 1");
+            checked += 2;
         }
         if i == 999 {
             assert_eq!(k1, thousand, "lane 1, iteration 1,000");
@@ -372,5 +416,6 @@ pub fn x25519x2_rfc7748_iterated() -> usize {
         }
     }
     assert_eq!(k0, thousand, "iteration 1,000");
-    checked + 1
+    assert_eq!(k2, thousand, "one ladder, iteration 1,000");
+    checked + 2
 }
