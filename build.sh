@@ -646,7 +646,8 @@ check_wasm_counts() {
 # wasm-pack run so the pass counts can be attributed to it). Node and Firefox
 # run the speed builds' settings — X25519(k, 9) by the fixed-base table
 # (wasm-base-table) and the two X25519s of a v2 envelope by the two-lane SIMD
-# ladder (wasm-x25519x2 with -Ctarget-feature=+simd128) — and Chromium the
+# ladder (wasm-x25519x2 with -Ctarget-feature=+simd128; every other
+# variable-base X25519 by one ladder over both SIMD lanes) — and Chromium the
 # size builds' (ladders of curve25519-dalek, no SIMD), so the vectors cover
 # both in V8 and SpiderMonkey; node-page runs the accept page's direct reads
 # (trusted-input, no SIMD). All use the shipped field backend

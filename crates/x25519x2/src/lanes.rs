@@ -1,7 +1,7 @@
 //! Two lanes of ref10's integers: [`N`] holds two `i32` limbs (one per
-//! ladder), [`W`] two `i64` sums of products. The field code in `fe.rs` is
-//! written once against these methods; this file is the only place that
-//! differs by target.
+//! lane: a ladder each, or two values of one ladder), [`W`] two `i64` sums
+//! of products. The field code in `fe.rs` is written once against these
+//! methods; this file is the only place that differs by target.
 //!
 //! - Wasm with `simd128` (sealpass's speed builds): one `v128` per limb pair,
 //!   so each `wmul` is one `i64x2.extmul_low_i32x4_s` for both ladders.
@@ -13,7 +13,7 @@
 //!   way, the Wasm tests the SIMD lanes.
 //!
 //! A build with feature `x25519x2` on wasm32 without `simd128` gets the
-//! plain lanes: correct and constant time, but no faster than two ladders
+//! plain lanes: correct and constant time, but slower than curve25519-dalek
 //! (bench variant `s-x2`); the speed builds set `simd128`
 //! (scripts/wasm-env.sh), which the Wasm tests and tests/npm check.
 //!
@@ -27,7 +27,8 @@
 mod imp {
     use core::arch::wasm32::*;
 
-    /// Two i32 limbs, one per ladder, each sign-extended in an i64 lane:
+    /// Two i32 limbs, one per lane (a ladder each in `x25519x2`, two of one
+    /// ladder's values in `x25519`), each sign-extended in an i64 lane:
     /// [a, b]. Kept wide so that an input read from memory is not turned
     /// into an extending load (`v128.load32x2_s`), which stops LLVM from
     /// selecting `extmul` and leaves an emulated 64×64-bit `i64x2.mul`.
@@ -40,7 +41,7 @@ mod imp {
         }
     }
     impl zeroize::DefaultIsZeroes for N {}
-    /// Two i64 values, one per ladder: i64 lanes [a, b].
+    /// Two i64 values, one per lane: i64 lanes [a, b].
     #[derive(Clone, Copy)]
     pub struct W(v128);
 
@@ -148,11 +149,11 @@ mod imp {
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[allow(clippy::indexing_slicing)] // [_; 2] at constant indices 0 and 1
 mod imp {
-    /// Two i32 limbs, one per ladder.
+    /// Two i32 limbs, one per lane.
     #[derive(Clone, Copy, Default)]
     pub struct N([i32; 2]);
     impl zeroize::DefaultIsZeroes for N {}
-    /// Two i64 values, one per ladder.
+    /// Two i64 values, one per lane.
     #[derive(Clone, Copy)]
     pub struct W([i64; 2]);
 

@@ -13,8 +13,12 @@
 //!   two-lane operations; the v1 seal's and open's variable-base X25519 use
 //!   it in the Wasm speed builds.
 //!
-//! In Wasm the X25519s are most of the time of a seal or an open
-//! (bench/RESULTS.md has both against curve25519-dalek's ladder).
+//! In Wasm the X25519s are most of the time of a seal or an open. Side by
+//! side with curve25519-dalek's ladder in one Wasm SIMD module, the pair took
+//! ~0.7× two ladders and `x25519` 0.83–0.95× one (Node 108 against 114 µs,
+//! Chromium 106 against 119, Firefox 100 against 120); bench/RESULTS.md has
+//! what that does to whole seals and opens (build variant `o3-table-x2`
+//! against `o3-table`, and the fast-build rows).
 //!
 //! What: ref10's ladder and field arithmetic (the code libsodium runs), lane
 //! for lane — `fe.rs`'s `mul` and `sq` are term-by-term transliterations of
@@ -108,11 +112,12 @@ pub fn x25519x2(k: [&Bytes; 2], u: [&Bytes; 2]) -> [Zeroizing<Bytes>; 2] {
 /// operations (the pairs that ref10's step computes independently), so in
 /// Wasm SIMD one X25519 costs about 5 of the pair's 9 operations per bit.
 ///
-/// State: `p = [x2, x3]`, `q = [z2, z3]`. Every lane value is one of ref10's
-/// values (same operations, same order of carries), so ref10's bounds hold
-/// for the lanes that are used; the lanes marked "unused" hold values of
-/// the same form (sums, differences, products of used values) and are
-/// dropped.
+/// State: `p = [x2, x3]`, `q = [z2, z3]`. Every used lane value is one of
+/// ref10's values (same operations, same order of carries), so ref10's
+/// bounds hold there. The lanes marked "unused" are dropped; the only one
+/// that reaches a `mul` is the z2 product's lane 1, which is ref10's z2 step
+/// with aa and bb exchanged (both `sq` outputs, with the same bounds), so it
+/// keeps the same bounds too (the native tests' bound checks cover it).
 pub fn x25519(k: &Bytes, u: &Bytes) -> Zeroizing<Bytes> {
     let mut t = Zeroizing::new(*k);
     t[0] &= 248;
@@ -148,6 +153,7 @@ pub fn x25519(k: &Bytes, u: &Bytes) -> Zeroizing<Bytes> {
         p = a3.lanes_with(&q2, N::lo_lo);
         q = z2.lanes_with(&a3, N::lo_hi);
     }
+    // Clamping clears bit 0, so `swap` is 0 here; the swap stays as in ref10.
     Fe2::cswap_lanes(&mut p, swap);
     Fe2::cswap_lanes(&mut q, swap);
     let mut zi = q.invert();
