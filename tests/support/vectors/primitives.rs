@@ -14,33 +14,43 @@ pub const HKDF_RFC5869: &str = include_str!("../../vectors/primitives/hkdf_sha25
 pub const XCHACHA_DRAFT: &str =
     include_str!("../../vectors/primitives/xchacha20_poly1305_draft03.json");
 
-/// X25519: every non-zero shared secret must match; every all-zero one
-/// (low-order public key) must be refused. Returns (matched, refused).
-pub fn x25519() -> (usize, usize) {
+/// One Wycheproof X25519 case: (tcId, private, public, shared).
+type X25519Case = (usize, [u8; 32], [u8; 32], Vec<u8>);
+
+/// Every Wycheproof X25519 case, in file order.
+fn x25519_wycheproof_cases() -> Vec<X25519Case> {
     let doc = parse(X25519_WYCHEPROOF);
-    let (mut ok, mut refused) = (0, 0);
+    let mut cases = Vec::new();
     for g in arr(&doc, "testGroups") {
         for t in arr(g, "tests") {
             let sk: [u8; 32] = hexd(t, "private").try_into().unwrap();
             let pk: [u8; 32] = hexd(t, "public").try_into().unwrap();
-            let want = hexd(t, "shared");
-            let id = num(t, "tcId");
-            match suite::dh(&sk, &pk) {
-                Some(ss) => {
-                    assert!(
-                        want.iter().any(|b| *b != 0),
-                        "x25519 tcId {id}: all-zero result accepted"
-                    );
-                    assert_eq!(&ss[..], &want[..], "x25519 tcId {id}");
-                    ok += 1;
-                }
-                None => {
-                    assert!(
-                        want.iter().all(|b| *b == 0),
-                        "x25519 tcId {id} refused a non-zero result"
-                    );
-                    refused += 1;
-                }
+            cases.push((num(t, "tcId"), sk, pk, hexd(t, "shared")));
+        }
+    }
+    cases
+}
+
+/// X25519: every non-zero shared secret must match; every all-zero one
+/// (low-order public key) must be refused. Returns (matched, refused).
+pub fn x25519() -> (usize, usize) {
+    let (mut ok, mut refused) = (0, 0);
+    for (id, sk, pk, want) in x25519_wycheproof_cases() {
+        match suite::dh(&sk, &pk) {
+            Some(ss) => {
+                assert!(
+                    want.iter().any(|b| *b != 0),
+                    "x25519 tcId {id}: all-zero result accepted"
+                );
+                assert_eq!(&ss[..], &want[..], "x25519 tcId {id}");
+                ok += 1;
+            }
+            None => {
+                assert!(
+                    want.iter().all(|b| *b == 0),
+                    "x25519 tcId {id} refused a non-zero result"
+                );
+                refused += 1;
             }
         }
     }
@@ -251,26 +261,19 @@ pub fn x25519x2_wycheproof() -> usize {
 /// way too). Every result must match, every all-zero one must be flagged by
 /// `is_zero`. Returns the vectors checked.
 pub fn x25519_one_wycheproof() -> usize {
-    let doc = parse(X25519_WYCHEPROOF);
     let mut checked = 0;
-    for g in arr(&doc, "testGroups") {
-        for t in arr(g, "tests") {
-            let sk: [u8; 32] = hexd(t, "private").try_into().unwrap();
-            let pk: [u8; 32] = hexd(t, "public").try_into().unwrap();
-            let want = hexd(t, "shared");
-            let id = num(t, "tcId");
-            let got = sealpass_x25519x2::x25519(&sk, &pk);
-            assert_eq!(
-                &got[..],
-                &want[..],
-                "x25519 (one ladder, two lanes): tcId {id}"
-            );
-            assert_eq!(
-                sealpass_x25519x2::is_zero(&got),
-                want.iter().all(|b| *b == 0)
-            );
-            checked += 1;
-        }
+    for (id, sk, pk, want) in x25519_wycheproof_cases() {
+        let got = sealpass_x25519x2::x25519(&sk, &pk);
+        assert_eq!(
+            &got[..],
+            &want[..],
+            "x25519 (one ladder, two lanes): tcId {id}"
+        );
+        assert_eq!(
+            sealpass_x25519x2::is_zero(&got),
+            want.iter().all(|b| *b == 0)
+        );
+        checked += 1;
     }
     checked
 }
@@ -282,17 +285,13 @@ pub fn x25519_one_wycheproof() -> usize {
 fn wycheproof_in_pairs(
     dh2: impl Fn([&[u8; 32]; 2], [&[u8; 32]; 2]) -> [Option<Vec<u8>>; 2],
 ) -> usize {
-    let doc = parse(X25519_WYCHEPROOF);
-    let mut cases = Vec::new();
-    for g in arr(&doc, "testGroups") {
-        for t in arr(g, "tests") {
-            let sk: [u8; 32] = hexd(t, "private").try_into().unwrap();
-            let pk: [u8; 32] = hexd(t, "public").try_into().unwrap();
-            let want = hexd(t, "shared");
+    let cases: Vec<_> = x25519_wycheproof_cases()
+        .into_iter()
+        .map(|(id, sk, pk, want)| {
             let want = want.iter().any(|b| *b != 0).then_some(want);
-            cases.push((num(t, "tcId"), sk, pk, want));
-        }
-    }
+            (id, sk, pk, want)
+        })
+        .collect();
     let mut checked = 0;
     for (i, a) in cases.iter().enumerate() {
         let b = &cases[(i + 1) % cases.len()];
