@@ -154,7 +154,7 @@ for (const e of envs) {
   const me = mb || mo;
   if (!me || !so) continue;
   const r = me.med / so.med;
-  const obj = mb && mo ? `; with the envelope object (JSON.stringify first) ${fmt(mo.med)} ops/s → ${fmt(mo.med / so.med, 2)}×` : '';
+  const obj = mb && mo ? `; with the envelope object ${fmt(mo.med)} ops/s → ${fmt(mo.med / so.med, 2)}×` : '';
   goal('open 16 KiB', `open 16 KiB ≥ 1.0× libsodium (fast build, ${mb ? 'JSON bytes in' : 'envelope object in'}), ${envShort(e)}`, `${fmt(me.med)} vs ${fmt(so.med)} ops/s → ${fmt(r, 2)}×${obj}`, r >= 1, `${fmt(usOf(me), 1)} µs against ${fmt(usOf(so), 1)} µs.` + dataPathWhy(e, 'open'));
 }
 // 4. v2 within 1.4× of v1

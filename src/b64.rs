@@ -93,8 +93,21 @@ pub fn decode(text: &str) -> Result<Vec<u8>> {
     // 3: a whole group), so both sides have as many whole chunks.
     let mut out = alloc::vec![0u8; s.len() / 4 * 3 + (s.len() % 4).saturating_sub(1)];
     let mut err = 0u64;
+    // Whole 16-character groups in Wasm SIMD where the build has it; the
+    // rest (all of it elsewhere) eight at a time. 16 characters are 12
+    // bytes, so what is left keeps the relation between the two lengths.
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let (s, out_rest) = {
+        let done = simd::decode16(s, &mut out, &mut err);
+        (
+            s.get(done..).unwrap_or_default(),
+            out.get_mut(done / 16 * 12..).unwrap_or_default(),
+        )
+    };
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let out_rest = &mut out[..];
     let mut chars = s.chunks_exact(8);
-    let mut bytes = out.chunks_exact_mut(6);
+    let mut bytes = out_rest.chunks_exact_mut(6);
     for (c, o) in (&mut chars).zip(&mut bytes) {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
@@ -116,6 +129,76 @@ pub fn decode(text: &str) -> Result<Vec<u8>> {
         return Err(bad());
     }
     Ok(out)
+}
+
+/// Sixteen characters at once in Wasm SIMD, for the fast builds (compiled
+/// with `-Ctarget-feature=+simd128`): an open's `ct` is most of its input,
+/// and the eight-at-a-time SWAR above was 14% of a 16 KiB open in Node.
+/// Range compares and masks only: as above, nothing depends on the text
+/// but the values computed (secret keys are decoded here too).
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd {
+    use core::arch::wasm32::*;
+
+    /// Decode the whole 16-character groups of `s` into 12-byte groups of
+    /// `out` (which holds at least as many), setting `bad` for any byte that
+    /// is no base64url digit; returns the number of characters decoded.
+    pub(super) fn decode16(s: &[u8], out: &mut [u8], bad: &mut u64) -> usize {
+        let mut invalid = u8x16_splat(0);
+        let mut done = 0;
+        for (c, o) in s.chunks_exact(16).zip(out.chunks_exact_mut(12)) {
+            let (lo, hi) = c.split_at(8);
+            let v = u64x2(le64(lo), le64(hi));
+            let in_range =
+                |a: u8, b: u8| v128_and(u8x16_ge(v, u8x16_splat(a)), u8x16_le(v, u8x16_splat(b)));
+            let (upper, lower, digit) = (
+                in_range(b'A', b'Z'),
+                in_range(b'a', b'z'),
+                in_range(b'0', b'9'),
+            );
+            let (dash, under) = (
+                u8x16_eq(v, u8x16_splat(b'-')),
+                u8x16_eq(v, u8x16_splat(b'_')),
+            );
+            let valid = v128_or(v128_or(v128_or(upper, lower), v128_or(digit, dash)), under);
+            invalid = v128_or(invalid, v128_not(valid));
+            // Each digit's value is the character plus its range's offset
+            // (wrapping): 'A' -> 0, 'a' -> 26, '0' -> 52, '-' -> 62, '_' -> 63.
+            let off = |m: v128, k: i8| v128_and(m, i8x16_splat(k));
+            let offset = v128_or(
+                v128_or(off(upper, -65), off(lower, -71)),
+                v128_or(v128_or(off(digit, 4), off(dash, 17)), off(under, -32)),
+            );
+            let d = i8x16_add(v, offset);
+            // Bytes d0 d1 d2 d3 of each 32-bit lane (first character in the
+            // low byte): two 12-bit halves d0 d1 and d2 d3, then the 24 bits
+            // d0 d1 d2 d3, big-endian in the lane's low three bytes.
+            let pairs = v128_or(
+                u16x8_shl(v128_and(d, u16x8_splat(0x00FF)), 6),
+                u16x8_shr(d, 8),
+            );
+            let n = v128_or(
+                u32x4_shl(v128_and(pairs, u32x4_splat(0xFFFF)), 12),
+                u32x4_shr(pairs, 16),
+            );
+            let b = i8x16_shuffle::<2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, 0, 0, 0, 0>(n, n);
+            let (o8, o4) = o.split_at_mut(8);
+            o8.copy_from_slice(&u64x2_extract_lane::<0>(b).to_le_bytes());
+            o4.copy_from_slice(&(u64x2_extract_lane::<1>(b) as u32).to_le_bytes());
+            done += 16;
+        }
+        if v128_any_true(invalid) {
+            *bad |= 1;
+        }
+        done
+    }
+
+    /// Eight bytes, little-endian (the chunk is always eight long).
+    fn le64(b: &[u8]) -> u64 {
+        let mut w = [0u8; 8];
+        w.iter_mut().zip(b).for_each(|(d, s)| *d = *s);
+        u64::from_le_bytes(w)
+    }
 }
 
 /// Decode into a fixed-size array; wrong length gives `len_err`. The

@@ -6,6 +6,8 @@
 
 use sealpass::{b64, Code};
 
+use sealpass_tests::vectors as common;
+
 /// Common ones, and ones whose every byte with its high bit cleared is a
 /// base64url digit (C3 B0 -> "C0", C2 AD -> "B-", E1 B0 B0 -> "a00",
 /// F0 B0 B0 B0 -> "p000"): only the decoder's high-bit check refuses those.
@@ -63,4 +65,13 @@ fn multibyte_utf8_at_every_position_is_invalid_base64() {
         }
     }
     assert!(cases > 2500, "{cases}");
+}
+
+/// The decoder against a plain one written from PROTOCOL.md §7, on every
+/// ASCII byte and some multibyte characters at each position
+/// (tests/support/vectors/b64.rs; the Wasm tests run it too, through the
+/// fast builds' SIMD groups).
+#[test]
+fn decode_matches_a_plain_decoder() {
+    assert_eq!(common::b64::decode_matches_reference(), 62_081);
 }

@@ -157,6 +157,12 @@ impl Opener {
         open_with(&self.key, self.identity.as_ref(), envelope, ctx)
     }
 
+    /// [`Opener::open`] an envelope given up to it: decrypted in its own
+    /// `ct` buffer, with no copy of the ciphertext.
+    pub fn open_envelope(&self, envelope: Envelope, ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
+        open_owned(&self.key, self.identity.as_ref(), envelope, ctx)
+    }
+
     /// Parse envelope JSON and [`Opener::open`] it.
     pub fn open_json(&self, envelope_json: &[u8], ctx: &Context) -> Result<Zeroizing<Vec<u8>>> {
         open_owned(

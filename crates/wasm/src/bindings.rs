@@ -16,6 +16,8 @@ use sealpass::error::{Code, Error, Result};
 use sealpass::keys::PublicKey;
 use sealpass::suite::{KEY_LEN, MAX_PLAINTEXT_SIZE};
 
+#[cfg(feature = "open")]
+use crate::envelope_js::envelope_from_js;
 use crate::read;
 use crate::rng::WebCrypto;
 
@@ -324,7 +326,7 @@ pub fn open_js(
     let open = || -> Result<Uint8Array> {
         let opener = opener_from_js(&secret_key, options.as_ref())?;
         let ctx = context_from_js(&context)?;
-        let pt = opener.open_json(&envelope_json_from_js(&envelope)?, &ctx)?;
+        let pt = opener.open_envelope(envelope_from_js(&envelope)?, &ctx)?;
         Ok(Uint8Array::from(pt.as_slice()))
     };
     open().map_err(js_error)
@@ -385,7 +387,7 @@ impl OpenerJs {
     ) -> core::result::Result<Uint8Array, JsValue> {
         let open = || -> Result<Uint8Array> {
             let ctx = context_from_js(&context)?;
-            let pt = self.0.open_json(&envelope_json_from_js(&envelope)?, &ctx)?;
+            let pt = self.0.open_envelope(envelope_from_js(&envelope)?, &ctx)?;
             Ok(Uint8Array::from(pt.as_slice()))
         };
         open().map_err(js_error)
@@ -422,46 +424,6 @@ fn secret_key_from_js(secret_key: &JsValue) -> Result<sealpass::keys::SecretKey>
             "secret key must be a string or a Uint8Array",
         ))
     }
-}
-
-/// The envelope's JSON bytes, size-checked before anything is copied into
-/// Wasm memory: a `Uint8Array` is taken as the JSON bytes themselves (what
-/// came off the wire, copied once), a string is encoded natively once, an
-/// object goes through `JSON.stringify` first (so its checks are those of
-/// envelope JSON).
-#[cfg(feature = "open")]
-fn envelope_json_from_js(envelope: &JsValue) -> Result<Vec<u8>> {
-    use sealpass::envelope::MAX_ENVELOPE_JSON;
-    let too_large = || invalid(Code::CiphertextTooLarge, "envelope larger than 64 KiB");
-    // Each UTF-16 unit is at least one UTF-8 byte: a longer string is too
-    // large before it is encoded; string_bytes checks the encoded length
-    // before copying it into Wasm memory.
-    if let Some(s) = envelope.dyn_ref::<JsString>() {
-        if s.length() as usize > MAX_ENVELOPE_JSON {
-            return Err(too_large());
-        }
-        return read::string_bytes(s, MAX_ENVELOPE_JSON, too_large());
-    }
-    if envelope.dyn_ref::<Uint8Array>().is_some() {
-        // Ciphertext, not a secret: the guard copy need not be wiped.
-        let a = read::array(envelope)?;
-        let a = a.as_ref();
-        return (a.length() as usize <= MAX_ENVELOPE_JSON)
-            .then(|| a.to_vec())
-            .ok_or_else(too_large);
-    }
-    if envelope.is_object() {
-        let s = js_sys::JSON::stringify(envelope)
-            .map_err(|_| invalid(Code::EnvelopeNotJson, "envelope is not a JSON object"))?;
-        if s.length() as usize > MAX_ENVELOPE_JSON {
-            return Err(too_large());
-        }
-        return read::string_bytes(&s, MAX_ENVELOPE_JSON, too_large());
-    }
-    Err(invalid(
-        Code::EnvelopeNotJson,
-        "envelope must be an object, a JSON string or its UTF-8 bytes",
-    ))
 }
 
 /// A fresh one-time key pair `{secretKey, publicKey}` (base64url), for the

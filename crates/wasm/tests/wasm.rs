@@ -75,6 +75,17 @@ fn wycheproof_xchacha_in_wasm() {
 }
 
 #[wasm_bindgen_test]
+fn b64_decode_in_wasm_against_a_plain_decoder() {
+    // With the speed builds' settings (simd128, the runs with
+    // wasm-x25519x2) the decoder's 16-character SIMD groups are checked.
+    assert_eq!(
+        cfg!(feature = "wasm-x25519x2"),
+        cfg!(target_feature = "simd128")
+    );
+    assert_eq!(common::b64::decode_matches_reference(), 62_081);
+}
+
+#[wasm_bindgen_test]
 fn wycheproof_hkdf_in_wasm() {
     assert_eq!(common::primitives::hkdf(), (83, 3));
     assert_eq!(common::primitives::hkdf_rfc5869(), 3);
@@ -754,4 +765,213 @@ fn oversized_input_is_8008_before_its_content() {
         seal_code(JsString::from("€".repeat(5000).as_str()).concat(&lone())),
         8205
     );
+}
+
+/// Plaintext, or the sealpass code of the error.
+fn outcome(r: Result<Uint8Array, JsValue>) -> Result<Vec<u8>, u16> {
+    r.map(|a| a.to_vec()).map_err(|e| code_of(e).0)
+}
+
+/// The opener of a pinned vector (with its identity key for v2).
+fn vector_opener(base: &sealpass::json::Value, v2: bool) -> OpenerJs {
+    let key = |k: &str| JsValue::from(Uint8Array::from(&common::hexd(base, k)[..]));
+    let options = v2.then(|| obj(&[("identityKey", key("isk"))]).unchecked_into());
+    OpenerJs::new(key("nsk"), options).unwrap()
+}
+
+/// The context of a pinned vector as a JS object.
+fn vector_ctx(base: &sealpass::json::Value) -> JsValue {
+    let c = common::get(base, "context");
+    let o = Object::new();
+    for k in sealpass::context::KEYS {
+        if let sealpass::json::Value::String(v) = common::get(c, k) {
+            Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v)).unwrap();
+        }
+    }
+    o.into()
+}
+
+/// An envelope object opens as its JSON does: plain ones are read without
+/// `JSON.stringify` (crates/wasm/src/envelope_js.rs), the rest through it.
+/// Every pinned v1 and v2 envelope, positive and negative, that `JSON.parse`
+/// takes, and objects built to sit on each edge of the direct read, give
+/// the same plaintext or the same error code as `JSON.stringify` of them.
+#[wasm_bindgen_test]
+fn js_envelope_objects_open_as_their_json() {
+    let same = |opener: &OpenerJs, ctx: &JsValue, env: &JsValue| {
+        let json = js_sys::JSON::stringify(env).map(JsValue::from);
+        let direct = outcome(opener.open(env.clone(), ctx.clone()));
+        match json {
+            Ok(json) => assert_eq!(direct, outcome(opener.open(json, ctx.clone()))),
+            // JSON.stringify throws (a getter, a BigInt): not JSON (8101).
+            Err(_) => assert_eq!(direct, Err(Code::EnvelopeNotJson.number())),
+        }
+        direct
+    };
+    let (mut vectors_checked, mut opened) = (0, 0);
+    for (text, v2) in [
+        (common::envelope::VECTORS, false),
+        (common::envelope_v2::VECTORS, true),
+    ] {
+        let doc = common::parse(text);
+        let vectors = common::arr(&doc, "vectors");
+        let named = |t: &sealpass::json::Value| {
+            vectors
+                .iter()
+                .find(|v| common::s(v, "name") == common::s(t, "vector"))
+                .unwrap()
+        };
+        let cases: Vec<_> = vectors
+            .iter()
+            .map(|v| (v, common::s(v, "envelope")))
+            .chain(
+                ["negative", "v1_envelopes"]
+                    .iter()
+                    .flat_map(|k| common::arr(&doc, k))
+                    .map(|t| (named(t), common::s(t, "envelope"))),
+            )
+            .collect();
+        for (base, env) in cases {
+            // Objects (arrays too); a string opens as JSON text, not as
+            // what it stringifies to.
+            let Some(parsed) = js_sys::JSON::parse(env).ok().filter(JsValue::is_object) else {
+                continue;
+            };
+            let r = same(&vector_opener(base, v2), &vector_ctx(base), &parsed);
+            opened += usize::from(r.is_ok());
+
+            vectors_checked += 1;
+        }
+    }
+    // 11 + 13 positive vectors, the 3 v1 envelopes the v2 opener opens, and
+    // 10 negative ones whose fault JSON.parse erases (a duplicate key's last
+    // value kept, `2.0` and `2e0` read as 2).
+    assert_eq!(opened, 37);
+    assert!(vectors_checked >= 150, "{vectors_checked}");
+
+    // Objects on each edge of the direct read, around a fresh 16 KiB one.
+    let sk = SecretKey::from_bytes([5; 32]);
+    let opener = OpenerJs::new(sealpass::b64::encode(sk.as_bytes()).into(), None).unwrap();
+    let pt: Vec<u8> = (0..16368u32).map(|i| (i * 13) as u8).collect();
+    let env = seal_js(
+        opener.public_key().into(),
+        Uint8Array::from(&pt[..]).into(),
+        ctx(),
+        None,
+    )
+    .unwrap();
+    let global = js_sys::global();
+    Reflect::set(&global, &"sealpassTestEnvelope".into(), &env).unwrap();
+    let edge = |body: &str| {
+        let v = js(&format!(
+            "const e = globalThis.sealpassTestEnvelope; {body}"
+        ));
+        same(&opener, &ctx(), &v)
+    };
+    let code = |n: Code| Err(n.number());
+    // Opened: the object itself, members in another order, a null
+    // prototype, a class instance, a getter, an omitted (undefined) member,
+    // v as 1.0, a toJSON that returns the envelope.
+    for body in [
+        "return e;",
+        "return {ct: e.ct, nonce: e.nonce, epk: e.epk, suite: e.suite, v: e.v};",
+        "return Object.assign(Object.create(null), e);",
+        "class E { constructor() { Object.assign(this, e); } } return new E();",
+        "return {...e, get ct() { return e.ct; }};",
+        "return {...e, extra: undefined, f() {}};",
+        "return {...e, v: 1.0};",
+        "return {toJSON() { return e; }};",
+        "const o = {}; for (let i = 0; i < 70000; i++) o['k' + i] = undefined; return Object.assign(o, e);",
+    ] {
+        assert_eq!(edge(body), Ok(pt.clone()), "{body}");
+    }
+    // Refused, each with the code its JSON gets.
+    for (body, want) in [
+        ("return [e];", code(Code::EnvelopeNotJson)),
+        // Arrays and toJSON as JSON.stringify finds them, through a Proxy
+        // whose traps hide them from a plain look.
+        (
+            "return new Proxy(['x'], {getPrototypeOf() { return Object.prototype; }});",
+            code(Code::EnvelopeNotJson),
+        ),
+        (
+            "return new Proxy({...e}, {get(t, k) { return k === 'toJSON' ? () => [1] : t[k]; }});",
+            code(Code::EnvelopeNotJson),
+        ),
+        (
+            "return new String(JSON.stringify(e));",
+            code(Code::EnvelopeNotJson),
+        ),
+        // Boxed primitives serialize as the value; their own properties
+        // (a string's characters) are no members.
+        ("return new String('abc');", code(Code::EnvelopeNotJson)),
+        ("return new Number(1);", code(Code::EnvelopeNotJson)),
+        (
+            "return {...e, toJSON() { return [1]; }};",
+            code(Code::EnvelopeNotJson),
+        ),
+        (
+            "return {...e, get ct() { throw new Error('x'); }};",
+            code(Code::EnvelopeNotJson),
+        ),
+        ("return {...e, v: 10n};", code(Code::EnvelopeNotJson)),
+        ("return {...e, v: 3};", code(Code::VersionUnsupported)),
+        ("return {...e, v: -0};", code(Code::VersionUnsupported)),
+        ("return {...e, v: NaN};", code(Code::EnvelopeWrongType)),
+        ("return {...e, v: '1'};", code(Code::EnvelopeWrongType)),
+        ("return {...e, v: true};", code(Code::EnvelopeWrongType)),
+        ("return {...e, nonce: null};", code(Code::EnvelopeWrongType)),
+        ("return {...e, 'é': 1};", code(Code::EnvelopeUnknownKey)),
+        ("return {...e, extra: 'x'};", code(Code::EnvelopeUnknownKey)),
+        (
+            "const {ct, ...r} = e; return r;",
+            code(Code::EnvelopeMissingKey),
+        ),
+        (
+            "return {...e, ct: e.ct.slice(0, -1) + '\"'};",
+            code(Code::InvalidBase64),
+        ),
+        (
+            "return {...e, ct: e.ct.slice(0, -1) + '\\u00e9'};",
+            code(Code::InvalidBase64),
+        ),
+        // JSON.stringify writes a lone surrogate as `\ud800`, which is no
+        // JSON text of a string (docs/PROTOCOL.md §11).
+        (
+            "return {...e, ct: e.ct.slice(0, -1) + '\\ud800'};",
+            code(Code::EnvelopeNotJson),
+        ),
+        (
+            "return {...e, ct: (e.ct[0] === 'A' ? 'B' : 'A') + e.ct.slice(1)};",
+            code(Code::DecryptFailed),
+        ),
+        // The JSON exactly 64 KiB, one byte over, and over by one escape.
+        (
+            "return {...e, x: 'A'.repeat(65536 - 7 - JSON.stringify(e).length)};",
+            code(Code::EnvelopeUnknownKey),
+        ),
+        (
+            "return {...e, x: 'A'.repeat(65536 - 6 - JSON.stringify(e).length)};",
+            code(Code::CiphertextTooLarge),
+        ),
+        (
+            "return {...e, x: '\"' + 'A'.repeat(65536 - 8 - JSON.stringify(e).length)};",
+            code(Code::CiphertextTooLarge),
+        ),
+        (
+            "return {...e, ct: 'A'.repeat(70000)};",
+            code(Code::CiphertextTooLarge),
+        ),
+        (
+            "return {...e, ct: '\\u00e9'.repeat(40000)};",
+            code(Code::CiphertextTooLarge),
+        ),
+    ] {
+        assert_eq!(edge(body), want, "{body}");
+    }
+    Reflect::delete_property(
+        global.unchecked_ref::<Object>(),
+        &"sealpassTestEnvelope".into(),
+    )
+    .unwrap();
 }

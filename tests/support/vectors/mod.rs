@@ -4,6 +4,7 @@
 //! runtime. Nothing here touches processes or files.
 #![allow(dead_code)]
 
+pub mod b64;
 pub mod envelope;
 pub mod envelope_v2;
 pub mod primitives;
