@@ -4,6 +4,7 @@
 //! runtime. Nothing here touches processes or files.
 #![allow(dead_code)]
 
+pub mod chacha20x4;
 pub mod envelope;
 pub mod envelope_v2;
 pub mod primitives;
