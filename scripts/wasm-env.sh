@@ -23,8 +23,8 @@
 #   curve25519-dalek ladders, and the single variable-base X25519 of a v1
 #   seal or open as one ladder over both lanes (bench/RESULTS.md); and
 #   feature `wasm-chacha20x4`: XChaCha20-Poly1305's ChaCha20 keystream four
-#   blocks at a time in the SIMD lanes (crates/chacha20x4), ~0.45x the time
-#   of chacha20's one block at a time. A Wasm engine without SIMD (Safari
+#   blocks at a time in the SIMD lanes (crates/chacha20x4): a 16 KiB open
+#   ~6% faster in Node. A Wasm engine without SIMD (Safari
 #   before 16.4) cannot load these builds; the size builds have no SIMD.
 # - Browser ("size") builds are compiled by the nightly toolchain
 #   (SEALPASS_SIZE_TOOLCHAIN, default "nightly"; build.sh installs it with

@@ -45,13 +45,22 @@ mod imp {
         pub fn splat(v: u32) -> L {
             L(u32x4_splat(v))
         }
+        /// `q[i]` holds word i of blocks 0..4; row j of the result is block
+        /// j's words 0..4 as two little-endian u64 (word 0 | word 1 << 32,
+        /// word 2 | word 3 << 32).
         #[inline(always)]
-        pub fn lanes(self) -> [u32; 4] {
+        pub fn transpose(q: [L; 4]) -> [[u64; 2]; 4] {
+            let [a, b, c, d] = q.map(|l| l.0);
+            let ab01 = i32x4_shuffle::<0, 4, 1, 5>(a, b);
+            let ab23 = i32x4_shuffle::<2, 6, 3, 7>(a, b);
+            let cd01 = i32x4_shuffle::<0, 4, 1, 5>(c, d);
+            let cd23 = i32x4_shuffle::<2, 6, 3, 7>(c, d);
+            let u64s = |v: v128| [u64x2_extract_lane::<0>(v), u64x2_extract_lane::<1>(v)];
             [
-                u32x4_extract_lane::<0>(self.0),
-                u32x4_extract_lane::<1>(self.0),
-                u32x4_extract_lane::<2>(self.0),
-                u32x4_extract_lane::<3>(self.0),
+                u64s(i64x2_shuffle::<0, 2>(ab01, cd01)),
+                u64s(i64x2_shuffle::<1, 3>(ab01, cd01)),
+                u64s(i64x2_shuffle::<0, 2>(ab23, cd23)),
+                u64s(i64x2_shuffle::<1, 3>(ab23, cd23)),
             ]
         }
         #[inline(always)]
@@ -72,25 +81,9 @@ mod imp {
         /// Little-endian lanes: byte k of the result is byte k - 2 (mod 4)
         /// of the same lane.
         #[inline(always)]
+        #[rustfmt::skip]
         fn rotl16(self) -> L {
-            L(i8x16_shuffle::<
-                2,
-                3,
-                0,
-                1,
-                6,
-                7,
-                4,
-                5,
-                10,
-                11,
-                8,
-                9,
-                14,
-                15,
-                12,
-                13,
-            >(self.0, self.0))
+            L(i8x16_shuffle::<2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13>(self.0, self.0))
         }
         #[inline(always)]
         fn rotl12(self) -> L {
@@ -98,25 +91,9 @@ mod imp {
         }
         /// Byte k of the result is byte k - 1 (mod 4) of the same lane.
         #[inline(always)]
+        #[rustfmt::skip]
         fn rotl8(self) -> L {
-            L(i8x16_shuffle::<
-                3,
-                0,
-                1,
-                2,
-                7,
-                4,
-                5,
-                6,
-                11,
-                8,
-                9,
-                10,
-                15,
-                12,
-                13,
-                14,
-            >(self.0, self.0))
+            L(i8x16_shuffle::<3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14>(self.0, self.0))
         }
         #[inline(always)]
         fn rotl7(self) -> L {
@@ -140,9 +117,15 @@ mod imp {
         pub fn splat(v: u32) -> L {
             L([v; 4])
         }
+        /// `q[i]` holds word i of blocks 0..4; row j of the result is block
+        /// j's words 0..4 as two little-endian u64 (word 0 | word 1 << 32,
+        /// word 2 | word 3 << 32).
         #[inline(always)]
-        pub fn lanes(self) -> [u32; 4] {
-            self.0
+        pub fn transpose(q: [L; 4]) -> [[u64; 2]; 4] {
+            let [a, b, c, d] = q.map(|l| l.0);
+            let pair = |lo: u32, hi: u32| u64::from(lo) | u64::from(hi) << 32;
+            let row = |j: usize| [pair(a[j], b[j]), pair(c[j], d[j])];
+            [row(0), row(1), row(2), row(3)]
         }
         #[inline(always)]
         fn zip(self, o: L, f: impl Fn(u32, u32) -> u32) -> L {
