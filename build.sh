@@ -592,14 +592,16 @@ cargo_clippy() {
     cargo clippy "${LOCKED[@]}" "$@" -- -D warnings
 }
 
-# The two-lane X25519's SIMD lanes exist only with simd128 (the speed builds'
-# RUSTFLAGS): lint that crate alone with them (its own target dir, so the
-# other wasm32 lint and test builds keep their fingerprints).
-clippy_x25519x2_simd() {
+# The SIMD lanes of the two-lane X25519 and of the four-block ChaCha20, and
+# the core's 16-character base64url decoder, exist only with simd128 (the
+# speed builds' RUSTFLAGS): lint those crates alone with them (their own
+# target dir, so the other wasm32 lint and test builds keep their
+# fingerprints).
+clippy_simd() {
     compute_locked
     (. "$ROOT/scripts/wasm-env.sh" &&
         RUSTFLAGS="$SEALPASS_WASM_SIMD" CARGO_TARGET_DIR="$ROOT/target/clippy-simd" \
-            cargo clippy "${LOCKED[@]}" -p sealpass-x25519x2 --target "$WASM_TARGET" -- -D warnings)
+            cargo clippy "${LOCKED[@]}" -p sealpass -p sealpass-x25519x2 -p sealpass-chacha20x4 --target "$WASM_TARGET" -- -D warnings)
 }
 
 cargo_build() {
@@ -647,7 +649,8 @@ check_wasm_counts() {
 # run the speed builds' settings — X25519(k, 9) by the fixed-base table
 # (wasm-base-table) and the two X25519s of a v2 envelope by the two-lane SIMD
 # ladder (wasm-x25519x2 with -Ctarget-feature=+simd128; every other
-# variable-base X25519 by one ladder over both SIMD lanes) — and Chromium the
+# variable-base X25519 by one ladder over both SIMD lanes), XChaCha20 by the
+# four-block SIMD keystream (wasm-chacha20x4) — and Chromium the
 # size builds' (ladders of curve25519-dalek, no SIMD), so the vectors cover
 # both in V8 and SpiderMonkey; node-page runs the accept page's direct reads
 # (trusted-input, no SIMD). All use the shipped field backend
@@ -669,7 +672,7 @@ wasm_test() {
     *) die "unknown wasm runtime $runtime" ;;
     esac
     if [[ $runtime == node || $runtime == firefox ]]; then
-        features+=,wasm-base-table,wasm-x25519x2
+        features+=,wasm-base-table,wasm-x25519x2,wasm-chacha20x4
         rustflags+=" $SEALPASS_WASM_SIMD"
     fi
     compute_locked
@@ -701,8 +704,8 @@ TEST_PLAN=(
     "clippy wasm32|cargo_clippy -p sealpass-wasm --all-targets --target $WASM_TARGET --features open,panic-hook"
     "clippy wasm32 web|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features wasm-min"
     "clippy wasm32 page|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features wasm-min,trusted-input"
-    "clippy wasm32 node|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table,wasm-x25519x2"
-    "clippy wasm32 simd|clippy_x25519x2_simd"
+    "clippy wasm32 node|cargo_clippy -p sealpass-wasm --lib --target $WASM_TARGET --features open,wasm-min,wasm-base-table,wasm-x25519x2,wasm-chacha20x4"
+    "clippy wasm32 simd|clippy_simd"
     "build all features|cargo_build --workspace --all-features"
     "build debug bins|build_debug_bins"
     "test workspace|cargo_test --workspace --exclude sealpass-wasm"

@@ -5,7 +5,7 @@
 use alloc::vec::Vec;
 
 use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::XNonce;
 use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -146,6 +146,19 @@ pub fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) -> Resu
         .expand(info, out)
         .map_err(|_| Error::new(Code::InvalidLength, "HKDF output longer than 8160 bytes"))
 }
+
+/// The XChaCha20-Poly1305 of [`aead_seal`] and [`aead_open_owned`]: with
+/// feature `chacha20x4` (the Wasm speed builds) chacha20poly1305's
+/// construction over crates/chacha20x4's XChaCha20, whose ChaCha20 keystream
+/// runs four blocks at a time in the Wasm SIMD lanes (chacha20's own runs one
+/// block at a time on wasm32); without it chacha20poly1305's
+/// `XChaCha20Poly1305`. The same bytes and the same errors either way
+/// (Wycheproof and the draft vector run through both).
+#[cfg(feature = "chacha20x4")]
+type XChaCha20Poly1305 =
+    chacha20poly1305::ChaChaPoly1305<sealpass_chacha20x4::XChaCha20, chacha20poly1305::consts::U24>;
+#[cfg(not(feature = "chacha20x4"))]
+use chacha20poly1305::XChaCha20Poly1305;
 
 /// XChaCha20-Poly1305 encrypt: returns ciphertext || tag.
 pub fn aead_seal(

@@ -3,6 +3,7 @@
 
 use sealpass_tests::vectors as common;
 
+use common::chacha20x4 as x4;
 use common::primitives as p;
 
 #[test]
@@ -52,6 +53,30 @@ fn wycheproof_xchacha20_poly1305() {
 #[test]
 fn draft_xchacha20_poly1305() {
     assert_eq!(p::xchacha_draft(), 1);
+}
+
+#[test]
+fn chacha20x4_keystream_matches_chacha20() {
+    // Natively suite uses chacha20poly1305's XChaCha20 (feature chacha20x4
+    // is for the Wasm speed builds), so crates/chacha20x4 (plain lanes here)
+    // gets the comparisons directly: 601 lengths from 0, 6 long ones,
+    // 200 random lengths up to 20,000 and 2,000 seeks, each whole and in
+    // random chunks.
+    assert_eq!(
+        x4::keystream_matches_chacha20(200, 2_000),
+        601 + 6 + 200 + 2_000
+    );
+    // The end of the 32-bit block counter: 11 positions x 9 lengths, 3 seeks
+    // past it.
+    assert_eq!(x4::keystream_counter_end(), 11 * 9 + 3);
+    assert_eq!(x4::zeroize_and_debug(), "XChaCha20Core { .. }");
+}
+
+#[test]
+fn chacha20x4_aead_matches_chacha20poly1305() {
+    assert_eq!(x4::aead_matches_chacha20poly1305(1_000), 1_000);
+    assert_eq!(x4::wycheproof(), (246, 69));
+    assert_eq!(x4::draft(), 1);
 }
 
 #[test]

@@ -69,6 +69,25 @@ fn x25519x2_in_wasm_against_curve25519_dalek() {
 }
 
 #[wasm_bindgen_test]
+fn chacha20x4_in_wasm_against_chacha20() {
+    // Where the speed builds' settings are on (wasm-chacha20x4 and simd128,
+    // scripts/wasm-env.sh), the SIMD lanes are the ones checked (and suite's
+    // AEAD, so wycheproof_xchacha_in_wasm runs through them too).
+    assert_eq!(cfg!(feature = "wasm-chacha20x4"), sealpass_chacha20x4::SIMD);
+    assert_eq!(
+        cfg!(feature = "wasm-chacha20x4"),
+        cfg!(target_feature = "simd128")
+    );
+    use common::chacha20x4 as x4;
+    assert_eq!(x4::keystream_matches_chacha20(20, 300), 601 + 6 + 20 + 300);
+    assert_eq!(x4::keystream_counter_end(), 11 * 9 + 3);
+    assert_eq!(x4::zeroize_and_debug(), "XChaCha20Core { .. }");
+    assert_eq!(x4::aead_matches_chacha20poly1305(400), 400);
+    assert_eq!(x4::wycheproof(), (246, 69));
+    assert_eq!(x4::draft(), 1);
+}
+
+#[wasm_bindgen_test]
 fn wycheproof_xchacha_in_wasm() {
     assert_eq!(common::primitives::xchacha(), (246, 69));
     assert_eq!(common::primitives::xchacha_draft(), 1);

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod b64;
+pub mod chacha20x4;
 pub mod envelope;
 pub mod envelope_v2;
 pub mod primitives;
