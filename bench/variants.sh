@@ -49,8 +49,10 @@ build s-serial s serial '' "$BASE_FEATURES"
 build o3 3 fiat '' "$BASE_FEATURES"
 build o3-serial 3 serial '' "$BASE_FEATURES"
 build o3-table 3 fiat '' "$BASE_FEATURES,wasm-base-table"
-# The speed builds' settings: o3-table plus the two-lane SIMD X25519 of v2.
+# o3-table plus the two-lane SIMD X25519; then the speed builds' settings,
+# which add the four-block SIMD ChaCha20.
 build o3-table-x2 3 fiat "$SEALPASS_WASM_SIMD" "$BASE_FEATURES,wasm-base-table,wasm-x25519x2"
+build o3-fast 3 fiat "$SEALPASS_WASM_SIMD" "$BASE_FEATURES,wasm-base-table,wasm-x25519x2,wasm-chacha20x4"
 # What the two-lane ladder would do for the size build: without SIMD (plain
 # integer lanes) and with it.
 build s-x2 s fiat '' "$BASE_FEATURES,wasm-x25519x2"
