@@ -69,6 +69,8 @@ fn chacha20x4_keystream_matches_chacha20() {
     // The end of the 32-bit block counter: 11 positions x 9 lengths, 3 seeks
     // past it.
     assert_eq!(x4::keystream_counter_end(), 11 * 9 + 3);
+    // And the cores across the wrap: 14 counters x 14 run lengths x 2.
+    assert_eq!(x4::core_counter_wrap(), 14 * 14 * 2);
     assert_eq!(x4::zeroize_and_debug(), "XChaCha20Core { .. }");
 }
 

@@ -81,6 +81,7 @@ fn chacha20x4_in_wasm_against_chacha20() {
     use common::chacha20x4 as x4;
     assert_eq!(x4::keystream_matches_chacha20(20, 300), 601 + 6 + 20 + 300);
     assert_eq!(x4::keystream_counter_end(), 11 * 9 + 3);
+    assert_eq!(x4::core_counter_wrap(), 14 * 14 * 2);
     assert_eq!(x4::zeroize_and_debug(), "XChaCha20Core { .. }");
     assert_eq!(x4::aead_matches_chacha20poly1305(400), 400);
     assert_eq!(x4::wycheproof(), (246, 69));
