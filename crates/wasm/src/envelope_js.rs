@@ -33,14 +33,8 @@ fn too_large() -> Error {
 /// Parse the `open` argument, size-checked before anything is copied into
 /// Wasm memory.
 pub fn envelope_from_js(envelope: &JsValue) -> Result<Envelope> {
-    // Each UTF-16 unit is at least one UTF-8 byte: a longer string is too
-    // large before it is encoded; string_bytes checks the encoded length
-    // before the bytes are used.
     if let Some(s) = envelope.dyn_ref::<JsString>() {
-        if s.length() as usize > MAX_ENVELOPE_JSON {
-            return Err(too_large());
-        }
-        return Envelope::from_json(&read::string_bytes(s, MAX_ENVELOPE_JSON, too_large())?);
+        return json_text(s);
     }
     if envelope.dyn_ref::<Uint8Array>().is_some() {
         // Ciphertext, not a secret: the guard copy need not be wiped.
@@ -57,15 +51,19 @@ pub fn envelope_from_js(envelope: &JsValue) -> Result<Envelope> {
         }
         let s = js_sys::JSON::stringify(envelope)
             .map_err(|_| Error::new(Code::EnvelopeNotJson, "envelope is not a JSON object"))?;
-        if s.length() as usize > MAX_ENVELOPE_JSON {
-            return Err(too_large());
-        }
-        return Envelope::from_json(&read::string_bytes(&s, MAX_ENVELOPE_JSON, too_large())?);
+        return json_text(&s);
     }
     Err(Error::new(
         Code::EnvelopeNotJson,
         "envelope must be an object, a JSON string or its UTF-8 bytes",
     ))
+}
+
+/// Envelope JSON text: over 64 KiB (of UTF-8; more UTF-16 units than that
+/// is refused before encoding, by `read::string_bytes`) is 8008, a lone
+/// surrogate 8205, before it is parsed.
+fn json_text(s: &JsString) -> Result<Envelope> {
+    Envelope::from_json(&read::string_bytes(s, MAX_ENVELOPE_JSON, too_large())?)
 }
 
 /// The members of `v` when it is plainly JSON data (module doc), in the

@@ -131,9 +131,14 @@ fn utf8_buffer(units: usize, max: usize) -> usize {
 
 /// The UTF-8 of a (large) string with lone surrogates replaced by U+FFFD,
 /// encoded natively straight into Wasm memory ([`encode_into`]); `None`
-/// when it is longer than `max` bytes.
+/// when it is longer than `max` bytes. Each UTF-16 unit is at least one
+/// UTF-8 byte: a string of more units is refused before anything is
+/// allocated or encoded.
 #[cfg(feature = "open")]
 pub fn utf8_replacing(s: &JsString, max: usize) -> Option<Vec<u8>> {
+    if s.length() as usize > max {
+        return None;
+    }
     let mut bytes = alloc::vec![0u8; utf8_buffer(s.length() as usize, max)];
     encode_into(s, &mut bytes).then_some(bytes)
 }
