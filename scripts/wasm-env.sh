@@ -14,7 +14,7 @@
 #   (bench/variants.sh) builds the portable 32-bit backend instead.
 # - Node builds add feature `wasm-base-table` (X25519(k, 9) by curve25519-
 #   dalek's 30 KB precomputed table, as natively: seal ~1.4x); browser builds
-#   leave it out (the accept page seals once and has a 29 KB budget).
+#   leave it out (the accept page seals once and has a 27.5 KB budget).
 #   sealpass_wasm_env sets SEALPASS_WASM_FEATURES for the kind; callers pass
 #   it to --features.
 # - Speed builds also add feature `wasm-x25519x2` and Wasm SIMD
@@ -33,7 +33,10 @@
 #   already was (crates/wasm/src/runtime.rs), and the formatting machinery,
 #   panic messages and source paths that stable's precompiled core keeps
 #   alive through every bounds check (~2.2 KB gzip, bench/RESULTS.md size
-#   profile) are gone. Same source, same Cargo.lock; the node, the CLI and
+#   profile) are gone. -Zlocation-detail=none drops the file names, lines
+#   and columns that `#[track_caller]` call sites (bounds checks, unwraps)
+#   still embed for a panic that now only traps (~570 B gzip). Same
+#   source, same Cargo.lock; the node, the CLI and
 #   the Node builds stay on stable. SEALPASS_SIZE_TOOLCHAIN=stable builds
 #   the old way (no build-std), for comparison.
 # - Toolchain pinning (one definition: SEALPASS_SIZE_TOOLCHAIN_DEFAULT here,
@@ -94,7 +97,7 @@ sealpass_wasm_env() {
         0)
             export RUSTUP_TOOLCHAIN=$tc
             export CARGO_UNSTABLE_BUILD_STD=core,alloc
-            RUSTFLAGS+=" -Zunstable-options -Cpanic=immediate-abort"
+            RUSTFLAGS+=" -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
             ;;
         1)
             [[ $tc == stable ]] || {

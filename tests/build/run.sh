@@ -89,7 +89,7 @@ envcheck() { (
     echo "tc=${RUSTUP_TOOLCHAIN:-} std=${CARGO_UNSTABLE_BUILD_STD:-} flags=$RUSTFLAGS"
 ); }
 out=$(SEALPASS_SIZE_TOOLCHAIN= envcheck 2>/dev/null)
-[[ $out == "tc=nightly std=core,alloc "*"-Cpanic=immediate-abort"* ]] && ok "wasm-env: default nightly gets build-std" || bad "wasm-env default: $out"
+[[ $out == "tc=nightly std=core,alloc "*"-Cpanic=immediate-abort -Zlocation-detail=none"* ]] && ok "wasm-env: default nightly gets build-std" || bad "wasm-env default: $out"
 out=$(SEALPASS_SIZE_TOOLCHAIN=stable envcheck 2>/dev/null)
 [[ $out == "tc= std= "* && $out != *-Z* ]] && ok "wasm-env: stable, no -Z" || bad "wasm-env stable: $out"
 out=$(FAKE_V_1_95_0="rustc 1.95.0 (x 2026-04-01)" SEALPASS_SIZE_TOOLCHAIN=1.95.0 envcheck 2>/dev/null)

@@ -2,12 +2,14 @@
 # tests/e2e/budget.sh DIR... — the accept page's transfer budget: index.html +
 # app.js + app.css + sealpass_bg.wasm + favicon.svg (everything the page
 # loads) of each built page directory, gzip -9,
-# at most 29,696 B (29 KB; was 30 KB until the nightly size build, #18), and
-# a wasm with no SIMD instruction (the page must load in engines without
-# Wasm SIMD; only the speed builds use it). One `ok`/`FAIL` line per
-# directory and check; exit 1 on any failure.
+# at most 28,160 B (27.5 KB; 30 KB until the nightly size build, 29 KB until
+# -Zlocation-detail=none, #18); a wasm with no SIMD instruction (the page
+# must load in engines without Wasm SIMD; only the speed builds use it); and
+# no Rust source path in the wasm (the size build drops panic locations:
+# scripts/wasm-env.sh). One `ok`/`FAIL` line per directory and check; exit 1
+# on any failure.
 set -uo pipefail
-BUDGET=29696
+BUDGET=28160
 rc=0
 for dir in "$@"; do
     total=0
@@ -33,6 +35,14 @@ for dir in "$@"; do
         rc=1
     else
         echo "ok   no-simd: $dir/sealpass_bg.wasm has no SIMD instruction"
+    fi
+    # A source path such as "src/seal.rs" or ".../chacha20-0.9.1/src/lib.rs".
+    paths=$(LC_ALL=C grep -aoE '[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]*\.rs' "$dir/sealpass_bg.wasm" | head -3 | tr '\n' ' ')
+    if [[ -n $paths ]]; then
+        echo "FAIL no-paths: $dir/sealpass_bg.wasm names Rust sources: $paths"
+        rc=1
+    else
+        echo "ok   no-paths: $dir/sealpass_bg.wasm names no Rust source file"
     fi
 done
 exit $rc

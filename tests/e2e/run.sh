@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh — the accept page end to end (called by ./build.sh test).
 #
-# Builds the served page (scripts/build-www.sh), checks the 29 KB gzip
+# Builds the served page (scripts/build-www.sh), checks the 27.5 KB gzip
 # budget and the signed release manifest over HTTP, then starts a real relay
 # (+ a second relay serving a tampered copy of the page) and a real node
 # agent, and drives system Chromium and Firefox through tests/e2e/e2e.mjs.
@@ -76,7 +76,7 @@ fi
 grep -E '^build-www:   ' "$TMP/build-www.log"
 
 # ---------------------------------------------------------------- budget
-budget() { # DIR: each of tests/e2e/budget.sh's verdicts (size, no SIMD) as a check
+budget() { # DIR: each of tests/e2e/budget.sh's verdicts (size, no SIMD, no source paths) as a check
     local line out
     out=$(bash tests/e2e/budget.sh "$1")
     [[ -n $out ]] || { fail "budget: no verdict from tests/e2e/budget.sh"; return; }
