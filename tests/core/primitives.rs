@@ -41,6 +41,19 @@ fn x25519x2_matches_curve25519_dalek() {
 }
 
 #[test]
+fn x25519x2_invert_is_the_inverse_mod_p() {
+    // The 4 hardest inputs found, 301 small values, 255 powers of two, 255
+    // runs of low bits, 255 values p - k, 7 byte patterns, 4 values not
+    // below p, 10,000 random values.
+    // This debug build also checks libsecp256k1's divstep and update bounds
+    // (zeta, the zero low bits) as debug assertions.
+    assert_eq!(
+        p::x25519x2_invert(10_000),
+        4 + 301 + 255 + 255 + 255 + 7 + 4 + 10_000
+    );
+}
+
+#[test]
 fn x25519x2_rfc7748_iterated() {
     assert_eq!(p::x25519x2_rfc7748_iterated(), 5);
 }

@@ -66,6 +66,11 @@ fn x25519x2_in_wasm_against_curve25519_dalek() {
     assert_eq!(common::primitives::x25519x2_wycheproof(), 4 * 518);
     assert_eq!(common::primitives::x25519_one_wycheproof(), 518);
     assert_eq!(common::primitives::x25519x2_rfc7748_iterated(), 5);
+    // The ladder's final inversion (divsteps) against z * (1/z) = 1 mod p.
+    assert_eq!(
+        common::primitives::x25519x2_invert(1_000),
+        4 + 301 + 255 + 255 + 255 + 7 + 4 + 1_000
+    );
 }
 
 #[wasm_bindgen_test]

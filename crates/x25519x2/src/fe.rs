@@ -147,34 +147,6 @@ impl Fe2 {
         carry!(h8 -> h9, 26);
         Fe2([h0, h1, h2, h3, h4, h5, h6, h7, h8, h9].map(W::narrow))
     }
-
-    /// ref10 `fe25519_invert`: z^(p-2) by 254 squarings and 11 products.
-    pub(crate) fn invert(&self) -> Fe2 {
-        let z = self;
-        let sqn = |x: Fe2, n: usize| (0..n).fold(x, |x, _| sq(&x));
-        let t0 = sq(z);
-        let t1 = sqn(t0, 2);
-        let t1 = mul(z, &t1);
-        let t0 = mul(&t0, &t1);
-        let t2 = sq(&t0);
-        let t1 = mul(&t1, &t2);
-        let t2 = sqn(t1, 5);
-        let t1 = mul(&t2, &t1);
-        let t2 = sqn(t1, 10);
-        let t2 = mul(&t2, &t1);
-        let t3 = sqn(t2, 20);
-        let t2 = mul(&t3, &t2);
-        let t2 = sqn(t2, 10);
-        let t1 = mul(&t2, &t1);
-        let t2 = sqn(t1, 50);
-        let t2 = mul(&t2, &t1);
-        let t3 = sqn(t2, 100);
-        let t2 = mul(&t3, &t2);
-        let t2 = sqn(t2, 50);
-        let t1 = mul(&t2, &t1);
-        let t1 = sqn(t1, 5);
-        mul(&t1, &t0)
-    }
 }
 
 /// ref10's carry chain after `mul` and `sq`: carries 0, 4, 1, 5, 2, 6, 3, 7,

@@ -407,6 +407,180 @@ pub fn x25519x2_matches_dalek(n: usize) -> usize {
     compared
 }
 
+/// `a * b mod p` (p = 2^255 - 19) on four 64-bit words: schoolbook, then
+/// 2^256 = 38 mod p, then at most two subtractions of p. Written for this
+/// test, independently of the crates' field arithmetic.
+fn mul_mod_p(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+    let words = |x: &[u8; 32]| -> [u64; 4] {
+        core::array::from_fn(|i| u64::from_le_bytes(x[8 * i..8 * i + 8].try_into().unwrap()))
+    };
+    let (a, b) = (words(a), words(b));
+    let mut r = [0u64; 8];
+    for i in 0..4 {
+        let mut carry = 0u128;
+        for j in 0..4 {
+            let t = u128::from(a[i]) * u128::from(b[j]) + u128::from(r[i + j]) + carry;
+            r[i + j] = t as u64;
+            carry = t >> 64;
+        }
+        r[i + 4] = carry as u64;
+    }
+    // Fold the high half twice: r = lo + 38 * hi.
+    let mut v = [0u64; 4];
+    let mut carry = 0u128;
+    for i in 0..4 {
+        let t = u128::from(r[i]) + 38 * u128::from(r[i + 4]) + carry;
+        v[i] = t as u64;
+        carry = t >> 64;
+    }
+    let mut top = carry;
+    while top != 0 {
+        let mut c = 38 * top;
+        for w in v.iter_mut() {
+            let t = u128::from(*w) + c;
+            *w = t as u64;
+            c = t >> 64;
+        }
+        top = c;
+    }
+    let p: [u64; 4] = [
+        0xffff_ffff_ffff_ffed,
+        u64::MAX,
+        u64::MAX,
+        0x7fff_ffff_ffff_ffff,
+    ];
+    let ge_p = |v: &[u64; 4]| {
+        (0..4)
+            .rev()
+            .find(|&i| v[i] != p[i])
+            .map_or(true, |i| v[i] > p[i])
+    };
+    while ge_p(&v) {
+        let mut borrow = 0u128;
+        for i in 0..4 {
+            let t = (u128::from(v[i]) + (1u128 << 64)) - u128::from(p[i]) - borrow;
+            v[i] = t as u64;
+            borrow = 1 - (t >> 64);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (i, w) in v.iter().enumerate() {
+        out[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
+    }
+    out
+}
+
+/// Inputs for which the divsteps need the most steps found (by a search of
+/// helper-53's review, big-endian hex): 556, 555, 554 and 553 divsteps, where
+/// random inputs need ~515 and at most ~532. 18 rounds (540) get them wrong.
+const HARD_INVERT: [&str; 4] = [
+    "477a26ad4009678abe667cba35cec207ee06d8709eff29c5053fd40778dfeed4",
+    "76e44953086e23d78d73c439f507cc8b01800e384e8b09cce28c030171f5a7ca",
+    "7dea5733680e9a095559a8addbe622b958e43b71007ccbc5e25bd11e5f129b74",
+    "4cfd158999e0c19477ff0fb65ea0f093a7ea6b8f7eb24d8be7eb36765059a09a",
+];
+
+/// `sealpass_x25519x2::invert` (divsteps) against the definition: for z
+/// != 0 mod p, z * invert(z) = 1 mod p and the result is canonical (below p;
+/// `mul_mod_p` of it by 1 gives it back), invert(invert(z)) = z mod p; for
+/// z = 0 mod p (0, p), 0. Inputs: the 4 hardest found, 0..=300, 2^k and
+/// 2^k - 1 for k < 255, p - k for k = 1..=255, 7 byte patterns, p..=p+2 and
+/// 2^256 - 1 (not below p: reduced first), and `n` random values below
+/// 2^255. Returns how many were checked.
+pub fn x25519x2_invert(n: usize) -> usize {
+    let from_u = |v: u64| {
+        let mut z = [0u8; 32];
+        z[..8].copy_from_slice(&v.to_le_bytes());
+        z
+    };
+    let pow2 = |k: usize| {
+        let mut z = [0u8; 32];
+        z[k / 8] = 1 << (k % 8);
+        z
+    };
+    let p_minus = |k: u8| {
+        let mut z = [0xffu8; 32];
+        z[31] = 0x7f;
+        z[0] = 0xed;
+        // p - k for k <= 0xed, else borrow once from byte 1 (still below p).
+        let (b0, borrow) = 0xedu8.overflowing_sub(k);
+        z[0] = b0;
+        if borrow {
+            z[1] = 0xfe;
+        }
+        z
+    };
+    let one = from_u(1);
+    let mut inputs: Vec<[u8; 32]> = HARD_INVERT
+        .iter()
+        .map(|h| {
+            let mut z: [u8; 32] = hex::decode(h).unwrap().try_into().unwrap();
+            z.reverse();
+            z
+        })
+        .collect();
+    inputs.extend((0..=300).map(from_u));
+    for k in 0..255 {
+        inputs.push(pow2(k));
+        let mut m = [0xffu8; 32];
+        // 2^k - 1: the low k bits set.
+        for (i, b) in m.iter_mut().enumerate() {
+            let bits = k.saturating_sub(8 * i).min(8);
+            *b = if bits == 8 {
+                0xff
+            } else {
+                (1u16 << bits) as u8 - 1
+            };
+        }
+        inputs.push(m);
+    }
+    for k in 1..=255u8 {
+        inputs.push(p_minus(k));
+    }
+    // 30-bit limb patterns (the divsteps' word size): every limb 2^30 - 1,
+    // every other limb, the top limb alone.
+    for pat in [0xffu8, 0xaa, 0x55, 0x0f, 0xf0, 0x80, 0x01] {
+        let mut z = [pat; 32];
+        z[31] &= 0x7f;
+        inputs.push(z);
+    }
+    // p, p + 1, p + 2 and 2^256 - 1: above p, reduced by `invert` first.
+    for k in 0..3u8 {
+        let mut z = p_minus(0);
+        z[0] += k;
+        inputs.push(z);
+    }
+    inputs.push([0xff; 32]);
+    let mut x: u64 = 0x5eed_0f1e_1d00_0019;
+    for _ in 0..n {
+        let mut z = xorshift32(&mut x);
+        z[31] &= 0x7f;
+        inputs.push(z);
+    }
+    let mut checked = 0;
+    for z in inputs {
+        let i = sealpass_x25519x2::invert(&z);
+        let reduced = mul_mod_p(&z, &one);
+        if reduced == [0; 32] {
+            assert_eq!(i, [0; 32], "invert of 0 mod p: z {z:02x?}");
+        } else {
+            assert_eq!(mul_mod_p(&z, &i), one, "z * invert(z) for z {z:02x?}");
+            assert_eq!(
+                mul_mod_p(&i, &one),
+                i,
+                "invert(z) not canonical for z {z:02x?}"
+            );
+            assert_eq!(
+                sealpass_x25519x2::invert(&i),
+                reduced,
+                "invert(invert(z)) for z {z:02x?}"
+            );
+        }
+        checked += 1;
+    }
+    checked
+}
+
 /// RFC 7748 §5.2's iterated test through the two-lane ladder: k = u = 9,
 /// then (k, u) = (X25519(k, u), k). Lane 0 iterates; lane 1 iterates from
 /// the 1-iteration result, so it is always one step ahead and the two lanes
