@@ -294,19 +294,19 @@ toolchain_installed() {
 }
 
 # The size build's flags on a throwaway no_std crate: the toolchain must take
-# -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none for wasm32
-# and cargo -Zbuild-std.
+# SEALPASS_SIZE_ZFLAGS (scripts/wasm-env.sh) for wasm32 and cargo -Zbuild-std.
 size_toolchain_probe() {
     local tc=$1 tmp rc=0
     tmp=$(mktemp -d "${TMPDIR:-/tmp}/sealpass-probe.XXXXXX")
     printf '#![no_std]\n' >"$tmp/probe.rs"
+    # shellcheck disable=SC2086 # the flags are split into words on purpose
     rustup run "$tc" rustc --crate-type lib --crate-name probe --target "$WASM_TARGET" \
-        -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none --emit=metadata -o "$tmp/probe.rmeta" "$tmp/probe.rs" >"$tmp/log" 2>&1 &&
+        $SEALPASS_SIZE_ZFLAGS --emit=metadata -o "$tmp/probe.rmeta" "$tmp/probe.rs" >"$tmp/log" 2>&1 &&
         rustup run "$tc" cargo -Zbuild-std=core,alloc version >>"$tmp/log" 2>&1 || rc=$?
     if ((rc != 0)); then
         sed 's/^/     /' "$tmp/log" >&2
         rm -rf "$tmp"
-        die "toolchain $tc does not take -Zbuild-std=core,alloc with -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none (above); use another nightly (SEALPASS_SIZE_TOOLCHAIN=nightly-YYYY-MM-DD) or build the browser Wasm the stable way: SEALPASS_SIZE_TOOLCHAIN=stable"
+        die "toolchain $tc does not take -Zbuild-std=core,alloc with $SEALPASS_SIZE_ZFLAGS (above); use another nightly (SEALPASS_SIZE_TOOLCHAIN=nightly-YYYY-MM-DD) or build the browser Wasm the stable way: SEALPASS_SIZE_TOOLCHAIN=stable"
     fi
     rm -rf "$tmp"
 }
@@ -339,7 +339,7 @@ ensure_size_toolchain() {
         rustup component add rust-src --toolchain "$SIZE_TOOLCHAIN"
     fi
     size_toolchain_probe "$SIZE_TOOLCHAIN"
-    note "probed: $SIZE_TOOLCHAIN takes -Zbuild-std=core,alloc -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+    note "probed: $SIZE_TOOLCHAIN takes -Zbuild-std=core,alloc $SEALPASS_SIZE_ZFLAGS"
 }
 
 ensure_apt_packages() {

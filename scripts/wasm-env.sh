@@ -62,6 +62,9 @@ SEALPASS_WASM_FEATURES=wasm-min
 # chacha20x4 keystream's u32x4 lanes).
 SEALPASS_WASM_SIMD='-Ctarget-feature=+simd128'
 SEALPASS_SIZE_TOOLCHAIN_DEFAULT=nightly
+# The size builds' nightly flags (with CARGO_UNSTABLE_BUILD_STD=core,alloc);
+# build.sh's setup probes that the toolchain takes them.
+SEALPASS_SIZE_ZFLAGS='-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none'
 SEALPASS_WASM_CFG='--cfg curve25519_dalek_backend="fiat"'
 
 # The browser builds' toolchain: SEALPASS_SIZE_TOOLCHAIN, else the default.
@@ -97,7 +100,7 @@ sealpass_wasm_env() {
         0)
             export RUSTUP_TOOLCHAIN=$tc
             export CARGO_UNSTABLE_BUILD_STD=core,alloc
-            RUSTFLAGS+=" -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+            RUSTFLAGS+=" $SEALPASS_SIZE_ZFLAGS"
             ;;
         1)
             [[ $tc == stable ]] || {

@@ -46,7 +46,7 @@ fn x25519x2_invert_is_the_inverse_mod_p() {
     // runs of low bits, 255 values p - k, 7 byte patterns, 4 values not
     // below p, 10,000 random values.
     // This debug build also checks libsecp256k1's divstep and update bounds
-    // (zeta, the zero low bits) as debug assertions.
+    // (zeta, the zero low bits, the ranges of d, e, f, g) as debug assertions.
     assert_eq!(
         p::x25519x2_invert(10_000),
         4 + 301 + 255 + 255 + 255 + 7 + 4 + 10_000

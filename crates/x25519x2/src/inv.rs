@@ -86,16 +86,17 @@ fn divsteps_30(mut zeta: i32, f0: u32, g0: u32) -> (i32, Trans) {
 /// limb carried.
 #[cfg(debug_assertions)]
 fn within(x: &[i32; 9], lo: i32, hi: i32, hi_too: bool) -> bool {
-    let minus = |k: i32| {
-        let mut y = *x;
-        for (l, p) in y.iter_mut().zip(P) {
-            *l -= k * p;
-        }
-        propagate(&mut y);
-        y
-    };
-    let (a, b) = (minus(lo), minus(hi));
+    let (a, b) = (minus_kp(*x, lo), minus_kp(*x, hi));
     a[8] >= 0 && a != [0; 9] && (b[8] < 0 || (hi_too && b == [0; 9]))
+}
+
+/// x - k·p, every limb carried (the sign is then limb 8's).
+fn minus_kp(mut x: [i32; 9], k: i32) -> [i32; 9] {
+    for (l, p) in x.iter_mut().zip(P) {
+        *l -= k * p;
+    }
+    propagate(&mut x);
+    x
 }
 
 /// [d, e] = t · [d, e] / 2^30 mod p, staying in (-2p, p):
@@ -216,11 +217,7 @@ fn reduce(mut g: [i32; 9]) -> [i32; 9] {
     g[8] &= 0x7fff;
     g[0] += 19 * hi; // now below 2^255 + 19 < 2p
     propagate(&mut g);
-    let mut t = g;
-    for (l, p) in t.iter_mut().zip(P) {
-        *l -= p;
-    }
-    propagate(&mut t);
+    let t = minus_kp(g, 1);
     let keep = core::hint::black_box(t[8] >> 31); // -1 where g < p
     for (x, y) in g.iter_mut().zip(t) {
         *x = (*x & keep) | (y & !keep);

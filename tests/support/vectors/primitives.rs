@@ -332,6 +332,26 @@ fn wycheproof_in_pairs(
     checked
 }
 
+/// 32 little-endian bytes of p - k (p = 2^255 - 19), k <= 255.
+fn p_minus(k: u8) -> [u8; 32] {
+    let mut z = [0xffu8; 32];
+    z[31] = 0x7f;
+    // 0xed - k, borrowing once from byte 1 for k > 0xed.
+    let (b0, borrow) = 0xedu8.overflowing_sub(k);
+    z[0] = b0;
+    if borrow {
+        z[1] = 0xfe;
+    }
+    z
+}
+
+/// 32 little-endian bytes of a small value.
+fn small(v: u64) -> [u8; 32] {
+    let mut z = [0u8; 32];
+    z[..8].copy_from_slice(&v.to_le_bytes());
+    z
+}
+
 /// The two-lane ladder itself (crates/x25519x2, whatever the features)
 /// against curve25519-dalek's X25519: `n` pseudo-random pairs of (scalar,
 /// u) with a different input in each lane, plus edge inputs — u = 0, 1, 9,
@@ -340,17 +360,6 @@ fn wycheproof_in_pairs(
 /// goes through `sealpass_x25519x2::x25519` (one ladder over both lanes).
 /// Returns how many results were compared.
 pub fn x25519x2_matches_dalek(n: usize) -> usize {
-    let p_minus = |d: u8| {
-        let mut u = [0xffu8; 32];
-        u[0] = 0xed - d;
-        u[31] = 0x7f;
-        u
-    };
-    let small = |v: u8| {
-        let mut u = [0u8; 32];
-        u[0] = v;
-        u
-    };
     let mut p_plus_1 = p_minus(0);
     p_plus_1[0] = 0xee;
     let edges_u = [
@@ -488,29 +497,12 @@ const HARD_INVERT: [&str; 4] = [
 /// 2^256 - 1 (not below p: reduced first), and `n` random values below
 /// 2^255. Returns how many were checked.
 pub fn x25519x2_invert(n: usize) -> usize {
-    let from_u = |v: u64| {
-        let mut z = [0u8; 32];
-        z[..8].copy_from_slice(&v.to_le_bytes());
-        z
-    };
     let pow2 = |k: usize| {
         let mut z = [0u8; 32];
         z[k / 8] = 1 << (k % 8);
         z
     };
-    let p_minus = |k: u8| {
-        let mut z = [0xffu8; 32];
-        z[31] = 0x7f;
-        z[0] = 0xed;
-        // p - k for k <= 0xed, else borrow once from byte 1 (still below p).
-        let (b0, borrow) = 0xedu8.overflowing_sub(k);
-        z[0] = b0;
-        if borrow {
-            z[1] = 0xfe;
-        }
-        z
-    };
-    let one = from_u(1);
+    let one = small(1);
     let mut inputs: Vec<[u8; 32]> = HARD_INVERT
         .iter()
         .map(|h| {
@@ -519,7 +511,7 @@ pub fn x25519x2_invert(n: usize) -> usize {
             z
         })
         .collect();
-    inputs.extend((0..=300).map(from_u));
+    inputs.extend((0..=300).map(small));
     for k in 0..255 {
         inputs.push(pow2(k));
         let mut m = [0xffu8; 32];
